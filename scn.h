@@ -1,0 +1,1830 @@
+/* scn.h - deep sparse-coding networks in one C header.            v0.1
+ *
+ * WHAT IT IS
+ *   A self-contained library for networks whose layers are sparse codes:
+ *   every layer solves an elastic-net problem per signal (or per image
+ *   patch) and is trained end to end with exact fixed-point gradients
+ *   (Sun, Nasrabadi, Tran, "Supervised Deep Sparse Coding Networks").
+ *   This version holds the core every model is built from: tensors, a
+ *   seeded RNG, GEMM, im2col/col2im, .npy files, the batched elastic-net
+ *   solver (nonnegative and signed FISTA with support polishing), its
+ *   fixed-point backward pass, and the convolutional sparse-coding layer.
+ *
+ * HOW TO USE IT
+ *   Include scn.h wherever you need it. In exactly ONE .c file, define the
+ *   implementation first:
+ *
+ *       #define SCN_IMPLEMENTATION
+ *       #include "scn.h"
+ *
+ *   One command builds a program (OpenMP is optional but uses all cores):
+ *
+ *       cc -O2 -fopenmp -o prog prog.c -lm
+ *
+ *   Solving sparse codes for P signals (columns of X, m x P) against a
+ *   dictionary D (m x n), all float32 row-major:
+ *
+ *       scn_solve_desc sd = {0};      // zero = default; set what you need
+ *       sd.lambda1 = 0.1f; sd.lambda2 = 0.01f;
+ *       scn_solve_info info;
+ *       if (scn_en_solve(D, m, n, X, P, &sd, alpha, &info) != SCN_OK)
+ *           fprintf(stderr, "%s\n", scn_error());
+ *
+ *   Then the gradients for an upstream gradient G = dLoss/dalpha (n x P):
+ *
+ *       scn_en_backward(D, m, n, X, P, alpha, G, &sd, dD, dX, &dlambda1);
+ *
+ * CONFIGURATION (define before including the implementation)
+ *   SCN_MALLOC(sz), SCN_REALLOC(p,sz), SCN_FREE(p)
+ *                     allocator; define all three or none (default: libc).
+ *                     A NULL from SCN_MALLOC is reported as SCN_ERR_NOMEM.
+ *   SCN_ASSERT(x)     checks programmer errors only (default: assert.h).
+ *   SCN_STATIC        make every function static (private copy per file).
+ *   SCN_NO_STDIO      drop the functions that read or write files.
+ *   _OPENMP           set by the compiler with -fopenmp: GEMM, the solver
+ *                     and the backward pass then run on all cores. Results
+ *                     are bit-identical for any thread count.
+ *
+ * CONVENTIONS
+ *   - Every fallible call returns scn_status (SCN_OK = 0) or NULL; then
+ *     scn_error() says what failed, naming the file, field and value. The
+ *     library never exits, aborts or prints.
+ *   - float32 everywhere. Tensors are NCHW, row-major. A matrix of signals
+ *     has one signal per column (m x P), as in the papers.
+ *   - Whoever calls scn_X_create calls scn_X_free; views never own data.
+ *   - Comments cite the equation they implement ("SCN eq. 7").
+ *
+ * TABLE OF CONTENTS (each entry is a banner comment below, in the API and
+ * again in the implementation)
+ *   1. Errors
+ *   2. Tensors and RNG
+ *   3. Math: GEMM, im2col, col2im
+ *   4. .npy files
+ *   5. Sparse coding solvers          (elastic net, FISTA, polishing)
+ *   6. Fixed-point backward           (SCN eqs. 11, 13, 17)
+ *   7. Convolutional sparse coding    (im2col -> solve -> codes)
+ *   8. Backends                       (the table heavy math goes through)
+ *
+ * LICENSE
+ *   MIT. Copyright (c) 2026 the scn.h authors. Permission is hereby
+ *   granted, free of charge, to any person obtaining a copy of this
+ *   software, to deal in it without restriction, subject to keeping this
+ *   notice. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.
+ */
+#ifndef SCN_H
+#define SCN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef SCN_STATIC
+#define SCNDEF static
+#else
+#define SCNDEF extern
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================
+ * 1. Errors
+ * ====================================================================== */
+
+typedef enum scn_status {
+    SCN_OK = 0,
+    SCN_ERR_NOMEM,      /* an allocation failed */
+    SCN_ERR_IO,         /* a file could not be opened, read or written */
+    SCN_ERR_FORMAT,     /* a file's contents are malformed or unsupported */
+    SCN_ERR_ARG,        /* an argument is out of range or inconsistent */
+    SCN_ERR_NUMERIC     /* a NaN/Inf or an indefinite matrix was met */
+} scn_status;
+
+/* The message of the most recent failure in this thread ("" if none). */
+SCNDEF const char *scn_error(void);
+/* A fixed name for a status code, e.g. "out of memory". */
+SCNDEF const char *scn_status_string(scn_status s);
+
+/* ======================================================================
+ * 2. Tensors and RNG
+ * ====================================================================== */
+
+#define SCN_MAX_DIMS 4
+
+/* A float32 array of up to 4 dimensions, row-major (NCHW for images).
+ * owns != 0: data was allocated by scn_tensor_create and is freed with it. */
+typedef struct scn_tensor {
+    float *data;
+    int ndim;
+    int shape[SCN_MAX_DIMS];
+    size_t size;        /* product of shape */
+    int owns;
+} scn_tensor;
+
+/* A zero-filled tensor of shape[0..ndim), or NULL (see scn_error()). */
+SCNDEF scn_tensor *scn_tensor_create(int ndim, const int *shape);
+/* Shorthand for a 4-d N x C x H x W tensor. */
+SCNDEF scn_tensor *scn_tensor_create4(int n, int c, int h, int w);
+/* Frees the tensor (and its data if it owns it). NULL is fine. */
+SCNDEF void scn_tensor_free(scn_tensor *t);
+/* A non-owning view of `size(shape)` floats of t starting at `offset`. */
+SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
+                                  const int *shape, scn_tensor *view);
+/* Changes the shape in place; the element count must stay the same. */
+SCNDEF scn_status scn_tensor_reshape(scn_tensor *t, int ndim, const int *shape);
+
+/* PCG32 (O'Neill): small, fast, and the same numbers on every machine.
+ * Pass it explicitly: the library has no hidden global random state. */
+typedef struct scn_rng { uint64_t state, inc; } scn_rng;
+
+SCNDEF void     scn_rng_seed(scn_rng *r, uint64_t seed, uint64_t stream);
+SCNDEF uint32_t scn_rng_u32(scn_rng *r);
+/* Uniform in [0, 1). */
+SCNDEF float    scn_rng_uniform(scn_rng *r);
+/* Standard normal (Box-Muller). */
+SCNDEF float    scn_rng_normal(scn_rng *r);
+/* Uniform integer in [0, bound), unbiased; bound > 0. */
+SCNDEF uint32_t scn_rng_below(scn_rng *r, uint32_t bound);
+
+/* ======================================================================
+ * 3. Math: GEMM, im2col, col2im
+ * ====================================================================== */
+
+/* C = alpha * op(A) op(B) + beta * C, row-major. op(A) is M x K, op(B) is
+ * K x N; trans_a/trans_b != 0 means the stored matrix is the transpose.
+ * lda/ldb/ldc are row strides of the stored matrices. beta = 0 ignores the
+ * old contents of C (NaN included). Goes through the current backend. */
+SCNDEF void scn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                     const float *A, int lda, const float *B, int ldb,
+                     float beta, float *C, int ldc);
+
+/* Geometry of a convolution window over a batch of N x C x H x W images:
+ * square window k, stride, zero padding. Filled by scn_conv_geom_init. */
+typedef struct scn_conv_geom {
+    int N, C, H, W;     /* input */
+    int k, stride, pad; /* window */
+    int Ho, Wo;         /* output: (H + 2 pad - k) / stride + 1, same for W */
+    int m;              /* rows of a patch matrix: C k k */
+    int P;              /* columns: N Ho Wo */
+} scn_conv_geom;
+
+SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int W,
+                                     int k, int stride, int pad);
+/* Patch matrix X (m x P) of the batch x (N x C x H x W): row c k k + i k + j,
+ * column (b Ho + oy) Wo + ox holds x[b][c][oy s - pad + i][ox s - pad + j]
+ * (0 outside the image). */
+SCNDEF void scn_im2col(const scn_conv_geom *g, const float *x, float *X);
+/* The adjoint: accumulates X (m x P) back into x (x is zeroed first). */
+SCNDEF void scn_col2im(const scn_conv_geom *g, const float *X, float *x);
+
+/* ======================================================================
+ * 4. .npy files
+ * ====================================================================== */
+
+#ifndef SCN_NO_STDIO
+/* Reads a C-order float32 ('<f4') or float64 ('<f8', converted) array of
+ * at most SCN_MAX_DIMS dimensions (a 0-d array becomes shape (1,)),
+ * format versions 1.0, 2.0 and 3.0. Returns NULL and explains otherwise. */
+SCNDEF scn_tensor *scn_npy_load(const char *path);
+/* Writes t as a version 1.0 '<f4' C-order array. */
+SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t);
+#endif
+/* Parses a .npy image held in memory (what scn_npy_load does after reading
+ * the file); `name` labels error messages. */
+SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name);
+
+/* ======================================================================
+ * 5. Sparse coding solvers
+ *
+ * For each column x of X (m x P) and dictionary D (m x n), SCN eq. 1:
+ *   alpha* = argmin_{alpha >= 0} 1/2 |x - D alpha|^2 + lambda1 |alpha|_1
+ *                                + lambda2/2 |alpha|^2
+ * or, with `signed_codes`, the same without alpha >= 0 (SF/CSF layers).
+ *
+ * Method: FISTA (SCN Algorithm 1, corrected) on all P columns at once, one
+ * GEMM per iteration, with a per-column adaptive restart and stopping
+ * test. Step 1/kappa, kappa >= lambda_max(D^T D + lambda2 I) computed by
+ * Householder tridiagonalisation in double precision and Sturm bisection
+ * (the upper end of the bracket, raised by a relative 1e-5 that dwarfs the
+ * rounding error of the reduction), so the step never exceeds 1/L.
+ * Then support polishing: per column, from FISTA's support, an active-set
+ * solve of SCN eq. 7 in double precision; a polished column is kept only
+ * if it satisfies the KKT conditions, SCN eqs. 3-4.
+ * ====================================================================== */
+
+typedef struct scn_solve_desc {
+    float lambda1;      /* >= 0 */
+    float lambda2;      /* >= 0; > 0 keeps the problem strongly convex */
+    int signed_codes;   /* 0: nonnegative codes (SCN); 1: signed (SF/CSF) */
+    float tol;          /* FISTA stops a column when max|alpha_t+1 - alpha_t|
+                           <= tol * max|alpha_t+1|; 0 -> 1e-5 */
+    int max_iter;       /* FISTA iteration cap; 0 -> 2000 */
+    int no_polish;      /* 1: return FISTA's iterate as it is */
+    int warm_start;     /* 1: start from the alpha passed in (e.g. last epoch) */
+    int fixed_iter;     /* > 0: exactly this many FISTA iterations, no
+                           stopping test, no polishing (unrolled use) */
+} scn_solve_desc;
+
+typedef struct scn_solve_info {
+    int iters;          /* FISTA iterations run (the slowest column) */
+    int polished;       /* columns whose polished solution was kept */
+    int unpolished;     /* columns left at the FISTA iterate */
+    double kkt;         /* max violation of SCN eqs. 3-4 over all entries */
+    double kappa;       /* the step's Lipschitz bound */
+} scn_solve_info;
+
+/* Solves all P columns; alpha is n x P (read first if warm_start). info
+ * may be NULL. */
+SCNDEF scn_status scn_en_solve(const float *D, int m, int n, const float *X, int P,
+                               const scn_solve_desc *desc, float *alpha,
+                               scn_solve_info *info);
+/* Max over entries of the KKT violation (SCN eqs. 3-4, or their signed
+ * analogue) of codes alpha; -1 on allocation failure. */
+SCNDEF double scn_en_kkt(const float *D, int m, int n, const float *X, int P,
+                         const scn_solve_desc *desc, const float *alpha);
+/* An upper bound kappa >= lambda_max(D^T D + lambda2 I) (see above). */
+SCNDEF scn_status scn_en_lipschitz(const float *D, int m, int n, float lambda2,
+                                   double *kappa);
+
+/* ======================================================================
+ * 6. Fixed-point backward (SCN eqs. 11, 13, 17; SF for signed codes)
+ *
+ * Given converged codes alpha and the upstream gradient G = dLoss/dalpha
+ * (both n x P), per column with active set L = {j : alpha_j != 0}:
+ *   gamma_L = (D_L^T D_L + lambda2 I)^-1 g_L, gamma = 0 off L
+ *   dD       = -D Gamma Alpha^T + (X - D Alpha) Gamma^T
+ *   dX       = D Gamma
+ *   dlambda1 = -sum_p sum_j sign(alpha_jp) gamma_jp
+ * Any of dD (m x n), dX (m x P), dlambda1 may be NULL. These are the exact
+ * gradients only at the true minimiser: solve with polishing first.
+ * ====================================================================== */
+
+SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, int P,
+                                  const float *alpha, const float *G,
+                                  const scn_solve_desc *desc,
+                                  float *dD, float *dX, float *dlambda1);
+
+/* ======================================================================
+ * 7. Convolutional sparse coding (SCN section 3.1, patch-wise codes)
+ *
+ * The layer: X = im2col(x) (m = C k^2 rows, P = N Ho Wo columns), solve
+ * against D (m x n), and lay the codes out as N x n x Ho x Wo. Backward
+ * runs scn_en_backward and returns dx through col2im.
+ * ====================================================================== */
+
+/* x: N x C x H x W as g describes; codes: N x n x Ho x Wo. X (m x P) and
+ * alpha (n x P) are caller buffers kept for the backward pass. */
+SCNDEF scn_status scn_sc_conv_forward(const scn_conv_geom *g, const float *D, int n,
+                                      const float *x, const scn_solve_desc *desc,
+                                      float *X, float *alpha, float *codes,
+                                      scn_solve_info *info);
+/* dcodes: N x n x Ho x Wo. Outputs dD (m x n), dx (N x C x H x W),
+ * dlambda1; any may be NULL. */
+SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, int n,
+                                       const float *X, const float *alpha,
+                                       const float *dcodes, const scn_solve_desc *desc,
+                                       float *dD, float *dx, float *dlambda1);
+/* Reorders between the solver's n x P matrix and N x n x Ho x Wo codes. */
+SCNDEF void scn_codes_from_matrix(const scn_conv_geom *g, int n, const float *alpha,
+                                  float *codes);
+SCNDEF void scn_codes_to_matrix(const scn_conv_geom *g, int n, const float *codes,
+                                float *alpha);
+
+/* ======================================================================
+ * 8. Backends
+ *
+ * Heavy math goes through a table of functions. The CPU table is built in
+ * and is the reference; another (e.g. scn_cuda.cu) can be installed with
+ * scn_backend_set without touching any layer code.
+ * ====================================================================== */
+
+typedef struct scn_backend {
+    const char *name;
+    void (*gemm)(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc);
+    void (*im2col)(const scn_conv_geom *g, const float *x, float *X);
+    void (*col2im)(const scn_conv_geom *g, const float *X, float *x);
+    scn_status (*en_solve)(const float *D, int m, int n, const float *X, int P,
+                           const scn_solve_desc *desc, float *alpha,
+                           scn_solve_info *info);
+    scn_status (*en_backward)(const float *D, int m, int n, const float *X, int P,
+                              const float *alpha, const float *G,
+                              const scn_solve_desc *desc,
+                              float *dD, float *dX, float *dlambda1);
+} scn_backend;
+
+/* The built-in CPU backend. */
+SCNDEF const scn_backend *scn_backend_cpu(void);
+/* The backend in use (the CPU one unless another was set). */
+SCNDEF const scn_backend *scn_backend_get(void);
+/* Installs a backend; NULL restores the CPU one. */
+SCNDEF void scn_backend_set(const scn_backend *be);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SCN_H */
+
+/* ######################################################################
+ *
+ *                          IMPLEMENTATION
+ *
+ * ###################################################################### */
+#ifdef SCN_IMPLEMENTATION
+#ifndef SCN__IMPLEMENTED
+#define SCN__IMPLEMENTED
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(SCN_MALLOC) && defined(SCN_REALLOC) && defined(SCN_FREE)
+#elif !defined(SCN_MALLOC) && !defined(SCN_REALLOC) && !defined(SCN_FREE)
+#define SCN_MALLOC(sz)     malloc(sz)
+#define SCN_REALLOC(p, sz) realloc(p, sz)
+#define SCN_FREE(p)        free(p)
+#else
+#error "scn.h: define all of SCN_MALLOC, SCN_REALLOC and SCN_FREE, or none of them"
+#endif
+
+#ifndef SCN_ASSERT
+#include <assert.h>
+#define SCN_ASSERT(x) assert(x)
+#endif
+
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define SCN__TLS thread_local
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define SCN__TLS _Thread_local
+#elif defined(__GNUC__)
+#define SCN__TLS __thread
+#else
+#define SCN__TLS
+#endif
+
+#ifdef _OPENMP
+#define SCN__PRAGMA(x) _Pragma(#x)
+#define SCN__OMP(x) SCN__PRAGMA(omp x)
+static int scn__max_threads(void) { return omp_get_max_threads(); }
+static int scn__thread_id(void) { return omp_get_thread_num(); }
+#else
+#define SCN__OMP(x)
+static int scn__max_threads(void) { return 1; }
+static int scn__thread_id(void) { return 0; }
+#endif
+
+/* ======================================================================
+ * 1. Errors
+ * ====================================================================== */
+
+static SCN__TLS char scn__errbuf[512];
+
+SCNDEF const char *scn_error(void) { return scn__errbuf; }
+
+SCNDEF const char *scn_status_string(scn_status s) {
+    switch (s) {
+    case SCN_OK:          return "ok";
+    case SCN_ERR_NOMEM:   return "out of memory";
+    case SCN_ERR_IO:      return "input/output error";
+    case SCN_ERR_FORMAT:  return "malformed or unsupported file";
+    case SCN_ERR_ARG:     return "invalid argument";
+    case SCN_ERR_NUMERIC: return "numerical failure";
+    }
+    return "unknown status";
+}
+
+/* Records a message for scn_error() and returns s, so callers can write
+ * `return scn__fail(SCN_ERR_ARG, "...", ...);`. */
+static scn_status scn__fail(scn_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(scn__errbuf, sizeof scn__errbuf, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* a * b into *out, or 0 if it overflows size_t. */
+static int scn__mul_ok(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > (size_t)-1 / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+/* count elements of `elem` bytes, zeroed; NULL (with the message) on failure. */
+static void *scn__calloc(size_t count, size_t elem, const char *what) {
+    size_t bytes;
+    void *p;
+    if (!scn__mul_ok(count, elem, &bytes)) {
+        scn__fail(SCN_ERR_NOMEM, "%s: %zu x %zu bytes overflows", what, count, elem);
+        return NULL;
+    }
+    p = SCN_MALLOC(bytes ? bytes : 1);
+    if (!p) {
+        scn__fail(SCN_ERR_NOMEM, "%s: could not allocate %zu bytes", what, bytes);
+        return NULL;
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
+static int scn__all_finite(const float *x, size_t count, size_t *where) {
+    size_t i;
+    for (i = 0; i < count; i++)
+        if (!isfinite(x[i])) { *where = i; return 0; }
+    return 1;
+}
+
+/* ======================================================================
+ * 2. Tensors and RNG
+ * ====================================================================== */
+
+static scn_status scn__shape_size(int ndim, const int *shape, size_t *size) {
+    size_t s = 1;
+    int i;
+    if (ndim < 1 || ndim > SCN_MAX_DIMS)
+        return scn__fail(SCN_ERR_ARG, "tensor: %d dimensions (1 to %d allowed)",
+                         ndim, SCN_MAX_DIMS);
+    for (i = 0; i < ndim; i++) {
+        if (shape[i] < 0)
+            return scn__fail(SCN_ERR_ARG, "tensor: dimension %d is %d", i, shape[i]);
+        if (!scn__mul_ok(s, (size_t)shape[i], &s) || s > ((size_t)-1) / sizeof(float))
+            return scn__fail(SCN_ERR_ARG, "tensor: shape too large");
+    }
+    *size = s;
+    return SCN_OK;
+}
+
+SCNDEF scn_tensor *scn_tensor_create(int ndim, const int *shape) {
+    scn_tensor *t;
+    size_t size;
+    int i;
+    if (scn__shape_size(ndim, shape, &size) != SCN_OK) return NULL;
+    t = (scn_tensor *)scn__calloc(1, sizeof *t, "tensor");
+    if (!t) return NULL;
+    t->data = (float *)scn__calloc(size, sizeof(float), "tensor data");
+    if (!t->data) { SCN_FREE(t); return NULL; }
+    t->ndim = ndim;
+    for (i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    t->size = size;
+    t->owns = 1;
+    return t;
+}
+
+SCNDEF scn_tensor *scn_tensor_create4(int n, int c, int h, int w) {
+    int shape[4];
+    shape[0] = n; shape[1] = c; shape[2] = h; shape[3] = w;
+    return scn_tensor_create(4, shape);
+}
+
+SCNDEF void scn_tensor_free(scn_tensor *t) {
+    if (!t) return;
+    if (t->owns) SCN_FREE(t->data);
+    SCN_FREE(t);
+}
+
+SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
+                                  const int *shape, scn_tensor *view) {
+    size_t size;
+    int i;
+    scn_status s = scn__shape_size(ndim, shape, &size);
+    if (s) return s;
+    if (offset > t->size || size > t->size - offset)
+        return scn__fail(SCN_ERR_ARG, "tensor view: %zu elements at offset %zu of a "
+                         "tensor of %zu", size, offset, t->size);
+    memset(view, 0, sizeof *view);
+    view->data = t->data + offset;
+    view->ndim = ndim;
+    for (i = 0; i < ndim; i++) view->shape[i] = shape[i];
+    view->size = size;
+    view->owns = 0;
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_tensor_reshape(scn_tensor *t, int ndim, const int *shape) {
+    size_t size;
+    int i;
+    scn_status s = scn__shape_size(ndim, shape, &size);
+    if (s) return s;
+    if (size != t->size)
+        return scn__fail(SCN_ERR_ARG, "tensor reshape: %zu elements into a shape of %zu",
+                         t->size, size);
+    t->ndim = ndim;
+    for (i = 0; i < SCN_MAX_DIMS; i++) t->shape[i] = i < ndim ? shape[i] : 0;
+    return SCN_OK;
+}
+
+SCNDEF uint32_t scn_rng_u32(scn_rng *r) {
+    uint64_t old = r->state;
+    uint32_t xorshifted, rot;
+    r->state = old * 6364136223846793005ULL + r->inc;
+    xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
+    rot = (uint32_t)(old >> 59);
+    return (xorshifted >> rot) | (xorshifted << ((32 - rot) & 31));
+}
+
+SCNDEF void scn_rng_seed(scn_rng *r, uint64_t seed, uint64_t stream) {
+    r->state = 0;
+    r->inc = (stream << 1) | 1u;
+    scn_rng_u32(r);
+    r->state += seed;
+    scn_rng_u32(r);
+}
+
+SCNDEF float scn_rng_uniform(scn_rng *r) {
+    return (float)(scn_rng_u32(r) >> 8) * (1.0f / 16777216.0f);
+}
+
+SCNDEF float scn_rng_normal(scn_rng *r) {
+    /* Box-Muller; u1 in (0, 1] keeps the log finite */
+    double u1 = ((scn_rng_u32(r) >> 8) + 1.0) / 16777216.0;
+    double u2 = (scn_rng_u32(r) >> 8) / 16777216.0;
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+SCNDEF uint32_t scn_rng_below(scn_rng *r, uint32_t bound) {
+    uint32_t threshold = (uint32_t)(-bound) % bound, x;
+    do x = scn_rng_u32(r); while (x < threshold);
+    return x % bound;
+}
+
+/* ======================================================================
+ * 3. Math: GEMM, im2col, col2im
+ *
+ * GEMM follows the BLIS layering: C is cut into MC x NC tiles, K into KC
+ * slices; each tile packs its slice of op(A) into MR-row panels and of
+ * op(B) into NR-column panels, and a register-blocked microkernel
+ * multiplies one MR x KC panel by one KC x NR panel. The microkernel is
+ * chosen at run time (AVX-512, AVX2+FMA, or portable C), so a plain -O2
+ * build runs the best one the machine has. Tiles are independent and every
+ * C element sums its K terms in the same order, so the result does not
+ * depend on the thread count.
+ * ====================================================================== */
+
+#define SCN__KC 256
+#define SCN__MC 120
+#define SCN__NC 512
+
+/* acc(MR x NR) = sum_p a[p*MR + i] b[p*NR + j]; C[i, j] += alpha acc for
+ * the mv x nv valid corner of the tile. */
+typedef void (*scn__kernel_fn)(int kc, const float *a, const float *b, float *c,
+                               size_t ldc, int mv, int nv, float alpha);
+
+typedef struct scn__kernel {
+    const char *name;
+    int mr, nr;
+    scn__kernel_fn fn;
+} scn__kernel;
+
+static void scn__kernel_c(int kc, const float *a, const float *b, float *c,
+                          size_t ldc, int mv, int nv, float alpha) {
+    float acc[6][16];
+    int p, i, j;
+    memset(acc, 0, sizeof acc);
+    for (p = 0; p < kc; p++, a += 6, b += 16)
+        for (i = 0; i < 6; i++)
+            for (j = 0; j < 16; j++) acc[i][j] += a[i] * b[j];
+    for (i = 0; i < mv; i++)
+        for (j = 0; j < nv; j++) c[i * ldc + j] += alpha * acc[i][j];
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define SCN__X86 1
+#include <immintrin.h>
+
+/* 6 x 16 with 12 ymm accumulators: each step broadcasts 6 values of A and
+ * loads two 8-float vectors of B. */
+__attribute__((target("avx2,fma")))
+static void scn__kernel_avx2(int kc, const float *a, const float *b, float *c,
+                             size_t ldc, int mv, int nv, float alpha) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00,
+           c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00,
+           c50 = c00, c51 = c00, b0, b1, x;
+    __m256 va = _mm256_set1_ps(alpha);
+    float tmp[6][16];
+    int p, i, j;
+    for (p = 0; p < kc; p++, a += 6, b += 16) {
+        b0 = _mm256_loadu_ps(b);
+        b1 = _mm256_loadu_ps(b + 8);
+        x = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
+        x = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
+        x = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+        x = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+        x = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+        x = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+    }
+    if (mv == 6 && nv == 16) {
+#define SCN__ROW8(r, lo, hi) do { float *cr = c + (r) * ldc;                          \
+        _mm256_storeu_ps(cr, _mm256_fmadd_ps(va, lo, _mm256_loadu_ps(cr)));           \
+        _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(va, hi, _mm256_loadu_ps(cr + 8))); } while (0)
+        SCN__ROW8(0, c00, c01); SCN__ROW8(1, c10, c11); SCN__ROW8(2, c20, c21);
+        SCN__ROW8(3, c30, c31); SCN__ROW8(4, c40, c41); SCN__ROW8(5, c50, c51);
+#undef SCN__ROW8
+        return;
+    }
+    _mm256_storeu_ps(tmp[0], c00); _mm256_storeu_ps(tmp[0] + 8, c01);
+    _mm256_storeu_ps(tmp[1], c10); _mm256_storeu_ps(tmp[1] + 8, c11);
+    _mm256_storeu_ps(tmp[2], c20); _mm256_storeu_ps(tmp[2] + 8, c21);
+    _mm256_storeu_ps(tmp[3], c30); _mm256_storeu_ps(tmp[3] + 8, c31);
+    _mm256_storeu_ps(tmp[4], c40); _mm256_storeu_ps(tmp[4] + 8, c41);
+    _mm256_storeu_ps(tmp[5], c50); _mm256_storeu_ps(tmp[5] + 8, c51);
+    for (i = 0; i < mv; i++)
+        for (j = 0; j < nv; j++) c[i * ldc + j] += alpha * tmp[i][j];
+}
+
+/* 6 x 32 with 12 zmm accumulators. */
+__attribute__((target("avx512f")))
+static void scn__kernel_avx512(int kc, const float *a, const float *b, float *c,
+                               size_t ldc, int mv, int nv, float alpha) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00,
+           c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00,
+           c50 = c00, c51 = c00, b0, b1, x;
+    __m512 va = _mm512_set1_ps(alpha);
+    float tmp[6][32];
+    int p, i, j;
+    for (p = 0; p < kc; p++, a += 6, b += 32) {
+        b0 = _mm512_loadu_ps(b);
+        b1 = _mm512_loadu_ps(b + 16);
+        x = _mm512_set1_ps(a[0]); c00 = _mm512_fmadd_ps(x, b0, c00); c01 = _mm512_fmadd_ps(x, b1, c01);
+        x = _mm512_set1_ps(a[1]); c10 = _mm512_fmadd_ps(x, b0, c10); c11 = _mm512_fmadd_ps(x, b1, c11);
+        x = _mm512_set1_ps(a[2]); c20 = _mm512_fmadd_ps(x, b0, c20); c21 = _mm512_fmadd_ps(x, b1, c21);
+        x = _mm512_set1_ps(a[3]); c30 = _mm512_fmadd_ps(x, b0, c30); c31 = _mm512_fmadd_ps(x, b1, c31);
+        x = _mm512_set1_ps(a[4]); c40 = _mm512_fmadd_ps(x, b0, c40); c41 = _mm512_fmadd_ps(x, b1, c41);
+        x = _mm512_set1_ps(a[5]); c50 = _mm512_fmadd_ps(x, b0, c50); c51 = _mm512_fmadd_ps(x, b1, c51);
+    }
+    if (mv == 6 && nv == 32) {
+#define SCN__ROW16(r, lo, hi) do { float *cr = c + (r) * ldc;                         \
+        _mm512_storeu_ps(cr, _mm512_fmadd_ps(va, lo, _mm512_loadu_ps(cr)));           \
+        _mm512_storeu_ps(cr + 16, _mm512_fmadd_ps(va, hi, _mm512_loadu_ps(cr + 16))); } while (0)
+        SCN__ROW16(0, c00, c01); SCN__ROW16(1, c10, c11); SCN__ROW16(2, c20, c21);
+        SCN__ROW16(3, c30, c31); SCN__ROW16(4, c40, c41); SCN__ROW16(5, c50, c51);
+#undef SCN__ROW16
+        return;
+    }
+    _mm512_storeu_ps(tmp[0], c00); _mm512_storeu_ps(tmp[0] + 16, c01);
+    _mm512_storeu_ps(tmp[1], c10); _mm512_storeu_ps(tmp[1] + 16, c11);
+    _mm512_storeu_ps(tmp[2], c20); _mm512_storeu_ps(tmp[2] + 16, c21);
+    _mm512_storeu_ps(tmp[3], c30); _mm512_storeu_ps(tmp[3] + 16, c31);
+    _mm512_storeu_ps(tmp[4], c40); _mm512_storeu_ps(tmp[4] + 16, c41);
+    _mm512_storeu_ps(tmp[5], c50); _mm512_storeu_ps(tmp[5] + 16, c51);
+    for (i = 0; i < mv; i++)
+        for (j = 0; j < nv; j++) c[i * ldc + j] += alpha * tmp[i][j];
+}
+#endif
+
+static const scn__kernel *scn__kernel_pick(void) {
+    static const scn__kernel portable = { "c", 6, 16, scn__kernel_c };
+#ifdef SCN__X86
+    static const scn__kernel avx2 = { "avx2", 6, 16, scn__kernel_avx2 };
+    static const scn__kernel avx512 = { "avx512", 6, 32, scn__kernel_avx512 };
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return &avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2;
+#endif
+    return &portable;
+}
+
+/* Rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-row panels,
+ * zero-padded to a multiple of MR rows. */
+static void scn__pack_a(int trans, const float *A, size_t lda, int i0, int mc,
+                        int p0, int kc, int mr, float *dst) {
+    int ip, i, p;
+    for (ip = 0; ip < mc; ip += mr)
+        for (p = 0; p < kc; p++)
+            for (i = 0; i < mr; i++, dst++) {
+                int r = i0 + ip + i;
+                *dst = ip + i >= mc ? 0.0f
+                     : trans ? A[(size_t)(p0 + p) * lda + r] : A[(size_t)r * lda + p0 + p];
+            }
+}
+
+/* Rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into NR-column panels. */
+static void scn__pack_b(int trans, const float *B, size_t ldb, int p0, int kc,
+                        int j0, int nc, int nr, float *dst) {
+    int jp, j, p;
+    for (jp = 0; jp < nc; jp += nr)
+        for (p = 0; p < kc; p++)
+            for (j = 0; j < nr; j++, dst++) {
+                int col = j0 + jp + j;
+                *dst = jp + j >= nc ? 0.0f
+                     : trans ? B[(size_t)col * ldb + p0 + p] : B[(size_t)(p0 + p) * ldb + col];
+            }
+}
+
+/* The plain triple loop: the reference in tests, and the fallback when
+ * packing buffers cannot be allocated. */
+static void scn__gemm_naive(int ta, int tb, int M, int N, int K, float alpha,
+                            const float *A, int lda, const float *B, int ldb,
+                            float *C, int ldc) {
+    int i, j, p;
+    for (i = 0; i < M; i++)
+        for (j = 0; j < N; j++) {
+            float s = 0.0f;
+            for (p = 0; p < K; p++)
+                s += (ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p]) *
+                     (tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j]);
+            C[(size_t)i * ldc + j] += alpha * s;
+        }
+}
+
+static void scn__scale_rows(int M, int N, float beta, float *C, int ldc) {
+    int i, j;
+    SCN__OMP(parallel for schedule(static) private(j))
+    for (i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (beta == 0.0f) memset(c, 0, (size_t)N * sizeof *c);
+        else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
+    }
+}
+
+static void scn__cpu_gemm(int ta, int tb, int M, int N, int K, float alpha,
+                          const float *A, int lda, const float *B, int ldb,
+                          float beta, float *C, int ldc) {
+    const scn__kernel *k = scn__kernel_pick();
+    int mt, nt, tiles, t, nthreads = scn__max_threads();
+    size_t per_thread = (size_t)(SCN__MC + 6) * SCN__KC + (size_t)SCN__KC * (SCN__NC + 32);
+    float *buf;
+    if (M <= 0 || N <= 0) return;
+    scn__scale_rows(M, N, beta, C, ldc);
+    if (K <= 0 || alpha == 0.0f) return;
+    buf = (float *)SCN_MALLOC(per_thread * nthreads * sizeof(float));
+    if (!buf) { scn__gemm_naive(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc); return; }
+    mt = (M + SCN__MC - 1) / SCN__MC;
+    nt = (N + SCN__NC - 1) / SCN__NC;
+    tiles = mt * nt;
+    SCN__OMP(parallel for schedule(dynamic, 1))
+    for (t = 0; t < tiles; t++) {
+        float *apack = buf + per_thread * scn__thread_id();
+        float *bpack = apack + (size_t)(SCN__MC + 6) * SCN__KC;
+        int i0 = (t / nt) * SCN__MC, j0 = (t % nt) * SCN__NC;
+        int mc = M - i0 < SCN__MC ? M - i0 : SCN__MC;
+        int nc = N - j0 < SCN__NC ? N - j0 : SCN__NC;
+        int p0, ir, jr;
+        for (p0 = 0; p0 < K; p0 += SCN__KC) {
+            int kc = K - p0 < SCN__KC ? K - p0 : SCN__KC;
+            scn__pack_a(ta, A, (size_t)lda, i0, mc, p0, kc, k->mr, apack);
+            scn__pack_b(tb, B, (size_t)ldb, p0, kc, j0, nc, k->nr, bpack);
+            for (jr = 0; jr < nc; jr += k->nr)
+                for (ir = 0; ir < mc; ir += k->mr)
+                    k->fn(kc, apack + (size_t)ir * kc, bpack + (size_t)jr * kc,
+                          C + (size_t)(i0 + ir) * ldc + j0 + jr, (size_t)ldc,
+                          mc - ir < k->mr ? mc - ir : k->mr,
+                          nc - jr < k->nr ? nc - jr : k->nr, alpha);
+        }
+    }
+    SCN_FREE(buf);
+}
+
+SCNDEF void scn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                     const float *A, int lda, const float *B, int ldb,
+                     float beta, float *C, int ldc) {
+    scn_backend_get()->gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                            beta, C, ldc);
+}
+
+SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int W,
+                                     int k, int stride, int pad) {
+    size_t m, P;
+    if (N < 1 || C < 1 || H < 1 || W < 1)
+        return scn__fail(SCN_ERR_ARG, "conv: input %d x %d x %d x %d must be positive",
+                         N, C, H, W);
+    if (k < 1 || stride < 1 || pad < 0 || pad >= k)
+        return scn__fail(SCN_ERR_ARG, "conv: kernel %d, stride %d, padding %d (need "
+                         "k >= 1, stride >= 1, 0 <= padding < k)", k, stride, pad);
+    if (H + 2 * pad < k || W + 2 * pad < k)
+        return scn__fail(SCN_ERR_ARG, "conv: kernel %d larger than the padded input "
+                         "%d x %d", k, H + 2 * pad, W + 2 * pad);
+    g->N = N; g->C = C; g->H = H; g->W = W;
+    g->k = k; g->stride = stride; g->pad = pad;
+    g->Ho = (H + 2 * pad - k) / stride + 1;
+    g->Wo = (W + 2 * pad - k) / stride + 1;
+    m = (size_t)C * k * k;
+    P = (size_t)N * g->Ho * g->Wo;
+    if (m > 1u << 30 || P > 1u << 30)
+        return scn__fail(SCN_ERR_ARG, "conv: patch matrix %zu x %zu too large", m, P);
+    g->m = (int)m;
+    g->P = (int)P;
+    return SCN_OK;
+}
+
+static void scn__cpu_im2col(const scn_conv_geom *g, const float *x, float *X) {
+    int row;
+    SCN__OMP(parallel for schedule(static))
+    for (row = 0; row < g->m; row++) {
+        int c = row / (g->k * g->k), i = row / g->k % g->k, j = row % g->k;
+        float *dst = X + (size_t)row * g->P;
+        int b, oy, ox;
+        for (b = 0; b < g->N; b++) {
+            const float *src = x + ((size_t)b * g->C + c) * g->H * g->W;
+            for (oy = 0; oy < g->Ho; oy++) {
+                int y = oy * g->stride - g->pad + i;
+                for (ox = 0; ox < g->Wo; ox++) {
+                    int xx = ox * g->stride - g->pad + j;
+                    *dst++ = (y >= 0 && y < g->H && xx >= 0 && xx < g->W)
+                           ? src[(size_t)y * g->W + xx] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+static void scn__cpu_col2im(const scn_conv_geom *g, const float *X, float *x) {
+    int c;
+    memset(x, 0, (size_t)g->N * g->C * g->H * g->W * sizeof *x);
+    /* one channel per thread: every x element has one writer */
+    SCN__OMP(parallel for schedule(static))
+    for (c = 0; c < g->C; c++) {
+        int i, j, b, oy, ox;
+        for (i = 0; i < g->k; i++)
+            for (j = 0; j < g->k; j++) {
+                const float *src = X + ((size_t)(c * g->k + i) * g->k + j) * g->P;
+                for (b = 0; b < g->N; b++) {
+                    float *dst = x + ((size_t)b * g->C + c) * g->H * g->W;
+                    for (oy = 0; oy < g->Ho; oy++) {
+                        int y = oy * g->stride - g->pad + i;
+                        for (ox = 0; ox < g->Wo; ox++, src++) {
+                            int xx = ox * g->stride - g->pad + j;
+                            if (y >= 0 && y < g->H && xx >= 0 && xx < g->W)
+                                dst[(size_t)y * g->W + xx] += *src;
+                        }
+                    }
+                }
+            }
+    }
+}
+
+SCNDEF void scn_im2col(const scn_conv_geom *g, const float *x, float *X) {
+    scn_backend_get()->im2col(g, x, X);
+}
+
+SCNDEF void scn_col2im(const scn_conv_geom *g, const float *X, float *x) {
+    scn_backend_get()->col2im(g, X, x);
+}
+
+/* ======================================================================
+ * 4. .npy files
+ *
+ * Layout (numpy's NEP 1): "\x93NUMPY", major, minor, header length
+ * (uint16 little-endian in 1.0, uint32 in 2.0/3.0), an ASCII Python dict
+ * {'descr': '<f4', 'fortran_order': False, 'shape': (m, n), } padded with
+ * spaces to a multiple of 64 bytes and ended by '\n', then the raw data.
+ * ====================================================================== */
+
+typedef struct scn__npy_header {
+    int have_descr, have_order, have_shape;
+    int elem;           /* 4 or 8 */
+    int fortran;
+    int ndim;
+    int shape[SCN_MAX_DIMS];
+} scn__npy_header;
+
+static int scn__little_endian(void) {
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+static const char *scn__skip_space(const char *s, const char *end) {
+    while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++;
+    return s;
+}
+
+/* A quoted Python string at *ps into buf (truncated to cap); 0 if malformed. */
+static int scn__npy_string(const char **ps, const char *end, char *buf, size_t cap) {
+    const char *s = *ps;
+    char q;
+    size_t n = 0;
+    if (s >= end || (*s != '\'' && *s != '"')) return 0;
+    q = *s++;
+    while (s < end && *s != q) {
+        if (n + 1 < cap) buf[n++] = *s;
+        s++;
+    }
+    if (s >= end) return 0;
+    buf[n] = '\0';
+    *ps = s + 1;
+    return 1;
+}
+
+/* A shape tuple "(a, b, )" into h; returns an error message or NULL. */
+static const char *scn__npy_shape(const char **ps, const char *end, scn__npy_header *h) {
+    const char *s = scn__skip_space(*ps, end);
+    if (s >= end || *s != '(') return "shape is not a tuple";
+    s++;
+    h->ndim = 0;
+    for (;;) {
+        uint64_t v = 0;
+        int digits = 0;
+        s = scn__skip_space(s, end);
+        if (s < end && *s == ')') break;
+        if (s < end && *s == '-') return "shape has a negative dimension";
+        while (s < end && *s >= '0' && *s <= '9') {
+            v = v * 10 + (uint64_t)(*s++ - '0');
+            if (v > 0x7fffffff) return "shape has a dimension over 2^31";
+            digits++;
+        }
+        if (!digits) return "shape holds something other than integers";
+        if (h->ndim == SCN_MAX_DIMS) return "shape has more than 4 dimensions";
+        h->shape[h->ndim++] = (int)v;
+        s = scn__skip_space(s, end);
+        if (s < end && *s == 'L') s++;          /* Python 2 long suffix */
+        s = scn__skip_space(s, end);
+        if (s < end && *s == ',') { s++; continue; }
+        if (s < end && *s == ')') break;
+        return "shape tuple is malformed";
+    }
+    *ps = s + 1;
+    return NULL;
+}
+
+/* Parses the header dict text [s, end); returns an error message or NULL. */
+static const char *scn__npy_dict(const char *s, const char *end, scn__npy_header *h) {
+    char key[32], val[32];
+    memset(h, 0, sizeof *h);
+    s = scn__skip_space(s, end);
+    if (s >= end || *s != '{') return "header is not a dict";
+    s++;
+    for (;;) {
+        s = scn__skip_space(s, end);
+        if (s < end && *s == '}') break;
+        if (!scn__npy_string(&s, end, key, sizeof key)) return "header dict is malformed";
+        s = scn__skip_space(s, end);
+        if (s >= end || *s != ':') return "header dict is malformed";
+        s = scn__skip_space(s + 1, end);
+        if (!strcmp(key, "descr")) {
+            if (!scn__npy_string(&s, end, val, sizeof val)) return "descr is not a string";
+            if (!strcmp(val, "<f4") || (scn__little_endian() && !strcmp(val, "=f4")))
+                h->elem = 4;
+            else if (!strcmp(val, "<f8") || (scn__little_endian() && !strcmp(val, "=f8")))
+                h->elem = 8;
+            else return "dtype is not little-endian float32 ('<f4') or float64 ('<f8')";
+            h->have_descr = 1;
+        } else if (!strcmp(key, "fortran_order")) {
+            if (end - s >= 4 && !memcmp(s, "True", 4)) { h->fortran = 1; s += 4; }
+            else if (end - s >= 5 && !memcmp(s, "False", 5)) { h->fortran = 0; s += 5; }
+            else return "fortran_order is neither True nor False";
+            h->have_order = 1;
+        } else if (!strcmp(key, "shape")) {
+            const char *err = scn__npy_shape(&s, end, h);
+            if (err) return err;
+            h->have_shape = 1;
+        } else {
+            return "header has an unknown key";
+        }
+        s = scn__skip_space(s, end);
+        if (s < end && *s == ',') { s++; continue; }
+        if (s < end && *s == '}') break;
+        return "header dict is malformed";
+    }
+    if (!h->have_descr) return "header has no 'descr'";
+    if (!h->have_order) return "header has no 'fortran_order'";
+    if (!h->have_shape) return "header has no 'shape'";
+    if (h->fortran) return "array is in Fortran order (only C order is supported)";
+    return NULL;
+}
+
+static float scn__read_f32le(const unsigned char *p) {
+    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                 (uint32_t)p[3] << 24;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static double scn__read_f64le(const unsigned char *p) {
+    uint64_t u = 0;
+    double d;
+    int i;
+    for (i = 7; i >= 0; i--) u = u << 8 | p[i];
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name) {
+    const unsigned char *b = (const unsigned char *)bytes;
+    size_t hlen, start, have, need, i;
+    scn__npy_header h;
+    scn_tensor *t;
+    const char *err;
+    if (len < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
+        scn__fail(SCN_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", name);
+        return NULL;
+    }
+    if (b[6] == 1) {
+        hlen = (size_t)b[8] | (size_t)b[9] << 8;
+        start = 10;
+    } else if (b[6] == 2 || b[6] == 3) {
+        if (len < 12) {
+            scn__fail(SCN_ERR_FORMAT, "%s: truncated in the header length", name);
+            return NULL;
+        }
+        hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+        start = 12;
+    } else {
+        scn__fail(SCN_ERR_FORMAT, "%s: .npy format version %d.%d is not supported "
+                  "(1.0, 2.0, 3.0 are)", name, b[6], b[7]);
+        return NULL;
+    }
+    if (hlen > len - start) {
+        scn__fail(SCN_ERR_FORMAT, "%s: header length %zu exceeds the file (%zu bytes)",
+                  name, hlen, len);
+        return NULL;
+    }
+    err = scn__npy_dict((const char *)b + start, (const char *)b + start + hlen, &h);
+    if (err) {
+        scn__fail(SCN_ERR_FORMAT, "%s: %s", name, err);
+        return NULL;
+    }
+    if (h.ndim == 0) { h.ndim = 1; h.shape[0] = 1; }     /* 0-d array: one value */
+    have = len - start - hlen;
+    need = h.elem;
+    for (i = 0; i < (size_t)h.ndim; i++)
+        if (!scn__mul_ok(need, (size_t)h.shape[i], &need)) {
+            scn__fail(SCN_ERR_FORMAT, "%s: shape is too large", name);
+            return NULL;
+        }
+    if (need != have) {
+        scn__fail(SCN_ERR_FORMAT, "%s: header's shape needs %zu data bytes but the file "
+                  "holds %zu", name, need, have);
+        return NULL;
+    }
+    t = scn_tensor_create(h.ndim, h.shape);
+    if (!t) {
+        scn__fail(SCN_ERR_NOMEM, "%s: no memory for %zu bytes", name, need);
+        return NULL;
+    }
+    b += start + hlen;
+    for (i = 0; i < t->size; i++)
+        t->data[i] = h.elem == 4 ? scn__read_f32le(b + 4 * i) : (float)scn__read_f64le(b + 8 * i);
+    return t;
+}
+
+#ifndef SCN_NO_STDIO
+SCNDEF scn_tensor *scn_npy_load(const char *path) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf;
+    long size;
+    size_t got;
+    scn_tensor *t;
+    if (!f) {
+        scn__fail(SCN_ERR_IO, "%s: cannot open", path);
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        scn__fail(SCN_ERR_IO, "%s: cannot determine the size (not a regular file?)", path);
+        return NULL;
+    }
+    buf = (unsigned char *)scn__calloc((size_t)size, 1, path);
+    if (!buf) { fclose(f); return NULL; }
+    got = fread(buf, 1, (size_t)size, f);
+    fclose(f);
+    if (got != (size_t)size) {
+        SCN_FREE(buf);
+        scn__fail(SCN_ERR_IO, "%s: read %zu of %ld bytes", path, got, size);
+        return NULL;
+    }
+    t = scn_npy_parse(buf, (size_t)size, path);
+    SCN_FREE(buf);
+    return t;
+}
+
+SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
+    char header[256];
+    int len, i, ok;
+    uint16_t hlen;
+    unsigned char pre[10];
+    FILE *f;
+    len = snprintf(header, sizeof header, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+    for (i = 0; i < t->ndim; i++)
+        len += snprintf(header + len, sizeof header - len, "%d,%s", t->shape[i],
+                        i + 1 < t->ndim ? " " : "");
+    if (t->ndim > 1) len--;                 /* (2, 3) but (5,) */
+    len += snprintf(header + len, sizeof header - len, "), }");
+    while ((10 + len + 1) % 64 != 0) header[len++] = ' ';
+    header[len++] = '\n';
+    hlen = (uint16_t)len;
+    memcpy(pre, "\x93NUMPY\x01\x00", 8);
+    pre[8] = (unsigned char)(hlen & 0xff);
+    pre[9] = (unsigned char)(hlen >> 8);
+    f = fopen(path, "wb");
+    if (!f) return scn__fail(SCN_ERR_IO, "%s: cannot open for writing", path);
+    ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, (size_t)len, f) == (size_t)len;
+    if (ok && scn__little_endian()) {
+        ok = fwrite(t->data, sizeof(float), t->size, f) == t->size;
+    } else {
+        size_t k;
+        for (k = 0; ok && k < t->size; k++) {
+            uint32_t u;
+            unsigned char le[4];
+            memcpy(&u, &t->data[k], 4);
+            le[0] = (unsigned char)u; le[1] = (unsigned char)(u >> 8);
+            le[2] = (unsigned char)(u >> 16); le[3] = (unsigned char)(u >> 24);
+            ok = fwrite(le, 1, 4, f) == 4;
+        }
+    }
+    if (fclose(f) != 0) ok = 0;
+    if (!ok) return scn__fail(SCN_ERR_IO, "%s: write failed (disk full?)", path);
+    return SCN_OK;
+}
+#endif
+
+/* ======================================================================
+ * 5. Sparse coding solvers
+ * ====================================================================== */
+
+#define SCN__DEFAULT_TOL      1e-5f
+#define SCN__DEFAULT_MAX_ITER 2000
+#define SCN__KAPPA_MARGIN     1e-5   /* relative; see scn_en_lipschitz */
+#define SCN__POLISH_ROUNDS    64     /* active-set changes per column */
+#define SCN__KKT_TOL          1e-6   /* relative to the column's scale */
+
+static scn_status scn__en_check(const char *who, const float *D, int m, int n,
+                                const float *X, int P, const scn_solve_desc *d) {
+    size_t at;
+    if (m < 1 || n < 1 || P < 1)
+        return scn__fail(SCN_ERR_ARG, "%s: sizes m = %d, n = %d, P = %d must be positive",
+                         who, m, n, P);
+    if (!(d->lambda1 >= 0.0f) || !isfinite(d->lambda1))
+        return scn__fail(SCN_ERR_ARG, "%s: lambda1 = %g must be finite and >= 0", who,
+                         (double)d->lambda1);
+    if (!(d->lambda2 >= 0.0f) || !isfinite(d->lambda2))
+        return scn__fail(SCN_ERR_ARG, "%s: lambda2 = %g must be finite and >= 0", who,
+                         (double)d->lambda2);
+    if (!(d->tol >= 0.0f) || d->max_iter < 0 || d->fixed_iter < 0)
+        return scn__fail(SCN_ERR_ARG, "%s: tol = %g, max_iter = %d, fixed_iter = %d must "
+                         "be >= 0", who, (double)d->tol, d->max_iter, d->fixed_iter);
+    if (!scn__all_finite(D, (size_t)m * n, &at))
+        return scn__fail(SCN_ERR_NUMERIC, "%s: dictionary entry (%zu, %zu) is %g", who,
+                         at / n, at % n, (double)D[at]);
+    if (!scn__all_finite(X, (size_t)m * P, &at))
+        return scn__fail(SCN_ERR_NUMERIC, "%s: input entry (%zu, %zu) is %g", who,
+                         at / P, at % P, (double)X[at]);
+    return SCN_OK;
+}
+
+/* Dt (n x m) = D^T in double, and Gd (n x n) = D^T D + lambda2 I in double:
+ * the polishing and backward solves need the Gram more exactly than float
+ * when D_L^T D_L + lambda2 I is ill-conditioned. */
+static void scn__gram_double(const float *D, int m, int n, float lambda2,
+                             double *Dt, double *Gd) {
+    int i, j;
+    for (i = 0; i < m; i++)
+        for (j = 0; j < n; j++) Dt[(size_t)j * m + i] = D[(size_t)i * n + j];
+    SCN__OMP(parallel for schedule(dynamic, 8))
+    for (j = 0; j < n; j++) {
+        int k, r;
+        for (k = 0; k <= j; k++) {
+            const double *a = Dt + (size_t)j * m, *b = Dt + (size_t)k * m;
+            double s = 0.0;
+            for (r = 0; r < m; r++) s += a[r] * b[r];
+            Gd[(size_t)j * n + k] = s;
+        }
+    }
+    for (j = 0; j < n; j++) {
+        for (i = 0; i < j; i++) Gd[(size_t)i * n + j] = Gd[(size_t)j * n + i];
+        Gd[(size_t)j * n + j] += lambda2;
+    }
+}
+
+/* Householder reduction of the symmetric S (n x n, destroyed) to a
+ * tridiagonal matrix with diagonal d and sub-diagonal e (Golub & Van Loan,
+ * Algorithm 8.3.1). Orthogonal similarity: the eigenvalues are kept. */
+static void scn__tridiagonalize(double *S, int n, double *d, double *e, double *v,
+                                double *w) {
+    int k, i, j;
+    for (k = 0; k + 2 < n; k++) {
+        int len = n - k - 1;
+        double norm = 0.0, alpha, vnorm2 = 0.0, beta, pv = 0.0;
+        for (i = 0; i < len; i++) {
+            v[i] = S[(size_t)(k + 1 + i) * n + k];
+            norm += v[i] * v[i];
+        }
+        norm = sqrt(norm);
+        d[k] = S[(size_t)k * n + k];
+        if (norm == 0.0) { e[k] = 0.0; continue; }
+        alpha = v[0] > 0 ? -norm : norm;            /* avoid cancellation */
+        v[0] -= alpha;
+        for (i = 0; i < len; i++) vnorm2 += v[i] * v[i];
+        e[k] = alpha;
+        if (vnorm2 == 0.0) continue;
+        beta = 2.0 / vnorm2;
+        /* w = beta S22 v, then w -= (beta/2)(w.v) v, S22 -= v w^T + w v^T */
+        SCN__OMP(parallel for schedule(static) private(j))
+        for (i = 0; i < len; i++) {
+            const double *row = S + (size_t)(k + 1 + i) * n + k + 1;
+            double s = 0.0;
+            for (j = 0; j < len; j++) s += row[j] * v[j];
+            w[i] = beta * s;
+        }
+        for (i = 0; i < len; i++) pv += w[i] * v[i];
+        for (i = 0; i < len; i++) w[i] -= 0.5 * beta * pv * v[i];
+        SCN__OMP(parallel for schedule(static) private(j))
+        for (i = 0; i < len; i++) {
+            double *row = S + (size_t)(k + 1 + i) * n + k + 1;
+            for (j = 0; j < len; j++) row[j] -= v[i] * w[j] + w[i] * v[j];
+        }
+    }
+    if (n >= 2) {
+        d[n - 2] = S[(size_t)(n - 2) * n + n - 2];
+        e[n - 2] = S[(size_t)(n - 1) * n + n - 2];
+    }
+    d[n - 1] = S[(size_t)(n - 1) * n + n - 1];
+}
+
+/* Number of eigenvalues of the tridiagonal (d, e) below x (Sturm count from
+ * the pivots of the LDL^T factorisation of T - x I). */
+static int scn__sturm_below(const double *d, const double *e, int n, double x) {
+    double q = 1.0;
+    int i, count = 0;
+    for (i = 0; i < n; i++) {
+        q = d[i] - x - (i > 0 ? e[i - 1] * e[i - 1] / q : 0.0);
+        if (q == 0.0) q = -1e-300;
+        if (q < 0.0) count++;
+    }
+    return count;
+}
+
+/* Largest eigenvalue of (d, e) by bisection from its Gershgorin interval;
+ * returns the upper end of the final bracket, so never an underestimate. */
+static double scn__tridiag_max_eig(const double *d, const double *e, int n) {
+    double lo = d[0], hi = d[0];
+    int i, it;
+    for (i = 0; i < n; i++) {
+        double r = (i > 0 ? fabs(e[i - 1]) : 0.0) + (i + 1 < n ? fabs(e[i]) : 0.0);
+        if (d[i] - r < lo) lo = d[i] - r;
+        if (d[i] + r > hi) hi = d[i] + r;
+    }
+    for (it = 0; it < 200 && hi - lo > 1e-14 * fabs(hi); it++) {
+        double mid = 0.5 * (lo + hi);
+        if (scn__sturm_below(d, e, n, mid) == n) hi = mid;
+        else lo = mid;
+    }
+    return hi;
+}
+
+/* kappa from the double Gram Gd (n x n, left intact). */
+static scn_status scn__kappa(const double *Gd, int n, double *kappa) {
+    double *S = (double *)scn__calloc((size_t)n * n + 4 * (size_t)n, sizeof(double),
+                                      "lipschitz bound");
+    double *d, *e, *v, *w;
+    if (!S) return SCN_ERR_NOMEM;
+    d = S + (size_t)n * n; e = d + n; v = e + n; w = v + n;
+    memcpy(S, Gd, (size_t)n * n * sizeof *S);
+    scn__tridiagonalize(S, n, d, e, v, w);
+    *kappa = scn__tridiag_max_eig(d, e, n) * (1.0 + SCN__KAPPA_MARGIN);
+    SCN_FREE(S);
+    if (!(*kappa > 0.0) || !isfinite(*kappa))
+        return scn__fail(SCN_ERR_NUMERIC, "lipschitz bound: lambda_max(D^T D + lambda2 I) "
+                         "= %g; the dictionary is zero and lambda2 = 0?", *kappa);
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_en_lipschitz(const float *D, int m, int n, float lambda2,
+                                   double *kappa) {
+    double *Dt, *Gd;
+    scn_status s;
+    if (m < 1 || n < 1) return scn__fail(SCN_ERR_ARG, "lipschitz: m = %d, n = %d", m, n);
+    Dt = (double *)scn__calloc((size_t)n * m + (size_t)n * n, sizeof(double), "lipschitz");
+    if (!Dt) return SCN_ERR_NOMEM;
+    Gd = Dt + (size_t)n * m;
+    scn__gram_double(D, m, n, lambda2, Dt, Gd);
+    s = scn__kappa(Gd, n, kappa);
+    SCN_FREE(Dt);
+    return s;
+}
+
+/* The proximal map of the step: nonnegative or signed soft threshold. */
+static float scn__shrink(float u, float t, int signed_codes) {
+    if (u > t) return u - t;
+    if (signed_codes && u < -t) return u + t;
+    return 0.0f;
+}
+
+/* Buffers of one FISTA run over P columns; the active columns are kept
+ * packed in the first Pa columns of each n x P (row stride P) matrix. */
+typedef struct scn__fista {
+    int n, P, Pa;
+    float *gamma, *work, *T, *b;    /* n x P each */
+    float *s, *dmax, *amax, *rdot;  /* per active column */
+    int *idx;                       /* active column -> original column */
+    unsigned char *done;
+} scn__fista;
+
+static void scn__fista_free(scn__fista *f) {
+    SCN_FREE(f->gamma); SCN_FREE(f->work); SCN_FREE(f->T); SCN_FREE(f->b);
+    SCN_FREE(f->s); SCN_FREE(f->dmax); SCN_FREE(f->amax); SCN_FREE(f->rdot);
+    SCN_FREE(f->idx); SCN_FREE(f->done);
+}
+
+static scn_status scn__fista_alloc(scn__fista *f, int n, int P) {
+    size_t nP = (size_t)n * P;
+    memset(f, 0, sizeof *f);
+    f->n = n; f->P = P; f->Pa = P;
+    f->gamma = (float *)scn__calloc(nP, sizeof(float), "fista");
+    f->work = (float *)scn__calloc(nP, sizeof(float), "fista");
+    f->T = (float *)scn__calloc(nP, sizeof(float), "fista");
+    f->b = (float *)scn__calloc(nP, sizeof(float), "fista");
+    f->s = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
+    f->dmax = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
+    f->amax = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
+    f->rdot = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
+    f->idx = (int *)scn__calloc((size_t)P, sizeof(int), "fista");
+    f->done = (unsigned char *)scn__calloc((size_t)P, 1, "fista");
+    if (!f->gamma || !f->work || !f->T || !f->b || !f->s || !f->dmax || !f->amax ||
+        !f->rdot || !f->idx || !f->done) {
+        scn__fista_free(f);
+        return SCN_ERR_NOMEM;
+    }
+    return SCN_OK;
+}
+
+#define SCN__COLBLOCK 256
+
+/* One FISTA step on the active columns (SCN Algorithm 1, corrected):
+ *   alpha_t+1 = shrink(A gamma_t + b),  s_t+1 = (1 + sqrt(1 + 4 s_t^2)) / 2,
+ *   gamma_t+1 = alpha_t+1 + (s_t - 1)/s_t+1 (alpha_t+1 - alpha_t),
+ * with O'Donoghue & Candes' gradient restart per column: when
+ * (gamma_t - alpha_t+1).(alpha_t+1 - alpha_t) > 0 the momentum is dropped.
+ * Marks columns whose largest change is <= tol times their largest entry. */
+static void scn__fista_step(scn__fista *f, const float *A, float thr, int signed_codes,
+                            float tol, int test) {
+    int n = f->n, P = f->P, Pa = f->Pa, q0;
+    scn_gemm(0, 0, n, Pa, n, 1.0f, A, n, f->gamma, P, 0.0f, f->T, P);
+    SCN__OMP(parallel for schedule(static))
+    for (q0 = 0; q0 < Pa; q0 += SCN__COLBLOCK) {
+        int q1 = q0 + SCN__COLBLOCK < Pa ? q0 + SCN__COLBLOCK : Pa, j, q;
+        for (q = q0; q < q1; q++) f->dmax[q] = f->amax[q] = f->rdot[q] = 0.0f;
+        for (j = 0; j < n; j++) {
+            float *t = f->T + (size_t)j * P, *a = f->work + (size_t)j * P;
+            const float *g = f->gamma + (size_t)j * P, *b = f->b + (size_t)j * P;
+            for (q = q0; q < q1; q++) {
+                float anew = scn__shrink(t[q] + b[q], thr, signed_codes);
+                float da = anew - a[q];
+                f->dmax[q] = fmaxf(f->dmax[q], fabsf(da));
+                f->amax[q] = fmaxf(f->amax[q], fabsf(anew));
+                f->rdot[q] += (g[q] - anew) * da;
+                t[q] = anew;
+            }
+        }
+        for (q = q0; q < q1; q++) {
+            float beta = 0.0f;
+            if (f->rdot[q] > 0.0f) {
+                f->s[q] = 1.0f;                          /* restart */
+            } else {
+                float s1 = 0.5f * (1.0f + sqrtf(1.0f + 4.0f * f->s[q] * f->s[q]));
+                beta = (f->s[q] - 1.0f) / s1;
+                f->s[q] = s1;
+            }
+            f->rdot[q] = beta;                           /* reuse as momentum */
+            f->done[q] = test && f->dmax[q] <= tol * f->amax[q];
+        }
+        for (j = 0; j < n; j++) {
+            float *t = f->T + (size_t)j * P, *a = f->work + (size_t)j * P;
+            float *g = f->gamma + (size_t)j * P;
+            for (q = q0; q < q1; q++) {
+                g[q] = t[q] + f->rdot[q] * (t[q] - a[q]);
+                a[q] = t[q];
+            }
+        }
+    }
+}
+
+/* Writes the finished columns to alpha and packs the rest to the front. */
+static void scn__fista_retire(scn__fista *f, float *alpha, int all) {
+    int n = f->n, P = f->P, Pa = f->Pa, j, q, keep = 0;
+    SCN__OMP(parallel for schedule(static) private(q))
+    for (j = 0; j < n; j++) {
+        float *a = f->work + (size_t)j * P, *g = f->gamma + (size_t)j * P;
+        float *b = f->b + (size_t)j * P, *out = alpha + (size_t)j * P;
+        int dst = 0;
+        for (q = 0; q < Pa; q++) {
+            if (all || f->done[q]) { out[f->idx[q]] = a[q]; continue; }
+            a[dst] = a[q]; g[dst] = g[q]; b[dst] = b[q];
+            dst++;
+        }
+    }
+    for (q = 0; q < Pa; q++)
+        if (!all && !f->done[q]) {
+            f->idx[keep] = f->idx[q];
+            f->s[keep] = f->s[q];
+            keep++;
+        }
+    f->Pa = keep;
+}
+
+/* Runs FISTA on all columns; returns the iterations used. */
+static int scn__fista_run(scn__fista *f, const float *A, const float *DtX, float invk,
+                          float thr, const scn_solve_desc *d, float *alpha) {
+    int n = f->n, P = f->P, it, iters = d->fixed_iter ? d->fixed_iter
+                                   : d->max_iter ? d->max_iter : SCN__DEFAULT_MAX_ITER;
+    float tol = d->tol > 0.0f ? d->tol : SCN__DEFAULT_TOL;
+    size_t i, nP = (size_t)n * P;
+    int q;
+    for (i = 0; i < nP; i++) {
+        f->b[i] = DtX[i] * invk;
+        f->work[i] = f->gamma[i] = d->warm_start ? alpha[i] : 0.0f;
+    }
+    for (q = 0; q < P; q++) { f->idx[q] = q; f->s[q] = 1.0f; }
+    for (it = 0; it < iters && f->Pa > 0; it++) {
+        int any = 0;
+        scn__fista_step(f, A, thr, d->signed_codes, tol, !d->fixed_iter);
+        for (q = 0; q < f->Pa && !any; q++) any = f->done[q];
+        if (any) scn__fista_retire(f, alpha, 0);
+    }
+    scn__fista_retire(f, alpha, 1);
+    return it;
+}
+
+/* In-place Cholesky of the k x k SPD matrix M (lower part used); 0 if not
+ * positive definite. */
+static int scn__cholesky(double *M, int k) {
+    int i, j, r;
+    for (j = 0; j < k; j++) {
+        double s = M[(size_t)j * k + j];
+        for (r = 0; r < j; r++) s -= M[(size_t)j * k + r] * M[(size_t)j * k + r];
+        if (!(s > 0.0)) return 0;
+        s = sqrt(s);
+        M[(size_t)j * k + j] = s;
+        for (i = j + 1; i < k; i++) {
+            double t = M[(size_t)i * k + j];
+            for (r = 0; r < j; r++) t -= M[(size_t)i * k + r] * M[(size_t)j * k + r];
+            M[(size_t)i * k + j] = t / s;
+        }
+    }
+    return 1;
+}
+
+/* Solves L L^T y = y in place with the factor from scn__cholesky. */
+static void scn__cholesky_solve(const double *M, int k, double *y) {
+    int i, r;
+    for (i = 0; i < k; i++) {
+        double t = y[i];
+        for (r = 0; r < i; r++) t -= M[(size_t)i * k + r] * y[r];
+        y[i] = t / M[(size_t)i * k + i];
+    }
+    for (i = k - 1; i >= 0; i--) {
+        double t = y[i];
+        for (r = i + 1; r < k; r++) t -= M[(size_t)r * k + i] * y[r];
+        y[i] = t / M[(size_t)i * k + i];
+    }
+}
+
+/* y_S = (Gd[S,S])^-1 y_S for the k indices in S; 0 if not positive definite. */
+static int scn__solve_active(const double *Gd, int n, const int *S, int k, double *M,
+                             double *y) {
+    int i, j;
+    for (i = 0; i < k; i++)
+        for (j = 0; j <= i; j++) M[(size_t)i * k + j] = Gd[(size_t)S[i] * n + S[j]];
+    if (!scn__cholesky(M, k)) return 0;
+    scn__cholesky_solve(M, k, y);
+    return 1;
+}
+
+/* Per-thread scratch of the column-wise active-set solves. */
+typedef struct scn__colwork {
+    double *M, *c, *y, *x;
+    int *S;
+    signed char *sg;
+} scn__colwork;
+
+static scn__colwork *scn__colwork_alloc(int m, int n, int *count) {
+    int t, T = scn__max_threads();
+    size_t per = (size_t)n * n + 2 * (size_t)n + (size_t)m;
+    scn__colwork *w = (scn__colwork *)scn__calloc((size_t)T, sizeof *w, "column scratch");
+    if (!w) return NULL;
+    for (t = 0; t < T; t++) {
+        w[t].M = (double *)scn__calloc(per, sizeof(double), "column scratch");
+        w[t].S = (int *)scn__calloc((size_t)n, sizeof(int), "column scratch");
+        w[t].sg = (signed char *)scn__calloc((size_t)n, 1, "column scratch");
+        if (!w[t].M || !w[t].S || !w[t].sg) {
+            for (; t >= 0; t--) { SCN_FREE(w[t].M); SCN_FREE(w[t].S); SCN_FREE(w[t].sg); }
+            SCN_FREE(w);
+            return NULL;
+        }
+        w[t].c = w[t].M + (size_t)n * n;
+        w[t].y = w[t].c + n;
+        w[t].x = w[t].y + n;
+    }
+    *count = T;
+    return w;
+}
+
+static void scn__colwork_free(scn__colwork *w, int count) {
+    int t;
+    for (t = 0; t < count; t++) { SCN_FREE(w[t].M); SCN_FREE(w[t].S); SCN_FREE(w[t].sg); }
+    SCN_FREE(w);
+}
+
+/* Support polishing of column p: starting from FISTA's support and signs,
+ * solve SCN eq. 7 on the support, drop entries whose sign is wrong and add
+ * the worst violator of eq. 4, until the KKT conditions (SCN eqs. 3-4)
+ * hold; then write the exact solution. Returns 0 (alpha untouched) if that
+ * does not happen within SCN__POLISH_ROUNDS changes. */
+static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
+                              const float *X, int P, int p, const scn_solve_desc *d,
+                              float *alpha, scn__colwork *w) {
+    int i, j, k = 0, round;
+    double l1 = d->lambda1, scale = l1, worst;
+    for (i = 0; i < m; i++) w->x[i] = X[(size_t)i * P + p];
+    for (j = 0; j < n; j++) {                       /* c = D^T x in double */
+        const double *dj = Dt + (size_t)j * m;
+        double s = 0.0;
+        for (i = 0; i < m; i++) s += dj[i] * w->x[i];
+        w->c[j] = s;
+        if (fabs(s) > scale) scale = fabs(s);
+        w->sg[j] = 0;
+        if (alpha[(size_t)j * P + p] != 0.0f) {
+            w->sg[j] = alpha[(size_t)j * P + p] > 0.0f ? 1 : -1;
+            w->S[k++] = j;
+        }
+    }
+    for (round = 0; round < SCN__POLISH_ROUNDS; round++) {
+        int bad = 0, add = -1;
+        double gadd = 0.0;
+        for (i = 0; i < k; i++) w->y[i] = w->c[w->S[i]] - l1 * w->sg[w->S[i]];
+        if (k && !scn__solve_active(Gd, n, w->S, k, w->M, w->y)) return 0;
+        for (i = 0, j = 0; i < k; i++) {             /* eq. 3 needs matching signs */
+            if (w->y[i] * w->sg[w->S[i]] > 0.0) { w->S[j] = w->S[i]; w->y[j++] = w->y[i]; }
+            else { w->sg[w->S[i]] = 0; bad = 1; }
+        }
+        k = j;
+        if (bad) continue;
+        worst = SCN__KKT_TOL * (scale > 0.0 ? scale : 1.0);
+        for (j = 0; j < n; j++) {                   /* eq. 4 off the support */
+            double g, v;
+            if (w->sg[j]) continue;
+            g = w->c[j];                            /* d_j^T (x - D_S alpha_S) */
+            for (i = 0; i < k; i++) g -= Gd[(size_t)j * n + w->S[i]] * w->y[i];
+            v = d->signed_codes ? fabs(g) - l1 : g - l1;
+            if (v > worst) { worst = v; add = j; gadd = g; }
+        }
+        if (add < 0) {
+            for (j = 0; j < n; j++) alpha[(size_t)j * P + p] = 0.0f;
+            for (i = 0; i < k; i++) alpha[(size_t)w->S[i] * P + p] = (float)w->y[i];
+            return 1;
+        }
+        w->sg[add] = gadd < 0.0 ? -1 : 1;
+        w->S[k++] = add;
+    }
+    return 0;
+}
+
+static void scn__polish(const double *Dt, const double *Gd, int m, int n, const float *X,
+                        int P, const scn_solve_desc *d, float *alpha, scn__colwork *w,
+                        int *polished) {
+    int p, count = 0;
+    SCN__OMP(parallel for schedule(dynamic, 16) reduction(+:count))
+    for (p = 0; p < P; p++)
+        count += scn__polish_column(Dt, Gd, m, n, X, P, p, d, alpha, w + scn__thread_id());
+    *polished = count;
+}
+
+SCNDEF double scn_en_kkt(const float *D, int m, int n, const float *X, int P,
+                         const scn_solve_desc *d, const float *alpha) {
+    float *R = (float *)scn__calloc((size_t)m * P, sizeof(float), "kkt");
+    float *Q = (float *)scn__calloc((size_t)n * P, sizeof(float), "kkt");
+    double worst = 0.0;
+    size_t i, nP = (size_t)n * P;
+    if (!R || !Q) { SCN_FREE(R); SCN_FREE(Q); return -1.0; }
+    memcpy(R, X, (size_t)m * P * sizeof *R);
+    scn_gemm(0, 0, m, P, n, 1.0f, D, n, alpha, P, -1.0f, R, P);      /* D alpha - x */
+    scn_gemm(1, 0, n, P, m, 1.0f, D, n, R, P, 0.0f, Q, P);           /* D^T (...) */
+    for (i = 0; i < nP; i++) {
+        double g = Q[i] + (double)d->lambda2 * alpha[i], a = alpha[i], v;
+        if (a != 0.0) v = fabs(g + d->lambda1 * (a > 0 ? 1.0 : -1.0));   /* eq. 3 */
+        else if (d->signed_codes) v = fabs(g) - d->lambda1;               /* eq. 4 */
+        else v = -d->lambda1 - g;
+        if (a < 0.0 && !d->signed_codes) v = fabs(a) > v ? fabs(a) : v;  /* alpha >= 0 */
+        if (v > worst) worst = v;
+    }
+    SCN_FREE(R);
+    SCN_FREE(Q);
+    return worst;
+}
+
+static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X, int P,
+                                    const scn_solve_desc *d, float *alpha,
+                                    scn_solve_info *info) {
+    scn_solve_info local;
+    scn__fista f;
+    scn__colwork *cw = NULL;
+    double *Dt, *Gd, kappa;
+    float *A, *DtX;
+    size_t i, nn = (size_t)n * n;
+    int threads = 0;
+    scn_status s = scn__en_check("sparse solve", D, m, n, X, P, d);
+    if (s) return s;
+    if (!info) info = &local;
+    memset(info, 0, sizeof *info);
+    Dt = (double *)scn__calloc((size_t)n * m + nn, sizeof(double), "sparse solve");
+    A = (float *)scn__calloc(nn, sizeof(float), "sparse solve");
+    DtX = (float *)scn__calloc((size_t)n * P, sizeof(float), "sparse solve");
+    if (!Dt || !A || !DtX || scn__fista_alloc(&f, n, P) != SCN_OK) {
+        SCN_FREE(Dt); SCN_FREE(A); SCN_FREE(DtX);
+        return SCN_ERR_NOMEM;
+    }
+    Gd = Dt + (size_t)n * m;
+    scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
+    s = scn__kappa(Gd, n, &kappa);
+    if (!s && !d->fixed_iter && !d->no_polish) {
+        cw = scn__colwork_alloc(m, n, &threads);
+        if (!cw) s = SCN_ERR_NOMEM;
+    }
+    if (!s) {
+        for (i = 0; i < nn; i++)               /* A = I - (D^T D + lambda2 I) / kappa */
+            A[i] = (float)((i % (n + 1) == 0 ? 1.0 : 0.0) - Gd[i] / kappa);
+        scn_gemm(1, 0, n, P, m, 1.0f, D, n, X, P, 0.0f, DtX, P);
+        info->kappa = kappa;
+        info->iters = scn__fista_run(&f, A, DtX, (float)(1.0 / kappa),
+                                     (float)(d->lambda1 / kappa), d, alpha);
+        info->unpolished = P;
+        if (cw) {
+            scn__polish(Dt, Gd, m, n, X, P, d, alpha, cw, &info->polished);
+            info->unpolished = P - info->polished;
+        }
+        info->kkt = scn_en_kkt(D, m, n, X, P, d, alpha);
+    }
+    if (cw) scn__colwork_free(cw, threads);
+    scn__fista_free(&f);
+    SCN_FREE(Dt); SCN_FREE(A); SCN_FREE(DtX);
+    return s;
+}
+
+SCNDEF scn_status scn_en_solve(const float *D, int m, int n, const float *X, int P,
+                               const scn_solve_desc *desc, float *alpha,
+                               scn_solve_info *info) {
+    return scn_backend_get()->en_solve(D, m, n, X, P, desc, alpha, info);
+}
+
+/* ======================================================================
+ * 6. Fixed-point backward
+ * ====================================================================== */
+
+/* gamma of column p: SCN eq. 11 (SF's b for signed codes) on the active
+ * set; returns -sum sign(alpha_j) gamma_j (SCN eq. 13), or NAN if the
+ * active Gram is not positive definite. */
+static double scn__gamma_column(const double *Gd, int n, int P, int p, const float *alpha,
+                               const float *G, float *Gamma, scn__colwork *w) {
+    int j, k = 0;
+    double dl = 0.0;
+    for (j = 0; j < n; j++) {
+        float a = alpha[(size_t)j * P + p];
+        Gamma[(size_t)j * P + p] = 0.0f;
+        if (a != 0.0f) {
+            w->sg[k] = a > 0.0f ? 1 : -1;
+            w->y[k] = G[(size_t)j * P + p];
+            w->S[k++] = j;
+        }
+    }
+    if (k && !scn__solve_active(Gd, n, w->S, k, w->M, w->y)) return NAN;
+    for (j = 0; j < k; j++) {
+        Gamma[(size_t)w->S[j] * P + p] = (float)w->y[j];
+        dl -= w->sg[j] * w->y[j];
+    }
+    return dl;
+}
+
+static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float *X,
+                                       int P, const float *alpha, const float *G,
+                                       const scn_solve_desc *d,
+                                       float *dD, float *dX, float *dlambda1) {
+    double *Dt, *Gd, *dl;
+    float *Gamma, *DG, *R = NULL;
+    scn__colwork *cw;
+    int threads = 0, p, bad = -1;
+    size_t at;
+    scn_status s = scn__en_check("sparse backward", D, m, n, X, P, d);
+    if (s) return s;
+    if (!scn__all_finite(alpha, (size_t)n * P, &at))
+        return scn__fail(SCN_ERR_NUMERIC, "sparse backward: code entry (%zu, %zu) is %g",
+                         at / P, at % P, (double)alpha[at]);
+    if (!scn__all_finite(G, (size_t)n * P, &at))
+        return scn__fail(SCN_ERR_NUMERIC, "sparse backward: upstream gradient entry "
+                         "(%zu, %zu) is %g", at / P, at % P, (double)G[at]);
+    Dt = (double *)scn__calloc((size_t)n * m + (size_t)n * n + (size_t)P, sizeof(double),
+                               "sparse backward");
+    Gamma = (float *)scn__calloc((size_t)n * P, sizeof(float), "sparse backward");
+    DG = dX ? dX : (float *)scn__calloc((size_t)m * P, sizeof(float), "sparse backward");
+    if (dD) R = (float *)scn__calloc((size_t)m * P, sizeof(float), "sparse backward");
+    cw = scn__colwork_alloc(m, n, &threads);
+    if (!Dt || !Gamma || !DG || (dD && !R) || !cw) { s = SCN_ERR_NOMEM; goto done; }
+    Gd = Dt + (size_t)n * m;
+    dl = Gd + (size_t)n * n;
+    scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
+    SCN__OMP(parallel for schedule(dynamic, 16))
+    for (p = 0; p < P; p++) {
+        dl[p] = scn__gamma_column(Gd, n, P, p, alpha, G, Gamma, cw + scn__thread_id());
+        if (isnan(dl[p])) {
+            SCN__OMP(critical)
+            if (bad < 0 || p < bad) bad = p;
+        }
+    }
+    if (bad >= 0) {
+        s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: active-set Gram of column %d is "
+                      "singular (lambda2 = %g; use lambda2 > 0)", bad, (double)d->lambda2);
+        goto done;
+    }
+    if (dlambda1) {
+        double sum = 0.0;
+        for (p = 0; p < P; p++) sum += dl[p];
+        *dlambda1 = (float)sum;
+    }
+    if (dX || dD)                                             /* SCN eq. 17 */
+        scn_gemm(0, 0, m, P, n, 1.0f, D, n, Gamma, P, 0.0f, DG, P);
+    if (dD) {                          /* SCN eq. 11: (X - D A) Gamma^T - D Gamma A^T */
+        memcpy(R, X, (size_t)m * P * sizeof *R);
+        scn_gemm(0, 0, m, P, n, -1.0f, D, n, alpha, P, 1.0f, R, P);
+        scn_gemm(0, 1, m, n, P, 1.0f, R, P, Gamma, P, 0.0f, dD, n);
+        scn_gemm(0, 1, m, n, P, -1.0f, DG, P, alpha, P, 1.0f, dD, n);
+    }
+done:
+    if (cw) scn__colwork_free(cw, threads);
+    if (DG != dX) SCN_FREE(DG);
+    SCN_FREE(Dt); SCN_FREE(Gamma); SCN_FREE(R);
+    return s;
+}
+
+SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, int P,
+                                  const float *alpha, const float *G,
+                                  const scn_solve_desc *desc,
+                                  float *dD, float *dX, float *dlambda1) {
+    return scn_backend_get()->en_backward(D, m, n, X, P, alpha, G, desc, dD, dX, dlambda1);
+}
+
+/* ======================================================================
+ * 7. Convolutional sparse coding
+ * ====================================================================== */
+
+SCNDEF void scn_codes_from_matrix(const scn_conv_geom *g, int n, const float *alpha,
+                                  float *codes) {
+    size_t hw = (size_t)g->Ho * g->Wo;
+    int b, j;
+    for (b = 0; b < g->N; b++)
+        for (j = 0; j < n; j++)
+            memcpy(codes + ((size_t)b * n + j) * hw, alpha + (size_t)j * g->P + b * hw,
+                   hw * sizeof *codes);
+}
+
+SCNDEF void scn_codes_to_matrix(const scn_conv_geom *g, int n, const float *codes,
+                                float *alpha) {
+    size_t hw = (size_t)g->Ho * g->Wo;
+    int b, j;
+    for (b = 0; b < g->N; b++)
+        for (j = 0; j < n; j++)
+            memcpy(alpha + (size_t)j * g->P + b * hw, codes + ((size_t)b * n + j) * hw,
+                   hw * sizeof *alpha);
+}
+
+SCNDEF scn_status scn_sc_conv_forward(const scn_conv_geom *g, const float *D, int n,
+                                      const float *x, const scn_solve_desc *desc,
+                                      float *X, float *alpha, float *codes,
+                                      scn_solve_info *info) {
+    scn_status s;
+    scn_im2col(g, x, X);
+    s = scn_en_solve(D, g->m, n, X, g->P, desc, alpha, info);
+    if (s) return s;
+    scn_codes_from_matrix(g, n, alpha, codes);
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, int n,
+                                       const float *X, const float *alpha,
+                                       const float *dcodes, const scn_solve_desc *desc,
+                                       float *dD, float *dx, float *dlambda1) {
+    float *G = (float *)scn__calloc((size_t)n * g->P, sizeof(float), "conv backward");
+    float *dX = dx ? (float *)scn__calloc((size_t)g->m * g->P, sizeof(float),
+                                          "conv backward") : NULL;
+    scn_status s = SCN_ERR_NOMEM;
+    if (G && (dX || !dx)) {
+        scn_codes_to_matrix(g, n, dcodes, G);
+        s = scn_en_backward(D, g->m, n, X, g->P, alpha, G, desc, dD, dX, dlambda1);
+        if (!s && dx) scn_col2im(g, dX, dx);
+    }
+    SCN_FREE(G);
+    SCN_FREE(dX);
+    return s;
+}
+
+/* ======================================================================
+ * 8. Backends
+ * ====================================================================== */
+
+static const scn_backend scn__cpu_backend = {
+    "cpu", scn__cpu_gemm, scn__cpu_im2col, scn__cpu_col2im,
+    scn__cpu_en_solve, scn__cpu_en_backward
+};
+
+static const scn_backend *scn__backend = &scn__cpu_backend;
+
+SCNDEF const scn_backend *scn_backend_cpu(void) { return &scn__cpu_backend; }
+SCNDEF const scn_backend *scn_backend_get(void) { return scn__backend; }
+SCNDEF void scn_backend_set(const scn_backend *be) {
+    scn__backend = be ? be : &scn__cpu_backend;
+}
+#endif /* SCN__IMPLEMENTED */
+#endif /* SCN_IMPLEMENTATION */

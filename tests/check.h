@@ -1,0 +1,41 @@
+/* check.h - the few macros every test program uses.
+ *
+ * A test program is tests/test_NAME.c: it includes this file, calls CHECK
+ * for every assertion and ends main() with `return check_summary("NAME");`,
+ * which prints one line and returns non-zero if any check failed.
+ */
+#ifndef SCN_TEST_CHECK_H
+#define SCN_TEST_CHECK_H
+#include <math.h>
+#include <stdio.h>
+
+static int check_failures = 0;
+static int check_count = 0;
+
+#define CHECK(cond, ...) do {                                              \
+    check_count++;                                                         \
+    if (!(cond)) {                                                         \
+        check_failures++;                                                  \
+        fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__,   \
+                #cond);                                                    \
+        fprintf(stderr, __VA_ARGS__);                                      \
+        fputc('\n', stderr);                                               \
+    }                                                                      \
+} while (0)
+
+/* |a - b| <= tol * max(1, |b|) */
+#define CHECK_NEAR(a, b, tol) CHECK(fabs((double)(a) - (double)(b)) <=      \
+    (tol) * fmax(1.0, fabs((double)(b))), "%s = %.9g, %s = %.9g", #a,      \
+    (double)(a), #b, (double)(b))
+
+static int check_summary(const char *name) {
+    if (check_count == 0) {
+        fprintf(stderr, "%s: no checks ran\n", name);
+        return 1;
+    }
+    if (check_failures)
+        fprintf(stderr, "%s: %d of %d checks failed\n", name, check_failures,
+                check_count);
+    return check_failures != 0;
+}
+#endif

@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""Independent float64 oracle for the scn elastic-net layer (not a port of scn.h).
+
+Per column x of X (m x P) and dictionary D (m x n), with Q = D^T D + l2 I, b = D^T x:
+    alpha* = argmin_a 1/2||x - D a||^2 + l1 ||a||_1 + l2/2 ||a||^2   [s.t. a >= 0 unless signed]
+Backward for upstream G (n x P), support L = {alpha != 0}:
+    gamma_L = Q_LL^-1 g_L;  dD = -D Gam A^T + (X - D A) Gam^T;  dX = D Gam;  dl1 = -sum(sign(A) Gam)
+
+Exactness: FISTA with adaptive restart gives a warm start; a primal-dual active-set
+(semismooth Newton) iteration then solves the KKT system on the support exactly (Cholesky /
+batched LU in float64) until the minimum-norm subgradient v satisfies
+|v|_inf <= 1e-12 * (|b|_inf + l1 + | |Q| |a| |_inf) per column.  Columns where that iteration
+stalls fall back to a finite primal active-set method (feature-sign / Lawson-Hanson style).
+Strong convexity (mu >= l2) then certifies ||a - a*|| <= ||v||_2 / l2.
+
+CLI:  python3 tests/oracle.py check --scn bin/scn [--quick] [--extra "..."]
+      python3 tests/oracle.py fixtures --out tests/fixtures
+      python3 tests/oracle.py selftest
+"""
+import argparse, os, shlex, subprocess, sys, tempfile, time
+import numpy as np
+import scipy.linalg as sla
+
+try:    # keep freed numpy temporaries mapped: page faults dominate otherwise in some sandboxes
+    import ctypes
+    _libc = ctypes.CDLL("libc.so.6")
+    _libc.mallopt(-3, 1 << 30); _libc.mallopt(-1, (1 << 31) - 1)   # M_MMAP_/M_TRIM_THRESHOLD
+except (OSError, AttributeError):
+    pass
+
+KKT_TOL = 1e-12
+CHUNK = 16384           # columns solved together (bounds memory)
+
+
+def _prox(Z, thr, signed):
+    """prox of thr*|.|_1 (+ indicator of a >= 0 when not signed), elementwise."""
+    if signed:
+        return np.sign(Z) * np.maximum(np.abs(Z) - thr, 0.0)
+    return np.maximum(Z - thr, 0.0)
+
+
+def kkt(Q, B, A, l1, signed):
+    """Per column: |v|_inf of the min-norm subgradient, its 2-norm, and the backward scale."""
+    Dg = B - Q @ A                                   # minus the smooth gradient
+    on = A != 0
+    off = np.maximum((np.abs(Dg) if signed else Dg) - l1, 0.0)
+    V = np.where(on, Dg - l1 * np.sign(A), off)
+    if not signed:
+        V = np.where(A < 0, np.inf, V)               # infeasible entries
+    scale = np.abs(B).max(0) + l1 + (np.abs(Q) @ np.abs(A)).max(0) + 1e-300
+    return np.abs(V).max(0), np.sqrt((V * V).sum(0)), scale
+
+
+def support_solve(Q, mask, R):
+    """Y[:, p] solves Q[L, L] Y[L, p] = R[L, p] with L = mask[:, p]; Y = 0 off L."""
+    n, P = mask.shape
+    Y = np.zeros((n, P))
+    k = mask.sum(0)
+    done = k == 0
+    # Columns sharing one support with many others: one Cholesky, many right-hand sides.
+    _, inv, cnt = np.unique(np.packbits(mask, axis=0).T, axis=0,
+                            return_inverse=True, return_counts=True)
+    inv = inv.ravel()
+    order = np.argsort(inv, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(cnt)])
+    for g in np.nonzero(cnt >= 8)[0]:
+        cols = order[starts[g]:starts[g + 1]]
+        L = np.nonzero(mask[:, cols[0]])[0]
+        if L.size:
+            c = sla.cho_factor(Q[np.ix_(L, L)])
+            Y[np.ix_(L, cols)] = sla.cho_solve(c, R[np.ix_(L, cols)])
+        done[cols] = True
+    # The rest, bucketed by support size: batched LU solves on gathered sub-matrices.
+    rest = np.nonzero(~done)[0]
+    for kk in np.unique(k[rest]):
+        cols_k = rest[k[rest] == kk]
+        step = max(1, int(3e7 // (kk * kk)))
+        for s0 in range(0, cols_k.size, step):
+            c = cols_k[s0:s0 + step]
+            idx = np.nonzero(mask[:, c].T)[1].reshape(c.size, kk)   # sorted rows per column
+            Qs = Q[idx[:, :, None], idx[:, None, :]]
+            Y[idx, c[:, None]] = np.linalg.solve(Qs, R[idx, c[:, None]][..., None])[..., 0]
+    return Y
+
+
+def _fista(Q, B, l1, signed, Lip, iters, tol=1e-8):
+    """FISTA with per-column gradient-based adaptive restart (O'Donoghue & Candes)."""
+    n, c = B.shape
+    A = np.zeros((n, c)); Y = A.copy(); t = np.ones(c)
+    for it in range(iters):
+        An = _prox(Y + (B - Q @ Y) / Lip, l1 / Lip, signed)
+        restart = ((Y - An) * (An - A)).sum(0) > 0
+        tn = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
+        beta = np.where(restart, 0.0, (t - 1) / tn)
+        t = np.where(restart, 1.0, tn)
+        Y = An + beta * (An - A)
+        A = An
+        if it % 50 == 49:
+            vi, _, sc = kkt(Q, B, A, l1, signed)
+            if np.all(vi <= tol * sc):
+                break
+    return A
+
+
+def _active_set(Q, B, A, l1, signed, max_rounds=5000):
+    """Batched primal active-set method (feature-sign search, Lee et al. 2007; Lawson-Hanson
+    when signs are restricted to +), vectorised over columns.  Each round, every live column
+    either (inner) minimises the quadratic on its signed face exactly -- walking only to the
+    first sign change when the face minimiser leaves the orthant -- or (outer) checks the
+    zero coordinates against KKT and adds violators.  The objective never increases and
+    strictly decreases between faces, so it is finite; if adding all violators makes no
+    progress a column falls back to adding only the worst one (the classical rule)."""
+    n, P = B.shape
+    A = A.copy() if signed else np.maximum(A, 0.0)
+    S = np.sign(A)
+    live = np.ones(P, bool); inner = np.ones(P, bool)
+    single = np.zeros(P, bool); prog = np.ones(P, bool)
+    added = np.zeros((n, P), bool)
+    absQ = np.abs(Q)
+    rounds = stuck = 0
+    while live.any() and rounds < max_rounds:
+        rounds += 1
+        c = np.nonzero(live & inner)[0]
+        if c.size:                                   # inner: exact solve on the face
+            Sc = S[:, c]
+            Z = support_solve(Q, Sc != 0, B[:, c] - l1 * Sc)
+            bad = (Z * Sc <= 0) & (Sc != 0)
+            ok = ~bad.any(0)
+            A[:, c[ok]] = Z[:, ok]
+            inner[c[ok]] = False
+            prog[c[ok]] |= (added[:, c[ok]] & (Sc[:, ok] != 0)).any(0)
+            cb = c[~ok]
+            if cb.size:                              # walk to the first sign change, drop it
+                Ab, Zb, Sb = A[:, cb], Z[:, ~ok], Sc[:, ~ok]
+                den = np.where(bad[:, ~ok], Ab - Zb, 1.0)
+                T = np.where(bad[:, ~ok], np.where(den != 0, Ab / np.where(den != 0, den, 1), 0), np.inf)
+                j = np.argmin(T, 0); ar = np.arange(cb.size)
+                t = np.clip(T[j, ar], 0.0, 1.0)
+                An = Ab + t * (Zb - Ab)
+                Sb = Sb.copy(); Sb[j, ar] = 0
+                Sb[An * Sb <= 0] = 0
+                A[:, cb] = np.where(Sb != 0, An, 0.0); S[:, cb] = Sb
+                prog[cb] |= t > 0
+        c = np.nonzero(live & ~inner)[0]
+        if c.size == 0:
+            continue
+        Dg = B[:, c] - Q @ A[:, c]                   # outer: KKT on the zero coordinates
+        viol = np.where(S[:, c] == 0, (np.abs(Dg) if signed else Dg) - l1, -np.inf)
+        scale = np.abs(B[:, c]).max(0) + l1 + (absQ @ np.abs(A[:, c])).max(0)
+        need = viol > KKT_TOL * scale
+        done = ~need.any(0)
+        live[c[done]] = False
+        c, need, viol, Dg = c[~done], need[:, ~done], viol[:, ~done], Dg[:, ~done]
+        noprog = ~prog[c]
+        stuck += int((noprog & single[c]).sum())      # rounding-level violation: give up
+        live[c[noprog & single[c]]] = False
+        single[c[noprog]] = True
+        keep = live[c]
+        c, need, viol, Dg = c[keep], need[:, keep], viol[:, keep], Dg[:, keep]
+        one = single[c]
+        if one.any():                                # classical rule: worst violator only
+            need[:, one] = False
+            need[np.argmax(viol[:, one], 0), np.nonzero(one)[0]] = True
+        S[:, c] = np.where(need, np.sign(Dg), S[:, c])
+        added[:, c] = need
+        prog[c] = False; inner[c] = True
+    return A, dict(rounds=rounds, stuck=stuck, unfinished=int(live.sum()))
+
+
+def solve(D, X, l1, l2, signed, fista_iters=500, info=None):
+    """Exact (to ~1e-12 relative KKT) float64 elastic-net codes, n x P."""
+    assert l2 > 0, "oracle assumes lambda2 > 0 (strictly convex)"
+    D = np.asarray(D, np.float64); X = np.asarray(X, np.float64)
+    n, P = D.shape[1], X.shape[1]
+    Q = D.T @ D + l2 * np.eye(n)
+    Lip = np.linalg.eigvalsh(Q)[-1]
+    out = np.zeros((n, P))
+    st = dict(rounds=0, stuck=0, kkt_rel=0.0, cert_rel=0.0, unconverged=0)
+    for c0 in range(0, P, CHUNK):
+        B = D.T @ X[:, c0:c0 + CHUNK]
+        A, ai = _active_set(Q, B, _fista(Q, B, l1, signed, Lip, fista_iters), l1, signed)
+        st["rounds"] = max(st["rounds"], ai["rounds"]); st["stuck"] += ai["stuck"]
+        vi, v2, sc = kkt(Q, B, A, l1, signed)
+        st["unconverged"] += int((vi > KKT_TOL * sc).sum())
+        st["kkt_rel"] = max(st["kkt_rel"], float((vi / sc).max()))
+        na = np.sqrt((A * A).sum(0))
+        st["cert_rel"] = max(st["cert_rel"], float((v2 / l2 / np.maximum(na, 1e-300)).max()))
+        out[:, c0:c0 + CHUNK] = A
+    if st["unconverged"]:
+        print(f"oracle warning: {st['unconverged']} columns above KKT tol", file=sys.stderr)
+    if info is not None:
+        info.update(st)
+    return out
+
+
+def grads(D, X, alpha, G, l1, l2, signed):
+    """Fixed-point gradients (float64): dD (m x n), dX (m x P), dlambda1 shape (1,)."""
+    D, X, A, G = (np.asarray(v, np.float64) for v in (D, X, alpha, G))
+    Q = D.T @ D + l2 * np.eye(D.shape[1])
+    Gam = support_solve(Q, A != 0, G)
+    DG = D @ Gam
+    dD = -DG @ A.T + (X - D @ A) @ Gam.T
+    return dD, DG, np.array([-(np.sign(A) * Gam).sum()])
+
+
+def gen_case(seed, m, n, P, l1, l2, signed, kind):
+    """float32 D (m x n, unit columns), X (m x P), G (n x P).  'well': gaussian atoms;
+    'bad': atoms = a few base vectors + 10% noise (highly correlated; use n = 4m, l2 = 1e-3).
+    X = sparse combinations of 1..5 atoms (nonnegative weights; random signs when signed)
+    scaled with l1 so codes are non-trivial, plus noise; column 0 is all zero."""
+    rng = np.random.default_rng(seed)
+    if kind == "well":
+        D = rng.standard_normal((m, n))
+    elif kind == "bad":
+        base = rng.standard_normal((m, max(2, m // 16)))
+        D = base[:, np.arange(n) % base.shape[1]] + 0.1 * rng.standard_normal((m, n)) / np.sqrt(m) \
+            * np.linalg.norm(base, axis=0)[np.arange(n) % base.shape[1]]
+    else:
+        raise ValueError(kind)
+    D /= np.linalg.norm(D, axis=0)
+    kx = max(1, min(5, m // 4))
+    W = np.zeros((n, P))
+    cnt = rng.integers(1, kx + 1, P)
+    for p in range(P):
+        W[rng.choice(n, cnt[p], replace=False), p] = rng.uniform(0.5, 1.5, cnt[p])
+    if signed:
+        W *= rng.choice([-1.0, 1.0], W.shape)
+    scale = 1.0 + 2.0 * l1
+    X = scale * (D @ W + 0.05 * rng.standard_normal((m, P)) / np.sqrt(m))
+    if P >= 8:
+        X[:, 0] = 0.0
+    G = rng.standard_normal((n, P))
+    return tuple(np.ascontiguousarray(v, np.float32) for v in (D, X, G))
+
+
+def rel(a, b):
+    a = np.asarray(a, np.float64); b = np.asarray(b, np.float64)
+    nb = np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / nb) if nb > 0 else float(np.linalg.norm(a))
+
+
+# (m, n, P, lambda1, lambda2, signed, kind)
+QUICK = [(16, 16, 200, 0.1, 0.1, 0, "well"), (16, 16, 200, 0.1, 0.1, 1, "well"),
+         (32, 48, 300, 0.05, 1.0, 0, "well"), (32, 48, 300, 0.3, 0.5, 1, "well"),
+         (16, 16, 100, 0.0, 0.1, 0, "well"), (16, 16, 100, 0.0, 1.0, 1, "well"),
+         (8, 8, 50, 1.0, 0.5, 0, "well"),
+         (16, 64, 200, 0.1, 1e-3, 0, "bad"), (16, 64, 200, 0.1, 1e-3, 1, "bad"),
+         (32, 128, 100, 0.5, 1e-3, 0, "bad"), (32, 128, 100, 1.0, 1e-3, 1, "bad")]
+FULL = [(64, 128, 100000, 0.1, 0.1, 0, "well"), (64, 128, 100000, 0.1, 0.5, 1, "well"),
+        (256, 256, 10000, 0.05, 1.0, 0, "well"), (256, 512, 5000, 0.2, 0.1, 1, "well"),
+        (32, 32, 20000, 0.0, 1.0, 1, "well"), (32, 32, 20000, 0.0, 0.1, 0, "well"),
+        (128, 128, 10000, 1.0, 0.3, 0, "well"), (64, 64, 50000, 0.5, 1e-3, 1, "well"),
+        (64, 256, 20000, 0.1, 1e-3, 0, "bad"), (64, 256, 20000, 0.1, 1e-3, 1, "bad"),
+        (256, 1024, 2000, 0.5, 1e-3, 0, "bad"), (256, 1024, 2000, 1.0, 1e-3, 1, "bad"),
+        (128, 512, 5000, 0.02, 1e-3, 0, "bad")]
+
+
+def cmd_check(args):
+    cases = QUICK if args.quick else FULL
+    names = ["alpha", "dD", "dX", "dlambda1"]
+    worst = {k: (0.0, None) for k in names}
+    nfail = 0
+    for i, (m, n, P, l1, l2, sg, kind) in enumerate(cases):
+        tag = f"[{i:2d}] {'signed' if sg else 'nonneg'} {kind} m={m} n={n} P={P} l1={l1:g} l2={l2:g}"
+        D, X, G = gen_case(1000 + i, m, n, P, l1, l2, sg, kind)
+        with tempfile.TemporaryDirectory() as tmp:
+            for nm, v in (("D", D), ("X", X), ("G", G)):
+                np.save(os.path.join(tmp, nm + ".npy"), v)
+            out = os.path.join(tmp, "out"); os.makedirs(out)
+            cmd = [args.scn, "layer", "--dict", f"{tmp}/D.npy", "--input", f"{tmp}/X.npy",
+                   "--lambda1", repr(l1), "--lambda2", repr(l2), "--grad", f"{tmp}/G.npy",
+                   "--out", out] + (["--signed"] if sg else []) + shlex.split(args.extra)
+            t0 = time.time()
+            try:
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+                line = " | ".join(s.strip() for s in r.stdout.splitlines() if s.strip())
+                got = [np.load(os.path.join(out, nm + ".npy")) for nm in names]
+                ok_io = r.returncode == 0
+                err_io = "" if ok_io else f"exit {r.returncode}: {r.stderr.strip()[-300:]}"
+            except Exception as e:                   # missing file, timeout, bad npy ...
+                line, got, ok_io, err_io = "", None, False, f"{type(e).__name__}: {e}"
+            t_tool = time.time() - t0
+        t0 = time.time()
+        info = {}
+        A = solve(D, X, l1, l2, sg, info=info)
+        ref = (A,) + grads(D, X, A, G, l1, l2, sg)
+        t_or = time.time() - t0
+        errs = {}
+        if got is not None:
+            for nm, g, rf in zip(names, got, ref):
+                if g.shape != rf.shape and g.size == rf.size == 1:
+                    g = g.reshape(rf.shape)
+                errs[nm] = rel(g, rf) if g.shape == rf.shape else np.inf
+            if not np.all(np.isfinite(list(errs.values()))):
+                err_io = err_io or "non-finite or shape mismatch"
+        tol = {"alpha": 1e-4}
+        gtol = 1e-4 if kind == "well" else 1e-2
+        ok = ok_io and got is not None and all(
+            errs[k] <= tol.get(k, gtol) for k in names)
+        nfail += not ok
+        for k, e in errs.items():
+            if e > worst[k][0]:
+                worst[k] = (e, i)
+        es = " ".join(f"{k} {errs[k]:.2e}" for k in names) if errs else "no outputs"
+        print(f"{tag} | tool: {line or '-'} | {es} | {'PASS' if ok else 'FAIL'}"
+              f" (tool {t_tool:.1f}s, oracle {t_or:.1f}s, kkt {info['kkt_rel']:.1e})"
+              + (f" | {err_io}" if err_io else ""), flush=True)
+    print("worst: " + ", ".join(f"{k} {e:.2e} (case {c})" for k, (e, c) in worst.items()))
+    print(f"{len(cases) - nfail}/{len(cases)} cases pass")
+    return 1 if nfail else 0
+
+
+FIXTURES = [("nonneg_well", 16, 24, 40, 0.1, 0.1, 0, "well"),
+            ("signed_well", 16, 24, 40, 0.1, 0.1, 1, "well"),
+            ("nonneg_bad", 8, 32, 40, 0.1, 1e-3, 0, "bad"),
+            ("signed_bad", 8, 32, 40, 0.1, 1e-3, 1, "bad")]
+
+
+def cmd_fixtures(args):
+    os.makedirs(args.out, exist_ok=True)
+    lines = []
+    for i, (name, m, n, P, l1, l2, sg, kind) in enumerate(FIXTURES):
+        D, X, G = gen_case(42 + i, m, n, P, l1, l2, sg, kind)
+        A = solve(D, X, l1, l2, sg)
+        arrs = dict(D=D, X=X, G=G, alpha=A)
+        arrs.update(zip(("dD", "dX", "dlambda1"), grads(D, X, A, G, l1, l2, sg)))
+        for k, v in arrs.items():
+            np.save(os.path.join(args.out, f"{name}_{k}.npy"), np.asarray(v, np.float32))
+        lines.append(f"{name} {m} {n} {P} {l1:g} {l2:g} {sg} {kind}")
+        print(lines[-1], f"nnz={int((A != 0).sum())}")
+    with open(os.path.join(args.out, "cases.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return 0
+
+
+def cmd_selftest(args):
+    ok = True
+    print("1) KKT certificate and agreement with the per-column active-set method from zero")
+    for sg in (0, 1):
+        for kind, (m, n, P, l1, l2) in (("well", (32, 48, 2000, 0.1, 0.1)),
+                                        ("bad", (32, 128, 2000, 0.1, 1e-3))):
+            D, X, _ = gen_case(7, m, n, P, l1, l2, sg, kind)
+            info = {}
+            t0 = time.time()
+            A = solve(D, X, l1, l2, sg, info=info)
+            Df, Xf = D.astype(np.float64), X.astype(np.float64)
+            Q = Df.T @ Df + l2 * np.eye(n)
+            B = Df.T @ Xf[:, :40]
+            A2 = np.stack([_active_set_column(Q, B[:, p], l1, sg, np.zeros(n))
+                           for p in range(40)], 1)
+            e = rel(A[:, :40], A2)
+            good = info["kkt_rel"] <= KKT_TOL and e < 1e-9 and info["unconverged"] == 0
+            ok &= good
+            print(f"  {'signed' if sg else 'nonneg'} {kind:4s} m={m} n={n} P={P}: "
+                  f"kkt_rel {info['kkt_rel']:.1e}  |a-a*|/|a| <= {info['cert_rel']:.1e}  "
+                  f"fallback cols {info['fallback']}  mean nnz {(A != 0).sum(0).mean():.1f}  "
+                  f"vs active-set {e:.1e}  ({time.time() - t0:.1f}s) {'ok' if good else 'BAD'}")
+    print("2) gradients vs central finite differences of solve (loss = sum(G * alpha))")
+    for sg in (0, 1):
+        for kind, (m, n, l2) in (("well", (6, 8, 0.2)), ("bad", (4, 16, 1e-3))):
+            P, l1, h = 3, 0.05, 1e-6
+            D, X, G = (v.astype(np.float64) for v in gen_case(3, m, n, P, 0.05, l2, sg, kind))
+            f = lambda D_, X_, l1_: float((G * solve(D_, X_, l1_, l2, sg)).sum())
+            A = solve(D, X, l1, l2, sg)
+            dD, dX, dl = grads(D, X, A, G, l1, l2, sg)
+            fd = []
+            for M, dM in ((D, dD), (X, dX)):
+                num = np.zeros_like(M)
+                for idx in np.ndindex(M.shape):
+                    Mp, Mm = M.copy(), M.copy()
+                    Mp[idx] += h; Mm[idx] -= h
+                    num[idx] = (f(Mp, X, l1) if M is D else f(D, Mp, l1)) - \
+                               (f(Mm, X, l1) if M is D else f(D, Mm, l1))
+                fd.append(rel(num / (2 * h), dM))
+            fd.append(rel((f(D, X, l1 + h) - f(D, X, l1 - h)) / (2 * h), dl[0]))
+            good = max(fd) < 1e-5
+            ok &= good
+            print(f"  {'signed' if sg else 'nonneg'} {kind:4s} m={m} n={n} P={P} l2={l2:g} "
+                  f"nnz={int((A != 0).sum())}: rel err dD {fd[0]:.1e} dX {fd[1]:.1e} "
+                  f"dlambda1 {fd[2]:.1e} {'ok' if good else 'BAD'}")
+    print("selftest", "PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("check", help="compare bin/scn layer against the oracle")
+    c.add_argument("--scn", default="bin/scn")
+    c.add_argument("--quick", action="store_true")
+    c.add_argument("--extra", default="", help="extra flags passed to `scn layer`")
+    c.add_argument("--timeout", type=float, default=1800.0)
+    f = sub.add_parser("fixtures", help="write small committed fixtures")
+    f.add_argument("--out", default="tests/fixtures")
+    sub.add_parser("selftest", help="validate the oracle (KKT, finite differences)")
+    a = ap.parse_args()
+    return {"check": cmd_check, "fixtures": cmd_fixtures, "selftest": cmd_selftest}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

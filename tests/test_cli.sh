@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# test_cli.sh - end-to-end tests of the scn command-line tool.
+#
+#   tests/test_cli.sh bin/scn
+#
+# Writes its own .npy inputs with printf (no Python needed), runs the tool
+# on good and bad inputs and checks exit codes, output files and messages.
+# Silent on success; on failure prints one line per failed check and a
+# summary to stderr, and exits 1.
+set -u
+export LC_ALL=C
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+    echo "usage: $0 PATH/TO/scn (an executable)" >&2
+    exit 2
+fi
+case $1 in
+    /*) SCN=$1 ;;
+    *) SCN=$PWD/$1 ;;
+esac
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/scn_cli.XXXXXX") || exit 2
+trap 'rm -rf "$TMP"' EXIT
+cd "$TMP" || exit 2
+
+failures=0
+checks=0
+
+fail() {
+    failures=$((failures + 1))
+    echo "test_cli: $*" >&2
+}
+
+# check DESCRIPTION CONDITION...: counts a check, reports it if CONDITION fails
+check() {
+    local what=$1
+    shift
+    checks=$((checks + 1))
+    if ! "$@"; then fail "$what"; fi
+}
+
+# Kills a hung run after 60 s where timeout(1) exists.
+if command -v timeout >/dev/null 2>&1; then
+    TIMEOUT="timeout 60"
+else
+    TIMEOUT=""
+fi
+
+# run ARGS...: runs the tool; sets rc, leaves its output in out.txt and
+# err.txt and their lines in the arrays OUT and ERR (no forks: checks stay cheap)
+run() {
+    $TIMEOUT "$SCN" "$@" >out.txt 2>err.txt
+    rc=$?
+    mapfile -t OUT <out.txt
+    mapfile -t ERR <err.txt
+    ERRTEXT=${ERR[*]:0:3}
+    ERRTEXT=${ERRTEXT:0:300}
+}
+
+# matches REGEX LINE...: some LINE matches the extended regex (any case)
+matches() {
+    local re=$1 line
+    shift
+    shopt -s nocasematch
+    for line in "$@"; do
+        if [[ $line =~ $re ]]; then shopt -u nocasematch; return 0; fi
+    done
+    shopt -u nocasematch
+    return 1
+}
+
+# npy FILE SHAPE WORD...: a version 1.0 '<f4' .npy file; SHAPE is the Python
+# tuple, e.g. "(2, 3)"; each WORD is a float32 as 8 hex digits (3f800000 = 1).
+npy() {
+    local file=$1 shape=$2 dict pad hlen w
+    shift 2
+    dict="{'descr': '<f4', 'fortran_order': False, 'shape': $shape, }"
+    # magic (6) + version (2) + length (2) + dict + spaces + '\n' = 64 k bytes
+    pad=$(( (64 - (10 + ${#dict} + 1) % 64) % 64 ))
+    hlen=$(( ${#dict} + pad + 1 ))
+    {
+        printf '\x93NUMPY\x01\x00'
+        printf "\\x$(printf %02x $((hlen & 255)))\\x$(printf %02x $((hlen >> 8)))"
+        printf '%s' "$dict"
+        printf "%${pad}s" ''
+        printf '\n'
+        for w in "$@"; do
+            printf "\\x${w:6:2}\\x${w:4:2}\\x${w:2:2}\\x${w:0:2}"
+        done
+    } >"$file"
+}
+
+# float32 words
+ZERO=00000000 ONE=3f800000 HALF=3f000000 TWO=40000000 MONE=bf800000
+QUART=3e800000 P6=3f19999a P8=3f4ccccd P05=3d4ccccd ONEHALF=3fc00000
+
+# D (2 x 3), unit columns; X (2 x 4); G (3 x 4)
+npy D.npy "(2, 3)" $ONE $ZERO $P6  $ZERO $ONE $P8
+npy X.npy "(2, 4)" $ONE $HALF $ZERO $TWO  $HALF $ONE $QUART $MONE
+npy G.npy "(3, 4)" $ONE $MONE $HALF $ZERO  $QUART $ONE $ZERO $TWO  $MONE $HALF $ONE $ONEHALF
+# wrong shapes and broken files
+npy D3.npy "(2, 3, 1)" $ONE $ZERO $P6 $ZERO $ONE $P8
+npy X3.npy "(3, 4)" $ONE $HALF $ZERO $TWO $HALF $ONE $QUART $MONE $ONE $ONE $ONE $ONE
+npy G43.npy "(4, 3)" $ONE $MONE $HALF $ZERO $QUART $ONE $ZERO $TWO $MONE $HALF $ONE $ONEHALF
+npy G34x.npy "(3, 5)" $ONE $MONE $HALF $ZERO $QUART $ONE $ZERO $TWO $MONE $HALF $ONE \
+    $ONEHALF $ONE $ONE $ONE
+head -c $(( $(wc -c <D.npy) - 4 )) D.npy >Dtrunc.npy
+head -c 40 D.npy >Dhead.npy
+printf 'this is not a numpy file\n1 2 3\n4 5 6\n' >text.npy
+: >empty.npy
+
+# the magic and size of what npy() wrote: a check of the helper itself
+check "npy helper: D.npy is $(wc -c <D.npy) bytes, want 128 + 24" test "$(wc -c <D.npy)" -eq 152
+
+magic() { [ "$(head -c 6 "$1" | od -An -tx1 | tr -d ' \n')" = "934e554d5059" ]; }
+
+# npy_shape FILE: the shape tuple in the header of FILE
+npy_shape() { head -c 128 "$1" | tr -d '\000' | sed -n "s/.*'shape': \(([0-9, ]*)\).*/\1/p"; }
+
+# floats FILE: the float32 data of a 128-byte-header .npy, one per line
+floats() { od -An -v -tf4 -j 128 "$1" | tr -s ' ' '\n' | sed '/^$/d'; }
+
+# near FILE V...: the data of FILE equals V... within 1e-4 (relative)
+near() {
+    local file=$1
+    shift
+    floats "$file" | awk -v want="$*" '
+        BEGIN { n = split(want, w, " ") }
+        { got[++m] = $1 }
+        END {
+            if (m != n) exit 1
+            for (i = 1; i <= n; i++) {
+                d = got[i] - w[i]; if (d < 0) d = -d
+                s = w[i] < 0 ? -w[i] : w[i]; if (s < 1) s = 1
+                if (d > 1e-4 * s) exit 1
+            }
+        }'
+}
+
+not_signal() { [ "$rc" -lt 128 ]; }
+
+# ------------------------------------------------------------ help / usage
+
+run --help
+check "scn --help: exit $rc" test "$rc" -eq 0
+check "scn --help: no usage on stdout" matches usage "${OUT[@]}"
+run -h
+check "scn -h: exit $rc" test "$rc" -eq 0
+run layer --help
+check "scn layer --help: exit $rc" test "$rc" -eq 0
+check "scn layer --help: no usage on stdout" matches usage "${OUT[@]}"
+check "scn layer --help: does not describe --dict" matches --dict "${OUT[@]}"
+run
+check "scn (no arguments): exit $rc, want non-zero" test "$rc" -ne 0
+check "scn (no arguments): crashed (exit $rc)" not_signal
+check "scn (no arguments): no usage on stderr" matches usage "${ERR[@]}"
+run bogus
+check "scn bogus: exit $rc, want non-zero" test "$rc" -ne 0
+check "scn bogus: crashed (exit $rc)" not_signal
+check "scn bogus: does not name the command" matches bogus "${ERR[@]}"
+
+# ------------------------------------------------------------------ good runs
+
+run layer --dict D.npy --input X.npy --lambda1 0.1 --lambda2 0.1 --out out1
+check "good run: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+check "good run: stdout is ${#OUT[@]} lines, want 1" test "${#OUT[@]}" -eq 1
+check "good run: stdout does not start with 'iterations'" matches '^iterations' "${OUT[0]-}"
+check "good run: wrote to stderr: $ERRTEXT" test ! -s err.txt
+check "good run: no out1/alpha.npy" test -f out1/alpha.npy
+if [ -f out1/alpha.npy ]; then
+    check "good run: alpha.npy has no npy magic" magic out1/alpha.npy
+    got_shape=$(npy_shape out1/alpha.npy)
+    got_bytes=$(wc -c <out1/alpha.npy)
+    check "good run: alpha.npy shape '$got_shape', want (3, 4)" test "$got_shape" = "(3, 4)"
+    check "good run: alpha.npy is $got_bytes bytes, want 128 + 48" test "$got_bytes" -eq 176
+fi
+check "good run without --grad wrote dD.npy" test ! -e out1/dD.npy
+
+run layer --dict D.npy --input X.npy --lambda1 0.1 --lambda2 0.1 --grad G.npy --out out2
+check "run with --grad: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+check "run with --grad: stdout does not start with 'iterations'" matches '^iterations' "${OUT[0]-}"
+check "run with --grad: stdout is ${#OUT[@]} lines, want 1" test "${#OUT[@]}" -eq 1
+# name, shape, bytes (128-byte header + 4 per float)
+for spec in "alpha (3, 4) 176" "dD (2, 3) 152" "dX (2, 4) 160" "dlambda1 (1,) 132"; do
+    name=${spec%% *}
+    bytes=${spec##* }
+    shape=${spec#* }
+    shape=${shape% *}
+    f=out2/$name.npy
+    check "run with --grad: no $f" test -f "$f"
+    [ -f "$f" ] || continue
+    got_shape=$(npy_shape "$f")
+    got_bytes=$(wc -c <"$f")
+    check "run with --grad: $f has no npy magic" magic "$f"
+    check "run with --grad: $f shape '$got_shape', want $shape" test "$got_shape" = "$shape"
+    check "run with --grad: $f is $got_bytes bytes, want $bytes" test "$got_bytes" -eq "$bytes"
+done
+
+# Values: with D = I the codes are soft thresholds, alpha = max(x - l1, 0)/(1 + l2)
+# (signed: sign(x) max(|x| - l1, 0)/(1 + l2)), laid out n x P.
+npy I.npy "(2, 2)" $ONE $ZERO $ZERO $ONE
+npy XI.npy "(2, 3)" $ONE $ZERO $MONE  $P05 $TWO $HALF
+run layer --dict I.npy --input XI.npy --lambda1 0.1 --lambda2 0.1 --out out3
+check "identity dictionary: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+check "identity dictionary: alpha is [$(floats out3/alpha.npy | tr '\n' ' ')], want \
+[0.818182 0 0 0 1.727273 0.363636]" near out3/alpha.npy 0.8181818 0 0 0 1.7272727 0.3636364
+run layer --dict I.npy --input XI.npy --lambda1 0.1 --lambda2 0.1 --signed --out out4
+check "identity dictionary, --signed: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+check "identity dictionary, --signed: alpha is [$(floats out4/alpha.npy | tr '\n' ' ')], \
+want [0.818182 0 -0.818182 0 1.727273 0.363636]" \
+    near out4/alpha.npy 0.8181818 0 -0.8181818 0 1.7272727 0.3636364
+
+# the other options are accepted
+run layer --dict D.npy --input X.npy --lambda1 0 --lambda2 0.5 --tol 1e-6 --max-iter 50 \
+    --no-polish --threads 1 --out out1
+check "run with --tol --max-iter --no-polish --threads (into an existing dir): exit $rc \
+($ERRTEXT)" test "$rc" -eq 0
+
+# ------------------------------------------------------------------- bad runs
+
+# bad NAME PATTERN ARGS...: the run must fail (not by a signal), print exactly
+# one line to stderr, and that line must match the extended regex PATTERN
+bad() {
+    local name=$1 pattern=$2
+    shift 2
+    run "$@"
+    check "$name: exit $rc, want non-zero" test "$rc" -ne 0
+    check "$name: crashed (exit $rc)" not_signal
+    check "$name: stderr is ${#ERR[@]} lines, want 1: $ERRTEXT" test "${#ERR[@]}" -eq 1
+    check "$name: stderr '$ERRTEXT' does not match /$pattern/" matches "$pattern" "${ERR[@]}"
+}
+
+L="--lambda1 0.1 --lambda2 0.1"
+bad "missing --dict" "dict" layer --input X.npy $L --out o
+bad "missing --input" "input" layer --dict D.npy $L --out o
+bad "missing --out" "out" layer --dict D.npy --input X.npy $L
+bad "missing --lambda2" "lambda2" layer --dict D.npy --input X.npy --lambda1 0.1 --out o
+bad "unknown flag" "unknown.*--frobnicate|--frobnicate.*unknown" \
+    layer --dict D.npy --input X.npy $L --frobnicate --out o
+bad "flag without a value" "dict" layer --input X.npy $L --out o --dict
+bad "--lambda1 abc" "lambda1" layer --dict D.npy --input X.npy --lambda1 abc --lambda2 0.1 --out o
+bad "--lambda1 -1" "lambda1" layer --dict D.npy --input X.npy --lambda1 -1 --lambda2 0.1 --out o
+bad "--lambda1 nan" "lambda1" layer --dict D.npy --input X.npy --lambda1 nan --lambda2 0.1 --out o
+bad "--lambda2 1e99" "lambda2" layer --dict D.npy --input X.npy --lambda1 0.1 --lambda2 1e99 --out o
+bad "--max-iter 0" "max-iter" layer --dict D.npy --input X.npy $L --max-iter 0 --out o
+bad "--max-iter 2.5" "max-iter" layer --dict D.npy --input X.npy $L --max-iter 2.5 --out o
+bad "--tol x" "tol" layer --dict D.npy --input X.npy $L --tol x --out o
+bad "--tol 0" "tol" layer --dict D.npy --input X.npy $L --tol 0 --out o
+bad "--threads 0" "threads" layer --dict D.npy --input X.npy $L --threads 0 --out o
+bad "nonexistent dictionary" "$TMP/nowhere/D\\.npy" \
+    layer --dict "$TMP/nowhere/D.npy" --input X.npy $L --out o
+bad "nonexistent input" "missing_X\\.npy" layer --dict D.npy --input missing_X.npy $L --out o
+bad "truncated .npy (data)" "Dtrunc\\.npy.*(truncat|bytes|short|size)" \
+    layer --dict Dtrunc.npy --input X.npy $L --out o
+bad "truncated .npy (header)" "Dhead\\.npy" layer --dict Dhead.npy --input X.npy $L --out o
+bad "text file as .npy" "text\\.npy.*(npy|magic|format)" \
+    layer --dict text.npy --input X.npy $L --out o
+bad "empty file as .npy" "empty\\.npy" layer --dict empty.npy --input X.npy $L --out o
+bad "3-d dictionary" "2-d|dimension|ndim|matrix" layer --dict D3.npy --input X.npy $L --out o
+bad "3-d input" "2-d|dimension|ndim|matrix" layer --dict D.npy --input D3.npy $L --out o
+bad "X with the wrong number of rows" "rows" layer --dict D.npy --input X3.npy $L --out o
+bad "G of shape 4 x 3" "G43\\.npy" layer --dict D.npy --input X.npy $L --grad G43.npy --out o
+bad "G of shape 3 x 5" "G34x\\.npy" layer --dict D.npy --input X.npy $L --grad G34x.npy --out o
+bad "3-d G" "D3\\.npy" layer --dict D.npy --input X.npy $L --grad D3.npy --out o
+bad "--out under a nonexistent parent" "$TMP/no/such/dir" \
+    layer --dict D.npy --input X.npy $L --out "$TMP/no/such/dir"
+check "--out under a nonexistent parent: created something" test ! -e "$TMP/no"
+printf 'x' >plainfile
+bad "--out is a regular file" "plainfile" layer --dict D.npy --input X.npy $L --out plainfile
+
+if [ "$failures" -ne 0 ]; then
+    echo "test_cli: $failures of $checks checks failed" >&2
+    exit 1
+fi
+exit 0
