@@ -368,6 +368,8 @@ SCNDEF void scn_backend_set(const scn_backend *be);
 #define SCN__TLS
 #endif
 
+/* below this many elements a loop is not worth waking the other threads */
+#define SCN__OMP_MIN 32768
 #ifdef _OPENMP
 #define SCN__PRAGMA(x) _Pragma(#x)
 #define SCN__OMP(x) SCN__PRAGMA(omp x)
@@ -734,7 +736,7 @@ static void scn__gemm_naive(int ta, int tb, int M, int N, int K, float alpha,
 
 static void scn__scale_rows(int M, int N, float beta, float *C, int ldc) {
     int i, j;
-    SCN__OMP(parallel for schedule(static) private(j))
+    SCN__OMP(parallel for schedule(static) private(j) if ((size_t)M * N > SCN__OMP_MIN))
     for (i = 0; i < M; i++) {
         float *c = C + (size_t)i * ldc;
         if (beta == 0.0f) memset(c, 0, (size_t)N * sizeof *c);
@@ -757,7 +759,7 @@ static void scn__cpu_gemm(int ta, int tb, int M, int N, int K, float alpha,
     mt = (M + SCN__MC - 1) / SCN__MC;
     nt = (N + SCN__NC - 1) / SCN__NC;
     tiles = mt * nt;
-    SCN__OMP(parallel for schedule(dynamic, 1))
+    SCN__OMP(parallel for schedule(dynamic, 1) if (tiles > 1 && (double)M * N * K > 1e6))
     for (t = 0; t < tiles; t++) {
         float *apack = buf + per_thread * scn__thread_id();
         float *bpack = apack + (size_t)(SCN__MC + 6) * SCN__KC;
@@ -814,7 +816,7 @@ SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int 
 
 static void scn__cpu_im2col(const scn_conv_geom *g, const float *x, float *X) {
     int row;
-    SCN__OMP(parallel for schedule(static))
+    SCN__OMP(parallel for schedule(static) if ((size_t)g->m * g->P > SCN__OMP_MIN))
     for (row = 0; row < g->m; row++) {
         int c = row / (g->k * g->k), i = row / g->k % g->k, j = row % g->k;
         float *dst = X + (size_t)row * g->P;
@@ -837,7 +839,7 @@ static void scn__cpu_col2im(const scn_conv_geom *g, const float *X, float *x) {
     int c;
     memset(x, 0, (size_t)g->N * g->C * g->H * g->W * sizeof *x);
     /* one channel per thread: every x element has one writer */
-    SCN__OMP(parallel for schedule(static))
+    SCN__OMP(parallel for schedule(static) if ((size_t)g->m * g->P > SCN__OMP_MIN))
     for (c = 0; c < g->C; c++) {
         int i, j, b, oy, ox;
         for (i = 0; i < g->k; i++)
@@ -1014,20 +1016,21 @@ SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name
         scn__fail(SCN_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", name);
         return NULL;
     }
+    if (b[7] != 0 || b[6] < 1 || b[6] > 3) {
+        scn__fail(SCN_ERR_FORMAT, "%s: .npy format version %d.%d is not supported "
+                  "(1.0, 2.0, 3.0 are)", name, b[6], b[7]);
+        return NULL;
+    }
     if (b[6] == 1) {
         hlen = (size_t)b[8] | (size_t)b[9] << 8;
         start = 10;
-    } else if (b[6] == 2 || b[6] == 3) {
+    } else {
         if (len < 12) {
             scn__fail(SCN_ERR_FORMAT, "%s: truncated in the header length", name);
             return NULL;
         }
         hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
         start = 12;
-    } else {
-        scn__fail(SCN_ERR_FORMAT, "%s: .npy format version %d.%d is not supported "
-                  "(1.0, 2.0, 3.0 are)", name, b[6], b[7]);
-        return NULL;
     }
     if (hlen > len - start) {
         scn__fail(SCN_ERR_FORMAT, "%s: header length %zu exceeds the file (%zu bytes)",
@@ -1064,31 +1067,48 @@ SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name
 }
 
 #ifndef SCN_NO_STDIO
-SCNDEF scn_tensor *scn_npy_load(const char *path) {
+/* Reads the whole file in growing chunks (no trust in ftell: a directory
+ * or a pipe reports no meaningful size). */
+static unsigned char *scn__read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
-    unsigned char *buf;
-    long size;
-    size_t got;
-    scn_tensor *t;
+    unsigned char *buf = NULL, *grown;
+    size_t cap = 0, got = 0;
     if (!f) {
         scn__fail(SCN_ERR_IO, "%s: cannot open", path);
         return NULL;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        scn__fail(SCN_ERR_IO, "%s: cannot determine the size (not a regular file?)", path);
-        return NULL;
+    for (;;) {
+        if (got == cap) {
+            cap = cap ? cap * 2 : 1 << 16;
+            grown = (unsigned char *)SCN_REALLOC(buf, cap);
+            if (!grown) {
+                scn__fail(SCN_ERR_NOMEM, "%s: no memory to read %zu bytes", path, cap);
+                break;
+            }
+            buf = grown;
+        }
+        got += fread(buf + got, 1, cap - got, f);
+        if (got < cap) {
+            if (ferror(f)) {
+                scn__fail(SCN_ERR_IO, "%s: read error (a directory?)", path);
+                break;
+            }
+            fclose(f);
+            *len = got;
+            return buf;
+        }
     }
-    buf = (unsigned char *)scn__calloc((size_t)size, 1, path);
-    if (!buf) { fclose(f); return NULL; }
-    got = fread(buf, 1, (size_t)size, f);
     fclose(f);
-    if (got != (size_t)size) {
-        SCN_FREE(buf);
-        scn__fail(SCN_ERR_IO, "%s: read %zu of %ld bytes", path, got, size);
-        return NULL;
-    }
-    t = scn_npy_parse(buf, (size_t)size, path);
+    SCN_FREE(buf);
+    return NULL;
+}
+
+SCNDEF scn_tensor *scn_npy_load(const char *path) {
+    size_t len;
+    unsigned char *buf = scn__read_file(path, &len);
+    scn_tensor *t;
+    if (!buf) return NULL;
+    t = scn_npy_parse(buf, len, path);
     SCN_FREE(buf);
     return t;
 }
@@ -1175,7 +1195,7 @@ static void scn__gram_double(const float *D, int m, int n, float lambda2,
     int i, j;
     for (i = 0; i < m; i++)
         for (j = 0; j < n; j++) Dt[(size_t)j * m + i] = D[(size_t)i * n + j];
-    SCN__OMP(parallel for schedule(dynamic, 8))
+    SCN__OMP(parallel for schedule(dynamic, 8) if ((size_t)n * n * m > SCN__OMP_MIN))
     for (j = 0; j < n; j++) {
         int k, r;
         for (k = 0; k <= j; k++) {
@@ -1214,7 +1234,7 @@ static void scn__tridiagonalize(double *S, int n, double *d, double *e, double *
         if (vnorm2 == 0.0) continue;
         beta = 2.0 / vnorm2;
         /* w = beta S22 v, then w -= (beta/2)(w.v) v, S22 -= v w^T + w v^T */
-        SCN__OMP(parallel for schedule(static) private(j))
+        SCN__OMP(parallel for schedule(static) private(j) if (len * len > SCN__OMP_MIN))
         for (i = 0; i < len; i++) {
             const double *row = S + (size_t)(k + 1 + i) * n + k + 1;
             double s = 0.0;
@@ -1223,7 +1243,7 @@ static void scn__tridiagonalize(double *S, int n, double *d, double *e, double *
         }
         for (i = 0; i < len; i++) pv += w[i] * v[i];
         for (i = 0; i < len; i++) w[i] -= 0.5 * beta * pv * v[i];
-        SCN__OMP(parallel for schedule(static) private(j))
+        SCN__OMP(parallel for schedule(static) private(j) if (len * len > SCN__OMP_MIN))
         for (i = 0; i < len; i++) {
             double *row = S + (size_t)(k + 1 + i) * n + k + 1;
             for (j = 0; j < len; j++) row[j] -= v[i] * w[j] + w[i] * v[j];
@@ -1355,7 +1375,7 @@ static void scn__fista_step(scn__fista *f, const float *A, float thr, int signed
                             float tol, int test) {
     int n = f->n, P = f->P, Pa = f->Pa, q0;
     scn_gemm(0, 0, n, Pa, n, 1.0f, A, n, f->gamma, P, 0.0f, f->T, P);
-    SCN__OMP(parallel for schedule(static))
+    SCN__OMP(parallel for schedule(static) if (Pa > SCN__COLBLOCK))
     for (q0 = 0; q0 < Pa; q0 += SCN__COLBLOCK) {
         int q1 = q0 + SCN__COLBLOCK < Pa ? q0 + SCN__COLBLOCK : Pa, j, q;
         for (q = q0; q < q1; q++) f->dmax[q] = f->amax[q] = f->rdot[q] = 0.0f;
@@ -1397,7 +1417,7 @@ static void scn__fista_step(scn__fista *f, const float *A, float thr, int signed
 /* Writes the finished columns to alpha and packs the rest to the front. */
 static void scn__fista_retire(scn__fista *f, float *alpha, int all) {
     int n = f->n, P = f->P, Pa = f->Pa, j, q, keep = 0;
-    SCN__OMP(parallel for schedule(static) private(q))
+    SCN__OMP(parallel for schedule(static) private(q) if ((size_t)n * Pa > SCN__OMP_MIN))
     for (j = 0; j < n; j++) {
         float *a = f->work + (size_t)j * P, *g = f->gamma + (size_t)j * P;
         float *b = f->b + (size_t)j * P, *out = alpha + (size_t)j * P;
@@ -1578,7 +1598,7 @@ static void scn__polish(const double *Dt, const double *Gd, int m, int n, const 
                         int P, const scn_solve_desc *d, float *alpha, scn__colwork *w,
                         int *polished) {
     int p, count = 0;
-    SCN__OMP(parallel for schedule(dynamic, 16) reduction(+:count))
+    SCN__OMP(parallel for schedule(dynamic, 16) reduction(+:count) if (P > 16))
     for (p = 0; p < P; p++)
         count += scn__polish_column(Dt, Gd, m, n, X, P, p, d, alpha, w + scn__thread_id());
     *polished = count;
@@ -1716,7 +1736,7 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
     Gd = Dt + (size_t)n * m;
     dl = Gd + (size_t)n * n;
     scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
-    SCN__OMP(parallel for schedule(dynamic, 16))
+    SCN__OMP(parallel for schedule(dynamic, 16) if (P > 16))
     for (p = 0; p < P; p++) {
         dl[p] = scn__gamma_column(Gd, n, P, p, alpha, G, Gamma, cw + scn__thread_id());
         if (isnan(dl[p])) {

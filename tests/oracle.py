@@ -20,6 +20,7 @@ CLI:  python3 tests/oracle.py check --scn bin/scn [--quick] [--extra "..."]
 import argparse, os, shlex, subprocess, sys, tempfile, time
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse as sp
 
 try:    # keep freed numpy temporaries mapped: page faults dominate otherwise in some sandboxes
     import ctypes
@@ -29,7 +30,10 @@ except (OSError, AttributeError):
     pass
 
 KKT_TOL = 1e-12
-CHUNK = 16384           # columns solved together (bounds memory)
+CHUNK = 16384           # signals solved together (bounds memory)
+
+# Internally every signal is a ROW: A is P x n, B = X^T D is P x n, so that selecting
+# signals is a contiguous gather.  Q = D^T D + l2 I is symmetric, hence A Q = (Q A^T)^T.
 
 
 def _prox(Z, thr, signed):
@@ -39,59 +43,81 @@ def _prox(Z, thr, signed):
     return np.maximum(Z - thr, 0.0)
 
 
+def _aq(A, Q):
+    """A @ Q, through a sparse product when A (codes) is sparse."""
+    if A.size and np.count_nonzero(A) < 0.15 * A.size:
+        return np.asarray(sp.csr_matrix(A) @ Q)
+    return A @ Q
+
+
 def kkt(Q, B, A, l1, signed):
-    """Per column: |v|_inf of the min-norm subgradient, its 2-norm, and the backward scale."""
-    Dg = B - Q @ A                                   # minus the smooth gradient
-    on = A != 0
+    """Per signal (rows): |v|_inf of the min-norm subgradient v, ||v||_2, and the backward
+    scale |b|_inf + l1 + | |Q| |a| |_inf that the 1e-12 test is relative to."""
+    Dg = B - _aq(A, Q)                               # minus the smooth gradient
     off = np.maximum((np.abs(Dg) if signed else Dg) - l1, 0.0)
-    V = np.where(on, Dg - l1 * np.sign(A), off)
+    V = np.where(A != 0, Dg - l1 * np.sign(A), off)
     if not signed:
         V = np.where(A < 0, np.inf, V)               # infeasible entries
-    scale = np.abs(B).max(0) + l1 + (np.abs(Q) @ np.abs(A)).max(0) + 1e-300
-    return np.abs(V).max(0), np.sqrt((V * V).sum(0)), scale
+    scale = np.abs(B).max(1) + l1 + _aq(np.abs(A), np.abs(Q)).max(1) + 1e-300
+    return np.abs(V).max(1), np.sqrt((V * V).sum(1)), scale
 
 
-def support_solve(Q, mask, R):
-    """Y[:, p] solves Q[L, L] Y[L, p] = R[L, p] with L = mask[:, p]; Y = 0 off L."""
-    n, P = mask.shape
-    Y = np.zeros((n, P))
-    k = mask.sum(0)
+def _spd_solve(M, r):
+    """Batched solve of SPD systems M (b,k,k) x = r (b,k): Gaussian elimination without
+    pivoting (= LDL^T, backward stable for SPD), vectorised over the batch."""
+    M = M.copy(); r = r.copy(); k = M.shape[1]
+    for i in range(k - 1):
+        f = M[:, i + 1:, i] / M[:, i, i, None]
+        M[:, i + 1:, i + 1:] -= f[:, :, None] * M[:, None, i, i + 1:]
+        r[:, i + 1:] -= f * r[:, i, None]
+    x = np.empty_like(r)
+    for i in range(k - 1, -1, -1):
+        x[:, i] = (r[:, i] - (M[:, i, i + 1:] * x[:, i + 1:]).sum(1)) / M[:, i, i]
+    return x
+
+
+def support_solve(Q, M, R):
+    """Row p of Y solves Q[L, L] y_L = R[p, L] with L = M[p] (bool); Y = 0 off L."""
+    P, n = M.shape
+    Y = np.zeros((P, n))
+    k = M.sum(1)
     done = k == 0
-    # Columns sharing one support with many others: one Cholesky, many right-hand sides.
-    _, inv, cnt = np.unique(np.packbits(mask, axis=0).T, axis=0,
+    # Signals sharing one support with many others: one Cholesky, many right-hand sides.
+    _, inv, cnt = np.unique(np.packbits(M, axis=1), axis=0,
                             return_inverse=True, return_counts=True)
     inv = inv.ravel()
     order = np.argsort(inv, kind="stable")
     starts = np.concatenate([[0], np.cumsum(cnt)])
-    for g in np.nonzero(cnt >= 8)[0]:
-        cols = order[starts[g]:starts[g + 1]]
-        L = np.nonzero(mask[:, cols[0]])[0]
+    for g in np.nonzero(cnt >= 16)[0]:
+        rows = order[starts[g]:starts[g + 1]]
+        L = np.nonzero(M[rows[0]])[0]
         if L.size:
             c = sla.cho_factor(Q[np.ix_(L, L)])
-            Y[np.ix_(L, cols)] = sla.cho_solve(c, R[np.ix_(L, cols)])
-        done[cols] = True
-    # The rest, bucketed by support size: batched LU solves on gathered sub-matrices.
+            Y[np.ix_(rows, L)] = sla.cho_solve(c, R[np.ix_(rows, L)].T).T
+        done[rows] = True
+    # The rest, bucketed by support size: batched solves of gathered sub-matrices.
     rest = np.nonzero(~done)[0]
     for kk in np.unique(k[rest]):
-        cols_k = rest[k[rest] == kk]
-        step = max(1, int(3e7 // (kk * kk)))
-        for s0 in range(0, cols_k.size, step):
-            c = cols_k[s0:s0 + step]
-            idx = np.nonzero(mask[:, c].T)[1].reshape(c.size, kk)   # sorted rows per column
+        rows_k = rest[k[rest] == kk]
+        step = max(1, int(2e7 // (kk * kk)))
+        for s0 in range(0, rows_k.size, step):
+            r = rows_k[s0:s0 + step]
+            idx = np.nonzero(M[r])[1].reshape(r.size, kk)       # sorted support per row
             Qs = Q[idx[:, :, None], idx[:, None, :]]
-            Y[idx, c[:, None]] = np.linalg.solve(Qs, R[idx, c[:, None]][..., None])[..., 0]
+            rhs = R[r[:, None], idx]
+            Y[r[:, None], idx] = (_spd_solve(Qs, rhs) if kk <= 24 else
+                                  np.linalg.solve(Qs, rhs[..., None])[..., 0])
     return Y
 
 
-def _fista(Q, B, l1, signed, Lip, iters, tol=1e-8):
-    """FISTA with per-column gradient-based adaptive restart (O'Donoghue & Candes)."""
-    n, c = B.shape
-    A = np.zeros((n, c)); Y = A.copy(); t = np.ones(c)
+def _fista(Q, B, l1, signed, Lip, iters, tol=1e-13):
+    """FISTA with per-signal gradient-based adaptive restart (O'Donoghue & Candes 2015)."""
+    A = np.zeros_like(B); Y = A.copy(); t = np.ones(B.shape[0])
     for it in range(iters):
-        An = _prox(Y + (B - Q @ Y) / Lip, l1 / Lip, signed)
-        restart = ((Y - An) * (An - A)).sum(0) > 0
+        An = _prox(Y + (B - Y @ Q) / Lip, l1 / Lip, signed)
+        restart = ((Y - An) * (An - A)).sum(1) > 0
         tn = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
-        beta = np.where(restart, 0.0, (t - 1) / tn)
+        beta = np.where(restart, 0.0, (t - 1) / tn)[:, None]
         t = np.where(restart, 1.0, tn)
         Y = An + beta * (An - A)
         A = An
@@ -104,100 +130,107 @@ def _fista(Q, B, l1, signed, Lip, iters, tol=1e-8):
 
 def _active_set(Q, B, A, l1, signed, max_rounds=5000):
     """Batched primal active-set method (feature-sign search, Lee et al. 2007; Lawson-Hanson
-    when signs are restricted to +), vectorised over columns.  Each round, every live column
+    when signs are restricted to +), vectorised over signals.  Each round, every live signal
     either (inner) minimises the quadratic on its signed face exactly -- walking only to the
-    first sign change when the face minimiser leaves the orthant -- or (outer) checks the
-    zero coordinates against KKT and adds violators.  The objective never increases and
-    strictly decreases between faces, so it is finite; if adding all violators makes no
-    progress a column falls back to adding only the worst one (the classical rule)."""
-    n, P = B.shape
+    first sign change when the face minimiser leaves the orthant, and dropping that atom --
+    or (outer) checks the zero coordinates against KKT and adds the violators with the sign
+    of their gradient.  The objective never increases and strictly decreases between faces,
+    so it is finite; a signal whose additions all bounce back falls back to adding only the
+    worst violator (the classical, provably progressing rule)."""
+    P, n = B.shape
     A = A.copy() if signed else np.maximum(A, 0.0)
     S = np.sign(A)
     live = np.ones(P, bool); inner = np.ones(P, bool)
     single = np.zeros(P, bool); prog = np.ones(P, bool)
-    added = np.zeros((n, P), bool)
+    added = np.zeros((P, n), bool)
     absQ = np.abs(Q)
     rounds = stuck = 0
     while live.any() and rounds < max_rounds:
         rounds += 1
         c = np.nonzero(live & inner)[0]
         if c.size:                                   # inner: exact solve on the face
-            Sc = S[:, c]
-            Z = support_solve(Q, Sc != 0, B[:, c] - l1 * Sc)
+            Sc = S[c]
+            Z = support_solve(Q, Sc != 0, B[c] - l1 * Sc)
             bad = (Z * Sc <= 0) & (Sc != 0)
-            ok = ~bad.any(0)
-            A[:, c[ok]] = Z[:, ok]
+            ok = ~bad.any(1)
+            A[c[ok]] = Z[ok]
             inner[c[ok]] = False
-            prog[c[ok]] |= (added[:, c[ok]] & (Sc[:, ok] != 0)).any(0)
-            cb = c[~ok]
-            if cb.size:                              # walk to the first sign change, drop it
-                Ab, Zb, Sb = A[:, cb], Z[:, ~ok], Sc[:, ~ok]
-                den = np.where(bad[:, ~ok], Ab - Zb, 1.0)
-                T = np.where(bad[:, ~ok], np.where(den != 0, Ab / np.where(den != 0, den, 1), 0), np.inf)
-                j = np.argmin(T, 0); ar = np.arange(cb.size)
-                t = np.clip(T[j, ar], 0.0, 1.0)
+            prog[c[ok]] |= (added[c[ok]] & (Sc[ok] != 0)).any(1)
+            cb, bad = c[~ok], bad[~ok]
+            if cb.size:                              # walk to the first sign change
+                Ab, Zb, Sb = A[cb], Z[~ok], Sc[~ok]
+                den = np.where(bad, Ab - Zb, 1.0)
+                den[den == 0] = np.inf               # a = z = 0: crossing at t = 0
+                T = np.where(bad, Ab / den, np.inf)
+                j = np.argmin(T, 1); ar = np.arange(cb.size)
+                t = np.clip(T[ar, j], 0.0, 1.0)[:, None]
                 An = Ab + t * (Zb - Ab)
-                Sb = Sb.copy(); Sb[j, ar] = 0
+                Sb[ar, j] = 0
                 Sb[An * Sb <= 0] = 0
-                A[:, cb] = np.where(Sb != 0, An, 0.0); S[:, cb] = Sb
-                prog[cb] |= t > 0
+                A[cb] = np.where(Sb != 0, An, 0.0); S[cb] = Sb
+                prog[cb] |= t[:, 0] > 0
         c = np.nonzero(live & ~inner)[0]
         if c.size == 0:
             continue
-        Dg = B[:, c] - Q @ A[:, c]                   # outer: KKT on the zero coordinates
-        viol = np.where(S[:, c] == 0, (np.abs(Dg) if signed else Dg) - l1, -np.inf)
-        scale = np.abs(B[:, c]).max(0) + l1 + (absQ @ np.abs(A[:, c])).max(0)
-        need = viol > KKT_TOL * scale
-        done = ~need.any(0)
+        Dg = B[c] - _aq(A[c], Q)                     # outer: KKT on the zero coordinates
+        viol = np.where(S[c] == 0, (np.abs(Dg) if signed else Dg) - l1, -np.inf)
+        scale = np.abs(B[c]).max(1) + l1 + _aq(np.abs(A[c]), absQ).max(1)
+        need = viol > KKT_TOL * scale[:, None]
+        done = ~need.any(1)
         live[c[done]] = False
-        c, need, viol, Dg = c[~done], need[:, ~done], viol[:, ~done], Dg[:, ~done]
+        keep = ~done
+        c, need, viol, Dg = c[keep], need[keep], viol[keep], Dg[keep]
         noprog = ~prog[c]
-        stuck += int((noprog & single[c]).sum())      # rounding-level violation: give up
-        live[c[noprog & single[c]]] = False
+        give_up = noprog & single[c]                 # bounced at rounding level: stop here
+        stuck += int(give_up.sum())
+        live[c[give_up]] = False
         single[c[noprog]] = True
-        keep = live[c]
-        c, need, viol, Dg = c[keep], need[:, keep], viol[:, keep], Dg[:, keep]
-        one = single[c]
-        if one.any():                                # classical rule: worst violator only
-            need[:, one] = False
-            need[np.argmax(viol[:, one], 0), np.nonzero(one)[0]] = True
-        S[:, c] = np.where(need, np.sign(Dg), S[:, c])
-        added[:, c] = need
+        keep = ~give_up
+        c, need, viol, Dg = c[keep], need[keep], viol[keep], Dg[keep]
+        one = np.nonzero(single[c])[0]
+        if one.size:                                 # classical rule: worst violator only
+            need[one] = False
+            need[one, np.argmax(viol[one], 1)] = True
+        S[c] = np.where(need, np.sign(Dg), S[c])
+        added[c] = need
         prog[c] = False; inner[c] = True
     return A, dict(rounds=rounds, stuck=stuck, unfinished=int(live.sum()))
 
 
-def solve(D, X, l1, l2, signed, fista_iters=500, info=None):
-    """Exact (to ~1e-12 relative KKT) float64 elastic-net codes, n x P."""
+def solve(D, X, l1, l2, signed, fista_iters=0, info=None):
+    """Exact (KKT to ~1e-12 relative) float64 elastic-net codes, n x P.  fista_iters > 0
+    warm-starts the active-set method with FISTA (not needed: it is finite from zero)."""
     assert l2 > 0, "oracle assumes lambda2 > 0 (strictly convex)"
     D = np.asarray(D, np.float64); X = np.asarray(X, np.float64)
     n, P = D.shape[1], X.shape[1]
     Q = D.T @ D + l2 * np.eye(n)
     Lip = np.linalg.eigvalsh(Q)[-1]
-    out = np.zeros((n, P))
+    out = np.zeros((P, n))
     st = dict(rounds=0, stuck=0, kkt_rel=0.0, cert_rel=0.0, unconverged=0)
     for c0 in range(0, P, CHUNK):
-        B = D.T @ X[:, c0:c0 + CHUNK]
-        A, ai = _active_set(Q, B, _fista(Q, B, l1, signed, Lip, fista_iters), l1, signed)
+        B = X[:, c0:c0 + CHUNK].T @ D
+        A0 = _fista(Q, B, l1, signed, Lip, fista_iters) if fista_iters else np.zeros_like(B)
+        A, ai = _active_set(Q, B, A0, l1, signed)
         st["rounds"] = max(st["rounds"], ai["rounds"]); st["stuck"] += ai["stuck"]
         vi, v2, sc = kkt(Q, B, A, l1, signed)
         st["unconverged"] += int((vi > KKT_TOL * sc).sum())
-        st["kkt_rel"] = max(st["kkt_rel"], float((vi / sc).max()))
-        na = np.sqrt((A * A).sum(0))
-        st["cert_rel"] = max(st["cert_rel"], float((v2 / l2 / np.maximum(na, 1e-300)).max()))
-        out[:, c0:c0 + CHUNK] = A
+        st["kkt_rel"] = max(st["kkt_rel"], float((vi / sc).max(initial=0)))
+        na = np.sqrt((A * A).sum(1))                 # strong convexity, mu >= l2:
+        cert = np.where(v2 > 0, v2 / l2 / np.maximum(na, 1e-300), 0.0)   # |a-a*| <= |v|/l2
+        st["cert_rel"] = max(st["cert_rel"], float(cert.max(initial=0)))
+        out[c0:c0 + CHUNK] = A
     if st["unconverged"]:
-        print(f"oracle warning: {st['unconverged']} columns above KKT tol", file=sys.stderr)
+        print(f"oracle warning: {st['unconverged']} signals above KKT tol", file=sys.stderr)
     if info is not None:
         info.update(st)
-    return out
+    return np.ascontiguousarray(out.T)
 
 
 def grads(D, X, alpha, G, l1, l2, signed):
     """Fixed-point gradients (float64): dD (m x n), dX (m x P), dlambda1 shape (1,)."""
     D, X, A, G = (np.asarray(v, np.float64) for v in (D, X, alpha, G))
     Q = D.T @ D + l2 * np.eye(D.shape[1])
-    Gam = support_solve(Q, A != 0, G)
+    Gam = support_solve(Q, A.T != 0, G.T).T
     DG = D @ Gam
     dD = -DG @ A.T + (X - D @ A) @ Gam.T
     return dD, DG, np.array([-(np.sign(A) * Gam).sum()])

@@ -7,6 +7,8 @@
 # on good and bad inputs and checks exit codes, output files and messages.
 # Silent on success; on failure prints one line per failed check and a
 # summary to stderr, and exits 1.
+# The checks use bash (arrays, [[ =~ ]]); started by sh, start again in bash.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 export LC_ALL=C
 
@@ -210,6 +212,11 @@ check "identity dictionary, --signed: alpha is [$(floats out4/alpha.npy | tr '\n
 want [0.818182 0 -0.818182 0 1.727273 0.363636]" \
     near out4/alpha.npy 0.8181818 0 -0.8181818 0 1.7272727 0.3636364
 
+# a dictionary read from a pipe (no size known in advance)
+run layer --dict <(cat D.npy) --input X.npy --lambda1 0.1 --lambda2 0.1 --out out5
+check "dictionary from a pipe: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+check "dictionary from a pipe: alpha differs from the file run" cmp -s out1/alpha.npy out5/alpha.npy
+
 # the other options are accepted
 run layer --dict D.npy --input X.npy --lambda1 0 --lambda2 0.5 --tol 1e-6 --max-iter 50 \
     --no-polish --threads 1 --out out1
@@ -231,13 +238,13 @@ bad() {
 }
 
 L="--lambda1 0.1 --lambda2 0.1"
-bad "missing --dict" "dict" layer --input X.npy $L --out o
-bad "missing --input" "input" layer --dict D.npy $L --out o
-bad "missing --out" "out" layer --dict D.npy --input X.npy $L
+bad "missing --dict" "--dict" layer --input X.npy $L --out o
+bad "missing --input" "--input" layer --dict D.npy $L --out o
+bad "missing --out" "--out" layer --dict D.npy --input X.npy $L
 bad "missing --lambda2" "lambda2" layer --dict D.npy --input X.npy --lambda1 0.1 --out o
 bad "unknown flag" "unknown.*--frobnicate|--frobnicate.*unknown" \
     layer --dict D.npy --input X.npy $L --frobnicate --out o
-bad "flag without a value" "dict" layer --input X.npy $L --out o --dict
+bad "flag without a value" "--dict" layer --input X.npy $L --out o --dict
 bad "--lambda1 abc" "lambda1" layer --dict D.npy --input X.npy --lambda1 abc --lambda2 0.1 --out o
 bad "--lambda1 -1" "lambda1" layer --dict D.npy --input X.npy --lambda1 -1 --lambda2 0.1 --out o
 bad "--lambda1 nan" "lambda1" layer --dict D.npy --input X.npy --lambda1 nan --lambda2 0.1 --out o
@@ -255,13 +262,15 @@ bad "truncated .npy (data)" "Dtrunc\\.npy.*(truncat|bytes|short|size)" \
 bad "truncated .npy (header)" "Dhead\\.npy" layer --dict Dhead.npy --input X.npy $L --out o
 bad "text file as .npy" "text\\.npy.*(npy|magic|format)" \
     layer --dict text.npy --input X.npy $L --out o
+mkdir adir
+bad "directory as dictionary" "adir" layer --dict adir --input X.npy $L --out o
 bad "empty file as .npy" "empty\\.npy" layer --dict empty.npy --input X.npy $L --out o
-bad "3-d dictionary" "2-d|dimension|ndim|matrix" layer --dict D3.npy --input X.npy $L --out o
-bad "3-d input" "2-d|dimension|ndim|matrix" layer --dict D.npy --input D3.npy $L --out o
-bad "X with the wrong number of rows" "rows" layer --dict D.npy --input X3.npy $L --out o
-bad "G of shape 4 x 3" "G43\\.npy" layer --dict D.npy --input X.npy $L --grad G43.npy --out o
-bad "G of shape 3 x 5" "G34x\\.npy" layer --dict D.npy --input X.npy $L --grad G34x.npy --out o
-bad "3-d G" "D3\\.npy" layer --dict D.npy --input X.npy $L --grad D3.npy --out o
+bad "3-d dictionary" "D3\\.npy.*(2-d|dimension|ndim|matrix)" layer --dict D3.npy --input X.npy $L --out o
+bad "3-d input" "D3\\.npy.*(2-d|dimension|ndim|matrix)" layer --dict D.npy --input D3.npy $L --out o
+bad "X with the wrong number of rows" "X3\\.npy.*rows" layer --dict D.npy --input X3.npy $L --out o
+bad "G of shape 4 x 3" "G43\\.npy.*(3 x 4|shape|n x P)" layer --dict D.npy --input X.npy $L --grad G43.npy --out o
+bad "G of shape 3 x 5" "G34x\\.npy.*(3 x 4|shape|n x P)" layer --dict D.npy --input X.npy $L --grad G34x.npy --out o
+bad "3-d G" "D3\\.npy.*(3 x 4|shape|n x P|2-d)" layer --dict D.npy --input X.npy $L --grad D3.npy --out o
 bad "--out under a nonexistent parent" "$TMP/no/such/dir" \
     layer --dict D.npy --input X.npy $L --out "$TMP/no/such/dir"
 check "--out under a nonexistent parent: created something" test ! -e "$TMP/no"

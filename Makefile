@@ -1,0 +1,39 @@
+# scn.h - build, test, sanitize.
+#   make          bin/scn
+#   make test     every tests/test_*.c with -Wall -Wextra -Werror, then the CLI checks
+#   make asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
+CC      ?= cc
+CXX     ?= c++
+OPT     ?= -O2 -fopenmp
+WARN     = -std=c99 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
+LIBS     = -lm
+TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+
+all: bin/scn
+
+bin/scn: tools/scn.c scn.h | bin
+	$(CC) $(OPT) $(WARN) -o $@ tools/scn.c $(LIBS)
+
+bin:
+	mkdir -p bin
+
+# test_cxx: the header compiled as C++11, implementation included
+bin/test_cxx: tests/cxx.cpp scn.h | bin
+	$(CXX) $(OPT) -std=c++11 -Wall -Wextra -Werror -x c++ -o $@ tests/cxx.cpp $(LIBS)
+
+bin/test_%: tests/test_%.c tests/check.h scn.h | bin
+	$(CC) $(OPT) $(WARN) -o $@ $< $(LIBS)
+
+test: bin/scn $(addprefix bin/,$(TESTS)) bin/test_cxx
+	@sh tests/run.sh bin $(TESTS) test_cxx test_cli
+
+ASAN = -O1 -g -fopenmp -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan:
+	$(MAKE) clean
+	$(MAKE) test OPT="$(ASAN)"
+	$(MAKE) clean
+
+clean:
+	rm -rf bin
+
+.PHONY: all test asan clean
