@@ -570,7 +570,7 @@ SCNDEF uint32_t scn_rng_below(scn_rng *r, uint32_t bound) {
 
 #define SCN__KC 256
 #define SCN__MC 120
-#define SCN__NC 512
+#define SCN__NC 1024
 
 /* acc(MR x NR) = sum_p a[p*MR + i] b[p*NR + j]; C[i, j] += alpha acc for
  * the mv x nv valid corner of the tile. */
@@ -744,42 +744,70 @@ static void scn__scale_rows(int M, int N, float beta, float *C, int ldc) {
     }
 }
 
-static void scn__cpu_gemm(int ta, int tb, int M, int N, int K, float alpha,
-                          const float *A, int lda, const float *B, int ldb,
-                          float beta, float *C, int ldc) {
-    const scn__kernel *k = scn__kernel_pick();
-    int mt, nt, tiles, t, nthreads = scn__max_threads();
-    size_t per_thread = (size_t)(SCN__MC + 6) * SCN__KC + (size_t)SCN__KC * (SCN__NC + 32);
-    float *buf;
-    if (M <= 0 || N <= 0) return;
-    scn__scale_rows(M, N, beta, C, ldc);
-    if (K <= 0 || alpha == 0.0f) return;
-    buf = (float *)SCN_MALLOC(per_thread * nthreads * sizeof(float));
-    if (!buf) { scn__gemm_naive(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc); return; }
-    mt = (M + SCN__MC - 1) / SCN__MC;
-    nt = (N + SCN__NC - 1) / SCN__NC;
-    tiles = mt * nt;
-    SCN__OMP(parallel for schedule(dynamic, 1) if (tiles > 1 && (double)M * N * K > 1e6))
-    for (t = 0; t < tiles; t++) {
-        float *apack = buf + per_thread * scn__thread_id();
-        float *bpack = apack + (size_t)(SCN__MC + 6) * SCN__KC;
-        int i0 = (t / nt) * SCN__MC, j0 = (t % nt) * SCN__NC;
-        int mc = M - i0 < SCN__MC ? M - i0 : SCN__MC;
-        int nc = N - j0 < SCN__NC ? N - j0 : SCN__NC;
-        int p0, ir, jr;
-        for (p0 = 0; p0 < K; p0 += SCN__KC) {
-            int kc = K - p0 < SCN__KC ? K - p0 : SCN__KC;
-            scn__pack_a(ta, A, (size_t)lda, i0, mc, p0, kc, k->mr, apack);
-            scn__pack_b(tb, B, (size_t)ldb, p0, kc, j0, nc, k->nr, bpack);
+/* C = alpha op(A) op(B) + C on the rows [i0, i1) and columns [j0, j1) of C,
+ * with one thread's packing buffers. Each KC slice of op(B) is packed once
+ * and reused against every MC block of op(A). */
+static void scn__gemm_tile(const scn__kernel *k, int ta, int tb, int K, float alpha,
+                           const float *A, int lda, const float *B, int ldb, float *C,
+                           int ldc, int i0, int i1, int j0, int j1, float *apack,
+                           float *bpack) {
+    int p0, ic, ir, jr, nc = j1 - j0;
+    for (p0 = 0; p0 < K; p0 += SCN__KC) {
+        int kc = K - p0 < SCN__KC ? K - p0 : SCN__KC;
+        scn__pack_b(tb, B, (size_t)ldb, p0, kc, j0, nc, k->nr, bpack);
+        for (ic = i0; ic < i1; ic += SCN__MC) {
+            int mc = i1 - ic < SCN__MC ? i1 - ic : SCN__MC;
+            scn__pack_a(ta, A, (size_t)lda, ic, mc, p0, kc, k->mr, apack);
             for (jr = 0; jr < nc; jr += k->nr)
                 for (ir = 0; ir < mc; ir += k->mr)
                     k->fn(kc, apack + (size_t)ir * kc, bpack + (size_t)jr * kc,
-                          C + (size_t)(i0 + ir) * ldc + j0 + jr, (size_t)ldc,
+                          C + (size_t)(ic + ir) * ldc + j0 + jr, (size_t)ldc,
                           mc - ir < k->mr ? mc - ir : k->mr,
                           nc - jr < k->nr ? nc - jr : k->nr, alpha);
         }
     }
+}
+
+/* The blocked GEMM with a given microkernel. C is cut into column strips
+ * (each packs its slice of op(B) once), and into row bands as well when
+ * there are too few strips to keep every thread busy. */
+static void scn__gemm_with(const scn__kernel *k, int ta, int tb, int M, int N, int K,
+                           float alpha, const float *A, int lda, const float *B, int ldb,
+                           float beta, float *C, int ldc) {
+    int threads = scn__max_threads(), panels, strip, strips, bands, band, tiles, t;
+    size_t apack_n = (size_t)(SCN__MC + 6) * SCN__KC, per_thread;
+    float *buf;
+    if (M <= 0 || N <= 0) return;
+    scn__scale_rows(M, N, beta, C, ldc);
+    if (K <= 0 || alpha == 0.0f) return;
+    if ((double)M * N * K < 1e6) threads = 1;
+    panels = (N + k->nr - 1) / k->nr;
+    strip = (panels + threads - 1) / threads;       /* panels per strip */
+    if (strip * k->nr > SCN__NC) strip = SCN__NC / k->nr;
+    strips = (panels + strip - 1) / strip;
+    bands = strips >= threads ? 1 : (threads + strips - 1) / strips;
+    band = ((M + bands - 1) / bands + k->mr - 1) / k->mr * k->mr;
+    bands = (M + band - 1) / band;
+    tiles = bands * strips;
+    per_thread = apack_n + (size_t)SCN__KC * strip * k->nr;
+    buf = (float *)SCN_MALLOC(per_thread * scn__max_threads() * sizeof(float));
+    if (!buf) { scn__gemm_naive(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc); return; }
+    SCN__OMP(parallel for schedule(dynamic, 1) if (tiles > 1))
+    for (t = 0; t < tiles; t++) {
+        float *apack = buf + per_thread * scn__thread_id();
+        int i0 = t / strips * band, j0 = t % strips * strip * k->nr;
+        int i1 = i0 + band < M ? i0 + band : M;
+        int j1 = j0 + strip * k->nr < N ? j0 + strip * k->nr : N;
+        scn__gemm_tile(k, ta, tb, K, alpha, A, lda, B, ldb, C, ldc, i0, i1, j0, j1,
+                       apack, apack + apack_n);
+    }
     SCN_FREE(buf);
+}
+
+static void scn__cpu_gemm(int ta, int tb, int M, int N, int K, float alpha,
+                          const float *A, int lda, const float *B, int ldb,
+                          float beta, float *C, int ldc) {
+    scn__gemm_with(scn__kernel_pick(), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 SCNDEF void scn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
@@ -798,17 +826,19 @@ SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int 
     if (k < 1 || stride < 1 || pad < 0 || pad >= k)
         return scn__fail(SCN_ERR_ARG, "conv: kernel %d, stride %d, padding %d (need "
                          "k >= 1, stride >= 1, 0 <= padding < k)", k, stride, pad);
-    if (H + 2 * pad < k || W + 2 * pad < k)
+    if ((long long)H + 2LL * pad < k || (long long)W + 2LL * pad < k)
         return scn__fail(SCN_ERR_ARG, "conv: kernel %d larger than the padded input "
-                         "%d x %d", k, H + 2 * pad, W + 2 * pad);
+                         "%lld x %lld", k, H + 2LL * pad, W + 2LL * pad);
+    m = (size_t)C * k * k;
+    P = (size_t)N * (size_t)(((long long)H + 2LL * pad - k) / stride + 1) *
+        (size_t)(((long long)W + 2LL * pad - k) / stride + 1);
+    if ((size_t)C * k > 1u << 30 || m > 1u << 30 || P > 1u << 30 ||
+        (size_t)H * W > 1u << 30)
+        return scn__fail(SCN_ERR_ARG, "conv: patch matrix %zu x %zu too large", m, P);
     g->N = N; g->C = C; g->H = H; g->W = W;
     g->k = k; g->stride = stride; g->pad = pad;
-    g->Ho = (H + 2 * pad - k) / stride + 1;
-    g->Wo = (W + 2 * pad - k) / stride + 1;
-    m = (size_t)C * k * k;
-    P = (size_t)N * g->Ho * g->Wo;
-    if (m > 1u << 30 || P > 1u << 30)
-        return scn__fail(SCN_ERR_ARG, "conv: patch matrix %zu x %zu too large", m, P);
+    g->Ho = (int)(((long long)H + 2LL * pad - k) / stride + 1);
+    g->Wo = (int)(((long long)W + 2LL * pad - k) / stride + 1);
     g->m = (int)m;
     g->P = (int)P;
     return SCN_OK;
@@ -1385,8 +1415,9 @@ static void scn__fista_step(scn__fista *f, const float *A, float thr, int signed
             for (q = q0; q < q1; q++) {
                 float anew = scn__shrink(t[q] + b[q], thr, signed_codes);
                 float da = anew - a[q];
-                f->dmax[q] = fmaxf(f->dmax[q], fabsf(da));
-                f->amax[q] = fmaxf(f->amax[q], fabsf(anew));
+                float ada = fabsf(da), aa = fabsf(anew);
+                if (ada > f->dmax[q]) f->dmax[q] = ada;
+                if (aa > f->amax[q]) f->amax[q] = aa;
                 f->rdot[q] += (g[q] - anew) * da;
                 t[q] = anew;
             }

@@ -254,8 +254,8 @@ bad "--max-iter 2.5" "max-iter" layer --dict D.npy --input X.npy $L --max-iter 2
 bad "--tol x" "tol" layer --dict D.npy --input X.npy $L --tol x --out o
 bad "--tol 0" "tol" layer --dict D.npy --input X.npy $L --tol 0 --out o
 bad "--threads 0" "threads" layer --dict D.npy --input X.npy $L --threads 0 --out o
-bad "nonexistent dictionary" "$TMP/nowhere/D\\.npy" \
-    layer --dict "$TMP/nowhere/D.npy" --input X.npy $L --out o
+bad "nonexistent dictionary" "nowhere/D\\.npy" \
+    layer --dict nowhere/D.npy --input X.npy $L --out o
 bad "nonexistent input" "missing_X\\.npy" layer --dict D.npy --input missing_X.npy $L --out o
 bad "truncated .npy (data)" "Dtrunc\\.npy.*(truncat|bytes|short|size)" \
     layer --dict Dtrunc.npy --input X.npy $L --out o
@@ -271,9 +271,9 @@ bad "X with the wrong number of rows" "X3\\.npy.*rows" layer --dict D.npy --inpu
 bad "G of shape 4 x 3" "G43\\.npy.*(3 x 4|shape|n x P)" layer --dict D.npy --input X.npy $L --grad G43.npy --out o
 bad "G of shape 3 x 5" "G34x\\.npy.*(3 x 4|shape|n x P)" layer --dict D.npy --input X.npy $L --grad G34x.npy --out o
 bad "3-d G" "D3\\.npy.*(3 x 4|shape|n x P|2-d)" layer --dict D.npy --input X.npy $L --grad D3.npy --out o
-bad "--out under a nonexistent parent" "$TMP/no/such/dir" \
-    layer --dict D.npy --input X.npy $L --out "$TMP/no/such/dir"
-check "--out under a nonexistent parent: created something" test ! -e "$TMP/no"
+bad "--out under a nonexistent parent" "no/such/dir" \
+    layer --dict D.npy --input X.npy $L --out no/such/dir
+check "--out under a nonexistent parent: created something" test ! -e no
 printf 'x' >plainfile
 bad "--out is a regular file" "plainfile" layer --dict D.npy --input X.npy $L --out plainfile
 

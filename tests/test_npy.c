@@ -29,7 +29,8 @@ static const double f8_vals[6] = {0.1, -2.5, 1e30, 3.0, 1e-3, -7.0};
 #define DICT23 "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
 
 static const char *mkpath(const char *name) {
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        path[0] = '\0';
     return path;
 }
 
