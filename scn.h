@@ -581,6 +581,7 @@ typedef struct scn__kernel {
     const char *name;
     int mr, nr;
     scn__kernel_fn fn;
+    int (*supported)(void);
 } scn__kernel;
 
 static void scn__kernel_c(int kc, const float *a, const float *b, float *c,
@@ -679,16 +680,46 @@ static void scn__kernel_avx512(int kc, const float *a, const float *b, float *c,
 }
 #endif
 
-static const scn__kernel *scn__kernel_pick(void) {
-    static const scn__kernel portable = { "c", 6, 16, scn__kernel_c };
+static int scn__has_avx2(void) {
 #ifdef SCN__X86
-    static const scn__kernel avx2 = { "avx2", 6, 16, scn__kernel_avx2 };
-    static const scn__kernel avx512 = { "avx512", 6, 32, scn__kernel_avx512 };
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return &avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
 #endif
-    return &portable;
+}
+
+static int scn__has_avx512(void) {
+#ifdef SCN__X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+static int scn__has_nothing(void) { return 1; }
+
+/* Best first; the portable kernel runs everywhere. */
+static const scn__kernel scn__kernels[] = {
+#ifdef SCN__X86
+    { "avx512", 6, 32, scn__kernel_avx512, scn__has_avx512 },
+    { "avx2", 6, 16, scn__kernel_avx2, scn__has_avx2 },
+#endif
+    { "c", 6, 16, scn__kernel_c, scn__has_nothing },
+};
+
+/* The kernel in use: the best this machine runs, chosen on first use (a
+ * test may point it at another supported one). */
+static const scn__kernel *scn__gemm_kernel;
+
+static const scn__kernel *scn__kernel_pick(void) {
+    if (!scn__gemm_kernel) {
+        const scn__kernel *k = scn__kernels;
+        while (!k->supported()) k++;
+        scn__gemm_kernel = k;
+    }
+    return scn__gemm_kernel;
 }
 
 /* Rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-row panels,

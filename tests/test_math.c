@@ -220,6 +220,23 @@ static void test_gemm(void) {
 
 /* Same inputs, same bits: twice in a row and (with OpenMP) for 1 and 2
  * threads. */
+/* Every microkernel this machine can run, not only the one picked. */
+static void test_gemm_kernels(void) {
+    size_t i;
+    int ta, tb;
+    for (i = 0; i < sizeof scn__kernels / sizeof scn__kernels[0]; i++) {
+        if (!scn__kernels[i].supported()) continue;
+        scn__gemm_kernel = &scn__kernels[i];
+        for (ta = 0; ta < 2; ta++)
+            for (tb = 0; tb < 2; tb++) {
+                gemm_case(ta, tb, 13, 37, 5, 1.0f, 0.0f, 0, 0, 0);
+                gemm_case(ta, tb, 121, 600, 257, -0.5f, 0.3f, 3, 1, 2);
+            }
+    }
+    scn__gemm_kernel = NULL;
+    CHECK(scn__kernel_pick()->supported(), "picked an unsupported kernel");
+}
+
 static void test_gemm_determinism(void) {
     /* 5 x 2 tiles of MC x NC, so that both threads get some */
     const int M = 600, N = 600, K = 300;
@@ -741,6 +758,7 @@ int main(void) {
     test_im2col();
     test_backend();
     test_gemm();
+    test_gemm_kernels();
     test_gemm_determinism();
     CHECK(gemm_cases >= 380, "only %d gemm cases ran", gemm_cases);
     return check_summary("math");
