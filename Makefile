@@ -1,5 +1,5 @@
 # scn.h - build, test, sanitize.
-#   make          bin/scn
+#   make          bin/scn and the examples
 #   make test     every tests/test_*.c with -Wall -Wextra -Werror, then the CLI checks
 #   make asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 CC      ?= cc
@@ -8,11 +8,15 @@ OPT     ?= -O2 -fopenmp
 WARN     = -std=c99 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
 LIBS     = -lm
 TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+EXAMPLES = $(patsubst examples/%.c,bin/%,$(wildcard examples/*.c))
 
-all: bin/scn
+all: bin/scn $(EXAMPLES)
 
 bin/scn: tools/scn.c scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ tools/scn.c $(LIBS)
+
+bin/%: examples/%.c scn.h | bin
+	$(CC) $(OPT) $(WARN) -o $@ $< $(LIBS)
 
 bin:
 	mkdir -p bin
@@ -24,7 +28,7 @@ bin/test_cxx: tests/cxx.cpp scn.h | bin
 bin/test_%: tests/test_%.c tests/check.h scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ $< $(LIBS)
 
-test: bin/scn $(addprefix bin/,$(TESTS)) bin/test_cxx
+test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx
 	@sh tests/run.sh bin $(TESTS) test_cxx test_cli
 
 ASAN = -O1 -g -fopenmp -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -1219,6 +1219,7 @@ SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
  * ====================================================================== */
 
 #define SCN__DEFAULT_TOL      1e-5f
+#define SCN__COARSE_TOL       1e-2f  /* first stage when polishing */
 #define SCN__DEFAULT_MAX_ITER 2000
 #define SCN__KAPPA_MARGIN     1e-5   /* relative; see scn_en_lipschitz */
 #define SCN__POLISH_ROUNDS    64     /* active-set changes per column */
@@ -1392,8 +1393,9 @@ typedef struct scn__fista {
     int n, P, Pa;
     float *gamma, *work, *T, *b;    /* n x P each */
     float *s, *dmax, *amax, *rdot;  /* per active column */
-    int *idx;                       /* active column -> original column */
-    unsigned char *done;
+    int *idx;                       /* active column -> original column; the
+                                       second half lists the columns to run */
+    unsigned char *done;            /* per active column; second half: scratch */
 } scn__fista;
 
 static void scn__fista_free(scn__fista *f) {
@@ -1414,8 +1416,8 @@ static scn_status scn__fista_alloc(scn__fista *f, int n, int P) {
     f->dmax = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
     f->amax = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
     f->rdot = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
-    f->idx = (int *)scn__calloc((size_t)P, sizeof(int), "fista");
-    f->done = (unsigned char *)scn__calloc((size_t)P, 1, "fista");
+    f->idx = (int *)scn__calloc(2 * (size_t)P, sizeof(int), "fista");
+    f->done = (unsigned char *)scn__calloc(2 * (size_t)P, 1, "fista");
     if (!f->gamma || !f->work || !f->T || !f->b || !f->s || !f->dmax || !f->amax ||
         !f->rdot || !f->idx || !f->done) {
         scn__fista_free(f);
@@ -1499,22 +1501,27 @@ static void scn__fista_retire(scn__fista *f, float *alpha, int all) {
     f->Pa = keep;
 }
 
-/* Runs FISTA on all columns; returns the iterations used. */
+/* Runs FISTA on the `count` columns listed in cols, from zero or (warm)
+ * from their values in alpha, for at most `iters` iterations; test = 0
+ * runs all of them. Returns the iterations used. */
 static int scn__fista_run(scn__fista *f, const float *A, const float *DtX, float invk,
-                          float thr, const scn_solve_desc *d, float *alpha) {
-    int n = f->n, P = f->P, it, iters = d->fixed_iter ? d->fixed_iter
-                                   : d->max_iter ? d->max_iter : SCN__DEFAULT_MAX_ITER;
-    float tol = d->tol > 0.0f ? d->tol : SCN__DEFAULT_TOL;
-    size_t i, nP = (size_t)n * P;
-    int q;
-    for (i = 0; i < nP; i++) {
-        f->b[i] = DtX[i] * invk;
-        f->work[i] = f->gamma[i] = d->warm_start ? alpha[i] : 0.0f;
+                          float thr, int signed_codes, float tol, int test, int iters,
+                          int warm, const int *cols, int count, float *alpha) {
+    int n = f->n, P = f->P, it, q, j;
+    f->Pa = count;
+    for (q = 0; q < count; q++) { f->idx[q] = cols[q]; f->s[q] = 1.0f; }
+    for (j = 0; j < n; j++) {
+        const float *dx = DtX + (size_t)j * P, *al = alpha + (size_t)j * P;
+        float *b = f->b + (size_t)j * P, *w = f->work + (size_t)j * P;
+        float *g = f->gamma + (size_t)j * P;
+        for (q = 0; q < count; q++) {
+            b[q] = dx[cols[q]] * invk;
+            w[q] = g[q] = warm ? al[cols[q]] : 0.0f;
+        }
     }
-    for (q = 0; q < P; q++) { f->idx[q] = q; f->s[q] = 1.0f; }
     for (it = 0; it < iters && f->Pa > 0; it++) {
         int any = 0;
-        scn__fista_step(f, A, thr, d->signed_codes, tol, !d->fixed_iter);
+        scn__fista_step(f, A, thr, signed_codes, tol, test);
         for (q = 0; q < f->Pa && !any; q++) any = f->done[q];
         if (any) scn__fista_retire(f, alpha, 0);
     }
@@ -1656,14 +1663,19 @@ static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
     return 0;
 }
 
-static void scn__polish(const double *Dt, const double *Gd, int m, int n, const float *X,
-                        int P, const scn_solve_desc *d, float *alpha, scn__colwork *w,
-                        int *polished) {
-    int p, count = 0;
-    SCN__OMP(parallel for schedule(dynamic, 16) reduction(+:count) if (P > 16))
-    for (p = 0; p < P; p++)
-        count += scn__polish_column(Dt, Gd, m, n, X, P, p, d, alpha, w + scn__thread_id());
-    *polished = count;
+/* Polishes the `count` columns listed in cols; keeps those that failed in
+ * cols (in order) and returns how many they are. */
+static int scn__polish(const double *Dt, const double *Gd, int m, int n, const float *X,
+                       int P, const scn_solve_desc *d, float *alpha, scn__colwork *w,
+                       int *cols, int count, unsigned char *ok) {
+    int q, failed = 0;
+    SCN__OMP(parallel for schedule(dynamic, 16) if (count > 16))
+    for (q = 0; q < count; q++)
+        ok[q] = (unsigned char)scn__polish_column(Dt, Gd, m, n, X, P, cols[q], d, alpha,
+                                                  w + scn__thread_id());
+    for (q = 0; q < count; q++)
+        if (!ok[q]) cols[failed++] = cols[q];
+    return failed;
 }
 
 SCNDEF double scn_en_kkt(const float *D, int m, int n, const float *X, int P,
@@ -1687,6 +1699,37 @@ SCNDEF double scn_en_kkt(const float *D, int m, int n, const float *X, int P,
     SCN_FREE(R);
     SCN_FREE(Q);
     return worst;
+}
+
+/* FISTA, then support polishing (when cw is given). Polishing needs only the
+ * right support, so columns first stop at a coarse tolerance; those whose
+ * polished solution fails the KKT test resume from where they stopped
+ * with a ten times tighter tolerance, down to the caller's. */
+static void scn__solve_stages(scn__fista *f, const float *A, const float *DtX,
+                              double kappa, const scn_solve_desc *d, const double *Dt,
+                              const double *Gd, int m, const float *X, scn__colwork *cw,
+                              float *alpha, scn_solve_info *info) {
+    int n = f->n, P = f->P, q, count = P, warm = d->warm_start;
+    int budget = d->fixed_iter ? d->fixed_iter : d->max_iter ? d->max_iter
+                                                : SCN__DEFAULT_MAX_ITER;
+    float tol = d->tol > 0.0f ? d->tol : SCN__DEFAULT_TOL;
+    float stage_tol = cw && tol < SCN__COARSE_TOL ? SCN__COARSE_TOL : tol;
+    int *cols = f->idx + P;                    /* second half of idx */
+    unsigned char *ok = f->done + P;
+    for (q = 0; q < P; q++) cols[q] = q;
+    for (;;) {
+        info->iters += scn__fista_run(f, A, DtX, (float)(1.0 / kappa),
+                                      (float)(d->lambda1 / kappa), d->signed_codes,
+                                      stage_tol, !d->fixed_iter, budget - info->iters,
+                                      warm, cols, count, alpha);
+        if (!cw) break;
+        count = scn__polish(Dt, Gd, m, n, X, P, d, alpha, cw, cols, count, ok);
+        if (!count || stage_tol <= tol || info->iters >= budget) break;
+        stage_tol = stage_tol * 0.1f > tol ? stage_tol * 0.1f : tol;
+        warm = 1;
+    }
+    info->unpolished = cw ? count : P;
+    info->polished = P - info->unpolished;
 }
 
 static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X, int P,
@@ -1722,13 +1765,7 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
             A[i] = (float)((i % (n + 1) == 0 ? 1.0 : 0.0) - Gd[i] / kappa);
         scn_gemm(1, 0, n, P, m, 1.0f, D, n, X, P, 0.0f, DtX, P);
         info->kappa = kappa;
-        info->iters = scn__fista_run(&f, A, DtX, (float)(1.0 / kappa),
-                                     (float)(d->lambda1 / kappa), d, alpha);
-        info->unpolished = P;
-        if (cw) {
-            scn__polish(Dt, Gd, m, n, X, P, d, alpha, cw, &info->polished);
-            info->unpolished = P - info->polished;
-        }
+        scn__solve_stages(&f, A, DtX, kappa, d, Dt, Gd, m, X, cw, alpha, info);
         info->kkt = scn_en_kkt(D, m, n, X, P, d, alpha);
     }
     if (cw) scn__colwork_free(cw, threads);
