@@ -321,6 +321,127 @@ SCNDEF const scn_backend *scn_backend_get(void);
 /* Installs a backend; NULL restores the CPU one. */
 SCNDEF void scn_backend_set(const scn_backend *be);
 
+/* ======================================================================
+ * 9. Layers
+ *
+ * A layer maps a batch of N samples of shape C x H x W to N x C' x H' x W'.
+ * It is described by a scn_layer_desc (zero = default) and lives inside a
+ * scn_net, which owns its parameters, gradients and buffers. Every layer
+ * kind is one table of functions; the network never switches on kinds.
+ * ====================================================================== */
+
+typedef enum scn_layer_kind {
+    SCN_LAYER_SC = 1,   /* convolutional sparse coding (SCN eq. 1 per patch) */
+    SCN_LAYER_BN,       /* batch normalisation over N, H, W per channel */
+    SCN_LAYER_CONV,     /* convolution with bias */
+    SCN_LAYER_LINEAR,   /* fully connected on the flattened sample */
+    SCN_LAYER_RELU,
+    SCN_LAYER_MAXPOOL,
+    SCN_LAYER_AVGPOOL,
+    SCN_LAYER_GAP,      /* global average pooling: C x H x W -> C x 1 x 1 */
+    SCN_LAYER_FLATTEN,  /* C x H x W -> CHW x 1 x 1 */
+    SCN_LAYER_DROPOUT
+} scn_layer_kind;
+
+typedef struct scn_layer_desc {
+    scn_layer_kind kind;
+    int n;              /* SC: atoms; conv: out channels; linear: outputs */
+    int k;              /* window; 0 -> 3 (SC, conv), 2 (pooling) */
+    int stride;         /* 0 -> 1 (SC, conv), k (pooling) */
+    int valid;          /* 1: no padding; 0: pad (k-1)/2 ("same" at stride 1) */
+    float lambda1;      /* SC: initial lambda1 (learned, kept >= 0); 0 -> 0.1 */
+    float lambda2;      /* SC: fixed lambda2; 0 -> 0.01 */
+    int signed_codes;   /* SC: signed codes (SF/CSF layers) */
+    float tol;          /* SC: solver tolerance; 0 -> solver default */
+    int max_iter;       /* SC: FISTA cap; 0 -> 100 */
+    float atom_norm;    /* SC: > 0 projects each atom to norm <= atom_norm */
+    float p;            /* dropout probability; 0 -> 0.5 */
+    int frozen;         /* BN: scale and shift are not trained */
+} scn_layer_desc;
+
+typedef struct scn_net scn_net;
+
+/* ======================================================================
+ * 10. Networks
+ *
+ * A sequence of layers with all parameters in one contiguous block and
+ * their gradients in a second of the same layout. Built from a preset name
+ * or a text spec, one layer per word:
+ *
+ *   "sc:n=32 bn sc:n=16,k=1 bn sc:n=64,s=2 bn gap linear:n=10"
+ *
+ * Words: sc, bn, conv, linear, relu, maxpool, avgpool, gap, flatten,
+ * dropout; options after ':' separated by ',': n, k, s (stride), valid,
+ * l1 (lambda1), l2 (lambda2), signed, iters (max_iter), tol, norm
+ * (atom_norm), p, frozen. Presets: scn-mnist, scn-cifar, lenet.
+ * ====================================================================== */
+
+/* The spec of a preset ("scn-mnist", "scn-cifar", "lenet"), or NULL. */
+SCNDEF const char *scn_net_preset(const char *name);
+/* A network for inputs of C x H x W from a preset name or a spec; its
+ * parameters are initialised from `seed`. NULL on error (see scn_error()). */
+SCNDEF scn_net *scn_net_create(const char *spec, int C, int H, int W, uint64_t seed);
+SCNDEF void scn_net_free(scn_net *net);
+/* Runs the layers on x (N x C x H x W) and returns the N x classes logits,
+ * owned by the net. train = 1 uses batch statistics and dropout and keeps
+ * what backward needs; x must stay valid until scn_net_backward. */
+SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int train);
+/* Back-propagates dlogits (N x classes) of the last training forward,
+ * adding to the gradients; dx (N x C x H x W) may be NULL. */
+SCNDEF scn_status scn_net_backward(scn_net *net, const float *dlogits, float *dx);
+SCNDEF void scn_net_zero_grad(scn_net *net);
+/* Counts and shapes. */
+SCNDEF int scn_net_classes(const scn_net *net);
+SCNDEF int scn_net_layer_count(const scn_net *net);
+SCNDEF size_t scn_net_param_count(const scn_net *net);
+/* The parameter and gradient blocks (count = scn_net_param_count). */
+SCNDEF float *scn_net_params(scn_net *net);
+SCNDEF float *scn_net_grads(scn_net *net);
+/* Non-trainable state (BN running statistics) and its size. */
+SCNDEF float *scn_net_buffers(scn_net *net, size_t *count);
+/* One line describing layer i: name, output shape, parameter count. */
+SCNDEF void scn_net_describe(const scn_net *net, int i, char *buf, size_t cap);
+/* The spec the net was built from (a preset's expansion). */
+SCNDEF const char *scn_net_spec(const scn_net *net);
+/* Mean sparse-code density of each SC layer's last forward (-1 for other
+ * layers), for monitoring. */
+SCNDEF float scn_net_layer_density(const scn_net *net, int i);
+
+/* Softmax cross-entropy of logits (N x K) against labels: writes
+ * dlogits = (softmax - onehot) / N (if not NULL), the summed loss and the
+ * number of correct argmax predictions (either may be NULL). */
+SCNDEF scn_status scn_softmax_xent(const float *logits, const unsigned char *labels, int N,
+                                   int K, float *dlogits, double *loss, int *correct);
+
+/* ======================================================================
+ * 11. Optimisation
+ *
+ * SGD with momentum and weight decay (not applied to lambda1 nor to BN
+ * scale/shift), a multi-step learning-rate schedule, and each layer's
+ * projection after every step (lambda1 >= 0, atom norms).
+ * ====================================================================== */
+
+typedef struct scn_sgd_desc {
+    float lr;           /* 0 -> 0.1 */
+    float momentum;     /* 0 -> 0.9; negative -> none */
+    float weight_decay; /* 0 -> 5e-4; negative -> none */
+    int milestones[8];  /* epochs where lr is multiplied by gamma; 0 ends the list */
+    float gamma;        /* 0 -> 0.1 */
+} scn_sgd_desc;
+
+typedef struct scn_sgd {
+    scn_sgd_desc desc;  /* with defaults filled in */
+    float *velocity;    /* one per parameter */
+    size_t count;
+} scn_sgd;
+
+SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_desc *desc);
+SCNDEF void scn_sgd_free(scn_sgd *opt);
+/* The learning rate of (0-based) epoch under the schedule. */
+SCNDEF float scn_sgd_lr(const scn_sgd *opt, int epoch);
+/* params -= lr (momentum, decay)(grads), then every layer's projection. */
+SCNDEF void scn_sgd_step(scn_sgd *opt, scn_net *net, float lr);
+
 #ifdef __cplusplus
 }
 #endif
@@ -1945,5 +2066,951 @@ SCNDEF const scn_backend *scn_backend_get(void) { return scn__backend; }
 SCNDEF void scn_backend_set(const scn_backend *be) {
     scn__backend = be ? be : &scn__cpu_backend;
 }
+/* ======================================================================
+ * 9. Layers
+ * ====================================================================== */
+
+#define SCN__DEFAULT_LAMBDA1   0.1f
+#define SCN__DEFAULT_LAMBDA2   0.01f
+#define SCN__DEFAULT_SC_ITERS  100
+#define SCN__BN_EPS            1e-5f
+#define SCN__BN_MOMENTUM       0.1f
+
+typedef struct scn__layer scn__layer;
+
+typedef struct scn__layer_ops {
+    const char *name;
+    /* output shape and parameter/buffer counts from the input shape */
+    scn_status (*setup)(scn__layer *l);
+    void (*init)(scn__layer *l, scn_rng *r);
+    scn_status (*forward)(scn__layer *l, const float *x, float *y, int N, int train);
+    /* adds parameter gradients; writes dx unless it is NULL */
+    scn_status (*backward)(scn__layer *l, const float *x, const float *y, const float *dy,
+                           float *dx, int N);
+    void (*project)(scn__layer *l);
+} scn__layer_ops;
+
+struct scn__layer {
+    const scn__layer_ops *ops;
+    scn_layer_desc d;
+    int C, H, W;                /* input of one sample */
+    int Co, Ho, Wo;             /* output of one sample */
+    int k, stride, pad;         /* window, where the kind has one */
+    size_t nparams, ndecay;     /* the first ndecay parameters get weight decay */
+    size_t nbuffers;
+    float *params, *grads, *buffers;
+    unsigned char *ws;          /* scratch grown to the batch */
+    size_t ws_cap;
+    scn_rng *rng;               /* the network's, for dropout */
+    float density;              /* SC: fraction of nonzero codes, last forward */
+};
+
+/* The layer's scratch, at least `bytes` long; NULL on failure. */
+static void *scn__ws(scn__layer *l, size_t bytes) {
+    if (bytes > l->ws_cap) {
+        unsigned char *p = (unsigned char *)SCN_REALLOC(l->ws, bytes);
+        if (!p) {
+            scn__fail(SCN_ERR_NOMEM, "%s layer: no memory for %zu bytes of scratch",
+                      l->ops->name, bytes);
+            return NULL;
+        }
+        l->ws = p;
+        l->ws_cap = bytes;
+    }
+    return l->ws;
+}
+
+static size_t scn__in_size(const scn__layer *l) { return (size_t)l->C * l->H * l->W; }
+static size_t scn__out_size(const scn__layer *l) { return (size_t)l->Co * l->Ho * l->Wo; }
+
+/* Window layers: k, stride and padding with their defaults, and the
+ * output size; checks the window fits. */
+static scn_status scn__window(scn__layer *l, int k_default, int pooling) {
+    scn_conv_geom g;
+    scn_status s;
+    l->k = l->d.k > 0 ? l->d.k : k_default;
+    l->stride = l->d.stride > 0 ? l->d.stride : pooling ? l->k : 1;
+    l->pad = pooling || l->d.valid ? 0 : (l->k - 1) / 2;
+    s = scn_conv_geom_init(&g, 1, l->C, l->H, l->W, l->k, l->stride, l->pad);
+    if (s) return scn__fail(s, "%s layer: %s", l->ops->name, scn_error());
+    l->Ho = g.Ho;
+    l->Wo = g.Wo;
+    return SCN_OK;
+}
+
+static scn_conv_geom scn__geom(const scn__layer *l, int N) {
+    scn_conv_geom g;
+    scn_conv_geom_init(&g, N, l->C, l->H, l->W, l->k, l->stride, l->pad);
+    return g;
+}
+
+/* Gaussian atoms scaled to unit norm: the columns of D (m x n). */
+static void scn__init_atoms(float *D, int m, int n, scn_rng *r) {
+    int i, j;
+    for (i = 0; i < m * n; i++) D[i] = scn_rng_normal(r);
+    for (j = 0; j < n; j++) {
+        double s = 0.0;
+        for (i = 0; i < m; i++) s += (double)D[i * n + j] * D[i * n + j];
+        s = s > 0.0 ? 1.0 / sqrt(s) : 0.0;
+        for (i = 0; i < m; i++) D[i * n + j] *= (float)s;
+    }
+}
+
+/* He-uniform weights for a fan-in of `fan`, zero biases. */
+static void scn__init_he(float *w, size_t count, int fan, scn_rng *r) {
+    float bound = sqrtf(6.0f / (float)fan);
+    size_t i;
+    for (i = 0; i < count; i++) w[i] = bound * (2.0f * scn_rng_uniform(r) - 1.0f);
+}
+
+/* ---- sparse coding: parameters D (m x n, row-major) then lambda1 ---- */
+
+static scn_status scn__sc_setup(scn__layer *l) {
+    scn_status s = scn__window(l, 3, 0);
+    size_t m = (size_t)l->C * l->k * l->k;
+    if (s) return s;
+    if (l->d.n < 1) return scn__fail(SCN_ERR_ARG, "sc layer: n = %d atoms", l->d.n);
+    if (l->d.lambda1 < 0 || l->d.lambda2 < 0 || l->d.tol < 0 || l->d.max_iter < 0 ||
+        l->d.atom_norm < 0)
+        return scn__fail(SCN_ERR_ARG, "sc layer: negative lambda1, lambda2, tol, iters "
+                         "or norm");
+    l->Co = l->d.n;
+    l->nparams = m * l->d.n + 1;
+    l->ndecay = m * l->d.n;
+    return SCN_OK;
+}
+
+static void scn__sc_init(scn__layer *l, scn_rng *r) {
+    int m = l->C * l->k * l->k;
+    scn__init_atoms(l->params, m, l->d.n, r);
+    l->params[(size_t)m * l->d.n] = l->d.lambda1 > 0 ? l->d.lambda1 : SCN__DEFAULT_LAMBDA1;
+}
+
+static scn_solve_desc scn__sc_solve_desc(const scn__layer *l) {
+    scn_solve_desc sd;
+    float l1 = l->params[l->ndecay];
+    memset(&sd, 0, sizeof sd);
+    sd.lambda1 = l1 > 0.0f ? l1 : 0.0f;
+    sd.lambda2 = l->d.lambda2 > 0 ? l->d.lambda2 : SCN__DEFAULT_LAMBDA2;
+    sd.signed_codes = l->d.signed_codes;
+    sd.tol = l->d.tol;
+    sd.max_iter = l->d.max_iter > 0 ? l->d.max_iter : SCN__DEFAULT_SC_ITERS;
+    return sd;
+}
+
+/* scratch: X (m x P), alpha (n x P), dD (m x n) */
+static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N, int train) {
+    scn_conv_geom g = scn__geom(l, N);
+    size_t mP = (size_t)g.m * g.P, nP = (size_t)l->d.n * g.P, i, nz = 0;
+    float *X = (float *)scn__ws(l, (mP + nP + (size_t)g.m * l->d.n) * sizeof(float));
+    scn_solve_desc sd = scn__sc_solve_desc(l);
+    scn_status s;
+    (void)train;
+    if (!X) return SCN_ERR_NOMEM;
+    s = scn_sc_conv_forward(&g, l->params, l->d.n, x, &sd, X, X + mP, y, NULL);
+    if (s) return s;
+    for (i = 0; i < nP; i++) nz += y[i] != 0.0f;
+    l->density = (float)nz / (float)nP;
+    return SCN_OK;
+}
+
+static scn_status scn__sc_backward(scn__layer *l, const float *x, const float *y,
+                                   const float *dy, float *dx, int N) {
+    scn_conv_geom g = scn__geom(l, N);
+    size_t mP = (size_t)g.m * g.P, nP = (size_t)l->d.n * g.P, i;
+    float *X = (float *)l->ws, *dD = X + mP + nP, dl = 0.0f;
+    scn_solve_desc sd = scn__sc_solve_desc(l);
+    scn_status s;
+    (void)x; (void)y;
+    s = scn_sc_conv_backward(&g, l->params, l->d.n, X, X + mP, dy, &sd, dD, dx, &dl);
+    if (s) return s;
+    for (i = 0; i < l->ndecay; i++) l->grads[i] += dD[i];
+    l->grads[l->ndecay] += dl;                               /* SCN eq. 13 */
+    return SCN_OK;
+}
+
+/* lambda1 >= 0 (SCN Algorithm 2, step 7); atoms within atom_norm */
+static void scn__sc_project(scn__layer *l) {
+    int m = l->C * l->k * l->k, n = l->d.n, i, j;
+    if (l->params[l->ndecay] < 0.0f) l->params[l->ndecay] = 0.0f;
+    if (l->d.atom_norm <= 0.0f) return;
+    for (j = 0; j < n; j++) {
+        double s = 0.0;
+        for (i = 0; i < m; i++) s += (double)l->params[i * n + j] * l->params[i * n + j];
+        if (s > (double)l->d.atom_norm * l->d.atom_norm) {
+            float scale = (float)(l->d.atom_norm / sqrt(s));
+            for (i = 0; i < m; i++) l->params[i * n + j] *= scale;
+        }
+    }
+}
+
+/* ---- batch normalisation: scale, shift; buffers running mean, var ---- */
+
+static scn_status scn__bn_setup(scn__layer *l) {
+    l->Co = l->C; l->Ho = l->H; l->Wo = l->W;
+    l->nparams = 2 * (size_t)l->C;
+    l->nbuffers = 2 * (size_t)l->C;
+    return SCN_OK;
+}
+
+static void scn__bn_init(scn__layer *l, scn_rng *r) {
+    int c;
+    (void)r;
+    for (c = 0; c < l->C; c++) {
+        l->params[c] = 1.0f;
+        l->params[l->C + c] = 0.0f;
+        l->buffers[c] = 0.0f;
+        l->buffers[l->C + c] = 1.0f;
+    }
+}
+
+/* scratch: xhat (N x C x HW), inverse std (C) */
+static scn_status scn__bn_forward(scn__layer *l, const float *x, float *y, int N, int train) {
+    size_t hw = (size_t)l->H * l->W, M = (size_t)N * hw;
+    float *xhat = (float *)scn__ws(l, ((size_t)N * l->C * hw + l->C) * sizeof(float));
+    float *inv = xhat + (size_t)N * l->C * hw;
+    int c;
+    if (!xhat) return SCN_ERR_NOMEM;
+    if (train && M < 2)
+        return scn__fail(SCN_ERR_ARG, "bn layer: batch statistics need more than one value "
+                         "per channel (batch of %d, %zu pixels)", N, hw);
+    SCN__OMP(parallel for schedule(static) if (M * l->C > SCN__OMP_MIN))
+    for (c = 0; c < l->C; c++) {
+        double mean = 0.0, var = 0.0;
+        float g = l->params[c], b = l->params[l->C + c];
+        size_t i;
+        int n;
+        if (train) {
+            for (n = 0; n < N; n++) {
+                const float *p = x + ((size_t)n * l->C + c) * hw;
+                for (i = 0; i < hw; i++) mean += p[i];
+            }
+            mean /= (double)M;
+            for (n = 0; n < N; n++) {
+                const float *p = x + ((size_t)n * l->C + c) * hw;
+                for (i = 0; i < hw; i++) var += (p[i] - mean) * (p[i] - mean);
+            }
+            var /= (double)M;
+            l->buffers[c] += SCN__BN_MOMENTUM * ((float)mean - l->buffers[c]);
+            l->buffers[l->C + c] += SCN__BN_MOMENTUM *
+                ((float)(var * M / (M - 1)) - l->buffers[l->C + c]);
+        } else {
+            mean = l->buffers[c];
+            var = l->buffers[l->C + c];
+        }
+        inv[c] = (float)(1.0 / sqrt(var + SCN__BN_EPS));
+        for (n = 0; n < N; n++) {
+            size_t o = ((size_t)n * l->C + c) * hw;
+            for (i = 0; i < hw; i++) {
+                float h = (float)((x[o + i] - mean) * inv[c]);
+                xhat[o + i] = h;
+                y[o + i] = g * h + b;
+            }
+        }
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__bn_backward(scn__layer *l, const float *x, const float *y,
+                                   const float *dy, float *dx, int N) {
+    size_t hw = (size_t)l->H * l->W, M = (size_t)N * hw;
+    const float *xhat = (const float *)l->ws, *inv = xhat + (size_t)N * l->C * hw;
+    int c;
+    (void)x; (void)y;
+    SCN__OMP(parallel for schedule(static) if (M * l->C > SCN__OMP_MIN))
+    for (c = 0; c < l->C; c++) {
+        double dg = 0.0, db = 0.0;
+        size_t i;
+        int n;
+        for (n = 0; n < N; n++) {
+            size_t o = ((size_t)n * l->C + c) * hw;
+            for (i = 0; i < hw; i++) { dg += dy[o + i] * xhat[o + i]; db += dy[o + i]; }
+        }
+        l->grads[c] += (float)dg;
+        l->grads[l->C + c] += (float)db;
+        if (!dx) continue;
+        for (n = 0; n < N; n++) {
+            size_t o = ((size_t)n * l->C + c) * hw;
+            for (i = 0; i < hw; i++)
+                dx[o + i] = (float)(l->params[c] * inv[c] / (double)M *
+                                    (M * (double)dy[o + i] - db - xhat[o + i] * dg));
+        }
+    }
+    return SCN_OK;
+}
+
+/* ---- convolution: weights (n x C k k), bias (n) ---- */
+
+static scn_status scn__conv_setup(scn__layer *l) {
+    scn_status s = scn__window(l, 3, 0);
+    size_t m = (size_t)l->C * l->k * l->k;
+    if (s) return s;
+    if (l->d.n < 1) return scn__fail(SCN_ERR_ARG, "conv layer: n = %d channels", l->d.n);
+    l->Co = l->d.n;
+    l->nparams = m * l->d.n + l->d.n;
+    l->ndecay = m * l->d.n;
+    return SCN_OK;
+}
+
+static void scn__conv_init(scn__layer *l, scn_rng *r) {
+    int m = l->C * l->k * l->k;
+    scn__init_he(l->params, l->ndecay, m, r);
+}
+
+/* scratch: X (m x P), Y / dY (n x P), dX (m x P) */
+static scn_status scn__conv_forward(scn__layer *l, const float *x, float *y, int N, int train) {
+    scn_conv_geom g = scn__geom(l, N);
+    size_t mP = (size_t)g.m * g.P, nP = (size_t)l->d.n * g.P;
+    float *X = (float *)scn__ws(l, (2 * mP + nP) * sizeof(float)), *Y;
+    int j, p;
+    (void)train;
+    if (!X) return SCN_ERR_NOMEM;
+    Y = X + mP;
+    scn_im2col(&g, x, X);
+    for (j = 0; j < l->d.n; j++)
+        for (p = 0; p < g.P; p++) Y[(size_t)j * g.P + p] = l->params[l->ndecay + j];
+    scn_gemm(0, 0, l->d.n, g.P, g.m, 1.0f, l->params, g.m, X, g.P, 1.0f, Y, g.P);
+    scn_codes_from_matrix(&g, l->d.n, Y, y);
+    return SCN_OK;
+}
+
+static scn_status scn__conv_backward(scn__layer *l, const float *x, const float *y,
+                                     const float *dy, float *dx, int N) {
+    scn_conv_geom g = scn__geom(l, N);
+    size_t mP = (size_t)g.m * g.P;
+    float *X = (float *)l->ws, *dY = X + mP, *dX = dY + (size_t)l->d.n * g.P;
+    int j, p;
+    (void)x; (void)y;
+    scn_codes_to_matrix(&g, l->d.n, dy, dY);
+    scn_gemm(0, 1, l->d.n, g.m, g.P, 1.0f, dY, g.P, X, g.P, 1.0f, l->grads, g.m);
+    for (j = 0; j < l->d.n; j++) {
+        double s = 0.0;
+        for (p = 0; p < g.P; p++) s += dY[(size_t)j * g.P + p];
+        l->grads[l->ndecay + j] += (float)s;
+    }
+    if (!dx) return SCN_OK;
+    scn_gemm(1, 0, g.m, g.P, l->d.n, 1.0f, l->params, g.m, dY, g.P, 0.0f, dX, g.P);
+    scn_col2im(&g, dX, dx);
+    return SCN_OK;
+}
+
+/* ---- linear: weights (n x F), bias (n) on the flattened sample ---- */
+
+static scn_status scn__linear_setup(scn__layer *l) {
+    size_t F = scn__in_size(l);
+    if (l->d.n < 1) return scn__fail(SCN_ERR_ARG, "linear layer: n = %d outputs", l->d.n);
+    l->Co = l->d.n; l->Ho = 1; l->Wo = 1;
+    l->nparams = F * l->d.n + l->d.n;
+    l->ndecay = F * l->d.n;
+    return SCN_OK;
+}
+
+static void scn__linear_init(scn__layer *l, scn_rng *r) {
+    scn__init_he(l->params, l->ndecay, (int)scn__in_size(l), r);
+}
+
+static scn_status scn__linear_forward(scn__layer *l, const float *x, float *y, int N,
+                                      int train) {
+    int F = (int)scn__in_size(l), n = l->d.n, b, j;
+    (void)train;
+    for (b = 0; b < N; b++)
+        for (j = 0; j < n; j++) y[(size_t)b * n + j] = l->params[l->ndecay + j];
+    scn_gemm(0, 1, N, n, F, 1.0f, x, F, l->params, F, 1.0f, y, n);
+    return SCN_OK;
+}
+
+static scn_status scn__linear_backward(scn__layer *l, const float *x, const float *y,
+                                       const float *dy, float *dx, int N) {
+    int F = (int)scn__in_size(l), n = l->d.n, b, j;
+    (void)y;
+    scn_gemm(1, 0, n, F, N, 1.0f, dy, n, x, F, 1.0f, l->grads, F);
+    for (j = 0; j < n; j++) {
+        double s = 0.0;
+        for (b = 0; b < N; b++) s += dy[(size_t)b * n + j];
+        l->grads[l->ndecay + j] += (float)s;
+    }
+    if (dx) scn_gemm(0, 0, N, F, n, 1.0f, dy, n, l->params, F, 0.0f, dx, F);
+    return SCN_OK;
+}
+
+/* ---- shape-only layers: relu, flatten, dropout, pooling ---- */
+
+static scn_status scn__same_setup(scn__layer *l) {
+    l->Co = l->C; l->Ho = l->H; l->Wo = l->W;
+    return SCN_OK;
+}
+
+static scn_status scn__relu_forward(scn__layer *l, const float *x, float *y, int N,
+                                    int train) {
+    size_t i, count = (size_t)N * scn__in_size(l);
+    (void)train;
+    for (i = 0; i < count; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    return SCN_OK;
+}
+
+static scn_status scn__relu_backward(scn__layer *l, const float *x, const float *y,
+                                     const float *dy, float *dx, int N) {
+    size_t i, count = (size_t)N * scn__in_size(l);
+    (void)x;
+    if (dx) for (i = 0; i < count; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    return SCN_OK;
+}
+
+static scn_status scn__flatten_setup(scn__layer *l) {
+    l->Co = (int)scn__in_size(l); l->Ho = 1; l->Wo = 1;
+    return SCN_OK;
+}
+
+static scn_status scn__copy_forward(scn__layer *l, const float *x, float *y, int N,
+                                    int train) {
+    (void)train;
+    memcpy(y, x, (size_t)N * scn__in_size(l) * sizeof *y);
+    return SCN_OK;
+}
+
+static scn_status scn__copy_backward(scn__layer *l, const float *x, const float *y,
+                                     const float *dy, float *dx, int N) {
+    (void)x; (void)y;
+    if (dx) memcpy(dx, dy, (size_t)N * scn__in_size(l) * sizeof *dx);
+    return SCN_OK;
+}
+
+static scn_status scn__dropout_setup(scn__layer *l) {
+    float p = l->d.p > 0.0f ? l->d.p : 0.5f;
+    if (p >= 1.0f) return scn__fail(SCN_ERR_ARG, "dropout layer: p = %g must be < 1",
+                                    (double)p);
+    return scn__same_setup(l);
+}
+
+/* scratch: the mask, 0 or 1/(1-p) per value (inverted dropout) */
+static scn_status scn__dropout_forward(scn__layer *l, const float *x, float *y, int N,
+                                       int train) {
+    size_t i, count = (size_t)N * scn__in_size(l);
+    float p = l->d.p > 0.0f ? l->d.p : 0.5f, keep = 1.0f / (1.0f - p), *mask;
+    if (!train) return scn__copy_forward(l, x, y, N, 0);
+    mask = (float *)scn__ws(l, count * sizeof(float));
+    if (!mask) return SCN_ERR_NOMEM;
+    for (i = 0; i < count; i++) {
+        mask[i] = scn_rng_uniform(l->rng) < p ? 0.0f : keep;
+        y[i] = x[i] * mask[i];
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__dropout_backward(scn__layer *l, const float *x, const float *y,
+                                        const float *dy, float *dx, int N) {
+    size_t i, count = (size_t)N * scn__in_size(l);
+    const float *mask = (const float *)l->ws;
+    (void)x; (void)y;
+    if (dx) for (i = 0; i < count; i++) dx[i] = dy[i] * mask[i];
+    return SCN_OK;
+}
+
+static scn_status scn__pool_setup(scn__layer *l) {
+    l->Co = l->C;
+    return scn__window(l, 2, 1);
+}
+
+/* scratch: the argmax (input index within the plane) of each output */
+static scn_status scn__maxpool_forward(scn__layer *l, const float *x, float *y, int N,
+                                       int train) {
+    size_t planes = (size_t)N * l->C, pl;
+    int *arg = (int *)scn__ws(l, planes * l->Ho * l->Wo * sizeof(int));
+    (void)train;
+    if (!arg) return SCN_ERR_NOMEM;
+    for (pl = 0; pl < planes; pl++) {
+        const float *in = x + pl * l->H * l->W;
+        int oy, ox, i, j;
+        for (oy = 0; oy < l->Ho; oy++)
+            for (ox = 0; ox < l->Wo; ox++) {
+                int best = (oy * l->stride) * l->W + ox * l->stride;
+                for (i = 0; i < l->k; i++)
+                    for (j = 0; j < l->k; j++) {
+                        int at = (oy * l->stride + i) * l->W + ox * l->stride + j;
+                        if (in[at] > in[best]) best = at;
+                    }
+                arg[(pl * l->Ho + oy) * l->Wo + ox] = best;
+                y[(pl * l->Ho + oy) * l->Wo + ox] = in[best];
+            }
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__maxpool_backward(scn__layer *l, const float *x, const float *y,
+                                        const float *dy, float *dx, int N) {
+    size_t planes = (size_t)N * l->C, pl, o, hw = (size_t)l->Ho * l->Wo;
+    const int *arg = (const int *)l->ws;
+    (void)x; (void)y;
+    if (!dx) return SCN_OK;
+    memset(dx, 0, planes * l->H * l->W * sizeof *dx);
+    for (pl = 0; pl < planes; pl++)
+        for (o = 0; o < hw; o++) dx[pl * l->H * l->W + arg[pl * hw + o]] += dy[pl * hw + o];
+    return SCN_OK;
+}
+
+static scn_status scn__avgpool_forward(scn__layer *l, const float *x, float *y, int N,
+                                       int train) {
+    size_t planes = (size_t)N * l->C, pl;
+    float scale = 1.0f / (float)(l->k * l->k);
+    (void)train;
+    for (pl = 0; pl < planes; pl++) {
+        const float *in = x + pl * l->H * l->W;
+        int oy, ox, i, j;
+        for (oy = 0; oy < l->Ho; oy++)
+            for (ox = 0; ox < l->Wo; ox++) {
+                float s = 0.0f;
+                for (i = 0; i < l->k; i++)
+                    for (j = 0; j < l->k; j++)
+                        s += in[(oy * l->stride + i) * l->W + ox * l->stride + j];
+                y[(pl * l->Ho + oy) * l->Wo + ox] = s * scale;
+            }
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__avgpool_backward(scn__layer *l, const float *x, const float *y,
+                                        const float *dy, float *dx, int N) {
+    size_t planes = (size_t)N * l->C, pl;
+    float scale = 1.0f / (float)(l->k * l->k);
+    (void)x; (void)y;
+    if (!dx) return SCN_OK;
+    memset(dx, 0, planes * l->H * l->W * sizeof *dx);
+    for (pl = 0; pl < planes; pl++) {
+        float *out = dx + pl * l->H * l->W;
+        int oy, ox, i, j;
+        for (oy = 0; oy < l->Ho; oy++)
+            for (ox = 0; ox < l->Wo; ox++) {
+                float g = dy[(pl * l->Ho + oy) * l->Wo + ox] * scale;
+                for (i = 0; i < l->k; i++)
+                    for (j = 0; j < l->k; j++)
+                        out[(oy * l->stride + i) * l->W + ox * l->stride + j] += g;
+            }
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__gap_setup(scn__layer *l) {
+    l->Co = l->C; l->Ho = 1; l->Wo = 1;
+    return SCN_OK;
+}
+
+static scn_status scn__gap_forward(scn__layer *l, const float *x, float *y, int N, int train) {
+    size_t planes = (size_t)N * l->C, pl, i, hw = (size_t)l->H * l->W;
+    (void)train;
+    for (pl = 0; pl < planes; pl++) {
+        double s = 0.0;
+        for (i = 0; i < hw; i++) s += x[pl * hw + i];
+        y[pl] = (float)(s / (double)hw);
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__gap_backward(scn__layer *l, const float *x, const float *y,
+                                    const float *dy, float *dx, int N) {
+    size_t planes = (size_t)N * l->C, pl, i, hw = (size_t)l->H * l->W;
+    (void)x; (void)y;
+    if (dx)
+        for (pl = 0; pl < planes; pl++)
+            for (i = 0; i < hw; i++) dx[pl * hw + i] = dy[pl] / (float)hw;
+    return SCN_OK;
+}
+
+static void scn__no_init(scn__layer *l, scn_rng *r) { (void)l; (void)r; }
+
+/* Indexed by scn_layer_kind. */
+static const scn__layer_ops scn__layer_table[] = {
+    { NULL, NULL, NULL, NULL, NULL, NULL },
+    { "sc", scn__sc_setup, scn__sc_init, scn__sc_forward, scn__sc_backward, scn__sc_project },
+    { "bn", scn__bn_setup, scn__bn_init, scn__bn_forward, scn__bn_backward, NULL },
+    { "conv", scn__conv_setup, scn__conv_init, scn__conv_forward, scn__conv_backward, NULL },
+    { "linear", scn__linear_setup, scn__linear_init, scn__linear_forward,
+      scn__linear_backward, NULL },
+    { "relu", scn__same_setup, scn__no_init, scn__relu_forward, scn__relu_backward, NULL },
+    { "maxpool", scn__pool_setup, scn__no_init, scn__maxpool_forward,
+      scn__maxpool_backward, NULL },
+    { "avgpool", scn__pool_setup, scn__no_init, scn__avgpool_forward,
+      scn__avgpool_backward, NULL },
+    { "gap", scn__gap_setup, scn__no_init, scn__gap_forward, scn__gap_backward, NULL },
+    { "flatten", scn__flatten_setup, scn__no_init, scn__copy_forward, scn__copy_backward,
+      NULL },
+    { "dropout", scn__dropout_setup, scn__no_init, scn__dropout_forward,
+      scn__dropout_backward, NULL },
+};
+#define SCN__LAYER_KINDS ((int)(sizeof scn__layer_table / sizeof scn__layer_table[0]))
+
+/* ======================================================================
+ * 10. Networks
+ * ====================================================================== */
+
+struct scn_net {
+    int L;
+    scn__layer *layers;
+    int C, H, W;
+    float *params, *grads, *buffers;
+    size_t nparams, nbuffers;
+    float **act;                /* act[i]: output of layer i, for `cap` samples */
+    float *dbuf[2];             /* ping-pong gradients between layers */
+    int cap, N, trained;        /* batch capacity; last forward's N and mode */
+    const float *input;
+    scn_rng rng;
+    char *spec;
+};
+
+static const struct { const char *name, *spec; } scn__presets[] = {
+    /* small bottleneck SCN for 28 x 28 gray images: (8, 32) at full size,
+       (16, 64) at 1/2, (32, 128) at 1/4; BN after every SC layer, GAP, linear */
+    { "scn-mnist", "sc:n=32 bn sc:n=8 bn sc:n=64,s=2 bn sc:n=16 bn sc:n=128,s=2 bn "
+                   "sc:n=32 bn gap linear:n=10" },
+    /* SCN-4 (SCN section 5.1): (16,64)x3 - (32,128)x2 - (64,256)x2, 3x3
+       windows, subsampling by stride 2 entering the 2nd and 3rd sections */
+    { "scn-cifar", "sc:n=64 bn sc:n=16 bn sc:n=64 bn sc:n=16 bn sc:n=64 bn sc:n=16 bn "
+                   "sc:n=128,s=2 bn sc:n=32 bn sc:n=128 bn sc:n=32 bn "
+                   "sc:n=256,s=2 bn sc:n=64 bn sc:n=256 bn sc:n=64 bn gap linear:n=10" },
+    { "lenet", "conv:n=6,k=5 relu maxpool conv:n=16,k=5,valid relu maxpool flatten "
+               "linear:n=120 relu linear:n=84 relu linear:n=10" },
+};
+
+SCNDEF const char *scn_net_preset(const char *name) {
+    size_t i;
+    for (i = 0; i < sizeof scn__presets / sizeof scn__presets[0]; i++)
+        if (!strcmp(name, scn__presets[i].name)) return scn__presets[i].spec;
+    return NULL;
+}
+
+/* One "key=value" (or bare flag) option of a spec word into d. */
+static scn_status scn__spec_option(scn_layer_desc *d, const char *key, const char *val,
+                                   const char *word) {
+    char *end = NULL;
+    double v = val ? strtod(val, &end) : 1.0;
+    if (val && (end == val || *end))
+        return scn__fail(SCN_ERR_ARG, "spec word '%s': '%s' is not a number", word, val);
+    if (!strcmp(key, "n")) d->n = (int)v;
+    else if (!strcmp(key, "k")) d->k = (int)v;
+    else if (!strcmp(key, "s")) d->stride = (int)v;
+    else if (!strcmp(key, "valid")) d->valid = (int)v;
+    else if (!strcmp(key, "l1")) d->lambda1 = (float)v;
+    else if (!strcmp(key, "l2")) d->lambda2 = (float)v;
+    else if (!strcmp(key, "signed")) d->signed_codes = (int)v;
+    else if (!strcmp(key, "iters")) d->max_iter = (int)v;
+    else if (!strcmp(key, "tol")) d->tol = (float)v;
+    else if (!strcmp(key, "norm")) d->atom_norm = (float)v;
+    else if (!strcmp(key, "p")) d->p = (float)v;
+    else if (!strcmp(key, "frozen")) d->frozen = (int)v;
+    else return scn__fail(SCN_ERR_ARG, "spec word '%s': unknown option '%s'", word, key);
+    if (v < 0 || v > 1e9)
+        return scn__fail(SCN_ERR_ARG, "spec word '%s': %s = %g out of range", word, key, v);
+    return SCN_OK;
+}
+
+/* One spec word "kind:key=val,flag,..." into d. */
+static scn_status scn__spec_word(const char *word, scn_layer_desc *d) {
+    char buf[128], *opt, *colon;
+    int kind;
+    if (strlen(word) >= sizeof buf)
+        return scn__fail(SCN_ERR_ARG, "spec word '%.40s...' is too long", word);
+    strcpy(buf, word);
+    memset(d, 0, sizeof *d);
+    colon = strchr(buf, ':');
+    if (colon) *colon = '\0';
+    for (kind = 1; kind < SCN__LAYER_KINDS; kind++)
+        if (!strcmp(buf, scn__layer_table[kind].name)) break;
+    if (kind == SCN__LAYER_KINDS)
+        return scn__fail(SCN_ERR_ARG, "spec word '%s': unknown layer '%s' (sc, bn, conv, "
+                         "linear, relu, maxpool, avgpool, gap, flatten, dropout)", word, buf);
+    d->kind = (scn_layer_kind)kind;
+    for (opt = colon ? colon + 1 : NULL; opt && *opt;) {
+        char *next = strchr(opt, ','), *eq;
+        scn_status s;
+        if (next) *next++ = '\0';
+        eq = strchr(opt, '=');
+        if (eq) *eq++ = '\0';
+        s = scn__spec_option(d, opt, eq, word);
+        if (s) return s;
+        opt = next;
+    }
+    return SCN_OK;
+}
+
+static void scn__net_free_batch(scn_net *net) {
+    int i;
+    if (net->act)
+        for (i = 0; i < net->L; i++) SCN_FREE(net->act[i]);
+    SCN_FREE(net->act);
+    SCN_FREE(net->dbuf[0]);
+    SCN_FREE(net->dbuf[1]);
+    net->act = NULL;
+    net->dbuf[0] = net->dbuf[1] = NULL;
+    net->cap = 0;
+}
+
+SCNDEF void scn_net_free(scn_net *net) {
+    int i;
+    if (!net) return;
+    scn__net_free_batch(net);
+    for (i = 0; i < net->L; i++) SCN_FREE(net->layers[i].ws);
+    SCN_FREE(net->layers);
+    SCN_FREE(net->params);
+    SCN_FREE(net->grads);
+    SCN_FREE(net->buffers);
+    SCN_FREE(net->spec);
+    SCN_FREE(net);
+}
+
+/* Parses the spec into layers, chaining shapes from C x H x W. */
+static scn_status scn__net_parse(scn_net *net, const char *spec) {
+    const char *s = spec;
+    int cap = 0, C = net->C, H = net->H, W = net->W;
+    while (*s) {
+        char word[160];
+        size_t len;
+        scn__layer *l;
+        scn_status st;
+        while (*s == ' ' || *s == '\t' || *s == '\n') s++;
+        if (!*s) break;
+        len = strcspn(s, " \t\n");
+        if (len >= sizeof word)
+            return scn__fail(SCN_ERR_ARG, "spec word '%.40s...' is too long", s);
+        memcpy(word, s, len);
+        word[len] = '\0';
+        s += len;
+        if (net->L == cap) {
+            scn__layer *grown;
+            cap = cap ? 2 * cap : 16;
+            grown = (scn__layer *)SCN_REALLOC(net->layers, cap * sizeof *grown);
+            if (!grown) return scn__fail(SCN_ERR_NOMEM, "net: no memory for %d layers", cap);
+            net->layers = grown;
+        }
+        l = &net->layers[net->L];
+        memset(l, 0, sizeof *l);
+        net->L++;
+        if ((st = scn__spec_word(word, &l->d)) != SCN_OK) return st;
+        l->ops = &scn__layer_table[l->d.kind];
+        l->C = C; l->H = H; l->W = W;
+        l->rng = &net->rng;
+        if ((st = l->ops->setup(l)) != SCN_OK)
+            return scn__fail(st, "layer %d (%s): %s", net->L, word, scn_error());
+        C = l->Co; H = l->Ho; W = l->Wo;
+    }
+    if (net->L == 0) return scn__fail(SCN_ERR_ARG, "net: the spec has no layers");
+    return SCN_OK;
+}
+
+SCNDEF scn_net *scn_net_create(const char *spec, int C, int H, int W, uint64_t seed) {
+    const char *preset = spec ? scn_net_preset(spec) : NULL;
+    scn_net *net;
+    size_t p = 0, b = 0;
+    int i;
+    if (!spec) { scn__fail(SCN_ERR_ARG, "net: no spec"); return NULL; }
+    if (C < 1 || H < 1 || W < 1) {
+        scn__fail(SCN_ERR_ARG, "net: input %d x %d x %d", C, H, W);
+        return NULL;
+    }
+    if (preset) spec = preset;
+    net = (scn_net *)scn__calloc(1, sizeof *net, "net");
+    if (!net) return NULL;
+    net->C = C; net->H = H; net->W = W;
+    scn_rng_seed(&net->rng, seed, 0x5c4);
+    net->spec = (char *)scn__calloc(strlen(spec) + 1, 1, "net");
+    if (!net->spec || scn__net_parse(net, spec) != SCN_OK) { scn_net_free(net); return NULL; }
+    strcpy(net->spec, spec);
+    for (i = 0; i < net->L; i++) {
+        p += net->layers[i].nparams;
+        b += net->layers[i].nbuffers;
+    }
+    net->nparams = p;
+    net->nbuffers = b;
+    net->params = (float *)scn__calloc(p, sizeof(float), "net parameters");
+    net->grads = (float *)scn__calloc(p, sizeof(float), "net gradients");
+    net->buffers = (float *)scn__calloc(b, sizeof(float), "net buffers");
+    if (!net->params || !net->grads || !net->buffers) { scn_net_free(net); return NULL; }
+    for (i = 0, p = 0, b = 0; i < net->L; i++) {
+        scn__layer *l = &net->layers[i];
+        l->params = net->params + p;
+        l->grads = net->grads + p;
+        l->buffers = net->buffers + b;
+        p += l->nparams;
+        b += l->nbuffers;
+        l->ops->init(l, &net->rng);
+    }
+    return net;
+}
+
+/* Activation buffers for a batch of N (kept when N fits). */
+static scn_status scn__net_reserve(scn_net *net, int N) {
+    size_t dmax = 0;
+    int i;
+    if (N <= net->cap) return SCN_OK;
+    scn__net_free_batch(net);
+    net->act = (float **)scn__calloc((size_t)net->L, sizeof(float *), "activations");
+    if (!net->act) return SCN_ERR_NOMEM;
+    for (i = 0; i < net->L; i++) {
+        size_t in = scn__in_size(&net->layers[i]);
+        net->act[i] = (float *)scn__calloc(scn__out_size(&net->layers[i]) * N,
+                                           sizeof(float), "activations");
+        if (!net->act[i]) { scn__net_free_batch(net); return SCN_ERR_NOMEM; }
+        if (in > dmax) dmax = in;
+        if (scn__out_size(&net->layers[i]) > dmax) dmax = scn__out_size(&net->layers[i]);
+    }
+    net->dbuf[0] = (float *)scn__calloc(dmax * N, sizeof(float), "gradients");
+    net->dbuf[1] = (float *)scn__calloc(dmax * N, sizeof(float), "gradients");
+    if (!net->dbuf[0] || !net->dbuf[1]) { scn__net_free_batch(net); return SCN_ERR_NOMEM; }
+    net->cap = N;
+    return SCN_OK;
+}
+
+SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int train) {
+    const float *in = x;
+    int i;
+    if (N < 1) { scn__fail(SCN_ERR_ARG, "net forward: batch of %d", N); return NULL; }
+    if (scn__net_reserve(net, N) != SCN_OK) return NULL;
+    net->trained = 0;
+    for (i = 0; i < net->L; i++) {
+        scn__layer *l = &net->layers[i];
+        scn_status s = l->ops->forward(l, in, net->act[i], N, train);
+        if (s) {
+            scn__fail(s, "layer %d (%s): %s", i + 1, l->ops->name, scn_error());
+            return NULL;
+        }
+        in = net->act[i];
+    }
+    net->input = x;
+    net->N = N;
+    net->trained = train;
+    return net->act[net->L - 1];
+}
+
+SCNDEF scn_status scn_net_backward(scn_net *net, const float *dlogits, float *dx) {
+    const float *dy = dlogits;
+    int i;
+    if (!net->trained)
+        return scn__fail(SCN_ERR_ARG, "net backward: no training forward to go back through");
+    for (i = net->L - 1; i >= 0; i--) {
+        scn__layer *l = &net->layers[i];
+        const float *x = i ? net->act[i - 1] : net->input;
+        float *dxi = i ? net->dbuf[i % 2] : dx;
+        scn_status s = l->ops->backward(l, x, net->act[i], dy, dxi, net->N);
+        if (s) return scn__fail(s, "layer %d (%s) backward: %s", i + 1, l->ops->name,
+                                scn_error());
+        dy = dxi;
+    }
+    return SCN_OK;
+}
+
+SCNDEF void scn_net_zero_grad(scn_net *net) {
+    memset(net->grads, 0, net->nparams * sizeof *net->grads);
+}
+
+SCNDEF int scn_net_classes(const scn_net *net) {
+    return (int)scn__out_size(&net->layers[net->L - 1]);
+}
+SCNDEF int scn_net_layer_count(const scn_net *net) { return net->L; }
+SCNDEF size_t scn_net_param_count(const scn_net *net) { return net->nparams; }
+SCNDEF float *scn_net_params(scn_net *net) { return net->params; }
+SCNDEF float *scn_net_grads(scn_net *net) { return net->grads; }
+SCNDEF float *scn_net_buffers(scn_net *net, size_t *count) {
+    *count = net->nbuffers;
+    return net->buffers;
+}
+SCNDEF const char *scn_net_spec(const scn_net *net) { return net->spec; }
+
+SCNDEF float scn_net_layer_density(const scn_net *net, int i) {
+    if (i < 0 || i >= net->L || net->layers[i].d.kind != SCN_LAYER_SC) return -1.0f;
+    return net->layers[i].density;
+}
+
+SCNDEF void scn_net_describe(const scn_net *net, int i, char *buf, size_t cap) {
+    const scn__layer *l;
+    if (i < 0 || i >= net->L) { snprintf(buf, cap, "(no layer %d)", i); return; }
+    l = &net->layers[i];
+    if (l->d.kind == SCN_LAYER_SC)
+        snprintf(buf, cap, "%2d %-8s %4d x %3d x %3d  %9zu params  (m %d, n %d, %dx%d/%d, "
+                 "lambda1 %.4g)", i + 1, l->ops->name, l->Co, l->Ho, l->Wo, l->nparams,
+                 l->C * l->k * l->k, l->d.n, l->k, l->k, l->stride,
+                 (double)l->params[l->ndecay]);
+    else
+        snprintf(buf, cap, "%2d %-8s %4d x %3d x %3d  %9zu params", i + 1, l->ops->name,
+                 l->Co, l->Ho, l->Wo, l->nparams);
+}
+
+SCNDEF scn_status scn_softmax_xent(const float *logits, const unsigned char *labels, int N,
+                                   int K, float *dlogits, double *loss, int *correct) {
+    double total = 0.0;
+    int b, j, right = 0;
+    for (b = 0; b < N; b++) {
+        const float *z = logits + (size_t)b * K;
+        double mx = z[0], sum = 0.0;
+        int best = 0;
+        if (labels[b] >= K)
+            return scn__fail(SCN_ERR_ARG, "softmax: label %d of sample %d but %d classes",
+                             labels[b], b, K);
+        for (j = 1; j < K; j++) if (z[j] > mx) { mx = z[j]; best = j; }
+        for (j = 0; j < K; j++) sum += exp(z[j] - mx);
+        total += log(sum) + mx - z[labels[b]];
+        right += best == labels[b];
+        if (dlogits)
+            for (j = 0; j < K; j++)
+                dlogits[(size_t)b * K + j] =
+                    (float)((exp(z[j] - mx) / sum - (j == labels[b])) / N);
+    }
+    if (!isfinite(total))
+        return scn__fail(SCN_ERR_NUMERIC, "softmax: the loss is %g (diverged?)", total);
+    if (loss) *loss = total;
+    if (correct) *correct = right;
+    return SCN_OK;
+}
+
+/* ======================================================================
+ * 11. Optimisation
+ * ====================================================================== */
+
+SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_desc *desc) {
+    memset(opt, 0, sizeof *opt);
+    if (desc) opt->desc = *desc;
+    if (opt->desc.lr == 0.0f) opt->desc.lr = 0.1f;
+    if (opt->desc.momentum == 0.0f) opt->desc.momentum = 0.9f;
+    if (opt->desc.momentum < 0.0f) opt->desc.momentum = 0.0f;
+    if (opt->desc.weight_decay == 0.0f) opt->desc.weight_decay = 5e-4f;
+    if (opt->desc.weight_decay < 0.0f) opt->desc.weight_decay = 0.0f;
+    if (opt->desc.gamma == 0.0f) opt->desc.gamma = 0.1f;
+    if (!(opt->desc.lr > 0.0f) || !(opt->desc.momentum < 1.0f))
+        return scn__fail(SCN_ERR_ARG, "sgd: lr = %g, momentum = %g", (double)opt->desc.lr,
+                         (double)opt->desc.momentum);
+    opt->count = net->nparams;
+    opt->velocity = (float *)scn__calloc(opt->count, sizeof(float), "sgd velocity");
+    return opt->velocity ? SCN_OK : SCN_ERR_NOMEM;
+}
+
+SCNDEF void scn_sgd_free(scn_sgd *opt) {
+    SCN_FREE(opt->velocity);
+    opt->velocity = NULL;
+}
+
+SCNDEF float scn_sgd_lr(const scn_sgd *opt, int epoch) {
+    float lr = opt->desc.lr;
+    int i;
+    for (i = 0; i < 8 && opt->desc.milestones[i] > 0; i++)
+        if (epoch >= opt->desc.milestones[i]) lr *= opt->desc.gamma;
+    return lr;
+}
+
+/* v = momentum v + g + decay w (decay only on each layer's weights);
+ * w -= lr v (PyTorch's SGD convention); then the projections. */
+SCNDEF void scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
+    float mu = opt->desc.momentum, wd = opt->desc.weight_decay;
+    int i;
+    for (i = 0; i < net->L; i++) {
+        scn__layer *l = &net->layers[i];
+        size_t off = (size_t)(l->params - net->params), j;
+        float *v = opt->velocity + off;
+        if (l->d.frozen) continue;
+        for (j = 0; j < l->nparams; j++) {
+            float g = l->grads[j] + (j < l->ndecay ? wd * l->params[j] : 0.0f);
+            v[j] = mu * v[j] + g;
+            l->params[j] -= lr * v[j];
+        }
+        if (l->ops->project) l->ops->project(l);
+    }
+}
+
 #endif /* SCN__IMPLEMENTED */
 #endif /* SCN_IMPLEMENTATION */
