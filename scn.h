@@ -442,6 +442,34 @@ SCNDEF float scn_sgd_lr(const scn_sgd *opt, int epoch);
 /* params -= lr (momentum, decay)(grads), then every layer's projection. */
 SCNDEF void scn_sgd_step(scn_sgd *opt, scn_net *net, float lr);
 
+
+/* ======================================================================
+ * 12. Checkpoints
+ *
+ * One versioned binary file: magic "SCNCKPT1", the network spec and input
+ * shape, parameters, buffers, optimiser state, training state, and a
+ * CRC-32 of everything before it. Written to PATH.tmp and renamed over
+ * PATH, so a crash mid-write leaves the previous checkpoint intact.
+ * ====================================================================== */
+
+typedef struct scn_train_state {
+    int epoch;          /* epochs completed */
+    int64_t step;       /* optimiser steps taken */
+    scn_rng rng;        /* the training loop's (shuffling) generator */
+    float mean, std;    /* input normalisation used in training */
+} scn_train_state;
+
+#ifndef SCN_NO_STDIO
+/* Saves net, the optimiser (may be NULL) and st (may be NULL). */
+SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
+                                      const scn_sgd *opt, const scn_train_state *st);
+/* Loads a checkpoint into a new net; fills opt (initialised from the
+ * saved settings, may be NULL) and st (may be NULL). NULL on error. */
+SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_state *st);
+#endif
+/* CRC-32 (IEEE 802.3, as gzip and PNG use), continuing from crc (0 to start). */
+SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
@@ -3011,6 +3039,164 @@ SCNDEF void scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
         if (l->ops->project) l->ops->project(l);
     }
 }
+
+
+/* ======================================================================
+ * 12. Checkpoints
+ * ====================================================================== */
+
+SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t len) {
+    const unsigned char *p = (const unsigned char *)data;
+    size_t i;
+    int b;
+    crc = ~crc;
+    for (i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (b = 0; b < 8; b++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+#define SCN__CKPT_MAGIC "SCNCKPT1"
+#define SCN__CKPT_SPEC_MAX 65536
+
+/* The fixed-size part after the magic, all little-endian 32/64-bit fields. */
+typedef struct scn__ckpt_head {
+    uint32_t spec_len, C, H, W;
+    uint64_t nparams, nbuffers, nvelocity;
+    int32_t epoch;
+    int64_t step;
+    uint64_t rng_state, rng_inc;
+    float mean, std;
+    scn_sgd_desc sgd;
+} scn__ckpt_head;
+
+#ifndef SCN_NO_STDIO
+/* fwrite that also feeds the running CRC. */
+static int scn__put(FILE *f, const void *p, size_t bytes, uint32_t *crc) {
+    *crc = scn_crc32(*crc, p, bytes);
+    return fwrite(p, 1, bytes, f) == bytes;
+}
+
+SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
+                                      const scn_sgd *opt, const scn_train_state *st) {
+    char tmp[4096];
+    scn__ckpt_head h;
+    uint32_t crc = 0;
+    FILE *f;
+    int ok;
+    if (!scn__little_endian())
+        return scn__fail(SCN_ERR_IO, "%s: checkpoints are written on little-endian hosts",
+                         path);
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return scn__fail(SCN_ERR_ARG, "%s: path too long", path);
+    memset(&h, 0, sizeof h);
+    h.spec_len = (uint32_t)strlen(net->spec);
+    h.C = (uint32_t)net->C; h.H = (uint32_t)net->H; h.W = (uint32_t)net->W;
+    h.nparams = net->nparams;
+    h.nbuffers = net->nbuffers;
+    h.nvelocity = opt ? opt->count : 0;
+    if (opt) h.sgd = opt->desc;
+    if (st) {
+        h.epoch = st->epoch; h.step = st->step;
+        h.rng_state = st->rng.state; h.rng_inc = st->rng.inc;
+        h.mean = st->mean; h.std = st->std;
+    }
+    f = fopen(tmp, "wb");
+    if (!f) return scn__fail(SCN_ERR_IO, "%s: cannot open for writing", tmp);
+    ok = scn__put(f, SCN__CKPT_MAGIC, 8, &crc) && scn__put(f, &h, sizeof h, &crc) &&
+         scn__put(f, net->spec, h.spec_len, &crc) &&
+         scn__put(f, net->params, net->nparams * sizeof(float), &crc) &&
+         scn__put(f, net->buffers, net->nbuffers * sizeof(float), &crc) &&
+         (!opt || scn__put(f, opt->velocity, opt->count * sizeof(float), &crc));
+    ok = ok && fwrite(&crc, 1, 4, f) == 4 && fflush(f) == 0;
+    if (fclose(f) != 0) ok = 0;
+    if (!ok) {
+        remove(tmp);
+        return scn__fail(SCN_ERR_IO, "%s: write failed (disk full?)", tmp);
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        return scn__fail(SCN_ERR_IO, "%s: cannot rename %s over it", path, tmp);
+    }
+    return SCN_OK;
+}
+
+/* Checks the header of a checkpoint image against its length. */
+static scn_status scn__ckpt_check(const unsigned char *b, size_t len, const char *path,
+                                  scn__ckpt_head *h) {
+    uint64_t need;
+    uint32_t crc;
+    if (len < 8 || memcmp(b, SCN__CKPT_MAGIC, 8) != 0)
+        return scn__fail(SCN_ERR_FORMAT, "%s: not an scn checkpoint (bad magic)", path);
+    if (len < 8 + sizeof *h + 4)
+        return scn__fail(SCN_ERR_FORMAT, "%s: truncated header (%zu bytes)", path, len);
+    memcpy(h, b + 8, sizeof *h);
+    if (h->spec_len == 0 || h->spec_len > SCN__CKPT_SPEC_MAX || h->C > 1u << 16 ||
+        h->H > 1u << 16 || h->W > 1u << 16 || h->nparams > (1ull << 40) ||
+        h->nbuffers > (1ull << 40) || h->nvelocity > (1ull << 40))
+        return scn__fail(SCN_ERR_FORMAT, "%s: header fields out of range (corrupt?)", path);
+    need = 8 + sizeof *h + h->spec_len + 4 * (h->nparams + h->nbuffers + h->nvelocity) + 4;
+    if (need != len)
+        return scn__fail(SCN_ERR_FORMAT, "%s: header describes %llu bytes but the file "
+                         "holds %zu (truncated or corrupt)", path,
+                         (unsigned long long)need, len);
+    memcpy(&crc, b + len - 4, 4);
+    if (crc != scn_crc32(0, b, len - 4))
+        return scn__fail(SCN_ERR_FORMAT, "%s: checksum mismatch (corrupt)", path);
+    return SCN_OK;
+}
+
+SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_state *st) {
+    size_t len;
+    unsigned char *b = scn__read_file(path, &len);
+    scn__ckpt_head h;
+    char *spec = NULL;
+    scn_net *net = NULL;
+    const unsigned char *p;
+    if (!b) return NULL;
+    if (scn__ckpt_check(b, len, path, &h) != SCN_OK) goto done;
+    spec = (char *)scn__calloc(h.spec_len + 1, 1, path);
+    if (!spec) goto done;
+    p = b + 8 + sizeof h;
+    memcpy(spec, p, h.spec_len);
+    p += h.spec_len;
+    net = scn_net_create(spec, (int)h.C, (int)h.H, (int)h.W, 0);
+    if (!net) { scn__fail(SCN_ERR_FORMAT, "%s: its network spec fails: %s", path,
+                          scn_error()); goto done; }
+    if (net->nparams != h.nparams || net->nbuffers != h.nbuffers) {
+        scn__fail(SCN_ERR_FORMAT, "%s: %llu parameters and %llu buffers stored, but the "
+                  "spec builds %zu and %zu", path, (unsigned long long)h.nparams,
+                  (unsigned long long)h.nbuffers, net->nparams, net->nbuffers);
+        scn_net_free(net);
+        net = NULL;
+        goto done;
+    }
+    memcpy(net->params, p, net->nparams * sizeof(float));
+    p += net->nparams * sizeof(float);
+    memcpy(net->buffers, p, net->nbuffers * sizeof(float));
+    p += net->nbuffers * sizeof(float);
+    if (opt) {
+        if (h.nvelocity != h.nparams || scn_sgd_init(opt, net, &h.sgd) != SCN_OK) {
+            if (h.nvelocity != h.nparams)
+                scn__fail(SCN_ERR_FORMAT, "%s: holds no optimiser state to resume", path);
+            scn_net_free(net);
+            net = NULL;
+            goto done;
+        }
+        memcpy(opt->velocity, p, opt->count * sizeof(float));
+    }
+    if (st) {
+        st->epoch = h.epoch; st->step = h.step;
+        st->rng.state = h.rng_state; st->rng.inc = h.rng_inc;
+        st->mean = h.mean; st->std = h.std;
+    }
+done:
+    SCN_FREE(spec);
+    SCN_FREE(b);
+    return net;
+}
+#endif
 
 #endif /* SCN__IMPLEMENTED */
 #endif /* SCN_IMPLEMENTATION */
