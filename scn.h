@@ -41,6 +41,8 @@
  *   SCN_ASSERT(x)     checks programmer errors only (default: assert.h).
  *   SCN_STATIC        make every function static (private copy per file).
  *   SCN_NO_STDIO      drop the functions that read or write files.
+ *   SCN_NO_STB_IMAGE  no gzip (.gz IDX files) and no stb_image; see section
+ *                     14 for SCN_STB_IMAGE_PATH and the size limits.
  *   _OPENMP           set by the compiler with -fopenmp: GEMM, the solver
  *                     and the backward pass then run on all cores. Results
  *                     are bit-identical for any thread count.
@@ -63,7 +65,13 @@
  *   5. Sparse coding solvers          (elastic net, FISTA, polishing)
  *   6. Fixed-point backward           (SCN eqs. 11, 13, 17)
  *   7. Convolutional sparse coding    (im2col -> solve -> codes)
- *   8. Backends                       (the table heavy math goes through)
+ *   8. Layers                         (sc, bn, conv, linear, relu, pooling, ...)
+ *   9. Networks                       (specs, presets, forward, backward, loss)
+ *  10. Optimisation                   (SGD, schedule, projections)
+ *  11. Data sets                      (the interface, normalisation, shuffling)
+ *  12. Data sets: IDX files and gzip  (MNIST, Fashion-MNIST)
+ *  13. Checkpoints                    (atomic, versioned, CRC-checked)
+ *  14. Backends                       (the table heavy math goes through)
  *
  * LICENSE
  *   MIT. Copyright (c) 2026 the scn.h authors. Permission is hereby
@@ -291,38 +299,7 @@ SCNDEF void scn_codes_to_matrix(const scn_conv_geom *g, int n, const float *code
                                 float *alpha);
 
 /* ======================================================================
- * 8. Backends
- *
- * Heavy math goes through a table of functions. The CPU table is built in
- * and is the reference; another (e.g. scn_cuda.cu) can be installed with
- * scn_backend_set without touching any layer code.
- * ====================================================================== */
-
-typedef struct scn_backend {
-    const char *name;
-    void (*gemm)(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                 const float *A, int lda, const float *B, int ldb,
-                 float beta, float *C, int ldc);
-    void (*im2col)(const scn_conv_geom *g, const float *x, float *X);
-    void (*col2im)(const scn_conv_geom *g, const float *X, float *x);
-    scn_status (*en_solve)(const float *D, int m, int n, const float *X, int P,
-                           const scn_solve_desc *desc, float *alpha,
-                           scn_solve_info *info);
-    scn_status (*en_backward)(const float *D, int m, int n, const float *X, int P,
-                              const float *alpha, const float *G,
-                              const scn_solve_desc *desc,
-                              float *dD, float *dX, float *dlambda1);
-} scn_backend;
-
-/* The built-in CPU backend. */
-SCNDEF const scn_backend *scn_backend_cpu(void);
-/* The backend in use (the CPU one unless another was set). */
-SCNDEF const scn_backend *scn_backend_get(void);
-/* Installs a backend; NULL restores the CPU one. */
-SCNDEF void scn_backend_set(const scn_backend *be);
-
-/* ======================================================================
- * 9. Layers
+ * 8. Layers
  *
  * A layer maps a batch of N samples of shape C x H x W to N x C' x H' x W'.
  * It is described by a scn_layer_desc (zero = default) and lives inside a
@@ -362,7 +339,7 @@ typedef struct scn_layer_desc {
 typedef struct scn_net scn_net;
 
 /* ======================================================================
- * 10. Networks
+ * 9. Networks
  *
  * A sequence of layers with all parameters in one contiguous block and
  * their gradients in a second of the same layout. Built from a preset name
@@ -391,6 +368,7 @@ SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int tra
 SCNDEF scn_status scn_net_backward(scn_net *net, const float *dlogits, float *dx);
 SCNDEF void scn_net_zero_grad(scn_net *net);
 /* Counts and shapes. */
+SCNDEF void scn_net_input_shape(const scn_net *net, int *C, int *H, int *W);
 SCNDEF int scn_net_classes(const scn_net *net);
 SCNDEF int scn_net_layer_count(const scn_net *net);
 SCNDEF size_t scn_net_param_count(const scn_net *net);
@@ -414,7 +392,7 @@ SCNDEF scn_status scn_softmax_xent(const float *logits, const unsigned char *lab
                                    int K, float *dlogits, double *loss, int *correct);
 
 /* ======================================================================
- * 11. Optimisation
+ * 10. Optimisation
  *
  * SGD with momentum and weight decay (not applied to lambda1 nor to BN
  * scale/shift), a multi-step learning-rate schedule, and each layer's
@@ -444,7 +422,129 @@ SCNDEF void scn_sgd_step(scn_sgd *opt, scn_net *net, float lr);
 
 
 /* ======================================================================
- * 12. Checkpoints
+ * 11. Data sets
+ *
+ * A data set is an interface: a count, an item shape, a number of classes,
+ * and a function that reads a batch of items by index. Readers (IDX now)
+ * fill it in, so training code never depends on a file format.
+ * ====================================================================== */
+
+typedef struct scn_dataset scn_dataset;
+struct scn_dataset {
+    int count, C, H, W, classes;
+    char format[16];        /* e.g. "idx" */
+    /* Items idx[0..n) as floats in [0, 1] (n x C x H x W) and labels. */
+    scn_status (*read)(scn_dataset *ds, const int *idx, int n, float *x,
+                       unsigned char *labels);
+    void (*close)(scn_dataset *ds);
+    void *impl;
+};
+
+#ifndef SCN_NO_STDIO
+/* Opens the split ("train" or "test") of the data set in dir, detecting
+ * its format. NULL on error. */
+SCNDEF scn_dataset *scn_dataset_open(const char *dir, const char *split);
+#endif
+SCNDEF void scn_dataset_close(scn_dataset *ds);
+SCNDEF scn_status scn_dataset_read(scn_dataset *ds, const int *idx, int n, float *x,
+                                   unsigned char *labels);
+/* Mean and standard deviation over every value of every item. */
+SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std);
+/* x = (x - mean) / std over count values. */
+SCNDEF void scn_normalize(float *x, size_t count, float mean, float std);
+/* Fisher-Yates shuffle of idx[0..n). */
+SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r);
+
+/* ======================================================================
+ * 12. Data sets: IDX files (MNIST, Fashion-MNIST) and gzip
+ *
+ * IDX as MNIST and Fashion-MNIST ship it: a big-endian header (two zero
+ * bytes, the type byte 0x08 = unsigned byte, the number of dimensions,
+ * then every dimension as a uint32) followed by the data, row-major.
+ * Images are 0x00000803 (count x rows x cols), labels 0x00000801 (count).
+ * A data set directory holds train-images-idx3-ubyte,
+ * train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
+ * t10k-labels-idx1-ubyte, each raw or gzipped (".gz"); gzip is recognised
+ * by its magic bytes, not by the name.
+ *
+ * Everything is validated: magic, type, dimension count, that the data is
+ * exactly as long as the dimensions say, that images and labels agree in
+ * number, and that every label is below SCN_IDX_MAX_CLASSES (default 10).
+ * Nothing over SCN_GUNZIP_MAX bytes (default 1 GiB) is read or inflated,
+ * and no buffer is allocated before a header or trailer has been checked
+ * against the bytes that are actually there.
+ *
+ * gzip (RFC 1952, one member) is parsed here; the deflate data inside is
+ * inflated by stb_image's zlib decoder (public domain, Sean Barrett) and
+ * the trailer's CRC-32 and size are both verified. The implementation
+ * compiles a private, static copy of <stb/stb_image.h> (on Debian:
+ * apt-get install libstb-dev) with only its PNG and GIF decoders, without
+ * stdio, on SCN_MALLOC/SCN_FREE. Configuration:
+ *   SCN_NO_STB_IMAGE    build without stb_image: gzip data then fails with
+ *                       "gzip support needs stb_image (built with
+ *                       SCN_NO_STB_IMAGE)"; raw IDX files still load.
+ *   SCN_STB_IMAGE_PATH  the header to include instead, e.g.
+ *                       -DSCN_STB_IMAGE_PATH='"stb_image.h"'. Without it,
+ *                       if <stb/stb_image.h> is absent and the compiler
+ *                       has __has_include, the build goes on without gzip
+ *                       (the message then says the header was not found).
+ *   If the file that defines SCN_IMPLEMENTATION uses stb_image itself, it
+ *   includes stb_image.h (with or without STB_IMAGE_IMPLEMENTATION) BEFORE
+ *   scn.h; scn.h then calls that copy instead of compiling its own. Only
+ *   its public interface is used then, which does not tell where the
+ *   deflate data ends: bytes between it and the trailer (a second member)
+ *   go unnoticed unless the CRC-32 check catches them.
+ * ====================================================================== */
+
+/* The most bytes any file or inflated stream may have (at most INT_MAX). */
+#ifndef SCN_GUNZIP_MAX
+#define SCN_GUNZIP_MAX ((size_t)1 << 30)
+#endif
+/* Labels must be below this (MNIST and Fashion-MNIST have 10 classes). */
+#ifndef SCN_IDX_MAX_CLASSES
+#define SCN_IDX_MAX_CLASSES 10
+#endif
+
+typedef struct scn_idx_set {
+    int count;              /* images, and as many labels */
+    int rows, cols;         /* image size (28 x 28 for MNIST) */
+    int classes;            /* largest label + 1 */
+    unsigned char *images;  /* count x rows x cols bytes, row-major, 0..255 */
+    unsigned char *labels;  /* count bytes, each < classes */
+} scn_idx_set;
+
+#ifndef SCN_NO_STDIO
+/* Loads the training pair (train != 0: train-images-idx3-ubyte and
+ * train-labels-idx1-ubyte) or the test pair (t10k-...) from dir, each
+ * file with or without ".gz" (the raw one wins when both are there).
+ * On failure *out is zeroed and scn_error() names the file and problem. */
+SCNDEF scn_status scn_idx_load(const char *dir, int train, scn_idx_set *out);
+#endif
+/* The same from an images and a labels file held in memory (raw or gzip);
+ * the names label error messages. */
+SCNDEF scn_status scn_idx_set_parse(const void *images, size_t images_len,
+                                    const char *images_name, const void *labels,
+                                    size_t labels_len, const char *labels_name,
+                                    scn_idx_set *out);
+/* Frees the arrays and zeroes *s. NULL is fine. */
+SCNDEF void scn_idx_free(scn_idx_set *s);
+/* One IDX file in memory, raw or gzip. ndim = 3 expects images
+ * (0x00000803: count, rows, cols), ndim = 1 labels (0x00000801: count).
+ * dims receives the ndim dimensions, *data a copy of the bytes after the
+ * header (the product of dims; free it with scn_mem_free). */
+SCNDEF scn_status scn_idx_parse(const void *bytes, size_t len, const char *name,
+                                int ndim, int *dims, unsigned char **data);
+/* Inflates a gzip file held in memory (one member; header fields FTEXT,
+ * FHCRC, FEXTRA, FNAME, FCOMMENT understood; CRC-32 and size checked).
+ * *out (free with scn_mem_free) receives *outlen bytes; `name` labels
+ * error messages. */
+SCNDEF scn_status scn_gunzip(const void *in, size_t len, const char *name,
+                             unsigned char **out, size_t *outlen);
+/* Frees a buffer that scn_gunzip or scn_idx_parse returned. NULL is fine. */
+SCNDEF void scn_mem_free(void *p);
+
+/* ======================================================================
+ * 13. Checkpoints
  *
  * One versioned binary file: magic "SCNCKPT1", the network spec and input
  * shape, parameters, buffers, optimiser state, training state, and a
@@ -469,6 +569,38 @@ SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_st
 #endif
 /* CRC-32 (IEEE 802.3, as gzip and PNG use), continuing from crc (0 to start). */
 SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t len);
+
+
+/* ======================================================================
+ * 14. Backends
+ *
+ * Heavy math goes through a table of functions. The CPU table is built in
+ * and is the reference; another (e.g. scn_cuda.cu) can be installed with
+ * scn_backend_set without touching any layer code.
+ * ====================================================================== */
+
+typedef struct scn_backend {
+    const char *name;
+    void (*gemm)(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc);
+    void (*im2col)(const scn_conv_geom *g, const float *x, float *X);
+    void (*col2im)(const scn_conv_geom *g, const float *X, float *x);
+    scn_status (*en_solve)(const float *D, int m, int n, const float *X, int P,
+                           const scn_solve_desc *desc, float *alpha,
+                           scn_solve_info *info);
+    scn_status (*en_backward)(const float *D, int m, int n, const float *X, int P,
+                              const float *alpha, const float *G,
+                              const scn_solve_desc *desc,
+                              float *dD, float *dX, float *dlambda1);
+} scn_backend;
+
+/* The built-in CPU backend. */
+SCNDEF const scn_backend *scn_backend_cpu(void);
+/* The backend in use (the CPU one unless another was set). */
+SCNDEF const scn_backend *scn_backend_get(void);
+/* Installs a backend; NULL restores the CPU one. */
+SCNDEF void scn_backend_set(const scn_backend *be);
 
 #ifdef __cplusplus
 }
@@ -2079,23 +2211,7 @@ SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, i
 }
 
 /* ======================================================================
- * 8. Backends
- * ====================================================================== */
-
-static const scn_backend scn__cpu_backend = {
-    "cpu", scn__cpu_gemm, scn__cpu_im2col, scn__cpu_col2im,
-    scn__cpu_en_solve, scn__cpu_en_backward
-};
-
-static const scn_backend *scn__backend = &scn__cpu_backend;
-
-SCNDEF const scn_backend *scn_backend_cpu(void) { return &scn__cpu_backend; }
-SCNDEF const scn_backend *scn_backend_get(void) { return scn__backend; }
-SCNDEF void scn_backend_set(const scn_backend *be) {
-    scn__backend = be ? be : &scn__cpu_backend;
-}
-/* ======================================================================
- * 9. Layers
+ * 8. Layers
  * ====================================================================== */
 
 #define SCN__DEFAULT_LAMBDA1   0.1f
@@ -2667,7 +2783,7 @@ static const scn__layer_ops scn__layer_table[] = {
 #define SCN__LAYER_KINDS ((int)(sizeof scn__layer_table / sizeof scn__layer_table[0]))
 
 /* ======================================================================
- * 10. Networks
+ * 9. Networks
  * ====================================================================== */
 
 struct scn_net {
@@ -2928,6 +3044,10 @@ SCNDEF void scn_net_zero_grad(scn_net *net) {
     memset(net->grads, 0, net->nparams * sizeof *net->grads);
 }
 
+SCNDEF void scn_net_input_shape(const scn_net *net, int *C, int *H, int *W) {
+    *C = net->C; *H = net->H; *W = net->W;
+}
+
 SCNDEF int scn_net_classes(const scn_net *net) {
     return (int)scn__out_size(&net->layers[net->L - 1]);
 }
@@ -2988,7 +3108,7 @@ SCNDEF scn_status scn_softmax_xent(const float *logits, const unsigned char *lab
 }
 
 /* ======================================================================
- * 11. Optimisation
+ * 10. Optimisation
  * ====================================================================== */
 
 SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_desc *desc) {
@@ -3042,18 +3162,694 @@ SCNDEF void scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
 
 
 /* ======================================================================
- * 12. Checkpoints
+ * 11. Data sets
  * ====================================================================== */
 
-SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t len) {
-    const unsigned char *p = (const unsigned char *)data;
-    size_t i;
-    int b;
-    crc = ~crc;
-    for (i = 0; i < len; i++) {
-        crc ^= p[i];
-        for (b = 0; b < 8; b++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+SCNDEF void scn_dataset_close(scn_dataset *ds) {
+    if (ds && ds->close) ds->close(ds);
+}
+
+SCNDEF scn_status scn_dataset_read(scn_dataset *ds, const int *idx, int n, float *x,
+                                   unsigned char *labels) {
+    int i;
+    for (i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= ds->count)
+            return scn__fail(SCN_ERR_ARG, "data set: item %d of %d", idx[i], ds->count);
+    return ds->read(ds, idx, n, x, labels);
+}
+
+SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std) {
+    enum { CHUNK = 256 };
+    size_t item = (size_t)ds->C * ds->H * ds->W, j;
+    float *x = (float *)scn__calloc(item * CHUNK, sizeof(float), "data set statistics");
+    unsigned char labels[CHUNK];
+    int idx[CHUNK], i, n;
+    double s = 0.0, s2 = 0.0, count = (double)item * ds->count;
+    scn_status st = SCN_OK;
+    if (!x) return SCN_ERR_NOMEM;
+    for (i = 0; i < ds->count && !st; i += n) {
+        n = ds->count - i < CHUNK ? ds->count - i : CHUNK;
+        for (j = 0; j < (size_t)n; j++) idx[j] = i + (int)j;
+        st = scn_dataset_read(ds, idx, n, x, labels);
+        for (j = 0; !st && j < item * n; j++) { s += x[j]; s2 += (double)x[j] * x[j]; }
     }
+    SCN_FREE(x);
+    if (st) return st;
+    *mean = (float)(s / count);
+    *std = (float)sqrt(s2 / count - (s / count) * (s / count));
+    if (!(*std > 1e-8f)) *std = 1.0f;
+    return SCN_OK;
+}
+
+SCNDEF void scn_normalize(float *x, size_t count, float mean, float std) {
+    float inv = 1.0f / std;
+    size_t i;
+    for (i = 0; i < count; i++) x[i] = (x[i] - mean) * inv;
+}
+
+SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r) {
+    int i;
+    for (i = n - 1; i > 0; i--) {
+        int j = (int)scn_rng_below(r, (uint32_t)(i + 1)), t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+}
+
+
+/* ======================================================================
+ * 12. Data sets: IDX files and gzip
+ * ====================================================================== */
+
+#include <errno.h>
+#include <limits.h>
+
+/* stb_image's zlib decoder. SCN__STB is defined when it is available:
+ * the including file's copy if stb_image.h was included before scn.h,
+ * otherwise a private static one (PNG and GIF only, no stdio), on our
+ * allocator, with its warnings silenced. */
+#ifndef SCN_NO_STB_IMAGE
+#if defined(STBI_INCLUDE_STB_IMAGE_H)
+#define SCN__STB 1
+#else
+#if !defined(SCN_STB_IMAGE_PATH) && defined(__has_include)
+#if !__has_include(<stb/stb_image.h>)
+#define SCN__STB_MISSING
+#endif
+#endif
+#ifndef SCN__STB_MISSING
+#define SCN__STB 2
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+/* PNG and GIF stay in: with no decoder, stb_image (2.27) declares static
+ * functions it never defines, which GCC reports at the end of the file
+ * where no pragma reaches; the rename matches a typo in 2.27's definition
+ * of this one (and is harmless where the typo is fixed). */
+#define STBI_ONLY_PNG
+#define STBI_ONLY_GIF
+#define stbi_set_unpremultiply_on_load_thread stbi__unpremultiply_on_load_thread
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#if !defined(STBI_MALLOC) && !defined(STBI_REALLOC) && !defined(STBI_FREE) && \
+    !defined(STBI_REALLOC_SIZED)
+#define STBI_MALLOC(sz)     SCN_MALLOC(sz)
+#define STBI_REALLOC(p, sz) SCN_REALLOC(p, sz)
+#define STBI_FREE(p)        SCN_FREE(p)
+#endif
+#ifndef STBI_ASSERT
+#define STBI_ASSERT(x) SCN_ASSERT(x)
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wunknown-warning-option"
+#else
+#pragma GCC diagnostic ignored "-Wpragmas"
+#endif
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wtype-limits"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wdouble-promotion"
+#elif defined(_MSC_VER)
+#pragma warning(push, 0)
+#endif
+#ifdef SCN_STB_IMAGE_PATH
+#include SCN_STB_IMAGE_PATH
+#else
+#include <stb/stb_image.h>
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#elif defined(_MSC_VER)
+#pragma warning(pop)
+#endif
+/* a later #include of stb_image.h in this file then adds nothing */
+#undef STB_IMAGE_IMPLEMENTATION
+#endif /* !SCN__STB_MISSING */
+#endif /* STBI_INCLUDE_STB_IMAGE_H */
+#endif /* !SCN_NO_STB_IMAGE */
+
+SCNDEF void scn_mem_free(void *p) { SCN_FREE(p); }
+
+/* the largest buffer this section allocates: SCN_GUNZIP_MAX, but the
+ * decoder counts in int */
+static size_t scn__gz_limit(void) {
+    return SCN_GUNZIP_MAX < (size_t)INT_MAX ? (size_t)SCN_GUNZIP_MAX : (size_t)INT_MAX;
+}
+
+#ifdef SCN__STB
+
+static uint32_t scn__gz_le32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* stb_image leaves its failure reason as it was on one path (the reserved
+ * block type 3); this failing call first sets a neutral one, "zlib
+ * corrupt" (a stored block whose LEN and NLEN disagree). */
+static void scn__stb_reason_reset(void) {
+    static const char bad[5] = {0, 0, 0, 0, 0};
+    char out[1];
+    (void)stbi_zlib_decode_noheader_buffer(out, 1, bad, 5);
+}
+
+/* Inflates the deflate data at b[0..len) into out[0..cap): the number of
+ * bytes produced, or -1 (then stbi_failure_reason() says why). *used
+ * receives how many input bytes the deflate data took, or (size_t)-1 when
+ * that cannot be known. The input goes on past the deflate data (the gzip
+ * trailer): stb_image 2.27 wants look-ahead there, as PNG's Adler-32 gives
+ * it, and fails on data that ends flush with its input. */
+static int scn__inflate(const unsigned char *b, size_t len, unsigned char *out, int cap,
+                        size_t *used) {
+#if SCN__STB == 2
+    /* our own copy: its decoder state tells where the data ended (the bit
+     * buffer may hold look-ahead bytes not yet consumed) */
+    stbi__zbuf a;
+    memset(&a, 0, sizeof a);
+    a.zbuffer = (stbi_uc *)b;
+    a.zbuffer_end = (stbi_uc *)(b + len);
+    if (!stbi__do_zlib(&a, (char *)out, cap, 0, 0)) return -1;
+    *used = (size_t)(a.zbuffer - (stbi_uc *)b) - (size_t)(a.num_bits / 8);
+    return (int)(a.zout - a.zout_start);
+#else
+    /* the including file's copy: only its public interface */
+    *used = (size_t)-1;
+    return stbi_zlib_decode_noheader_buffer((char *)out, cap, (const char *)b, (int)len);
+#endif
+}
+
+/* RFC 1952 member: 1f 8b, CM = 8, FLG, MTIME (4), XFL, OS, then as FLG
+ * says: FEXTRA (XLEN + XLEN bytes), FNAME and FCOMMENT (zero-terminated),
+ * FHCRC (low 16 bits of the CRC-32 of the header so far); raw deflate
+ * data; CRC-32 and ISIZE (size mod 2^32), little-endian. The trailer is
+ * taken to be the last 8 bytes, and the deflate data must end right
+ * before it: a second member or trailing bytes are refused. */
+static scn_status scn__gunzip_stb(const unsigned char *b, size_t len, const char *name,
+                                  unsigned char **out, size_t *outlen) {
+    size_t pos = 10, end, dlen, used = 0, limit = scn__gz_limit();
+    uint32_t want_crc, isize, crc;
+    unsigned char flg, *buf;
+    const char *field = NULL, *why;
+    int got;
+    if (len < 18)
+        return scn__fail(SCN_ERR_FORMAT, "%s: truncated gzip data (%zu bytes; the header "
+                         "and trailer alone take 18)", name, len);
+    if (b[2] != 8)
+        return scn__fail(SCN_ERR_FORMAT, "%s: gzip compression method %d is not deflate (8)",
+                         name, b[2]);
+    flg = b[3];
+    if (flg & 0xe0)
+        return scn__fail(SCN_ERR_FORMAT, "%s: reserved gzip header flags are set (FLG 0x%02x)",
+                         name, flg);
+    end = len - 8;
+    if (flg & 4) {                                          /* FEXTRA */
+        size_t xlen;
+        if (end - pos < 2) field = "FEXTRA length";
+        else {
+            xlen = (size_t)b[pos] | (size_t)b[pos + 1] << 8;
+            pos += 2;
+            if (end - pos < xlen) field = "FEXTRA field";
+            else pos += xlen;
+        }
+    }
+    if (!field && (flg & 8)) {                              /* FNAME */
+        const unsigned char *z = (const unsigned char *)memchr(b + pos, 0, end - pos);
+        if (!z) field = "file name (FNAME)";
+        else pos = (size_t)(z - b) + 1;
+    }
+    if (!field && (flg & 16)) {                             /* FCOMMENT */
+        const unsigned char *z = (const unsigned char *)memchr(b + pos, 0, end - pos);
+        if (!z) field = "comment (FCOMMENT)";
+        else pos = (size_t)(z - b) + 1;
+    }
+    if (!field && (flg & 2)) {                              /* FHCRC */
+        if (end - pos < 2) field = "header CRC (FHCRC)";
+        else {
+            unsigned want = (unsigned)b[pos] | (unsigned)b[pos + 1] << 8;
+            unsigned have = (unsigned)(scn_crc32(0, b, pos) & 0xffff);
+            if (want != have)
+                return scn__fail(SCN_ERR_FORMAT, "%s: gzip header CRC mismatch (stored "
+                                 "0x%04x, computed 0x%04x)", name, want, have);
+            pos += 2;
+        }
+    }
+    if (field)
+        return scn__fail(SCN_ERR_FORMAT, "%s: gzip header truncated in its %s", name, field);
+    dlen = end - pos;
+    if (len - pos > (size_t)INT_MAX)
+        return scn__fail(SCN_ERR_FORMAT, "%s: %zu bytes of deflate data; the decoder "
+                         "(stb_image) takes at most INT_MAX = %d", name, dlen, INT_MAX);
+    want_crc = scn__gz_le32(b + end);
+    isize = scn__gz_le32(b + end + 4);
+    if ((size_t)isize > limit)
+        return scn__fail(SCN_ERR_FORMAT, "%s: the gzip trailer says the data inflates to %lu "
+                         "bytes, over the %zu-byte limit (SCN_GUNZIP_MAX)", name,
+                         (unsigned long)isize, limit);
+    /* deflate's best ratio is 1032:1 (a 258-byte match in 2 bits) */
+    if ((uint64_t)isize > (uint64_t)dlen * 1032u)
+        return scn__fail(SCN_ERR_FORMAT, "%s: the gzip trailer says the data inflates to %lu "
+                         "bytes, more than %zu bytes of deflate data can hold (a truncated "
+                         "or corrupt file)", name, (unsigned long)isize, dlen);
+    buf = (unsigned char *)SCN_MALLOC(isize ? (size_t)isize : 1);
+    if (!buf)
+        return scn__fail(SCN_ERR_NOMEM, "%s: no memory to inflate %lu bytes", name,
+                         (unsigned long)isize);
+    scn__stb_reason_reset();
+    got = scn__inflate(b + pos, len - pos, buf, (int)isize, &used);
+    if (got < 0) {
+        why = stbi_failure_reason();
+        SCN_FREE(buf);
+        if (why && strcmp(why, "output buffer limit") == 0)
+            return scn__fail(SCN_ERR_FORMAT, "%s: the deflate data inflates to more than "
+                             "the %lu bytes the gzip trailer states (a corrupt file, or one "
+                             "over 4 GiB: the trailer keeps the size modulo 2^32)", name,
+                             (unsigned long)isize);
+        return scn__fail(SCN_ERR_FORMAT, "%s: corrupt deflate data (stb_image: %s)", name,
+                         why ? why : "no reason given");
+    }
+    if ((uint32_t)got != isize) {
+        SCN_FREE(buf);
+        return scn__fail(SCN_ERR_FORMAT, "%s: the deflate data inflates to %d bytes but the "
+                         "gzip trailer says %lu (a truncated or corrupt file)", name, got,
+                         (unsigned long)isize);
+    }
+    if (used != (size_t)-1 && used != dlen) {
+        SCN_FREE(buf);
+        if (used > dlen)
+            return scn__fail(SCN_ERR_FORMAT, "%s: the deflate data runs into the gzip "
+                             "trailer (a truncated or corrupt file)", name);
+        return scn__fail(SCN_ERR_FORMAT, "%s: %zu bytes between the end of the deflate data "
+                         "and the gzip trailer (several gzip members or trailing bytes, "
+                         "which are not supported)", name, dlen - used);
+    }
+    crc = scn_crc32(0, buf, (size_t)got);
+    if (crc != want_crc) {
+        SCN_FREE(buf);
+        return scn__fail(SCN_ERR_FORMAT, "%s: CRC-32 mismatch: the inflated data gives "
+                         "0x%08lx, the gzip trailer says 0x%08lx (a corrupt or truncated "
+                         "file, or several gzip members, which are not supported)", name,
+                         (unsigned long)crc, (unsigned long)want_crc);
+    }
+    *out = buf;
+    *outlen = (size_t)got;
+    return SCN_OK;
+}
+#endif /* SCN__STB */
+
+SCNDEF scn_status scn_gunzip(const void *in, size_t len, const char *name,
+                             unsigned char **out, size_t *outlen) {
+    const unsigned char *b = (const unsigned char *)in;
+    if (!name) name = "gzip data";
+    if (!out || !outlen || (!in && len))
+        return scn__fail(SCN_ERR_ARG, "%s: scn_gunzip: NULL argument", name);
+    *out = NULL;
+    *outlen = 0;
+    if (len < 2 || b[0] != 0x1f || b[1] != 0x8b)
+        return scn__fail(SCN_ERR_FORMAT, "%s: not gzip data (no 1f 8b magic)", name);
+#if defined(SCN__STB)
+    return scn__gunzip_stb(b, len, name, out, outlen);
+#elif defined(SCN__STB_MISSING)
+    return scn__fail(SCN_ERR_FORMAT, "%s: gzip support needs stb_image, and "
+                     "<stb/stb_image.h> was not found when scn.h was compiled "
+                     "(install libstb-dev or define SCN_STB_IMAGE_PATH)", name);
+#else
+    return scn__fail(SCN_ERR_FORMAT, "%s: gzip support needs stb_image (built with "
+                     "SCN_NO_STB_IMAGE)", name);
+#endif
+}
+
+static uint32_t scn__idx_be32(const unsigned char *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static const char *scn__idx_type_name(int t) {
+    switch (t) {
+    case 0x08: return "unsigned byte";
+    case 0x09: return "signed byte";
+    case 0x0B: return "int16";
+    case 0x0C: return "int32";
+    case 0x0D: return "float32";
+    case 0x0E: return "float64";
+    }
+    return "unknown";
+}
+
+/* Checks a raw IDX image b[0..len) holding ndim (3: images, 1: labels)
+ * dimensions; dims receives them and *size the data bytes, which follow
+ * the 4 + 4 ndim header bytes. gz: the bytes were inflated (for messages). */
+static scn_status scn__idx_check(const unsigned char *b, size_t len, const char *name,
+                                 int gz, int ndim, int *dims, size_t *size) {
+    const char *what = ndim == 3 ? "images" : "labels";
+    const char *how = gz ? " (inflated)" : "";
+    size_t hdr = 4 + 4 * (size_t)ndim, need = 1, have;
+    uint32_t d[3] = {0, 0, 0};
+    double dneed = 1.0;
+    char says[96];
+    int i, over = 0;
+    if (len < 4)
+        return scn__fail(SCN_ERR_FORMAT, "%s: too short for an IDX file (%zu bytes%s)", name,
+                         len, how);
+    if (b[0] != 0 || b[1] != 0)
+        return scn__fail(SCN_ERR_FORMAT, "%s: not an IDX file (it starts %02x %02x %02x "
+                         "%02x; IDX %s start 00 00 08 %02x)", name, b[0], b[1], b[2], b[3],
+                         what, ndim);
+    if (b[2] != 0x08)
+        return scn__fail(SCN_ERR_FORMAT, "%s: IDX data type 0x%02x (%s) is not supported; "
+                         "MNIST-style files hold unsigned bytes (0x08)", name, b[2],
+                         scn__idx_type_name(b[2]));
+    if (b[3] != ndim) {
+        if (b[3] == 1 || b[3] == 3)
+            return scn__fail(SCN_ERR_FORMAT, "%s: an IDX %s file (%d dimension%s) where %s "
+                             "(%d) were expected", name, b[3] == 1 ? "labels" : "images",
+                             b[3], b[3] == 1 ? "" : "s", what, ndim);
+        return scn__fail(SCN_ERR_FORMAT, "%s: the IDX header has %d dimensions; %s have %d",
+                         name, b[3], what, ndim);
+    }
+    if (len < hdr)
+        return scn__fail(SCN_ERR_FORMAT, "%s: truncated in the IDX header (%zu of %zu "
+                         "bytes%s)", name, len, hdr, how);
+    for (i = 0; i < ndim; i++) {
+        d[i] = scn__idx_be32(b + 4 + 4 * i);
+        dneed *= (double)d[i];
+        if (!scn__mul_ok(need, (size_t)d[i], &need)) over = 1;
+    }
+    if (ndim == 3)
+        snprintf(says, sizeof says, "%lu images of %lux%lu", (unsigned long)d[0],
+                 (unsigned long)d[1], (unsigned long)d[2]);
+    else
+        snprintf(says, sizeof says, "%lu labels", (unsigned long)d[0]);
+    for (i = 0; i < ndim; i++)
+        if (d[i] == 0)
+            return scn__fail(SCN_ERR_FORMAT, "%s: header says %s: no data", name, says);
+    have = len - hdr;
+    if (over || need != have)
+        return scn__fail(SCN_ERR_FORMAT, "%s: header says %s (%.0f bytes of %s) but the "
+                         "file holds %zu bytes after its %zu-byte header%s", name, says,
+                         dneed, ndim == 3 ? "pixels" : "labels", have, hdr, how);
+    if (need > scn__gz_limit())
+        return scn__fail(SCN_ERR_FORMAT, "%s: header says %s (%zu bytes), over the "
+                         "%zu-byte limit (SCN_GUNZIP_MAX)", name, says, need,
+                         scn__gz_limit());
+    for (i = 0; i < ndim; i++) {
+        if (d[i] > (uint32_t)INT_MAX)           /* only if SCN_GUNZIP_MAX >= 2^31 */
+            return scn__fail(SCN_ERR_FORMAT, "%s: header says %s: too many", name, says);
+        dims[i] = (int)d[i];
+    }
+    *size = need;
+    return SCN_OK;
+}
+
+/* One IDX file, raw or gzip, in b[0..len). own: b itself, allocated with
+ * SCN_MALLOC and taken over (kept as *data or freed), or NULL (copy). */
+static scn_status scn__idx_parse(const unsigned char *b, size_t len, unsigned char *own,
+                                 const char *name, int ndim, int *dims,
+                                 unsigned char **data) {
+    size_t size = 0, hdr = 4 + 4 * (size_t)ndim;
+    int gz = len >= 2 && b[0] == 0x1f && b[1] == 0x8b;
+    scn_status s;
+    *data = NULL;
+    if (gz) {
+        unsigned char *raw;
+        s = scn_gunzip(b, len, name, &raw, &len);
+        SCN_FREE(own);
+        if (s) return s;
+        b = own = raw;
+    }
+    s = scn__idx_check(b, len, name, gz, ndim, dims, &size);
+    if (s) {
+        SCN_FREE(own);
+        return s;
+    }
+    if (own) {
+        memmove(own, own + hdr, size);
+        *data = own;
+        return SCN_OK;
+    }
+    *data = (unsigned char *)SCN_MALLOC(size);
+    if (!*data)
+        return scn__fail(SCN_ERR_NOMEM, "%s: no memory for %zu bytes", name, size);
+    memcpy(*data, b + hdr, size);
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_idx_parse(const void *bytes, size_t len, const char *name,
+                                int ndim, int *dims, unsigned char **data) {
+    if (!name) name = "IDX data";
+    if (!data || !dims || (!bytes && len))
+        return scn__fail(SCN_ERR_ARG, "%s: scn_idx_parse: NULL argument", name);
+    *data = NULL;
+    if (ndim != 1 && ndim != 3)
+        return scn__fail(SCN_ERR_ARG, "%s: scn_idx_parse: ndim is %d (3: images, 1: labels)",
+                         name, ndim);
+    return scn__idx_parse((const unsigned char *)bytes, len, NULL, name, ndim, dims, data);
+}
+
+SCNDEF void scn_idx_free(scn_idx_set *s) {
+    if (!s) return;
+    SCN_FREE(s->images);
+    SCN_FREE(s->labels);
+    memset(s, 0, sizeof *s);
+}
+
+/* Pairs parsed images and labels into *out, taking both arrays over. */
+static scn_status scn__idx_pair(unsigned char *images, const int *idims, const char *iname,
+                                unsigned char *labels, int lcount, const char *lname,
+                                scn_idx_set *out) {
+    int i, max = 0, bad = -1;
+    if (idims[0] != lcount) {
+        SCN_FREE(images);
+        SCN_FREE(labels);
+        return scn__fail(SCN_ERR_FORMAT, "%s holds %d images but %s holds %d labels",
+                         iname, idims[0], lname, lcount);
+    }
+    for (i = 0; i < lcount; i++) {
+        if (labels[i] > max) max = labels[i];
+        if (bad < 0 && labels[i] >= SCN_IDX_MAX_CLASSES) bad = i;
+    }
+    if (bad >= 0) {
+        int v = labels[bad];
+        SCN_FREE(images);
+        SCN_FREE(labels);
+        return scn__fail(SCN_ERR_FORMAT, "%s: label %d at index %d is out of range: labels "
+                         "must be below %d (SCN_IDX_MAX_CLASSES); the largest in the file "
+                         "is %d", lname, v, bad, SCN_IDX_MAX_CLASSES, max);
+    }
+    out->count = lcount;
+    out->rows = idims[1];
+    out->cols = idims[2];
+    out->classes = max + 1;
+    out->images = images;
+    out->labels = labels;
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_idx_set_parse(const void *images, size_t images_len,
+                                    const char *images_name, const void *labels,
+                                    size_t labels_len, const char *labels_name,
+                                    scn_idx_set *out) {
+    unsigned char *img = NULL, *lab = NULL;
+    int idims[3], ldims[1];
+    scn_status s;
+    if (!images_name) images_name = "IDX images";
+    if (!labels_name) labels_name = "IDX labels";
+    if (!out) return scn__fail(SCN_ERR_ARG, "scn_idx_set_parse: NULL output");
+    memset(out, 0, sizeof *out);
+    s = scn_idx_parse(labels, labels_len, labels_name, 1, ldims, &lab);
+    if (s) return s;
+    s = scn_idx_parse(images, images_len, images_name, 3, idims, &img);
+    if (s) {
+        SCN_FREE(lab);
+        return s;
+    }
+    return scn__idx_pair(img, idims, images_name, lab, ldims[0], labels_name, out);
+}
+
+#ifndef SCN_NO_STDIO
+/* Reads a whole file of at most max bytes in growing chunks. *missing is
+ * set when it does not exist (then the caller may try another name). */
+static unsigned char *scn__idx_read_file(const char *path, size_t max, size_t *len,
+                                         int *missing) {
+    FILE *f;
+    unsigned char *buf = NULL, *grown;
+    size_t cap = 0, got = 0;
+    *missing = 0;
+    errno = 0;
+    f = fopen(path, "rb");
+    if (!f) {
+        *missing = errno == ENOENT;
+        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path,
+                  errno ? strerror(errno) : "unknown error");
+        return NULL;
+    }
+    for (;;) {
+        if (got == cap) {
+            if (cap == max + 1) {
+                scn__fail(SCN_ERR_FORMAT, "%s: larger than the %zu-byte limit "
+                          "(SCN_GUNZIP_MAX)", path, max);
+                break;
+            }
+            cap = cap ? cap * 2 : (size_t)1 << 16;
+            if (cap > max + 1) cap = max + 1;
+            grown = (unsigned char *)SCN_REALLOC(buf, cap);
+            if (!grown) {
+                scn__fail(SCN_ERR_NOMEM, "%s: no memory to read %zu bytes", path, cap);
+                break;
+            }
+            buf = grown;
+        }
+        got += fread(buf + got, 1, cap - got, f);
+        if (got < cap) {
+            if (ferror(f)) {
+                scn__fail(SCN_ERR_IO, "%s: read error (a directory?)", path);
+                break;
+            }
+            fclose(f);
+            *len = got;
+            return buf;
+        }
+    }
+    fclose(f);
+    SCN_FREE(buf);
+    return NULL;
+}
+
+/* Reads dir/base, else dir/base.gz, and parses it (ndim as in
+ * scn_idx_parse). *path (allocated) is the file that was used. */
+static scn_status scn__idx_load_file(const char *dir, const char *base, int ndim,
+                                     char **path, int *dims, unsigned char **data) {
+    size_t dl = strlen(dir), bl = strlen(base), len = 0;
+    size_t sep = dl > 0 && dir[dl - 1] != '/';
+    char *p = (char *)scn__calloc(dl + sep + bl + 4, 1, "IDX file name");
+    unsigned char *buf = NULL;
+    int k, missing = 1;
+    *path = NULL;
+    *data = NULL;
+    if (!p) return SCN_ERR_NOMEM;
+    memcpy(p, dir, dl);
+    if (sep) p[dl] = '/';
+    memcpy(p + dl + sep, base, bl);
+    for (k = 0; k < 2 && !buf && missing; k++) {
+        if (k) memcpy(p + dl + sep + bl, ".gz", 4);
+        buf = scn__idx_read_file(p, scn__gz_limit(), &len, &missing);
+    }
+    if (!buf) {
+        SCN_FREE(p);
+        if (!missing) return SCN_ERR_IO;    /* the message is set */
+        return scn__fail(SCN_ERR_IO, "%s: neither %s nor %s.gz is there (an IDX data set "
+                         "directory holds train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+                         "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each "
+                         "optionally .gz)", dl ? dir : ".", base, base);
+    }
+    *path = p;
+    return scn__idx_parse(buf, len, buf, p, ndim, dims, data);
+}
+
+SCNDEF scn_status scn_idx_load(const char *dir, int train, scn_idx_set *out) {
+    const char *set = train ? "train" : "t10k";
+    char ibase[32], lbase[32];
+    char *ipath = NULL, *lpath = NULL;
+    unsigned char *images = NULL, *labels = NULL;
+    int idims[3], ldims[1];
+    scn_status s;
+    if (!out) return scn__fail(SCN_ERR_ARG, "scn_idx_load: NULL output");
+    memset(out, 0, sizeof *out);
+    if (!dir) return scn__fail(SCN_ERR_ARG, "scn_idx_load: NULL directory");
+    snprintf(ibase, sizeof ibase, "%s-images-idx3-ubyte", set);
+    snprintf(lbase, sizeof lbase, "%s-labels-idx1-ubyte", set);
+    /* labels first: they are small, and a missing one is found quickly */
+    s = scn__idx_load_file(dir, lbase, 1, &lpath, ldims, &labels);
+    if (!s) {
+        s = scn__idx_load_file(dir, ibase, 3, &ipath, idims, &images);
+        if (s) SCN_FREE(labels);
+        else s = scn__idx_pair(images, idims, ipath, labels, ldims[0], lpath, out);
+    }
+    SCN_FREE(ipath);
+    SCN_FREE(lpath);
+    return s;
+}
+#endif /* SCN_NO_STDIO */
+#ifndef SCN_NO_STDIO
+/* The IDX reader behind the data-set interface: the whole split in memory
+ * as bytes (60000 x 28 x 28 is 47 MB), scaled to [0, 1] on read. */
+typedef struct scn__idx_dataset {
+    scn_dataset ds;
+    scn_idx_set set;
+} scn__idx_dataset;
+
+static scn_status scn__idx_read(scn_dataset *ds, const int *idx, int n, float *x,
+                                unsigned char *labels) {
+    const scn_idx_set *s = &((scn__idx_dataset *)ds)->set;
+    size_t item = (size_t)s->rows * s->cols, j;
+    int i;
+    for (i = 0; i < n; i++) {
+        const unsigned char *p = s->images + (size_t)idx[i] * item;
+        for (j = 0; j < item; j++) x[(size_t)i * item + j] = p[j] * (1.0f / 255.0f);
+        labels[i] = s->labels[idx[i]];
+    }
+    return SCN_OK;
+}
+
+static void scn__idx_close(scn_dataset *ds) {
+    scn_idx_free(&((scn__idx_dataset *)ds)->set);
+    SCN_FREE(ds);
+}
+
+SCNDEF scn_dataset *scn_dataset_open(const char *dir, const char *split) {
+    scn__idx_dataset *d;
+    int train = !strcmp(split, "train");
+    if (!train && strcmp(split, "test")) {
+        scn__fail(SCN_ERR_ARG, "data set: split '%s' (train or test)", split);
+        return NULL;
+    }
+    d = (scn__idx_dataset *)scn__calloc(1, sizeof *d, "data set");
+    if (!d) return NULL;
+    if (scn_idx_load(dir, train, &d->set) != SCN_OK) {
+        SCN_FREE(d);
+        return NULL;
+    }
+    d->ds.count = d->set.count;
+    d->ds.C = 1;
+    d->ds.H = d->set.rows;
+    d->ds.W = d->set.cols;
+    d->ds.classes = d->set.classes;
+    strcpy(d->ds.format, "idx");
+    d->ds.read = scn__idx_read;
+    d->ds.close = scn__idx_close;
+    return &d->ds;
+}
+#endif
+
+/* ======================================================================
+ * 13. Checkpoints
+ * ====================================================================== */
+
+/* Slicing by 4 over a table built on the stack: no shared state. */
+SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    uint32_t t[4][256], c;
+    int i, k;
+    for (i = 0; i < 256; i++) {
+        c = (uint32_t)i;
+        for (k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        t[0][i] = c;
+    }
+    for (i = 0; i < 256; i++)
+        for (k = 1; k < 4; k++) t[k][i] = t[0][t[k - 1][i] & 0xff] ^ (t[k - 1][i] >> 8);
+    crc = ~crc;
+    for (; n >= 4; n -= 4, p += 4) {
+        crc ^= (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+               (uint32_t)p[3] << 24;
+        crc = t[3][crc & 0xff] ^ t[2][(crc >> 8) & 0xff] ^ t[1][(crc >> 16) & 0xff] ^
+              t[0][crc >> 24];
+    }
+    while (n--) crc = t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 
@@ -3067,6 +3863,7 @@ typedef struct scn__ckpt_head {
     int32_t epoch;
     int64_t step;
     uint64_t rng_state, rng_inc;
+    uint64_t net_rng_state, net_rng_inc;    /* dropout's generator */
     float mean, std;
     scn_sgd_desc sgd;
 } scn__ckpt_head;
@@ -3096,6 +3893,8 @@ SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
     h.nparams = net->nparams;
     h.nbuffers = net->nbuffers;
     h.nvelocity = opt ? opt->count : 0;
+    h.net_rng_state = net->rng.state;
+    h.net_rng_inc = net->rng.inc;
     if (opt) h.sgd = opt->desc;
     if (st) {
         h.epoch = st->epoch; h.step = st->step;
@@ -3172,6 +3971,8 @@ SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_st
         net = NULL;
         goto done;
     }
+    net->rng.state = h.net_rng_state;
+    net->rng.inc = h.net_rng_inc;
     memcpy(net->params, p, net->nparams * sizeof(float));
     p += net->nparams * sizeof(float);
     memcpy(net->buffers, p, net->nbuffers * sizeof(float));
@@ -3197,6 +3998,24 @@ done:
     return net;
 }
 #endif
+
+
+/* ======================================================================
+ * 14. Backends
+ * ====================================================================== */
+
+static const scn_backend scn__cpu_backend = {
+    "cpu", scn__cpu_gemm, scn__cpu_im2col, scn__cpu_col2im,
+    scn__cpu_en_solve, scn__cpu_en_backward
+};
+
+static const scn_backend *scn__backend = &scn__cpu_backend;
+
+SCNDEF const scn_backend *scn_backend_cpu(void) { return &scn__cpu_backend; }
+SCNDEF const scn_backend *scn_backend_get(void) { return scn__backend; }
+SCNDEF void scn_backend_set(const scn_backend *be) {
+    scn__backend = be ? be : &scn__cpu_backend;
+}
 
 #endif /* SCN__IMPLEMENTED */
 #endif /* SCN_IMPLEMENTATION */

@@ -406,7 +406,7 @@ def cmd_fixtures(args):
         arrs = dict(D=D, X=X, G=G, alpha=A)
         arrs.update(zip(("dD", "dX", "dlambda1"), grads(D, X, A, G, l1, l2, sg)))
         for k, v in arrs.items():
-            np.save(os.path.join(args.out, f"{name}_{k}.npy"), np.asarray(v, np.float32))
+            np.save(os.path.join(args.out, f"{name}_{k}.npy"), np.ascontiguousarray(v, np.float32))
         lines.append(f"{name} {m} {n} {P} {l1:g} {l2:g} {sg} {kind}")
         print(lines[-1], f"nnz={int((A != 0).sum())}")
     with open(os.path.join(args.out, "cases.txt"), "w") as f:

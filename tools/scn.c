@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -37,25 +38,53 @@ static double now_seconds(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Strict number parsing: the whole argument must be a finite number. */
-static int parse_float(const char *s, float *out) {
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (end == s || *end || errno || v != v || v > 3.4e38 || v < -3.4e38) return 0;
-    *out = (float)v;
-    return 1;
-}
+/* Options: a table of names, kinds, destinations and allowed ranges. */
+enum { OPT_STR, OPT_FLOAT, OPT_INT, OPT_FLAG };
 
-static int parse_int(const char *s, int *out) {
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < 0 || v > 1000000000L) return 0;
-    *out = (int)v;
-    return 1;
+typedef struct option {
+    const char *name;
+    int kind;
+    void *dst;
+    double min, max;    /* numbers: the allowed closed range */
+    int *seen;          /* may be NULL: set to 1 when given */
+} option;
+
+/* Parses argv against opts. Returns 0 to go on, 1 after printing an error,
+ * 2 after printing the help text. */
+static int parse_options(int argc, char **argv, const option *opts, const char *help) {
+    int i;
+    for (i = 0; i < argc; i++) {
+        const option *o;
+        const char *v;
+        char *end;
+        double x;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(help, stdout);
+            return 2;
+        }
+        for (o = opts; o->name && strcmp(o->name, argv[i]); o++) {}
+        if (!o->name) {
+            fprintf(stderr, "%s: unknown option %s (see %s --help)\n", prog_cmd, argv[i],
+                    prog_cmd);
+            return 1;
+        }
+        if (o->seen) *o->seen = 1;
+        if (o->kind == OPT_FLAG) { *(int *)o->dst = 1; continue; }
+        if (i + 1 >= argc) return die("%s needs a value", o->name);
+        v = argv[++i];
+        if (o->kind == OPT_STR) { *(const char **)o->dst = v; continue; }
+        errno = 0;
+        x = strtod(v, &end);
+        if (end == v || *end || errno || !(x >= o->min && x <= o->max) ||
+            (o->kind == OPT_INT && x != (double)(long)x)) {
+            fprintf(stderr, "%s: %s %s: need %s in [%g, %g]\n", prog_cmd, o->name, v,
+                    o->kind == OPT_INT ? "an integer" : "a number", o->min, o->max);
+            return 1;
+        }
+        if (o->kind == OPT_INT) *(int *)o->dst = (int)x;
+        else *(float *)o->dst = (float)x;
+    }
+    return 0;
 }
 
 static void set_threads(int t) {
@@ -104,41 +133,30 @@ static const char *layer_help =
 
 static int cmd_layer(int argc, char **argv) {
     const char *dict = NULL, *input = NULL, *grad = NULL, *out = NULL;
-    int have_l1 = 0, have_l2 = 0, threads = 0, i, rc = 1;
+    int have_l1 = 0, have_l2 = 0, threads = 0, rc = 1;
     scn_solve_desc sd;
     scn_solve_info info;
     scn_tensor *D = NULL, *X = NULL, *G = NULL, *alpha = NULL, *dD = NULL, *dX = NULL,
                *dl = NULL;
     double t0;
     int m, n, P, shape[2], one = 1;
+    const option opts[] = {
+        { "--dict", OPT_STR, &dict, 0, 0, NULL },
+        { "--input", OPT_STR, &input, 0, 0, NULL },
+        { "--grad", OPT_STR, &grad, 0, 0, NULL },
+        { "--out", OPT_STR, &out, 0, 0, NULL },
+        { "--lambda1", OPT_FLOAT, &sd.lambda1, 0, 1e30, &have_l1 },
+        { "--lambda2", OPT_FLOAT, &sd.lambda2, 0, 1e30, &have_l2 },
+        { "--signed", OPT_FLAG, &sd.signed_codes, 0, 0, NULL },
+        { "--no-polish", OPT_FLAG, &sd.no_polish, 0, 0, NULL },
+        { "--tol", OPT_FLOAT, &sd.tol, 1e-30, 1, NULL },
+        { "--max-iter", OPT_INT, &sd.max_iter, 1, 1e9, NULL },
+        { "--threads", OPT_INT, &threads, 1, 1024, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
     memset(&sd, 0, sizeof sd);
-    for (i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = strcmp(a, "--signed") && strcmp(a, "--no-polish") &&
-                    strcmp(a, "--help") && strcmp(a, "-h");
-        if (takes && !v) return die("%s needs a value", a);
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(layer_help, stdout); return 0; }
-        else if (!strcmp(a, "--signed")) sd.signed_codes = 1;
-        else if (!strcmp(a, "--no-polish")) sd.no_polish = 1;
-        else if (!strcmp(a, "--dict")) dict = v;
-        else if (!strcmp(a, "--input")) input = v;
-        else if (!strcmp(a, "--grad")) grad = v;
-        else if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--lambda1")) {
-            if (!parse_float(v, &sd.lambda1) || sd.lambda1 < 0) return die("--lambda1 %s: need a number >= 0", v);
-            have_l1 = 1;
-        } else if (!strcmp(a, "--lambda2")) {
-            if (!parse_float(v, &sd.lambda2) || sd.lambda2 < 0) return die("--lambda2 %s: need a number >= 0", v);
-            have_l2 = 1;
-        } else if (!strcmp(a, "--tol")) {
-            if (!parse_float(v, &sd.tol) || sd.tol <= 0) return die("--tol %s: need a number > 0", v);
-        } else if (!strcmp(a, "--max-iter")) {
-            if (!parse_int(v, &sd.max_iter) || sd.max_iter < 1) return die("--max-iter %s: need an integer >= 1", v);
-        } else if (!strcmp(a, "--threads")) {
-            if (!parse_int(v, &threads) || threads < 1) return die("--threads %s: need an integer >= 1", v);
-        } else return die("unknown option %s (see scn layer --help)", a);
-        if (takes) i++;
-    }
+    if ((rc = parse_options(argc, argv, opts, layer_help)) != 0) return rc == 2 ? 0 : 1;
+    rc = 1;
     if (!dict) return die("%s", "--dict is required (see scn layer --help)");
     if (!input) return die("%s", "--input is required (see scn layer --help)");
     if (!out) return die("%s", "--out is required (see scn layer --help)");
@@ -188,6 +206,288 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------- train */
+
+static const char *train_help =
+    "usage: scn train [--data DIR] [--model NAME|SPEC] [--epochs E] [--batch B] [--lr LR]\n"
+    "                 --out model.scn [--resume] [--log run.csv] [--threads T]\n"
+    "                 [--momentum M] [--wd W] [--milestones E1,E2,...] [--seed S]\n"
+    "                 [--limit N]\n"
+    "\n"
+    "Trains a network with SGD on the training split of DIR (default\n"
+    "/usr/share/datasets/fashion-mnist, IDX files, gzip or not), evaluates on the\n"
+    "test split after every epoch and writes a checkpoint to --out after each.\n"
+    "\n"
+    "  --model       a preset (scn-mnist, scn-cifar, lenet) or a layer spec, e.g.\n"
+    "                \"sc:n=32 bn sc:n=8 bn sc:n=64,s=2 bn gap linear:n=10\"; words:\n"
+    "                sc bn conv linear relu maxpool avgpool gap flatten dropout;\n"
+    "                options: n k s valid l1 l2 signed iters tol norm p frozen\n"
+    "                (default scn-mnist)\n"
+    "  --epochs E    total epochs (default 3)        --batch B   batch size (default 64)\n"
+    "  --lr LR       initial learning rate (0.1)     --momentum  0.9\n"
+    "  --wd W        weight decay, not on lambda1 or BN (5e-4)\n"
+    "  --milestones  epochs where lr drops 10x (default: none)\n"
+    "  --resume      continue from --out exactly as if never stopped\n"
+    "  --log FILE    one CSV row per epoch\n"
+    "  --limit N     use only the first N training images (quick runs)\n"
+    "  --seed S      initialisation and shuffling seed (default 1)\n";
+
+/* Whether the net takes items of the data set's shape (says why not). */
+static int same_input(const scn_net *net, const scn_dataset *ds, const char *model,
+                      const char *data) {
+    int C, H, W;
+    scn_net_input_shape(net, &C, &H, &W);
+    if (C == ds->C && H == ds->H && W == ds->W) return 1;
+    fprintf(stderr, "%s: %s takes %dx%dx%d images but %s holds %dx%dx%d\n", prog_cmd, model,
+            C, H, W, data, ds->C, ds->H, ds->W);
+    return 0;
+}
+
+/* Test accuracy of net on ds, in batches; fills confusion (K x K) if given. */
+static int evaluate(scn_net *net, scn_dataset *ds, float mean, float std, int batch,
+                    double *acc, long *confusion) {
+    int K = scn_net_classes(net), i, n, b, j;
+    size_t item = (size_t)ds->C * ds->H * ds->W;
+    float *x = malloc(item * batch * sizeof *x);
+    unsigned char *labels = malloc(batch);
+    int *idx = malloc(batch * sizeof *idx);
+    long right = 0;
+    if (!x || !labels || !idx) { free(x); free(labels); free(idx); return die("%s", "out of memory"); }
+    for (i = 0; i < ds->count; i += n) {
+        const float *z;
+        n = ds->count - i < batch ? ds->count - i : batch;
+        for (b = 0; b < n; b++) idx[b] = i + b;
+        if (scn_dataset_read(ds, idx, n, x, labels) ||
+            (scn_normalize(x, item * n, mean, std), !(z = scn_net_forward(net, x, n, 0)))) {
+            free(x); free(labels); free(idx);
+            return die_lib();
+        }
+        for (b = 0; b < n; b++) {
+            int best = 0;
+            for (j = 1; j < K; j++) if (z[b * K + j] > z[b * K + best]) best = j;
+            right += best == labels[b];
+            if (confusion && labels[b] < K) confusion[labels[b] * K + best]++;
+        }
+    }
+    *acc = ds->count ? (double)right / ds->count : 0.0;
+    free(x); free(labels); free(idx);
+    return 0;
+}
+
+static void fmt_time(double s, char *buf, size_t cap) {
+    long t = (long)(s + 0.5);
+    snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+static int parse_milestones(const char *s, scn_sgd_desc *d) {
+    int k = 0;
+    while (s && *s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 1 || k == 8) return 0;
+        d->milestones[k++] = (int)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return 0;
+    }
+    return 1;
+}
+
+static int cmd_train(int argc, char **argv) {
+    const char *data = "/usr/share/datasets/fashion-mnist", *model = "scn-mnist";
+    const char *out = NULL, *log_path = NULL, *milestones = NULL;
+    int epochs = 3, batch = 64, resume = 0, threads = 0, seed = 1, limit = 0, rc = 1;
+    int have_lr = 0, have_mom = 0, have_wd = 0, K, count, step, steps, e, i;
+    float lr = 0.1f, momentum = 0.9f, wd = 5e-4f;
+    scn_dataset *train = NULL, *test = NULL;
+    scn_net *net = NULL;
+    scn_sgd opt;
+    scn_sgd_desc sd;
+    scn_train_state st;
+    FILE *logf = NULL;
+    float *x = NULL, *dlogits = NULL;
+    unsigned char *labels = NULL;
+    int *order = NULL;
+    size_t item;
+    const option opts[] = {
+        { "--data", OPT_STR, &data, 0, 0, NULL },
+        { "--model", OPT_STR, &model, 0, 0, NULL },
+        { "--out", OPT_STR, &out, 0, 0, NULL },
+        { "--log", OPT_STR, &log_path, 0, 0, NULL },
+        { "--milestones", OPT_STR, &milestones, 0, 0, NULL },
+        { "--epochs", OPT_INT, &epochs, 1, 100000, NULL },
+        { "--batch", OPT_INT, &batch, 2, 65536, NULL },
+        { "--lr", OPT_FLOAT, &lr, 1e-30, 1e3, &have_lr },
+        { "--momentum", OPT_FLOAT, &momentum, 0, 0.999, &have_mom },
+        { "--wd", OPT_FLOAT, &wd, 0, 1, &have_wd },
+        { "--resume", OPT_FLAG, &resume, 0, 0, NULL },
+        { "--threads", OPT_INT, &threads, 1, 1024, NULL },
+        { "--seed", OPT_INT, &seed, 0, 2147483647.0, NULL },
+        { "--limit", OPT_INT, &limit, 2, 2147483647.0, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    memset(&opt, 0, sizeof opt);
+    memset(&st, 0, sizeof st);
+    if ((rc = parse_options(argc, argv, opts, train_help)) != 0) return rc == 2 ? 0 : 1;
+    rc = 1;
+    if (!out) return die("%s", "--out is required (see scn train --help)");
+    memset(&sd, 0, sizeof sd);
+    sd.lr = lr;
+    sd.momentum = momentum > 0 ? momentum : -1.0f;
+    sd.weight_decay = wd > 0 ? wd : -1.0f;
+    if (!parse_milestones(milestones, &sd))
+        return die("--milestones %s: need up to 8 epochs like 10,20", milestones);
+    set_threads(threads);
+    if (!(train = scn_dataset_open(data, "train")) || !(test = scn_dataset_open(data, "test")))
+        { rc = die_lib(); goto done; }
+    if (resume && access(out, F_OK) == 0) {
+        if (!(net = scn_checkpoint_load(out, &opt, &st))) { rc = die_lib(); goto done; }
+        if (have_lr || have_mom || have_wd || milestones)
+            fprintf(stderr, "scn train: --resume keeps the checkpoint's optimiser settings\n");
+        printf("resuming %s after epoch %d (step %lld)\n", out, st.epoch, (long long)st.step);
+    } else {
+        if (!(net = scn_net_create(model, train->C, train->H, train->W, (uint64_t)seed)) ||
+            scn_sgd_init(&opt, net, &sd) || scn_dataset_stats(train, &st.mean, &st.std))
+            { rc = die_lib(); goto done; }
+        scn_rng_seed(&st.rng, (uint64_t)seed, 0x7a1);
+    }
+    K = scn_net_classes(net);
+    if (!same_input(net, train, out, data) || !same_input(net, test, out, data)) goto done;
+    if (K < train->classes) {
+        fprintf(stderr, "scn train: the model has %d outputs but the data has %d classes\n",
+                K, train->classes);
+        goto done;
+    }
+    for (i = 0; i < scn_net_layer_count(net); i++) {
+        char line[200];
+        scn_net_describe(net, i, line, sizeof line);
+        printf("%s\n", line);
+    }
+    printf("%zu parameters; %s: %d train, %d test, %dx%dx%d, %d classes\n",
+           scn_net_param_count(net), data, train->count, test->count, train->C, train->H,
+           train->W, train->classes);
+    count = limit && limit < train->count ? limit : train->count;
+    steps = count / batch;
+    if (steps < 1) { rc = die("--batch %s is larger than the training set", "B"); goto done; }
+    item = (size_t)train->C * train->H * train->W;
+    x = malloc(item * batch * sizeof *x);
+    dlogits = malloc((size_t)batch * K * sizeof *dlogits);
+    labels = malloc(batch);
+    order = malloc(count * sizeof *order);
+    if (!x || !dlogits || !labels || !order) { rc = die("%s", "out of memory"); goto done; }
+    if (log_path && !(logf = fopen(log_path, st.epoch ? "a" : "w")))
+        { rc = die("cannot open the log %s", log_path); goto done; }
+    if (logf && !st.epoch) fprintf(logf, "epoch,lr,loss,train_acc,test_acc,seconds,images_per_s\n");
+    for (e = st.epoch; e < epochs; e++) {
+        float elr = scn_sgd_lr(&opt, e);
+        double loss_sum = 0.0, t0 = now_seconds(), last = 0.0, acc;
+        long right = 0, seen = 0;
+        char eta[32];
+        for (i = 0; i < count; i++) order[i] = i;
+        scn_shuffle(order, count, &st.rng);
+        for (step = 0; step < steps; step++) {
+            const float *z;
+            double loss;
+            int correct;
+            if (scn_dataset_read(train, order + step * batch, batch, x, labels)) { rc = die_lib(); goto done; }
+            scn_normalize(x, item * batch, st.mean, st.std);
+            scn_net_zero_grad(net);
+            if (!(z = scn_net_forward(net, x, batch, 1)) ||
+                scn_softmax_xent(z, labels, batch, K, dlogits, &loss, &correct) ||
+                scn_net_backward(net, dlogits, NULL)) {
+                fprintf(stderr, "\nscn train: epoch %d step %d: %s; %s keeps the last good "
+                        "checkpoint\n", e + 1, step + 1, scn_error(), out);
+                goto done;
+            }
+            scn_sgd_step(&opt, net, elr);
+            st.step++;
+            loss_sum += loss; right += correct; seen += batch;
+            if (now_seconds() - last > 0.5 || step + 1 == steps) {
+                double el = now_seconds() - t0;
+                last = now_seconds();
+                fmt_time(el / (step + 1) * (steps - step - 1), eta, sizeof eta);
+                fprintf(stderr, "\repoch %d/%d step %d/%d loss %.4f acc %.2f%% %.0f img/s "
+                        "ETA %s   ", e + 1, epochs, step + 1, steps, loss_sum / seen,
+                        100.0 * right / seen, seen / el, eta);
+            }
+        }
+        fputc('\n', stderr);
+        if (evaluate(net, test, st.mean, st.std, batch, &acc, NULL)) goto done;
+        st.epoch = e + 1;
+        if (scn_checkpoint_save(out, net, &opt, &st)) { rc = die_lib(); goto done; }
+        printf("epoch %d/%d lr %.4g loss %.4f train %.2f%% test %.2f%% time %.1fs %.0f img/s\n",
+               e + 1, epochs, elr, loss_sum / seen, 100.0 * right / seen, 100.0 * acc,
+               now_seconds() - t0, seen / (now_seconds() - t0));
+        fflush(stdout);
+        if (logf) {
+            fprintf(logf, "%d,%g,%.6f,%.4f,%.4f,%.2f,%.1f\n", e + 1, elr, loss_sum / seen,
+                    (double)right / seen, acc, now_seconds() - t0,
+                    seen / (now_seconds() - t0));
+            fflush(logf);
+        }
+    }
+    rc = 0;
+done:
+    if (logf) fclose(logf);
+    free(x); free(dlogits); free(labels); free(order);
+    scn_sgd_free(&opt);
+    scn_net_free(net);
+    scn_dataset_close(train);
+    scn_dataset_close(test);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- eval */
+
+static const char *eval_help =
+    "usage: scn eval --model model.scn [--data DIR] [--batch B] [--threads T]\n"
+    "\n"
+    "Evaluates a checkpoint on the test split of DIR (default\n"
+    "/usr/share/datasets/fashion-mnist): prints \"test accuracy: NN.NN%\" and the\n"
+    "confusion matrix (rows: true class, columns: predicted).\n";
+
+static int cmd_eval(int argc, char **argv) {
+    const char *data = "/usr/share/datasets/fashion-mnist", *model = NULL;
+    int batch = 256, threads = 0, rc = 1, K, i, j;
+    scn_dataset *test = NULL;
+    scn_net *net = NULL;
+    scn_train_state st;
+    long *confusion = NULL;
+    double acc;
+    const option opts[] = {
+        { "--model", OPT_STR, &model, 0, 0, NULL },
+        { "--data", OPT_STR, &data, 0, 0, NULL },
+        { "--batch", OPT_INT, &batch, 1, 65536, NULL },
+        { "--threads", OPT_INT, &threads, 1, 1024, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    if ((rc = parse_options(argc, argv, opts, eval_help)) != 0) return rc == 2 ? 0 : 1;
+    rc = 1;
+    if (!model) return die("%s", "--model is required (see scn eval --help)");
+    set_threads(threads);
+    if (!(net = scn_checkpoint_load(model, NULL, &st)) ||
+        !(test = scn_dataset_open(data, "test"))) { rc = die_lib(); goto done; }
+    K = scn_net_classes(net);
+    if (!same_input(net, test, model, data)) goto done;
+    confusion = calloc((size_t)K * K, sizeof *confusion);
+    if (!confusion) { rc = die("%s", "out of memory"); goto done; }
+    if (evaluate(net, test, st.mean, st.std, batch, &acc, confusion)) goto done;
+    printf("test accuracy: %.2f%%\n", 100.0 * acc);
+    printf("confusion (rows: true, columns: predicted)\n     ");
+    for (j = 0; j < K; j++) printf(" %6d", j);
+    printf("\n");
+    for (i = 0; i < K; i++) {
+        printf("%4d ", i);
+        for (j = 0; j < K; j++) printf(" %6ld", confusion[i * K + j]);
+        printf("\n");
+    }
+    rc = 0;
+done:
+    free(confusion);
+    scn_net_free(net);
+    scn_dataset_close(test);
+    return rc;
+}
+
 /* ----------------------------------------------------------------- main */
 
 typedef struct command {
@@ -198,6 +498,8 @@ typedef struct command {
 
 static const command commands[] = {
     { "layer", cmd_layer, "sparse codes and fixed-point gradients of one layer (.npy in/out)" },
+    { "train", cmd_train, "train a network on a data set, with checkpoints" },
+    { "eval", cmd_eval, "test accuracy and confusion matrix of a checkpoint" },
 };
 
 static void usage(FILE *f) {
