@@ -220,6 +220,15 @@ SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name
  * if it satisfies the KKT conditions, SCN eqs. 3-4.
  * ====================================================================== */
 
+/* Scratch memory the solver and the backward pass reuse across calls
+ * instead of allocating each time; zero-initialise, scn_workspace_free. */
+typedef struct scn_workspace {
+    void *data;
+    size_t size;
+} scn_workspace;
+
+SCNDEF void scn_workspace_free(scn_workspace *ws);
+
 typedef struct scn_solve_desc {
     float lambda1;      /* >= 0 */
     float lambda2;      /* >= 0; > 0 keeps the problem strongly convex */
@@ -231,9 +240,11 @@ typedef struct scn_solve_desc {
     int warm_start;     /* 1: start from the alpha passed in (e.g. last epoch) */
     int fixed_iter;     /* > 0: exactly this many FISTA iterations, no
                            stopping test, no polishing (unrolled use) */
+    scn_workspace *ws;  /* optional scratch kept across calls (one call at a
+                           time per workspace) */
 } scn_solve_desc;
 
-typedef struct scn_solve_info {
+typedef struct scn_solve_info {     /* kkt is computed only when info is given */
     int iters;          /* FISTA iterations run (the slowest column) */
     int polished;       /* columns whose polished solution was kept */
     int unpolished;     /* columns left at the FISTA iterate */
@@ -1506,6 +1517,55 @@ SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
 #define SCN__POLISH_ROUNDS    64     /* active-set changes per column */
 #define SCN__KKT_TOL          1e-6   /* relative to the column's scale */
 
+/* Threads the column loops may use (bounded so their scratch can live in
+ * a fixed array). */
+#define SCN__MAX_THREADS 256
+static int scn__threads(void) {
+    int t = scn__max_threads();
+    return t < 1 ? 1 : t > SCN__MAX_THREADS ? SCN__MAX_THREADS : t;
+}
+
+/* One buffer of a call's scratch: where to store its address, its size. */
+typedef struct scn__piece {
+    void **ptr;
+    size_t bytes;
+} scn__piece;
+
+#define SCN__ALIGN(b) (((b) + 63) & ~(size_t)63)
+
+/* Lays the pieces out, 64-byte aligned, in one block: the workspace's when
+ * the caller gave one (grown if too small, kept across calls), else a new
+ * block returned in *owned for the caller to free. */
+static scn_status scn__carve(scn_workspace *ws, scn__piece *pc, int count, void **owned,
+                             const char *who) {
+    size_t total = 64, off = 0;
+    unsigned char *base;
+    int i;
+    for (i = 0; i < count; i++) total += SCN__ALIGN(pc[i].bytes);
+    *owned = NULL;
+    if (ws && ws->size < total) {
+        SCN_FREE(ws->data);
+        ws->data = SCN_MALLOC(total);
+        ws->size = ws->data ? total : 0;
+    }
+    base = (unsigned char *)(ws ? ws->data : (*owned = SCN_MALLOC(total)));
+    if (!base) return scn__fail(SCN_ERR_NOMEM, "%s: could not allocate %zu bytes of "
+                                "scratch", who, total);
+    off = (size_t)(64 - (uintptr_t)base % 64) % 64;
+    for (i = 0; i < count; i++) {
+        *pc[i].ptr = base + off;
+        off += SCN__ALIGN(pc[i].bytes);
+    }
+    return SCN_OK;
+}
+
+SCNDEF void scn_workspace_free(scn_workspace *ws) {
+    if (!ws) return;
+    SCN_FREE(ws->data);
+    ws->data = NULL;
+    ws->size = 0;
+}
+
 static scn_status scn__en_check(const char *who, const float *D, int m, int n,
                                 const float *X, int P, const scn_solve_desc *d) {
     size_t at;
@@ -1679,34 +1739,6 @@ typedef struct scn__fista {
     unsigned char *done;            /* per active column; second half: scratch */
 } scn__fista;
 
-static void scn__fista_free(scn__fista *f) {
-    SCN_FREE(f->gamma); SCN_FREE(f->work); SCN_FREE(f->T); SCN_FREE(f->b);
-    SCN_FREE(f->s); SCN_FREE(f->dmax); SCN_FREE(f->amax); SCN_FREE(f->rdot);
-    SCN_FREE(f->idx); SCN_FREE(f->done);
-}
-
-static scn_status scn__fista_alloc(scn__fista *f, int n, int P) {
-    size_t nP = (size_t)n * P;
-    memset(f, 0, sizeof *f);
-    f->n = n; f->P = P; f->Pa = P;
-    f->gamma = (float *)scn__calloc(nP, sizeof(float), "fista");
-    f->work = (float *)scn__calloc(nP, sizeof(float), "fista");
-    f->T = (float *)scn__calloc(nP, sizeof(float), "fista");
-    f->b = (float *)scn__calloc(nP, sizeof(float), "fista");
-    f->s = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
-    f->dmax = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
-    f->amax = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
-    f->rdot = (float *)scn__calloc((size_t)P, sizeof(float), "fista");
-    f->idx = (int *)scn__calloc(2 * (size_t)P, sizeof(int), "fista");
-    f->done = (unsigned char *)scn__calloc(2 * (size_t)P, 1, "fista");
-    if (!f->gamma || !f->work || !f->T || !f->b || !f->s || !f->dmax || !f->amax ||
-        !f->rdot || !f->idx || !f->done) {
-        scn__fista_free(f);
-        return SCN_ERR_NOMEM;
-    }
-    return SCN_OK;
-}
-
 #define SCN__COLBLOCK 256
 
 /* One FISTA step on the active columns (SCN Algorithm 1, corrected):
@@ -1855,6 +1887,13 @@ static int scn__solve_active(const double *Gd, int n, const int *S, int k, doubl
     return 1;
 }
 
+static double scn__dot_double(const double *a, const double *b, int len) {
+    double s = 0.0;
+    int i;
+    for (i = 0; i < len; i++) s += a[i] * b[i];
+    return s;
+}
+
 /* Per-thread scratch of the column-wise active-set solves. */
 typedef struct scn__colwork {
     double *M, *c, *y, *x;
@@ -1862,32 +1901,23 @@ typedef struct scn__colwork {
     signed char *sg;
 } scn__colwork;
 
-static scn__colwork *scn__colwork_alloc(int m, int n, int *count) {
-    int t, T = scn__max_threads();
-    size_t per = (size_t)n * n + 2 * (size_t)n + (size_t)m;
-    scn__colwork *w = (scn__colwork *)scn__calloc((size_t)T, sizeof *w, "column scratch");
-    if (!w) return NULL;
-    for (t = 0; t < T; t++) {
-        w[t].M = (double *)scn__calloc(per, sizeof(double), "column scratch");
-        w[t].S = (int *)scn__calloc((size_t)n, sizeof(int), "column scratch");
-        w[t].sg = (signed char *)scn__calloc((size_t)n, 1, "column scratch");
-        if (!w[t].M || !w[t].S || !w[t].sg) {
-            for (; t >= 0; t--) { SCN_FREE(w[t].M); SCN_FREE(w[t].S); SCN_FREE(w[t].sg); }
-            SCN_FREE(w);
-            return NULL;
-        }
+/* Bytes of one thread's column scratch. */
+static size_t scn__colwork_bytes(int m, int n) {
+    return ((size_t)n * n + 2 * (size_t)n + (size_t)m) * sizeof(double) +
+           (size_t)n * sizeof(int) + (size_t)n;
+}
+
+/* Points T threads' scratch into block (T x scn__colwork_bytes). */
+static void scn__colwork_setup(scn__colwork *w, int T, unsigned char *block, int m, int n) {
+    int t;
+    for (t = 0; t < T; t++, block += scn__colwork_bytes(m, n)) {
+        w[t].M = (double *)block;
         w[t].c = w[t].M + (size_t)n * n;
         w[t].y = w[t].c + n;
         w[t].x = w[t].y + n;
+        w[t].S = (int *)(w[t].x + m);
+        w[t].sg = (signed char *)(w[t].S + n);
     }
-    *count = T;
-    return w;
-}
-
-static void scn__colwork_free(scn__colwork *w, int count) {
-    int t;
-    for (t = 0; t < count; t++) { SCN_FREE(w[t].M); SCN_FREE(w[t].S); SCN_FREE(w[t].sg); }
-    SCN_FREE(w);
 }
 
 /* Support polishing of column p: starting from FISTA's support and signs,
@@ -1895,27 +1925,26 @@ static void scn__colwork_free(scn__colwork *w, int count) {
  * the worst violator of eq. 4, until the KKT conditions (SCN eqs. 3-4)
  * hold; then write the exact solution. Returns 0 (alpha untouched) if that
  * does not happen within SCN__POLISH_ROUNDS changes. */
-static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
-                              const float *X, int P, int p, const scn_solve_desc *d,
+static int scn__polish_column(const double *Dt, const double *Gd, const float *DtX, int m,
+                              int n, const float *X, int P, int p, const scn_solve_desc *d,
                               float *alpha, scn__colwork *w) {
     int i, j, k = 0, round;
     double l1 = d->lambda1, scale = l1, worst;
     for (i = 0; i < m; i++) w->x[i] = X[(size_t)i * P + p];
-    for (j = 0; j < n; j++) {                       /* c = D^T x in double */
-        const double *dj = Dt + (size_t)j * m;
-        double s = 0.0;
-        for (i = 0; i < m; i++) s += dj[i] * w->x[i];
-        w->c[j] = s;
-        if (fabs(s) > scale) scale = fabs(s);
+    for (j = 0; j < n; j++) {
+        double c = DtX[(size_t)j * P + p];
+        if (fabs(c) > scale) scale = fabs(c);
         w->sg[j] = 0;
         if (alpha[(size_t)j * P + p] != 0.0f) {
             w->sg[j] = alpha[(size_t)j * P + p] > 0.0f ? 1 : -1;
             w->S[k++] = j;
+            w->c[j] = scn__dot_double(Dt + (size_t)j * m, w->x, m);
         }
     }
+    worst = SCN__KKT_TOL * (scale > 0.0 ? scale : 1.0);
     for (round = 0; round < SCN__POLISH_ROUNDS; round++) {
         int bad = 0, add = -1;
-        double gadd = 0.0;
+        double gadd = 0.0, most = worst;
         for (i = 0; i < k; i++) w->y[i] = w->c[w->S[i]] - l1 * w->sg[w->S[i]];
         if (k && !scn__solve_active(Gd, n, w->S, k, w->M, w->y)) return 0;
         for (i = 0, j = 0; i < k; i++) {             /* eq. 3 needs matching signs */
@@ -1924,14 +1953,13 @@ static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
         }
         k = j;
         if (bad) continue;
-        worst = SCN__KKT_TOL * (scale > 0.0 ? scale : 1.0);
         for (j = 0; j < n; j++) {                   /* eq. 4 off the support */
             double g, v;
             if (w->sg[j]) continue;
-            g = w->c[j];                            /* d_j^T (x - D_S alpha_S) */
+            g = DtX[(size_t)j * P + p];             /* d_j^T (x - D_S alpha_S) */
             for (i = 0; i < k; i++) g -= Gd[(size_t)j * n + w->S[i]] * w->y[i];
             v = d->signed_codes ? fabs(g) - l1 : g - l1;
-            if (v > worst) { worst = v; add = j; gadd = g; }
+            if (v > most) { most = v; add = j; gadd = g; }
         }
         if (add < 0) {
             for (j = 0; j < n; j++) alpha[(size_t)j * P + p] = 0.0f;
@@ -1939,6 +1967,7 @@ static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
             return 1;
         }
         w->sg[add] = gadd < 0.0 ? -1 : 1;
+        w->c[add] = scn__dot_double(Dt + (size_t)add * m, w->x, m);
         w->S[k++] = add;
     }
     return 0;
@@ -1946,14 +1975,14 @@ static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
 
 /* Polishes the `count` columns listed in cols; keeps those that failed in
  * cols (in order) and returns how many they are. */
-static int scn__polish(const double *Dt, const double *Gd, int m, int n, const float *X,
-                       int P, const scn_solve_desc *d, float *alpha, scn__colwork *w,
-                       int *cols, int count, unsigned char *ok) {
+static int scn__polish(const double *Dt, const double *Gd, const float *DtX, int m, int n,
+                       const float *X, int P, const scn_solve_desc *d, float *alpha,
+                       scn__colwork *w, int *cols, int count, unsigned char *ok) {
     int q, failed = 0;
     SCN__OMP(parallel for schedule(dynamic, 16) if (count > 16))
     for (q = 0; q < count; q++)
-        ok[q] = (unsigned char)scn__polish_column(Dt, Gd, m, n, X, P, cols[q], d, alpha,
-                                                  w + scn__thread_id());
+        ok[q] = (unsigned char)scn__polish_column(Dt, Gd, DtX, m, n, X, P, cols[q], d,
+                                                  alpha, w + scn__thread_id());
     for (q = 0; q < count; q++)
         if (!ok[q]) cols[failed++] = cols[q];
     return failed;
@@ -2004,7 +2033,7 @@ static void scn__solve_stages(scn__fista *f, const float *A, const float *DtX,
                                       stage_tol, !d->fixed_iter, budget - info->iters,
                                       warm, cols, count, alpha);
         if (!cw) break;
-        count = scn__polish(Dt, Gd, m, n, X, P, d, alpha, cw, cols, count, ok);
+        count = scn__polish(Dt, Gd, DtX, m, n, X, P, d, alpha, cw, cols, count, ok);
         if (!count || stage_tol <= tol || info->iters >= budget) break;
         stage_tol = stage_tol * 0.1f > tol ? stage_tol * 0.1f : tol;
         warm = 1;
@@ -2018,40 +2047,49 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
                                     scn_solve_info *info) {
     scn_solve_info local;
     scn__fista f;
-    scn__colwork *cw = NULL;
+    scn__colwork cw[SCN__MAX_THREADS];
     double *Dt, *Gd, kappa;
     float *A, *DtX;
-    size_t i, nn = (size_t)n * n;
-    int threads = 0;
+    unsigned char *colblock;
+    void *owned = NULL;
+    size_t i, nn = (size_t)n * n, nP = (size_t)n * P;
+    int T = scn__threads(), polish = !d->fixed_iter && !d->no_polish;
+    scn__piece pieces[] = {
+        { (void **)&Dt, (size_t)n * m * sizeof(double) },
+        { (void **)&Gd, nn * sizeof(double) },
+        { (void **)&A, nn * sizeof(float) },
+        { (void **)&DtX, nP * sizeof(float) },
+        { (void **)&f.gamma, nP * sizeof(float) },
+        { (void **)&f.work, nP * sizeof(float) },
+        { (void **)&f.T, nP * sizeof(float) },
+        { (void **)&f.b, nP * sizeof(float) },
+        { (void **)&f.s, 4 * (size_t)P * sizeof(float) },
+        { (void **)&f.idx, 2 * (size_t)P * sizeof(int) },
+        { (void **)&f.done, 2 * (size_t)P },
+        { (void **)&colblock, polish ? T * scn__colwork_bytes(m, n) : 0 },
+    };
     scn_status s = scn__en_check("sparse solve", D, m, n, X, P, d);
     if (s) return s;
     if (!info) info = &local;
     memset(info, 0, sizeof *info);
-    Dt = (double *)scn__calloc((size_t)n * m + nn, sizeof(double), "sparse solve");
-    A = (float *)scn__calloc(nn, sizeof(float), "sparse solve");
-    DtX = (float *)scn__calloc((size_t)n * P, sizeof(float), "sparse solve");
-    if (!Dt || !A || !DtX || scn__fista_alloc(&f, n, P) != SCN_OK) {
-        SCN_FREE(Dt); SCN_FREE(A); SCN_FREE(DtX);
-        return SCN_ERR_NOMEM;
-    }
-    Gd = Dt + (size_t)n * m;
+    s = scn__carve(d->ws, pieces, (int)(sizeof pieces / sizeof pieces[0]), &owned,
+                   "sparse solve");
+    if (s) return s;
+    f.n = n; f.P = P; f.Pa = P;
+    f.dmax = f.s + P; f.amax = f.dmax + P; f.rdot = f.amax + P;
+    if (polish) scn__colwork_setup(cw, T, colblock, m, n);
     scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
     s = scn__kappa(Gd, n, &kappa);
-    if (!s && !d->fixed_iter && !d->no_polish) {
-        cw = scn__colwork_alloc(m, n, &threads);
-        if (!cw) s = SCN_ERR_NOMEM;
-    }
     if (!s) {
         for (i = 0; i < nn; i++)               /* A = I - (D^T D + lambda2 I) / kappa */
             A[i] = (float)((i % (n + 1) == 0 ? 1.0 : 0.0) - Gd[i] / kappa);
         scn_gemm(1, 0, n, P, m, 1.0f, D, n, X, P, 0.0f, DtX, P);
         info->kappa = kappa;
-        scn__solve_stages(&f, A, DtX, kappa, d, Dt, Gd, m, X, cw, alpha, info);
-        info->kkt = scn_en_kkt(D, m, n, X, P, d, alpha);
+        scn__solve_stages(&f, A, DtX, kappa, d, Dt, Gd, m, X, polish ? cw : NULL, alpha,
+                          info);
+        if (info != &local) info->kkt = scn_en_kkt(D, m, n, X, P, d, alpha);
     }
-    if (cw) scn__colwork_free(cw, threads);
-    scn__fista_free(&f);
-    SCN_FREE(Dt); SCN_FREE(A); SCN_FREE(DtX);
+    SCN_FREE(owned);
     return s;
 }
 
@@ -2094,10 +2132,21 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
                                        const scn_solve_desc *d,
                                        float *dD, float *dX, float *dlambda1) {
     double *Dt, *Gd, *dl;
-    float *Gamma, *DG, *R = NULL;
-    scn__colwork *cw;
-    int threads = 0, p, bad = -1;
+    float *Gamma, *DG, *R;
+    scn__colwork cw[SCN__MAX_THREADS];
+    unsigned char *colblock;
+    void *owned = NULL;
+    int T = scn__threads(), p, bad = -1;
     size_t at;
+    scn__piece pieces[] = {
+        { (void **)&Dt, (size_t)n * m * sizeof(double) },
+        { (void **)&Gd, (size_t)n * n * sizeof(double) },
+        { (void **)&dl, (size_t)P * sizeof(double) },
+        { (void **)&Gamma, (size_t)n * P * sizeof(float) },
+        { (void **)&DG, dX ? 0 : (size_t)m * P * sizeof(float) },
+        { (void **)&R, dD ? (size_t)m * P * sizeof(float) : 0 },
+        { (void **)&colblock, T * scn__colwork_bytes(m, n) },
+    };
     scn_status s = scn__en_check("sparse backward", D, m, n, X, P, d);
     if (s) return s;
     if (!scn__all_finite(alpha, (size_t)n * P, &at))
@@ -2106,15 +2155,11 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
     if (!scn__all_finite(G, (size_t)n * P, &at))
         return scn__fail(SCN_ERR_NUMERIC, "sparse backward: upstream gradient entry "
                          "(%zu, %zu) is %g", at / P, at % P, (double)G[at]);
-    Dt = (double *)scn__calloc((size_t)n * m + (size_t)n * n + (size_t)P, sizeof(double),
-                               "sparse backward");
-    Gamma = (float *)scn__calloc((size_t)n * P, sizeof(float), "sparse backward");
-    DG = dX ? dX : (float *)scn__calloc((size_t)m * P, sizeof(float), "sparse backward");
-    if (dD) R = (float *)scn__calloc((size_t)m * P, sizeof(float), "sparse backward");
-    cw = scn__colwork_alloc(m, n, &threads);
-    if (!Dt || !Gamma || !DG || (dD && !R) || !cw) { s = SCN_ERR_NOMEM; goto done; }
-    Gd = Dt + (size_t)n * m;
-    dl = Gd + (size_t)n * n;
+    s = scn__carve(d->ws, pieces, (int)(sizeof pieces / sizeof pieces[0]), &owned,
+                   "sparse backward");
+    if (s) return s;
+    if (dX) DG = dX;
+    scn__colwork_setup(cw, T, colblock, m, n);
     scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
     SCN__OMP(parallel for schedule(dynamic, 16) if (P > 16))
     for (p = 0; p < P; p++) {
@@ -2143,9 +2188,7 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
         scn_gemm(0, 1, m, n, P, -1.0f, DG, P, alpha, P, 1.0f, dD, n);
     }
 done:
-    if (cw) scn__colwork_free(cw, threads);
-    if (DG != dX) SCN_FREE(DG);
-    SCN_FREE(Dt); SCN_FREE(Gamma); SCN_FREE(R);
+    SCN_FREE(owned);
     return s;
 }
 
@@ -2247,6 +2290,7 @@ struct scn__layer {
     size_t ws_cap;
     scn_rng *rng;               /* the network's, for dropout */
     float density;              /* SC: fraction of nonzero codes, last forward */
+    scn_workspace solver;       /* SC: the solver's scratch, kept across batches */
 };
 
 /* The layer's scratch, at least `bytes` long; NULL on failure. */
@@ -2330,7 +2374,7 @@ static void scn__sc_init(scn__layer *l, scn_rng *r) {
     l->params[(size_t)m * l->d.n] = l->d.lambda1 > 0 ? l->d.lambda1 : SCN__DEFAULT_LAMBDA1;
 }
 
-static scn_solve_desc scn__sc_solve_desc(const scn__layer *l) {
+static scn_solve_desc scn__sc_solve_desc(scn__layer *l) {
     scn_solve_desc sd;
     float l1 = l->params[l->ndecay];
     memset(&sd, 0, sizeof sd);
@@ -2339,14 +2383,15 @@ static scn_solve_desc scn__sc_solve_desc(const scn__layer *l) {
     sd.signed_codes = l->d.signed_codes;
     sd.tol = l->d.tol;
     sd.max_iter = l->d.max_iter > 0 ? l->d.max_iter : SCN__DEFAULT_SC_ITERS;
+    sd.ws = &l->solver;
     return sd;
 }
 
-/* scratch: X (m x P), alpha (n x P), dD (m x n) */
+/* scratch: X (m x P), alpha (n x P), dD (m x n), G (n x P), dX (m x P) */
 static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N, int train) {
     scn_conv_geom g = scn__geom(l, N);
     size_t mP = (size_t)g.m * g.P, nP = (size_t)l->d.n * g.P, i, nz = 0;
-    float *X = (float *)scn__ws(l, (mP + nP + (size_t)g.m * l->d.n) * sizeof(float));
+    float *X = (float *)scn__ws(l, (2 * mP + 2 * nP + (size_t)g.m * l->d.n) * sizeof(float));
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
     (void)train;
@@ -2362,12 +2407,16 @@ static scn_status scn__sc_backward(scn__layer *l, const float *x, const float *y
                                    const float *dy, float *dx, int N) {
     scn_conv_geom g = scn__geom(l, N);
     size_t mP = (size_t)g.m * g.P, nP = (size_t)l->d.n * g.P, i;
-    float *X = (float *)l->ws, *dD = X + mP + nP, dl = 0.0f;
+    float *X = (float *)l->ws, *alpha = X + mP, *dD = alpha + nP, dl = 0.0f;
+    float *G = dD + (size_t)g.m * l->d.n, *dX = G + nP;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
     (void)x; (void)y;
-    s = scn_sc_conv_backward(&g, l->params, l->d.n, X, X + mP, dy, &sd, dD, dx, &dl);
+    scn_codes_to_matrix(&g, l->d.n, dy, G);
+    s = scn_en_backward(l->params, g.m, l->d.n, X, g.P, alpha, G, &sd, dD, dx ? dX : NULL,
+                        &dl);
     if (s) return s;
+    if (dx) scn_col2im(&g, dX, dx);
     for (i = 0; i < l->ndecay; i++) l->grads[i] += dD[i];
     l->grads[l->ndecay] += dl;                               /* SCN eq. 13 */
     return SCN_OK;
@@ -2891,7 +2940,10 @@ SCNDEF void scn_net_free(scn_net *net) {
     int i;
     if (!net) return;
     scn__net_free_batch(net);
-    for (i = 0; i < net->L; i++) SCN_FREE(net->layers[i].ws);
+    for (i = 0; i < net->L; i++) {
+        SCN_FREE(net->layers[i].ws);
+        scn_workspace_free(&net->layers[i].solver);
+    }
     SCN_FREE(net->layers);
     SCN_FREE(net->params);
     SCN_FREE(net->grads);
