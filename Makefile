@@ -2,6 +2,7 @@
 #   make          bin/scn and the examples
 #   make test     every tests/test_*.c with -Wall -Wextra -Werror, then the CLI checks
 #   make asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo     train scn-mnist briefly on Fashion-MNIST and print test accuracy
 CC      ?= cc
 CXX     ?= c++
 OPT     ?= -O2 -fopenmp
@@ -31,6 +32,11 @@ bin/test_%: tests/test_%.c tests/check.h scn.h | bin
 test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx
 	@sh tests/run.sh bin $(TESTS) test_cxx test_cli
 
+# a few minutes: scn-mnist on the first 10000 Fashion-MNIST images, then test accuracy
+demo: bin/scn
+	bin/scn train --model scn-mnist --epochs 1 --limit 10000 --out bin/demo.scn
+	bin/scn eval --model bin/demo.scn
+
 ASAN = -O1 -g -fopenmp -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
 	$(MAKE) clean
@@ -40,4 +46,4 @@ asan:
 clean:
 	rm -rf bin
 
-.PHONY: all test asan clean
+.PHONY: all test asan demo clean
