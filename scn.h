@@ -5,10 +5,10 @@
  *   every layer solves an elastic-net problem per signal (or per image
  *   patch) and is trained end to end with exact fixed-point gradients
  *   (Sun, Nasrabadi, Tran, "Supervised Deep Sparse Coding Networks").
- *   This version holds the core every model is built from: tensors, a
- *   seeded RNG, GEMM, im2col/col2im, .npy files, the batched elastic-net
- *   solver (nonnegative and signed FISTA with support polishing), its
- *   fixed-point backward pass, and the convolutional sparse-coding layer.
+ *   It holds the core every model is built from (tensors, a seeded RNG,
+ *   GEMM, im2col/col2im, .npy files, the batched elastic-net solver with
+ *   support polishing and its fixed-point backward pass) and what trains
+ *   a model on it: layers, networks, SGD, data sets, checkpoints.
  *
  * HOW TO USE IT
  *   Include scn.h wherever you need it. In exactly ONE .c file, define the
@@ -34,6 +34,19 @@
  *
  *       scn_en_backward(D, m, n, X, P, alpha, G, &sd, dD, dX, &dlambda1);
  *
+ *   Training a network (examples/fashion_mnist.c is this, complete):
+ *
+ *       scn_dataset *train = scn_dataset_open(dir, "train");   // IDX files
+ *       scn_net *net = scn_net_create("scn-mnist", 1, 28, 28, seed);
+ *       scn_sgd opt;  scn_sgd_init(&opt, net, NULL);            // lr 0.1 ...
+ *       // per batch: read, scn_normalize, then
+ *       scn_net_zero_grad(net);
+ *       z = scn_net_forward(net, x, N, 1);
+ *       scn_softmax_xent(z, labels, N, 10, dlogits, &loss, &correct);
+ *       scn_net_backward(net, dlogits, NULL);
+ *       scn_sgd_step(&opt, net, scn_sgd_lr(&opt, epoch));
+ *       // after an epoch: scn_checkpoint_save(path, net, &opt, &state);
+ *
  * CONFIGURATION (define before including the implementation)
  *   SCN_MALLOC(sz), SCN_REALLOC(p,sz), SCN_FREE(p)
  *                     allocator; define all three or none (default: libc).
@@ -42,7 +55,7 @@
  *   SCN_STATIC        make every function static (private copy per file).
  *   SCN_NO_STDIO      drop the functions that read or write files.
  *   SCN_NO_STB_IMAGE  no gzip (.gz IDX files) and no stb_image; see section
- *                     14 for SCN_STB_IMAGE_PATH and the size limits.
+ *                     12 for SCN_STB_IMAGE_PATH and the size limits.
  *   _OPENMP           set by the compiler with -fopenmp: GEMM, the solver
  *                     and the backward pass then run on all cores. Results
  *                     are bit-identical for any thread count.
