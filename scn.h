@@ -640,6 +640,7 @@ SCNDEF void scn_backend_set(const scn_backend *be);
 #ifndef SCN__IMPLEMENTED
 #define SCN__IMPLEMENTED
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1433,19 +1434,35 @@ SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name
 }
 
 #ifndef SCN_NO_STDIO
-/* Reads the whole file in growing chunks (no trust in ftell: a directory
- * or a pipe reports no meaningful size). */
-static unsigned char *scn__read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
+/* The largest file the .npy and checkpoint readers take. */
+#define SCN__FILE_MAX ((size_t)-1 / 4)
+
+/* Reads a whole file of at most max bytes in growing chunks (no trust in
+ * ftell: a directory or a pipe reports no meaningful size). *missing, if
+ * given, is set when the file does not exist. */
+static unsigned char *scn__read_file(const char *path, size_t max, size_t *len,
+                                     int *missing) {
+    FILE *f;
     unsigned char *buf = NULL, *grown;
     size_t cap = 0, got = 0;
+    if (missing) *missing = 0;
+    errno = 0;
+    f = fopen(path, "rb");
     if (!f) {
-        scn__fail(SCN_ERR_IO, "%s: cannot open", path);
+        if (missing) *missing = errno == ENOENT;
+        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path,
+                  errno ? strerror(errno) : "unknown error");
         return NULL;
     }
     for (;;) {
         if (got == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
+            if (cap == max + 1) {
+                scn__fail(SCN_ERR_FORMAT, "%s: larger than the %zu-byte limit "
+                          "(SCN_GUNZIP_MAX)", path, max);
+                break;
+            }
+            cap = cap ? cap * 2 : (size_t)1 << 16;
+            if (cap > max + 1) cap = max + 1;
             grown = (unsigned char *)SCN_REALLOC(buf, cap);
             if (!grown) {
                 scn__fail(SCN_ERR_NOMEM, "%s: no memory to read %zu bytes", path, cap);
@@ -1471,7 +1488,7 @@ static unsigned char *scn__read_file(const char *path, size_t *len) {
 
 SCNDEF scn_tensor *scn_npy_load(const char *path) {
     size_t len;
-    unsigned char *buf = scn__read_file(path, &len);
+    unsigned char *buf = scn__read_file(path, SCN__FILE_MAX, &len, NULL);
     scn_tensor *t;
     if (!buf) return NULL;
     t = scn_npy_parse(buf, len, path);
@@ -3737,53 +3754,6 @@ SCNDEF scn_status scn_idx_set_parse(const void *images, size_t images_len,
 }
 
 #ifndef SCN_NO_STDIO
-/* Reads a whole file of at most max bytes in growing chunks. *missing is
- * set when it does not exist (then the caller may try another name). */
-static unsigned char *scn__idx_read_file(const char *path, size_t max, size_t *len,
-                                         int *missing) {
-    FILE *f;
-    unsigned char *buf = NULL, *grown;
-    size_t cap = 0, got = 0;
-    *missing = 0;
-    errno = 0;
-    f = fopen(path, "rb");
-    if (!f) {
-        *missing = errno == ENOENT;
-        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path,
-                  errno ? strerror(errno) : "unknown error");
-        return NULL;
-    }
-    for (;;) {
-        if (got == cap) {
-            if (cap == max + 1) {
-                scn__fail(SCN_ERR_FORMAT, "%s: larger than the %zu-byte limit "
-                          "(SCN_GUNZIP_MAX)", path, max);
-                break;
-            }
-            cap = cap ? cap * 2 : (size_t)1 << 16;
-            if (cap > max + 1) cap = max + 1;
-            grown = (unsigned char *)SCN_REALLOC(buf, cap);
-            if (!grown) {
-                scn__fail(SCN_ERR_NOMEM, "%s: no memory to read %zu bytes", path, cap);
-                break;
-            }
-            buf = grown;
-        }
-        got += fread(buf + got, 1, cap - got, f);
-        if (got < cap) {
-            if (ferror(f)) {
-                scn__fail(SCN_ERR_IO, "%s: read error (a directory?)", path);
-                break;
-            }
-            fclose(f);
-            *len = got;
-            return buf;
-        }
-    }
-    fclose(f);
-    SCN_FREE(buf);
-    return NULL;
-}
 
 /* Reads dir/base, else dir/base.gz, and parses it (ndim as in
  * scn_idx_parse). *path (allocated) is the file that was used. */
@@ -3802,7 +3772,7 @@ static scn_status scn__idx_load_file(const char *dir, const char *base, int ndim
     memcpy(p + dl + sep, base, bl);
     for (k = 0; k < 2 && !buf && missing; k++) {
         if (k) memcpy(p + dl + sep + bl, ".gz", 4);
-        buf = scn__idx_read_file(p, scn__gz_limit(), &len, &missing);
+        buf = scn__read_file(p, scn__gz_limit(), &len, &missing);
     }
     if (!buf) {
         SCN_FREE(p);
@@ -4013,7 +3983,7 @@ static scn_status scn__ckpt_check(const unsigned char *b, size_t len, const char
 
 SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_state *st) {
     size_t len;
-    unsigned char *b = scn__read_file(path, &len);
+    unsigned char *b = scn__read_file(path, SCN__FILE_MAX, &len, NULL);
     scn__ckpt_head h;
     char *spec = NULL;
     scn_net *net = NULL;

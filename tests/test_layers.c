@@ -153,6 +153,18 @@ static void test_sgd(void) {
     CHECK(p[np - 1] == before[np - 1], "linear bias decayed");
     scn_sgd_free(&opt);
     scn_net_free(net);
+
+    /* a frozen BN keeps its scale and shift whatever its gradient */
+    net = scn_net_create("bn:frozen linear:n=2", 2, 2, 2, 1);
+    CHECK(net && scn_sgd_init(&opt, net, &d) == SCN_OK, "%s", scn_error());
+    p = scn_net_params(net);
+    g = scn_net_grads(net);
+    for (lam = 0; lam < scn_net_param_count(net); lam++) g[lam] = 1.0f;
+    scn_sgd_step(&opt, net, 0.5f);
+    CHECK(p[0] == 1.0f && p[1] == 1.0f && p[2] == 0.0f && p[3] == 0.0f,
+          "frozen BN moved: %g %g %g %g", p[0], p[1], p[2], p[3]);
+    scn_sgd_free(&opt);
+    scn_net_free(net);
 }
 
 static void test_specs(void) {
