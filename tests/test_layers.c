@@ -160,7 +160,9 @@ static void test_sgd(void) {
     p = scn_net_params(net);
     g = scn_net_grads(net);
     for (lam = 0; lam < scn_net_param_count(net); lam++) g[lam] = 1.0f;
+    before[4] = p[4];
     scn_sgd_step(&opt, net, 0.5f);
+    CHECK(p[4] != before[4], "the linear layer after the frozen BN did not move");
     CHECK(p[0] == 1.0f && p[1] == 1.0f && p[2] == 0.0f && p[3] == 0.0f,
           "frozen BN moved: %g %g %g %g", p[0], p[1], p[2], p[3]);
     scn_sgd_free(&opt);
