@@ -408,6 +408,10 @@ SCNDEF const char *scn_net_spec(const scn_net *net);
 /* Mean sparse-code density of each SC layer's last forward (-1 for other
  * layers), for monitoring. */
 SCNDEF float scn_net_layer_density(const scn_net *net, int i);
+/* Seconds layer i has spent in forward and backward since the net was
+ * made or the counters were reset (reset != 0 zeroes them after reading). */
+SCNDEF void scn_net_layer_time(scn_net *net, int i, double *forward, double *backward,
+                               int reset);
 
 /* Softmax cross-entropy of logits (N x K) against labels: writes
  * dlogits = (softmax - onehot) / N (if not NULL), the summed loss and the
@@ -680,10 +684,13 @@ SCNDEF void scn_backend_set(const scn_backend *be);
 #define SCN__PRAGMA(x) _Pragma(#x)
 #define SCN__OMP(x) SCN__PRAGMA(omp x)
 static int scn__max_threads(void) { return omp_get_max_threads(); }
+static double scn__seconds(void) { return omp_get_wtime(); }
 static int scn__thread_id(void) { return omp_get_thread_num(); }
 #else
 #define SCN__OMP(x)
 static int scn__max_threads(void) { return 1; }
+#include <time.h>
+static double scn__seconds(void) { return (double)clock() / CLOCKS_PER_SEC; }
 static int scn__thread_id(void) { return 0; }
 #endif
 
@@ -2321,6 +2328,7 @@ struct scn__layer {
     scn_rng *rng;               /* the network's, for dropout */
     float density;              /* SC: fraction of nonzero codes, last forward */
     scn_workspace solver;       /* SC: the solver's scratch, kept across batches */
+    double seconds[2];          /* time spent in forward and backward */
 };
 
 /* The layer's scratch, at least `bytes` long; NULL on failure. */
@@ -3092,7 +3100,9 @@ SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int tra
     net->trained = 0;
     for (i = 0; i < net->L; i++) {
         scn__layer *l = &net->layers[i];
+        double t0 = scn__seconds();
         scn_status s = l->ops->forward(l, in, net->act[i], N, train);
+        l->seconds[0] += scn__seconds() - t0;
         if (s) {
             scn__fail(s, "layer %d (%s): %s", i + 1, l->ops->name, scn_error());
             return NULL;
@@ -3114,7 +3124,9 @@ SCNDEF scn_status scn_net_backward(scn_net *net, const float *dlogits, float *dx
         scn__layer *l = &net->layers[i];
         const float *x = i ? net->act[i - 1] : net->input;
         float *dxi = i ? net->dbuf[i % 2] : dx;
+        double t0 = scn__seconds();
         scn_status s = l->ops->backward(l, x, net->act[i], dy, dxi, net->N);
+        l->seconds[1] += scn__seconds() - t0;
         if (s) return scn__fail(s, "layer %d (%s) backward: %s", i + 1, l->ops->name,
                                 scn_error());
         dy = dxi;
@@ -3142,6 +3154,14 @@ SCNDEF float *scn_net_buffers(scn_net *net, size_t *count) {
     return net->buffers;
 }
 SCNDEF const char *scn_net_spec(const scn_net *net) { return net->spec; }
+
+SCNDEF void scn_net_layer_time(scn_net *net, int i, double *forward, double *backward,
+                               int reset) {
+    scn__layer *l = &net->layers[i];
+    *forward = l->seconds[0];
+    *backward = l->seconds[1];
+    if (reset) l->seconds[0] = l->seconds[1] = 0.0;
+}
 
 SCNDEF float scn_net_layer_density(const scn_net *net, int i) {
     if (i < 0 || i >= net->L || net->layers[i].d.kind != SCN_LAYER_SC) return -1.0f;

@@ -230,7 +230,8 @@ static const char *train_help =
     "  --resume      continue from --out exactly as if never stopped\n"
     "  --log FILE    one CSV row per epoch\n"
     "  --limit N     use only the first N training images (quick runs)\n"
-    "  --seed S      initialisation and shuffling seed (default 1)\n";
+    "  --seed S      initialisation and shuffling seed (default 1)\n"
+    "  --profile     after each epoch, seconds per layer (forward, backward)\n";
 
 /* Whether the net takes items of the data set's shape (says why not). */
 static int same_input(const scn_net *net, const scn_dataset *ds, const char *model,
@@ -274,6 +275,22 @@ static int evaluate(scn_net *net, scn_dataset *ds, float mean, float std, int ba
     return 0;
 }
 
+/* Seconds per layer since the last call, and SC code density. */
+static void print_profile(scn_net *net) {
+    int i;
+    for (i = 0; i < scn_net_layer_count(net); i++) {
+        char line[200];
+        double f, b;
+        float d = scn_net_layer_density(net, i);
+        scn_net_layer_time(net, i, &f, &b, 1);
+        scn_net_describe(net, i, line, sizeof line);
+        line[30] = '\0';
+        if (d >= 0) printf("profile %s forward %8.2fs backward %8.2fs density %.3f\n", line, f, b, d);
+        else printf("profile %s forward %8.2fs backward %8.2fs\n", line, f, b);
+    }
+    fflush(stdout);
+}
+
 static void fmt_time(double s, char *buf, size_t cap) {
     long t = (long)(s + 0.5);
     snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
@@ -296,6 +313,7 @@ static int cmd_train(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *model = "scn-mnist";
     const char *out = NULL, *log_path = NULL, *milestones = NULL;
     int epochs = 3, batch = 64, resume = 0, threads = 0, seed = 1, limit = 0, rc = 1;
+    int profile = 0;
     int have_lr = 0, have_mom = 0, have_wd = 0, K, count, step, steps, e, i;
     float lr = 0.1f, momentum = 0.9f, wd = 5e-4f;
     scn_dataset *train = NULL, *test = NULL;
@@ -323,6 +341,7 @@ static int cmd_train(int argc, char **argv) {
         { "--threads", OPT_INT, &threads, 1, 1024, NULL },
         { "--seed", OPT_INT, &seed, 0, 2147483647.0, NULL },
         { "--limit", OPT_INT, &limit, 2, 2147483647.0, NULL },
+        { "--profile", OPT_FLAG, &profile, 0, 0, NULL },
         { NULL, 0, NULL, 0, 0, NULL }
     };
     memset(&opt, 0, sizeof opt);
@@ -411,6 +430,7 @@ static int cmd_train(int argc, char **argv) {
             }
         }
         fputc('\n', stderr);
+        if (profile) print_profile(net);
         if (evaluate(net, test, st.mean, st.std, batch, &acc, NULL)) goto done;
         st.epoch = e + 1;
         if (scn_checkpoint_save(out, net, &opt, &st)) { rc = die_lib(); goto done; }
