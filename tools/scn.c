@@ -258,8 +258,12 @@ static int evaluate(scn_net *net, scn_dataset *ds, float mean, float std, int ba
         const float *z;
         n = ds->count - i < batch ? ds->count - i : batch;
         for (b = 0; b < n; b++) idx[b] = i + b;
-        if (scn_dataset_read(ds, idx, n, x, labels) ||
-            (scn_normalize(x, item * n, mean, std), !(z = scn_net_forward(net, x, n, 0)))) {
+        z = NULL;
+        if (scn_dataset_read(ds, idx, n, x, labels) == SCN_OK) {
+            scn_normalize(x, item * n, mean, std);
+            z = scn_net_forward(net, x, n, 0);
+        }
+        if (!z) {
             free(x); free(labels); free(idx);
             return die_lib();
         }
@@ -386,7 +390,11 @@ static int cmd_train(int argc, char **argv) {
            train->W, train->classes);
     count = limit && limit < train->count ? limit : train->count;
     steps = count / batch;
-    if (steps < 1) { rc = die("--batch %s is larger than the training set", "B"); goto done; }
+    if (steps < 1) {
+        fprintf(stderr, "scn train: --batch %d is larger than the %d training images\n",
+                batch, count);
+        goto done;
+    }
     item = (size_t)train->C * train->H * train->W;
     x = malloc(item * batch * sizeof *x);
     dlogits = malloc((size_t)batch * K * sizeof *dlogits);
