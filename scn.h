@@ -1938,10 +1938,12 @@ typedef struct scn__colwork {
     signed char *sg;
 } scn__colwork;
 
-/* Bytes of one thread's column scratch. */
+/* Bytes of one thread's column scratch, rounded up to 64 so that every
+ * thread's doubles stay aligned (and on their own cache lines). */
 static size_t scn__colwork_bytes(int m, int n) {
-    return ((size_t)n * n + 2 * (size_t)n + (size_t)m) * sizeof(double) +
-           (size_t)n * sizeof(int) + (size_t)n;
+    size_t b = ((size_t)n * n + 2 * (size_t)n + (size_t)m) * sizeof(double) +
+               (size_t)n * sizeof(int) + (size_t)n;
+    return (b + 63) & ~(size_t)63;
 }
 
 /* Points T threads' scratch into block (T x scn__colwork_bytes). */
