@@ -678,6 +678,17 @@ SCNDEF void scn_backend_set(const scn_backend *be);
 #define SCN__TLS
 #endif
 
+/* SCN__INLINE: a helper that must be inlined (so it is compiled for the
+ * instruction set of its caller); SCN__RESTRICT: pointers that do not
+ * alias, so loops over them vectorise. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SCN__INLINE static inline __attribute__((always_inline))
+#define SCN__RESTRICT __restrict
+#else
+#define SCN__INLINE static
+#define SCN__RESTRICT
+#endif
+
 /* below this many elements a loop is not worth waking the other threads */
 #define SCN__OMP_MIN 32768
 #ifdef _OPENMP
@@ -1758,125 +1769,186 @@ SCNDEF scn_status scn_en_lipschitz(const float *D, int m, int n, float lambda2,
     return s;
 }
 
-/* The proximal map of the step: nonnegative or signed soft threshold. */
-static float scn__shrink(float u, float t, int signed_codes) {
-    if (u > t) return u - t;
-    if (signed_codes && u < -t) return u + t;
-    return 0.0f;
-}
+/* ---- FISTA, one column panel at a time ----
+ * Columns are independent, so the solver takes them NR at a time (NR the
+ * GEMM microkernel's width) and runs every iteration of a panel while its
+ * state (n x NR each of b, alpha, gamma and A gamma) stays in cache. The
+ * panel's gamma is stored n x NR, which is exactly the microkernel's packed
+ * B operand; A = I - (D^T D + lambda2 I)/kappa is packed once per solve.
+ * So each iteration is the microkernel over the n/MR row panels of A plus
+ * one vectorised pass for threshold, momentum and the convergence test. */
 
-/* Buffers of one FISTA run over P columns; the active columns are kept
- * packed in the first Pa columns of each n x P (row stride P) matrix. */
 typedef struct scn__fista {
-    int n, P, Pa;
-    float *gamma, *work, *T, *b;    /* n x P each */
-    float *s, *dmax, *amax, *rdot;  /* per active column */
-    int *idx;                       /* active column -> original column; the
-                                       second half lists the columns to run */
-    unsigned char *done;            /* per active column; second half: scratch */
+    const scn__kernel *k;
+    int n, P;
+    const float *apack;             /* A in MR-row panels, n x n */
+    const float *DtX;               /* D^T X, n x P */
+    float invk, thr, tol;
+    int signed_codes, test, warm;
 } scn__fista;
 
-#define SCN__COLBLOCK 256
+/* One panel's state: n x NR matrices and NR per-column values. */
+typedef struct scn__panel {
+    float *b, *a, *g, *t;           /* DtX/kappa, alpha, gamma, A gamma + b */
+    float *s, *live;                /* momentum counter; 1 while iterating */
+} scn__panel;
 
-/* One FISTA step on the active columns (SCN Algorithm 1, corrected):
+static size_t scn__panel_floats(int n, int nr) { return (4 * (size_t)n + 2) * nr; }
+
+/* The step's epilogue on a panel (SCN Algorithm 1, corrected):
  *   alpha_t+1 = shrink(A gamma_t + b),  s_t+1 = (1 + sqrt(1 + 4 s_t^2)) / 2,
  *   gamma_t+1 = alpha_t+1 + (s_t - 1)/s_t+1 (alpha_t+1 - alpha_t),
  * with O'Donoghue & Candes' gradient restart per column: when
  * (gamma_t - alpha_t+1).(alpha_t+1 - alpha_t) > 0 the momentum is dropped.
- * Marks columns whose largest change is <= tol times their largest entry. */
-static void scn__fista_step(scn__fista *f, const float *A, float thr, int signed_codes,
-                            float tol, int test) {
-    int n = f->n, P = f->P, Pa = f->Pa, q0;
-    scn_gemm(0, 0, n, Pa, n, 1.0f, A, n, f->gamma, P, 0.0f, f->T, P);
-    SCN__OMP(parallel for schedule(static) if (Pa > SCN__COLBLOCK))
-    for (q0 = 0; q0 < Pa; q0 += SCN__COLBLOCK) {
-        int q1 = q0 + SCN__COLBLOCK < Pa ? q0 + SCN__COLBLOCK : Pa, j, q;
-        for (q = q0; q < q1; q++) f->dmax[q] = f->amax[q] = f->rdot[q] = 0.0f;
-        for (j = 0; j < n; j++) {
-            float *t = f->T + (size_t)j * P, *a = f->work + (size_t)j * P;
-            const float *g = f->gamma + (size_t)j * P, *b = f->b + (size_t)j * P;
-            for (q = q0; q < q1; q++) {
-                float anew = scn__shrink(t[q] + b[q], thr, signed_codes);
-                float da = anew - a[q];
-                float ada = fabsf(da), aa = fabsf(anew);
-                if (ada > f->dmax[q]) f->dmax[q] = ada;
-                if (aa > f->amax[q]) f->amax[q] = aa;
-                f->rdot[q] += (g[q] - anew) * da;
-                t[q] = anew;
-            }
-        }
-        for (q = q0; q < q1; q++) {
-            float beta = 0.0f;
-            if (f->rdot[q] > 0.0f) {
-                f->s[q] = 1.0f;                          /* restart */
-            } else {
-                float s1 = 0.5f * (1.0f + sqrtf(1.0f + 4.0f * f->s[q] * f->s[q]));
-                beta = (f->s[q] - 1.0f) / s1;
-                f->s[q] = s1;
-            }
-            f->rdot[q] = beta;                           /* reuse as momentum */
-            f->done[q] = test && f->dmax[q] <= tol * f->amax[q];
-        }
-        for (j = 0; j < n; j++) {
-            float *t = f->T + (size_t)j * P, *a = f->work + (size_t)j * P;
-            float *g = f->gamma + (size_t)j * P;
-            for (q = q0; q < q1; q++) {
-                g[q] = t[q] + f->rdot[q] * (t[q] - a[q]);
-                a[q] = t[q];
-            }
-        }
+ * A column stops (live = 0) once its largest change is <= tol times its
+ * largest entry. nr is a constant after inlining, so the loops over a
+ * row vectorise with the instruction set of the caller. Returns the
+ * number of live columns. */
+/* Threshold one row of a panel (t = A gamma + b in, alpha_t+1 out) and
+ * fold it into the per-column sums of the convergence and restart tests.
+ * sg is 1 for signed codes: shrink(v) = max(v - thr, 0) + sg min(v + thr, 0). */
+SCN__INLINE void scn__epilogue_row1(const int nr, float *SCN__RESTRICT t,
+                                    const float *SCN__RESTRICT a,
+                                    const float *SCN__RESTRICT g, float thr, float sg,
+                                    float *SCN__RESTRICT dmax, float *SCN__RESTRICT amax,
+                                    float *SCN__RESTRICT rdot) {
+    int q;
+    for (q = 0; q < nr; q++) {
+        float hi = t[q] - thr, lo = t[q] + thr;
+        float an = (hi > 0.0f ? hi : 0.0f) + sg * (lo < 0.0f ? lo : 0.0f);
+        float da = an - a[q], ada = fabsf(da), aan = fabsf(an);
+        dmax[q] = ada > dmax[q] ? ada : dmax[q];
+        amax[q] = aan > amax[q] ? aan : amax[q];
+        rdot[q] += (g[q] - an) * da;
+        t[q] = an;
     }
 }
 
-/* Writes the finished columns to alpha and packs the rest to the front. */
-static void scn__fista_retire(scn__fista *f, float *alpha, int all) {
-    int n = f->n, P = f->P, Pa = f->Pa, j, q, keep = 0;
-    SCN__OMP(parallel for schedule(static) private(q) if ((size_t)n * Pa > SCN__OMP_MIN))
-    for (j = 0; j < n; j++) {
-        float *a = f->work + (size_t)j * P, *g = f->gamma + (size_t)j * P;
-        float *b = f->b + (size_t)j * P, *out = alpha + (size_t)j * P;
-        int dst = 0;
-        for (q = 0; q < Pa; q++) {
-            if (all || f->done[q]) { out[f->idx[q]] = a[q]; continue; }
-            a[dst] = a[q]; g[dst] = g[q]; b[dst] = b[q];
-            dst++;
-        }
+/* The momentum step of one row, for the live columns only. */
+SCN__INLINE void scn__epilogue_row2(const int nr, const float *SCN__RESTRICT t,
+                                    float *SCN__RESTRICT a, float *SCN__RESTRICT g,
+                                    const float *SCN__RESTRICT beta,
+                                    const float *SCN__RESTRICT live) {
+    int q;
+    for (q = 0; q < nr; q++) {
+        float gn = t[q] + beta[q] * (t[q] - a[q]);
+        g[q] = live[q] != 0.0f ? gn : g[q];
+        a[q] = live[q] != 0.0f ? t[q] : a[q];
     }
-    for (q = 0; q < Pa; q++)
-        if (!all && !f->done[q]) {
-            f->idx[keep] = f->idx[q];
-            f->s[keep] = f->s[q];
-            keep++;
-        }
-    f->Pa = keep;
 }
 
-/* Runs FISTA on the `count` columns listed in cols, from zero or (warm)
- * from their values in alpha, for at most `iters` iterations; test = 0
- * runs all of them. Returns the iterations used. */
-static int scn__fista_run(scn__fista *f, const float *A, const float *DtX, float invk,
-                          float thr, int signed_codes, float tol, int test, int iters,
-                          int warm, const int *cols, int count, float *alpha) {
-    int n = f->n, P = f->P, it, q, j;
-    f->Pa = count;
-    for (q = 0; q < count; q++) { f->idx[q] = cols[q]; f->s[q] = 1.0f; }
-    for (j = 0; j < n; j++) {
-        const float *dx = DtX + (size_t)j * P, *al = alpha + (size_t)j * P;
-        float *b = f->b + (size_t)j * P, *w = f->work + (size_t)j * P;
-        float *g = f->gamma + (size_t)j * P;
-        for (q = 0; q < count; q++) {
-            b[q] = dx[cols[q]] * invk;
-            w[q] = g[q] = warm ? al[cols[q]] : 0.0f;
+/* The step's epilogue on a panel (SCN Algorithm 1, corrected):
+ *   alpha_t+1 = shrink(A gamma_t + b),  s_t+1 = (1 + sqrt(1 + 4 s_t^2)) / 2,
+ *   gamma_t+1 = alpha_t+1 + (s_t - 1)/s_t+1 (alpha_t+1 - alpha_t),
+ * with O'Donoghue & Candes' gradient restart per column: when
+ * (gamma_t - alpha_t+1).(alpha_t+1 - alpha_t) > 0 the momentum is dropped.
+ * A column stops (live = 0) once its largest change is <= tol times its
+ * largest entry. nr is a constant after inlining, so the row loops
+ * vectorise with the instruction set of the caller. Returns the number of
+ * live columns. */
+SCN__INLINE int scn__epilogue_body(const int nr, int n, const scn__fista *f,
+                                   scn__panel *pn) {
+    float dmax[32], amax[32], rdot[32], beta[32];
+    float sg = f->signed_codes ? 1.0f : 0.0f;
+    int j, q, live = 0;
+    for (q = 0; q < nr; q++) dmax[q] = amax[q] = rdot[q] = 0.0f;
+    for (j = 0; j < n; j++)
+        scn__epilogue_row1(nr, pn->t + (size_t)j * nr, pn->a + (size_t)j * nr,
+                           pn->g + (size_t)j * nr, f->thr, sg, dmax, amax, rdot);
+    for (q = 0; q < nr; q++) {
+        beta[q] = 0.0f;
+        if (rdot[q] > 0.0f) {
+            pn->s[q] = 1.0f;                                 /* restart */
+        } else {
+            float s1 = 0.5f * (1.0f + sqrtf(1.0f + 4.0f * pn->s[q] * pn->s[q]));
+            beta[q] = (pn->s[q] - 1.0f) / s1;
+            pn->s[q] = s1;
         }
     }
-    for (it = 0; it < iters && f->Pa > 0; it++) {
-        int any = 0;
-        scn__fista_step(f, A, thr, signed_codes, tol, test);
-        for (q = 0; q < f->Pa && !any; q++) any = f->done[q];
-        if (any) scn__fista_retire(f, alpha, 0);
+    for (j = 0; j < n; j++)
+        scn__epilogue_row2(nr, pn->t + (size_t)j * nr, pn->a + (size_t)j * nr,
+                           pn->g + (size_t)j * nr, beta, pn->live);
+    for (q = 0; q < nr; q++) {
+        if (f->test && dmax[q] <= f->tol * amax[q]) pn->live[q] = 0.0f;
+        live += pn->live[q] != 0.0f;
     }
-    scn__fista_retire(f, alpha, 1);
+    return live;
+}
+
+static int scn__epilogue_c(int n, const scn__fista *f, scn__panel *pn) {
+    return scn__epilogue_body(16, n, f, pn);
+}
+#ifdef SCN__X86
+__attribute__((target("avx2,fma")))
+static int scn__epilogue_avx2(int n, const scn__fista *f, scn__panel *pn) {
+    return scn__epilogue_body(16, n, f, pn);
+}
+__attribute__((target("avx512f")))
+static int scn__epilogue_avx512(int n, const scn__fista *f, scn__panel *pn) {
+    return scn__epilogue_body(32, n, f, pn);
+}
+#endif
+
+/* The epilogue compiled for the microkernel's instruction set and width. */
+static int (*scn__epilogue_for(const scn__kernel *k))(int, const scn__fista *, scn__panel *) {
+#ifdef SCN__X86
+    if (k->fn == scn__kernel_avx512) return scn__epilogue_avx512;
+    if (k->fn == scn__kernel_avx2) return scn__epilogue_avx2;
+#endif
+    (void)k;
+    return scn__epilogue_c;
+}
+
+/* Runs FISTA on the columns cols[0..cnt) (cnt <= NR) for at most `iters`
+ * iterations, from zero or (warm) from alpha, and writes alpha. Returns the
+ * iterations used. */
+static int scn__fista_panel(const scn__fista *f, const int *cols, int cnt, int iters,
+                            scn__panel *pn, float *alpha) {
+    const scn__kernel *k = f->k;
+    int (*epilogue)(int, const scn__fista *, scn__panel *) = scn__epilogue_for(k);
+    int n = f->n, P = f->P, nr = k->nr, j, q, i, it;
+    for (j = 0; j < n; j++)
+        for (q = 0; q < nr; q++) {
+            size_t at = (size_t)j * nr + q, src = (size_t)j * P + cols[q < cnt ? q : 0];
+            pn->b[at] = q < cnt ? f->DtX[src] * f->invk : 0.0f;
+            pn->a[at] = pn->g[at] = q < cnt && f->warm ? alpha[src] : 0.0f;
+        }
+    for (q = 0; q < nr; q++) {
+        pn->s[q] = 1.0f;
+        pn->live[q] = q < cnt ? 1.0f : 0.0f;
+    }
+    for (it = 0; it < iters;) {
+        memcpy(pn->t, pn->b, (size_t)n * nr * sizeof(float));      /* t = b + A gamma */
+        for (i = 0; i < n; i += k->mr)
+            k->fn(n, f->apack + (size_t)i * n, pn->g, pn->t + (size_t)i * nr, (size_t)nr,
+                  n - i < k->mr ? n - i : k->mr, nr, 1.0f);
+        it++;
+        if (!epilogue(n, f, pn)) break;
+    }
+    for (j = 0; j < n; j++)
+        for (q = 0; q < cnt; q++) alpha[(size_t)j * P + cols[q]] = pn->a[(size_t)j * nr + q];
     return it;
+}
+
+/* FISTA on the `count` columns listed in cols, panel by panel across the
+ * threads; each thread's panel state lives in `state`. Returns the most
+ * iterations any panel used. */
+static int scn__fista_run(const scn__fista *f, const int *cols, int count, int iters,
+                          float *state, float *alpha) {
+    int nr = f->k->nr, panels = (count + nr - 1) / nr, pi, most = 0;
+    size_t per = SCN__ALIGN(scn__panel_floats(f->n, nr) * sizeof(float)) / sizeof(float);
+    SCN__OMP(parallel for schedule(dynamic, 1) reduction(max : most) if (panels > 1))
+    for (pi = 0; pi < panels; pi++) {
+        float *w = state + per * scn__thread_id();
+        scn__panel pn;
+        int cnt = count - pi * nr < nr ? count - pi * nr : nr, used;
+        size_t nnr = (size_t)f->n * nr;
+        pn.b = w; pn.a = w + nnr; pn.g = w + 2 * nnr; pn.t = w + 3 * nnr;
+        pn.s = w + 4 * nnr; pn.live = pn.s + nr;
+        used = scn__fista_panel(f, cols + (size_t)pi * nr, cnt, iters, &pn, alpha);
+        if (used > most) most = used;
+    }
+    return most;
 }
 
 /* In-place Cholesky of the k x k SPD matrix M (lower part used); 0 if not
@@ -1941,9 +2013,8 @@ typedef struct scn__colwork {
 /* Bytes of one thread's column scratch, rounded up to 64 so that every
  * thread's doubles stay aligned (and on their own cache lines). */
 static size_t scn__colwork_bytes(int m, int n) {
-    size_t b = ((size_t)n * n + 2 * (size_t)n + (size_t)m) * sizeof(double) +
-               (size_t)n * sizeof(int) + (size_t)n;
-    return (b + 63) & ~(size_t)63;
+    return SCN__ALIGN(((size_t)n * n + 2 * (size_t)n + (size_t)m) * sizeof(double) +
+                      (size_t)n * sizeof(int) + (size_t)n);
 }
 
 /* Points T threads' scratch into block (T x scn__colwork_bytes). */
@@ -2053,29 +2124,27 @@ SCNDEF double scn_en_kkt(const float *D, int m, int n, const float *X, int P,
 /* FISTA, then support polishing (when cw is given). Polishing needs only the
  * right support, so columns first stop at a coarse tolerance; those whose
  * polished solution fails the KKT test resume from where they stopped
- * with a ten times tighter tolerance, down to the caller's. */
-static void scn__solve_stages(scn__fista *f, const float *A, const float *DtX,
-                              double kappa, const scn_solve_desc *d, const double *Dt,
+ * with a ten times tighter tolerance, down to the caller's. cols and ok
+ * hold P entries each; state is the threads' panel state. */
+static void scn__solve_stages(scn__fista *f, const scn_solve_desc *d, const double *Dt,
                               const double *Gd, int m, const float *X, scn__colwork *cw,
-                              float *alpha, scn_solve_info *info) {
-    int n = f->n, P = f->P, q, count = P, warm = d->warm_start;
+                              int *cols, unsigned char *ok, float *state, float *alpha,
+                              scn_solve_info *info) {
+    int n = f->n, P = f->P, q, count = P;
     int budget = d->fixed_iter ? d->fixed_iter : d->max_iter ? d->max_iter
                                                 : SCN__DEFAULT_MAX_ITER;
     float tol = d->tol > 0.0f ? d->tol : SCN__DEFAULT_TOL;
-    float stage_tol = cw && tol < SCN__COARSE_TOL ? SCN__COARSE_TOL : tol;
-    int *cols = f->idx + P;                    /* second half of idx */
-    unsigned char *ok = f->done + P;
+    f->tol = cw && tol < SCN__COARSE_TOL ? SCN__COARSE_TOL : tol;
+    f->test = !d->fixed_iter;
+    f->warm = d->warm_start;
     for (q = 0; q < P; q++) cols[q] = q;
     for (;;) {
-        info->iters += scn__fista_run(f, A, DtX, (float)(1.0 / kappa),
-                                      (float)(d->lambda1 / kappa), d->signed_codes,
-                                      stage_tol, !d->fixed_iter, budget - info->iters,
-                                      warm, cols, count, alpha);
+        info->iters += scn__fista_run(f, cols, count, budget - info->iters, state, alpha);
         if (!cw) break;
-        count = scn__polish(Dt, Gd, DtX, m, n, X, P, d, alpha, cw, cols, count, ok);
-        if (!count || stage_tol <= tol || info->iters >= budget) break;
-        stage_tol = stage_tol * 0.1f > tol ? stage_tol * 0.1f : tol;
-        warm = 1;
+        count = scn__polish(Dt, Gd, f->DtX, m, n, X, P, d, alpha, cw, cols, count, ok);
+        if (!count || f->tol <= tol || info->iters >= budget) break;
+        f->tol = f->tol * 0.1f > tol ? f->tol * 0.1f : tol;
+        f->warm = 1;
     }
     info->unpolished = cw ? count : P;
     info->polished = P - info->unpolished;
@@ -2088,23 +2157,22 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
     scn__fista f;
     scn__colwork cw[SCN__MAX_THREADS];
     double *Dt, *Gd, kappa;
-    float *A, *DtX;
-    unsigned char *colblock;
+    float *A, *apack, *DtX, *state;
+    int *cols;
+    unsigned char *ok, *colblock;
     void *owned = NULL;
-    size_t i, nn = (size_t)n * n, nP = (size_t)n * P;
+    const scn__kernel *k = scn__kernel_pick();
+    size_t i, nn = (size_t)n * n;
     int T = scn__threads(), polish = !d->fixed_iter && !d->no_polish;
     scn__piece pieces[] = {
         { (void **)&Dt, (size_t)n * m * sizeof(double) },
         { (void **)&Gd, nn * sizeof(double) },
         { (void **)&A, nn * sizeof(float) },
-        { (void **)&DtX, nP * sizeof(float) },
-        { (void **)&f.gamma, nP * sizeof(float) },
-        { (void **)&f.work, nP * sizeof(float) },
-        { (void **)&f.T, nP * sizeof(float) },
-        { (void **)&f.b, nP * sizeof(float) },
-        { (void **)&f.s, 4 * (size_t)P * sizeof(float) },
-        { (void **)&f.idx, 2 * (size_t)P * sizeof(int) },
-        { (void **)&f.done, 2 * (size_t)P },
+        { (void **)&apack, (size_t)((n + k->mr - 1) / k->mr * k->mr) * n * sizeof(float) },
+        { (void **)&DtX, (size_t)n * P * sizeof(float) },
+        { (void **)&state, T * SCN__ALIGN(scn__panel_floats(n, k->nr) * sizeof(float)) },
+        { (void **)&cols, (size_t)P * sizeof(int) },
+        { (void **)&ok, (size_t)P },
         { (void **)&colblock, polish ? T * scn__colwork_bytes(m, n) : 0 },
     };
     scn_status s = scn__en_check("sparse solve", D, m, n, X, P, d);
@@ -2114,17 +2182,20 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
     s = scn__carve(d->ws, pieces, (int)(sizeof pieces / sizeof pieces[0]), &owned,
                    "sparse solve");
     if (s) return s;
-    f.n = n; f.P = P; f.Pa = P;
-    f.dmax = f.s + P; f.amax = f.dmax + P; f.rdot = f.amax + P;
     if (polish) scn__colwork_setup(cw, T, colblock, m, n);
     scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
     s = scn__kappa(Gd, n, &kappa);
     if (!s) {
         for (i = 0; i < nn; i++)               /* A = I - (D^T D + lambda2 I) / kappa */
             A[i] = (float)((i % (n + 1) == 0 ? 1.0 : 0.0) - Gd[i] / kappa);
+        scn__pack_a(0, A, (size_t)n, 0, n, 0, n, k->mr, apack);
         scn_gemm(1, 0, n, P, m, 1.0f, D, n, X, P, 0.0f, DtX, P);
+        f.k = k; f.n = n; f.P = P; f.apack = apack; f.DtX = DtX;
+        f.invk = (float)(1.0 / kappa);
+        f.thr = (float)(d->lambda1 / kappa);
+        f.signed_codes = d->signed_codes;
         info->kappa = kappa;
-        scn__solve_stages(&f, A, DtX, kappa, d, Dt, Gd, m, X, polish ? cw : NULL, alpha,
+        scn__solve_stages(&f, d, Dt, Gd, m, X, polish ? cw : NULL, cols, ok, state, alpha,
                           info);
         if (info != &local) info->kkt = scn_en_kkt(D, m, n, X, P, d, alpha);
     }
