@@ -896,10 +896,10 @@ SCNDEF uint32_t scn_rng_below(scn_rng *r, uint32_t bound) {
 #define SCN__MC 120
 #define SCN__NC 1024
 
-/* acc(MR x NR) = sum_p a[p*MR + i] b[p*NR + j]; C[i, j] += alpha acc for
- * the mv x nv valid corner of the tile. */
+/* acc(MR x NR) = sum_p a[p*MR + i] b[p*NR + j]; C[i, j] = alpha acc +
+ * (add ? C[i, j] : 0) for the mv x nv valid corner of the tile. */
 typedef void (*scn__kernel_fn)(int kc, const float *a, const float *b, float *c,
-                               size_t ldc, int mv, int nv, float alpha);
+                               size_t ldc, int mv, int nv, float alpha, int add);
 
 typedef struct scn__kernel {
     const char *name;
@@ -908,16 +908,24 @@ typedef struct scn__kernel {
     int (*supported)(void);
 } scn__kernel;
 
+/* The edge of a tile: the mv x nv corner of acc (row stride nr) into C. */
+static void scn__tile_out(const float *acc, int nr, float *c, size_t ldc, int mv, int nv,
+                          float alpha, int add) {
+    int i, j;
+    for (i = 0; i < mv; i++)
+        for (j = 0; j < nv; j++)
+            c[i * ldc + j] = alpha * acc[i * nr + j] + (add ? c[i * ldc + j] : 0.0f);
+}
+
 static void scn__kernel_c(int kc, const float *a, const float *b, float *c,
-                          size_t ldc, int mv, int nv, float alpha) {
+                          size_t ldc, int mv, int nv, float alpha, int add) {
     float acc[6][16];
     int p, i, j;
     memset(acc, 0, sizeof acc);
     for (p = 0; p < kc; p++, a += 6, b += 16)
         for (i = 0; i < 6; i++)
             for (j = 0; j < 16; j++) acc[i][j] += a[i] * b[j];
-    for (i = 0; i < mv; i++)
-        for (j = 0; j < nv; j++) c[i * ldc + j] += alpha * acc[i][j];
+    scn__tile_out(&acc[0][0], 16, c, ldc, mv, nv, alpha, add);
 }
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
@@ -928,13 +936,13 @@ static void scn__kernel_c(int kc, const float *a, const float *b, float *c,
  * loads two 8-float vectors of B. */
 __attribute__((target("avx2,fma")))
 static void scn__kernel_avx2(int kc, const float *a, const float *b, float *c,
-                             size_t ldc, int mv, int nv, float alpha) {
+                             size_t ldc, int mv, int nv, float alpha, int add) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00,
            c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00,
            c50 = c00, c51 = c00, b0, b1, x;
     __m256 va = _mm256_set1_ps(alpha);
     float tmp[6][16];
-    int p, i, j;
+    int p;
     for (p = 0; p < kc; p++, a += 6, b += 16) {
         b0 = _mm256_loadu_ps(b);
         b1 = _mm256_loadu_ps(b + 8);
@@ -947,8 +955,10 @@ static void scn__kernel_avx2(int kc, const float *a, const float *b, float *c,
     }
     if (mv == 6 && nv == 16) {
 #define SCN__ROW8(r, lo, hi) do { float *cr = c + (r) * ldc;                          \
-        _mm256_storeu_ps(cr, _mm256_fmadd_ps(va, lo, _mm256_loadu_ps(cr)));           \
-        _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(va, hi, _mm256_loadu_ps(cr + 8))); } while (0)
+        _mm256_storeu_ps(cr, add ? _mm256_fmadd_ps(va, lo, _mm256_loadu_ps(cr))       \
+                                 : _mm256_mul_ps(va, lo));                            \
+        _mm256_storeu_ps(cr + 8, add ? _mm256_fmadd_ps(va, hi, _mm256_loadu_ps(cr + 8)) \
+                                     : _mm256_mul_ps(va, hi)); } while (0)
         SCN__ROW8(0, c00, c01); SCN__ROW8(1, c10, c11); SCN__ROW8(2, c20, c21);
         SCN__ROW8(3, c30, c31); SCN__ROW8(4, c40, c41); SCN__ROW8(5, c50, c51);
 #undef SCN__ROW8
@@ -960,20 +970,19 @@ static void scn__kernel_avx2(int kc, const float *a, const float *b, float *c,
     _mm256_storeu_ps(tmp[3], c30); _mm256_storeu_ps(tmp[3] + 8, c31);
     _mm256_storeu_ps(tmp[4], c40); _mm256_storeu_ps(tmp[4] + 8, c41);
     _mm256_storeu_ps(tmp[5], c50); _mm256_storeu_ps(tmp[5] + 8, c51);
-    for (i = 0; i < mv; i++)
-        for (j = 0; j < nv; j++) c[i * ldc + j] += alpha * tmp[i][j];
+    scn__tile_out(&tmp[0][0], 16, c, ldc, mv, nv, alpha, add);
 }
 
 /* 6 x 32 with 12 zmm accumulators. */
 __attribute__((target("avx512f")))
 static void scn__kernel_avx512(int kc, const float *a, const float *b, float *c,
-                               size_t ldc, int mv, int nv, float alpha) {
+                               size_t ldc, int mv, int nv, float alpha, int add) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00,
            c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00,
            c50 = c00, c51 = c00, b0, b1, x;
     __m512 va = _mm512_set1_ps(alpha);
     float tmp[6][32];
-    int p, i, j;
+    int p;
     for (p = 0; p < kc; p++, a += 6, b += 32) {
         b0 = _mm512_loadu_ps(b);
         b1 = _mm512_loadu_ps(b + 16);
@@ -986,8 +995,10 @@ static void scn__kernel_avx512(int kc, const float *a, const float *b, float *c,
     }
     if (mv == 6 && nv == 32) {
 #define SCN__ROW16(r, lo, hi) do { float *cr = c + (r) * ldc;                         \
-        _mm512_storeu_ps(cr, _mm512_fmadd_ps(va, lo, _mm512_loadu_ps(cr)));           \
-        _mm512_storeu_ps(cr + 16, _mm512_fmadd_ps(va, hi, _mm512_loadu_ps(cr + 16))); } while (0)
+        _mm512_storeu_ps(cr, add ? _mm512_fmadd_ps(va, lo, _mm512_loadu_ps(cr))       \
+                                 : _mm512_mul_ps(va, lo));                            \
+        _mm512_storeu_ps(cr + 16, add ? _mm512_fmadd_ps(va, hi, _mm512_loadu_ps(cr + 16)) \
+                                      : _mm512_mul_ps(va, hi)); } while (0)
         SCN__ROW16(0, c00, c01); SCN__ROW16(1, c10, c11); SCN__ROW16(2, c20, c21);
         SCN__ROW16(3, c30, c31); SCN__ROW16(4, c40, c41); SCN__ROW16(5, c50, c51);
 #undef SCN__ROW16
@@ -999,8 +1010,7 @@ static void scn__kernel_avx512(int kc, const float *a, const float *b, float *c,
     _mm512_storeu_ps(tmp[3], c30); _mm512_storeu_ps(tmp[3] + 16, c31);
     _mm512_storeu_ps(tmp[4], c40); _mm512_storeu_ps(tmp[4] + 16, c41);
     _mm512_storeu_ps(tmp[5], c50); _mm512_storeu_ps(tmp[5] + 16, c51);
-    for (i = 0; i < mv; i++)
-        for (j = 0; j < nv; j++) c[i * ldc + j] += alpha * tmp[i][j];
+    scn__tile_out(&tmp[0][0], 32, c, ldc, mv, nv, alpha, add);
 }
 #endif
 
@@ -1105,7 +1115,7 @@ static void scn__scale_rows(int M, int N, float beta, float *C, int ldc) {
 static void scn__gemm_tile(const scn__kernel *k, int ta, int tb, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb, float *C,
                            int ldc, int i0, int i1, int j0, int j1, float *apack,
-                           float *bpack) {
+                           float *bpack, int add) {
     int p0, ic, ir, jr, nc = j1 - j0;
     for (p0 = 0; p0 < K; p0 += SCN__KC) {
         int kc = K - p0 < SCN__KC ? K - p0 : SCN__KC;
@@ -1118,7 +1128,7 @@ static void scn__gemm_tile(const scn__kernel *k, int ta, int tb, int K, float al
                     k->fn(kc, apack + (size_t)ir * kc, bpack + (size_t)jr * kc,
                           C + (size_t)(ic + ir) * ldc + j0 + jr, (size_t)ldc,
                           mc - ir < k->mr ? mc - ir : k->mr,
-                          nc - jr < k->nr ? nc - jr : k->nr, alpha);
+                          nc - jr < k->nr ? nc - jr : k->nr, alpha, add || p0 > 0);
         }
     }
 }
@@ -1133,8 +1143,8 @@ static void scn__gemm_with(const scn__kernel *k, int ta, int tb, int M, int N, i
     size_t apack_n = (size_t)(SCN__MC + 6) * SCN__KC, per_thread;
     float *buf;
     if (M <= 0 || N <= 0) return;
-    scn__scale_rows(M, N, beta, C, ldc);
-    if (K <= 0 || alpha == 0.0f) return;
+    if (K <= 0 || alpha == 0.0f) { scn__scale_rows(M, N, beta, C, ldc); return; }
+    if (beta != 0.0f) scn__scale_rows(M, N, beta, C, ldc);   /* beta 0: kernels store */
     if ((double)M * N * K < 1e6) threads = 1;
     panels = (N + k->nr - 1) / k->nr;
     strip = (panels + threads - 1) / threads;       /* panels per strip */
@@ -1146,7 +1156,11 @@ static void scn__gemm_with(const scn__kernel *k, int ta, int tb, int M, int N, i
     tiles = bands * strips;
     per_thread = apack_n + (size_t)SCN__KC * strip * k->nr;
     buf = (float *)SCN_MALLOC(per_thread * scn__max_threads() * sizeof(float));
-    if (!buf) { scn__gemm_naive(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc); return; }
+    if (!buf) {
+        if (beta == 0.0f) scn__scale_rows(M, N, beta, C, ldc);
+        scn__gemm_naive(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc);
+        return;
+    }
     SCN__OMP(parallel for schedule(dynamic, 1) if (tiles > 1))
     for (t = 0; t < tiles; t++) {
         float *apack = buf + per_thread * scn__thread_id();
@@ -1154,7 +1168,7 @@ static void scn__gemm_with(const scn__kernel *k, int ta, int tb, int M, int N, i
         int i1 = i0 + band < M ? i0 + band : M;
         int j1 = j0 + strip * k->nr < N ? j0 + strip * k->nr : N;
         scn__gemm_tile(k, ta, tb, K, alpha, A, lda, B, ldb, C, ldc, i0, i1, j0, j1,
-                       apack, apack + apack_n);
+                       apack, apack + apack_n, beta != 0.0f);
     }
     SCN_FREE(buf);
 }
@@ -1921,7 +1935,7 @@ static int scn__fista_panel(const scn__fista *f, const int *cols, int cnt, int i
         memcpy(pn->t, pn->b, (size_t)n * nr * sizeof(float));      /* t = b + A gamma */
         for (i = 0; i < n; i += k->mr)
             k->fn(n, f->apack + (size_t)i * n, pn->g, pn->t + (size_t)i * nr, (size_t)nr,
-                  n - i < k->mr ? n - i : k->mr, nr, 1.0f);
+                  n - i < k->mr ? n - i : k->mr, nr, 1.0f, 1);
         it++;
         if (!epilogue(n, f, pn)) break;
     }
@@ -1951,70 +1965,84 @@ static int scn__fista_run(const scn__fista *f, const int *cols, int count, int i
     return most;
 }
 
-/* In-place Cholesky of the k x k SPD matrix M (lower part used); 0 if not
- * positive definite. */
-static int scn__cholesky(double *M, int k) {
-    int i, j, r;
-    for (j = 0; j < k; j++) {
-        double s = M[(size_t)j * k + j];
-        for (r = 0; r < j; r++) s -= M[(size_t)j * k + r] * M[(size_t)j * k + r];
-        if (!(s > 0.0)) return 0;
-        s = sqrt(s);
-        M[(size_t)j * k + j] = s;
-        for (i = j + 1; i < k; i++) {
-            double t = M[(size_t)i * k + j];
-            for (r = 0; r < j; r++) t -= M[(size_t)i * k + r] * M[(size_t)j * k + r];
-            M[(size_t)i * k + j] = t / s;
-        }
-    }
-    return 1;
-}
-
-/* Solves L L^T y = y in place with the factor from scn__cholesky. */
-static void scn__cholesky_solve(const double *M, int k, double *y) {
-    int i, r;
-    for (i = 0; i < k; i++) {
-        double t = y[i];
-        for (r = 0; r < i; r++) t -= M[(size_t)i * k + r] * y[r];
-        y[i] = t / M[(size_t)i * k + i];
-    }
-    for (i = k - 1; i >= 0; i--) {
-        double t = y[i];
-        for (r = i + 1; r < k; r++) t -= M[(size_t)r * k + i] * y[r];
-        y[i] = t / M[(size_t)i * k + i];
-    }
-}
-
-/* y_S = (Gd[S,S])^-1 y_S for the k indices in S; 0 if not positive definite. */
-static int scn__solve_active(const double *Gd, int n, const int *S, int k, double *M,
-                             double *y) {
-    int i, j;
-    for (i = 0; i < k; i++)
-        for (j = 0; j <= i; j++) M[(size_t)i * k + j] = Gd[(size_t)S[i] * n + S[j]];
-    if (!scn__cholesky(M, k)) return 0;
-    scn__cholesky_solve(M, k, y);
-    return 1;
-}
-
+/* sum a[i] b[i] with four partial sums (the dot products below are short
+ * and would otherwise wait on one addition chain). */
 static double scn__dot_double(const double *a, const double *b, int len) {
-    double s = 0.0;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     int i;
-    for (i = 0; i < len; i++) s += a[i] * b[i];
-    return s;
+    for (i = 0; i + 4 <= len; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < len; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
 }
+
+/* The active-set Gram Gd[S,S] is factored L L^T a row at a time: row i of
+ * L needs only rows 0..i-1, so an atom joining the active set costs O(k^2)
+ * instead of a new O(k^3) factorisation. L has row stride ld (>= k).
+ * Appends row i; 0 if the Gram is not positive definite. */
+static int scn__chol_append(double *L, int ld, const double *Gd, int n, const int *S,
+                            int i) {
+    const double *g = Gd + (size_t)S[i] * n;
+    double *li = L + (size_t)i * ld, t;
+    int j;
+    for (j = 0; j < i; j++) {
+        const double *lj = L + (size_t)j * ld;
+        li[j] = (g[S[j]] - scn__dot_double(li, lj, j)) / lj[j];
+    }
+    t = g[S[i]] - scn__dot_double(li, li, i);
+    if (!(t > 0.0)) return 0;
+    li[i] = sqrt(t);
+    return 1;
+}
+
+/* L L^T = Gd[S,S] for the k atoms in S; 0 if not positive definite. */
+static int scn__chol_factor(double *L, int ld, const double *Gd, int n, const int *S,
+                            int k) {
+    int i;
+    for (i = 0; i < k; i++)
+        if (!scn__chol_append(L, ld, Gd, n, S, i)) return 0;
+    return 1;
+}
+
+/* Solves L L^T y = y in place: forward by rows, backward by columns (so
+ * both walk rows of L). */
+static void scn__chol_solve(const double *L, int ld, int k, double *y) {
+    int i, r;
+    for (i = 0; i < k; i++)
+        y[i] = (y[i] - scn__dot_double(L + (size_t)i * ld, y, i)) / L[(size_t)i * ld + i];
+    for (i = k - 1; i >= 0; i--) {
+        const double *li = L + (size_t)i * ld;
+        y[i] /= li[i];
+        for (r = 0; r < i; r++) y[r] -= li[r] * y[i];
+    }
+}
+
+/* The column-wise active-set solves take CH columns at a time: their
+ * signals and codes are gathered into contiguous per-column vectors (one
+ * pass over rows of the n x P and m x P matrices instead of a cache miss
+ * per entry), solved, and scattered back. */
+#define SCN__CH 16
 
 /* Per-thread scratch of the column-wise active-set solves. */
 typedef struct scn__colwork {
-    double *M, *c, *y, *x;
-    int *S;
-    signed char *sg;
+    double *M, *c, *y;          /* Cholesky factor (row stride n); d_j^T x
+                                   per atom; solution */
+    double *x;                  /* CH signals, m each */
+    float *u, *v;               /* CH columns of two n x P matrices, n each */
+    int *S;                     /* the active set */
+    signed char *sg;            /* its signs, per atom */
 } scn__colwork;
 
 /* Bytes of one thread's column scratch, rounded up to 64 so that every
  * thread's doubles stay aligned (and on their own cache lines). */
 static size_t scn__colwork_bytes(int m, int n) {
-    return SCN__ALIGN(((size_t)n * n + 2 * (size_t)n + (size_t)m) * sizeof(double) +
-                      (size_t)n * sizeof(int) + (size_t)n);
+    return SCN__ALIGN(((size_t)n * n + 2 * (size_t)n + (size_t)SCN__CH * m) * sizeof(double) +
+                      2 * (size_t)SCN__CH * n * sizeof(float) + (size_t)n * sizeof(int) +
+                      (size_t)n);
 }
 
 /* Points T threads' scratch into block (T x scn__colwork_bytes). */
@@ -2025,74 +2053,108 @@ static void scn__colwork_setup(scn__colwork *w, int T, unsigned char *block, int
         w[t].c = w[t].M + (size_t)n * n;
         w[t].y = w[t].c + n;
         w[t].x = w[t].y + n;
-        w[t].S = (int *)(w[t].x + m);
+        w[t].u = (float *)(w[t].x + (size_t)SCN__CH * m);
+        w[t].v = w[t].u + (size_t)SCN__CH * n;
+        w[t].S = (int *)(w[t].v + (size_t)SCN__CH * n);
         w[t].sg = (signed char *)(w[t].S + n);
     }
 }
 
-/* Support polishing of column p: starting from FISTA's support and signs,
- * solve SCN eq. 7 on the support, drop entries whose sign is wrong and add
- * the worst violator of eq. 4, until the KKT conditions (SCN eqs. 3-4)
- * hold; then write the exact solution. Returns 0 (alpha untouched) if that
- * does not happen within SCN__POLISH_ROUNDS changes. */
-static int scn__polish_column(const double *Dt, const double *Gd, const float *DtX, int m,
-                              int n, const float *X, int P, int p, const scn_solve_desc *d,
-                              float *alpha, scn__colwork *w) {
+/* dst[q * len + i] = src[i * P + cols[q]]: cnt columns of a len x P matrix. */
+static void scn__gather(const float *src, int len, int P, const int *cols, int cnt,
+                        float *dst) {
+    int i, q;
+    for (i = 0; i < len; i++)
+        for (q = 0; q < cnt; q++) dst[(size_t)q * len + i] = src[(size_t)i * P + cols[q]];
+}
+
+/* The reverse of scn__gather, for the columns whose keep[q] is set. */
+static void scn__scatter(const float *src, int len, int P, const int *cols, int cnt,
+                         const unsigned char *keep, float *dst) {
+    int i, q;
+    for (i = 0; i < len; i++)
+        for (q = 0; q < cnt; q++)
+            if (keep[q]) dst[(size_t)i * P + cols[q]] = src[(size_t)q * len + i];
+}
+
+/* Support polishing of one column (signal x, its D^T x in dtx, FISTA's
+ * codes in a): starting from FISTA's support and signs, solve SCN eq. 7 on
+ * the support, drop entries whose sign is wrong and add the worst violator
+ * of eq. 4, until the KKT conditions (SCN eqs. 3-4) hold; then write the
+ * exact solution to a. Returns 0 (a untouched) if that does not happen
+ * within SCN__POLISH_ROUNDS changes. */
+static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
+                              const double *x, const float *dtx, float *a,
+                              const scn_solve_desc *d, scn__colwork *w) {
     int i, j, k = 0, round;
     double l1 = d->lambda1, scale = l1, worst;
-    for (i = 0; i < m; i++) w->x[i] = X[(size_t)i * P + p];
     for (j = 0; j < n; j++) {
-        double c = DtX[(size_t)j * P + p];
-        if (fabs(c) > scale) scale = fabs(c);
+        if (fabs(dtx[j]) > scale) scale = fabs(dtx[j]);
         w->sg[j] = 0;
-        if (alpha[(size_t)j * P + p] != 0.0f) {
-            w->sg[j] = alpha[(size_t)j * P + p] > 0.0f ? 1 : -1;
+        if (a[j] != 0.0f) {
+            w->sg[j] = a[j] > 0.0f ? 1 : -1;
             w->S[k++] = j;
-            w->c[j] = scn__dot_double(Dt + (size_t)j * m, w->x, m);
+            w->c[j] = scn__dot_double(Dt + (size_t)j * m, x, m);
         }
     }
     worst = SCN__KKT_TOL * (scale > 0.0 ? scale : 1.0);
+    if (!scn__chol_factor(w->M, n, Gd, n, w->S, k)) return 0;
     for (round = 0; round < SCN__POLISH_ROUNDS; round++) {
         int bad = 0, add = -1;
         double gadd = 0.0, most = worst;
         for (i = 0; i < k; i++) w->y[i] = w->c[w->S[i]] - l1 * w->sg[w->S[i]];
-        if (k && !scn__solve_active(Gd, n, w->S, k, w->M, w->y)) return 0;
+        scn__chol_solve(w->M, n, k, w->y);
         for (i = 0, j = 0; i < k; i++) {             /* eq. 3 needs matching signs */
             if (w->y[i] * w->sg[w->S[i]] > 0.0) { w->S[j] = w->S[i]; w->y[j++] = w->y[i]; }
             else { w->sg[w->S[i]] = 0; bad = 1; }
         }
         k = j;
-        if (bad) continue;
+        if (bad) {
+            if (!scn__chol_factor(w->M, n, Gd, n, w->S, k)) return 0;
+            continue;
+        }
         for (j = 0; j < n; j++) {                   /* eq. 4 off the support */
-            double g, v;
+            const double *gj = Gd + (size_t)j * n;
+            double g = dtx[j], v;                   /* d_j^T (x - D_S alpha_S) */
             if (w->sg[j]) continue;
-            g = DtX[(size_t)j * P + p];             /* d_j^T (x - D_S alpha_S) */
-            for (i = 0; i < k; i++) g -= Gd[(size_t)j * n + w->S[i]] * w->y[i];
+            for (i = 0; i < k; i++) g -= gj[w->S[i]] * w->y[i];
             v = d->signed_codes ? fabs(g) - l1 : g - l1;
             if (v > most) { most = v; add = j; gadd = g; }
         }
         if (add < 0) {
-            for (j = 0; j < n; j++) alpha[(size_t)j * P + p] = 0.0f;
-            for (i = 0; i < k; i++) alpha[(size_t)w->S[i] * P + p] = (float)w->y[i];
+            for (j = 0; j < n; j++) a[j] = 0.0f;
+            for (i = 0; i < k; i++) a[w->S[i]] = (float)w->y[i];
             return 1;
         }
         w->sg[add] = gadd < 0.0 ? -1 : 1;
-        w->c[add] = scn__dot_double(Dt + (size_t)add * m, w->x, m);
-        w->S[k++] = add;
+        w->c[add] = scn__dot_double(Dt + (size_t)add * m, x, m);
+        w->S[k] = add;
+        if (!scn__chol_append(w->M, n, Gd, n, w->S, k++)) return 0;
     }
     return 0;
 }
 
-/* Polishes the `count` columns listed in cols; keeps those that failed in
- * cols (in order) and returns how many they are. */
+/* Polishes the `count` columns listed in cols, SCN__CH at a time; keeps
+ * those that failed in cols (in order) and returns how many they are. */
 static int scn__polish(const double *Dt, const double *Gd, const float *DtX, int m, int n,
                        const float *X, int P, const scn_solve_desc *d, float *alpha,
                        scn__colwork *w, int *cols, int count, unsigned char *ok) {
-    int q, failed = 0;
-    SCN__OMP(parallel for schedule(dynamic, 16) if (count > 16))
-    for (q = 0; q < count; q++)
-        ok[q] = (unsigned char)scn__polish_column(Dt, Gd, DtX, m, n, X, P, cols[q], d,
-                                                  alpha, w + scn__thread_id());
+    int c0, q, failed = 0;
+    SCN__OMP(parallel for schedule(dynamic, 1) private(q) if (count > SCN__CH))
+    for (c0 = 0; c0 < count; c0 += SCN__CH) {
+        scn__colwork *t = w + scn__thread_id();
+        const int *cc = cols + c0;
+        int cnt = count - c0 < SCN__CH ? count - c0 : SCN__CH, i;
+        for (i = 0; i < m; i++)
+            for (q = 0; q < cnt; q++) t->x[(size_t)q * m + i] = X[(size_t)i * P + cc[q]];
+        scn__gather(DtX, n, P, cc, cnt, t->u);
+        scn__gather(alpha, n, P, cc, cnt, t->v);
+        for (q = 0; q < cnt; q++)
+            ok[c0 + q] = (unsigned char)scn__polish_column(
+                Dt, Gd, m, n, t->x + (size_t)q * m, t->u + (size_t)q * n,
+                t->v + (size_t)q * n, d, t);
+        scn__scatter(t->v, n, P, cc, cnt, ok + c0, alpha);
+    }
     for (q = 0; q < count; q++)
         if (!ok[q]) cols[failed++] = cols[q];
     return failed;
@@ -2213,28 +2275,50 @@ SCNDEF scn_status scn_en_solve(const float *D, int m, int n, const float *X, int
  * 6. Fixed-point backward
  * ====================================================================== */
 
-/* gamma of column p: SCN eq. 11 (SF's b for signed codes) on the active
- * set; returns -sum sign(alpha_j) gamma_j (SCN eq. 13), or NAN if the
- * active Gram is not positive definite. */
-static double scn__gamma_column(const double *Gd, int n, int P, int p, const float *alpha,
-                               const float *G, float *Gamma, scn__colwork *w) {
+/* gamma of one column (codes a, upstream gradient g, overwritten by gamma):
+ * SCN eq. 11 (SF's b for signed codes) on the active set; returns
+ * -sum sign(alpha_j) gamma_j (SCN eq. 13), or NAN if the active Gram is
+ * not positive definite. */
+static double scn__gamma_column(const double *Gd, int n, const float *a, float *g,
+                               scn__colwork *w) {
     int j, k = 0;
     double dl = 0.0;
     for (j = 0; j < n; j++) {
-        float a = alpha[(size_t)j * P + p];
-        Gamma[(size_t)j * P + p] = 0.0f;
-        if (a != 0.0f) {
-            w->sg[k] = a > 0.0f ? 1 : -1;
-            w->y[k] = G[(size_t)j * P + p];
+        if (a[j] != 0.0f) {
+            w->sg[k] = a[j] > 0.0f ? 1 : -1;
+            w->y[k] = g[j];
             w->S[k++] = j;
         }
+        g[j] = 0.0f;
     }
-    if (k && !scn__solve_active(Gd, n, w->S, k, w->M, w->y)) return NAN;
+    if (!scn__chol_factor(w->M, n, Gd, n, w->S, k)) return NAN;
+    scn__chol_solve(w->M, n, k, w->y);
     for (j = 0; j < k; j++) {
-        Gamma[(size_t)w->S[j] * P + p] = (float)w->y[j];
+        g[w->S[j]] = (float)w->y[j];
         dl -= w->sg[j] * w->y[j];
     }
     return dl;
+}
+
+/* The residual term of SCN eq. 11 is summed over a fixed number of column
+ * slabs (so the result does not depend on the thread count), each in
+ * chunks whose residual X - D A stays in cache instead of an m x P matrix. */
+#define SCN__SLABS  16
+#define SCN__RCHUNK 256
+
+/* part = (X - D A) Gamma^T over the columns [p0, p1); R: m x SCN__RCHUNK. */
+static void scn__residual_slab(const float *D, int m, int n, const float *X, int P,
+                               const float *alpha, const float *Gamma, int p0, int p1,
+                               float *R, float *part) {
+    int c0, i;
+    memset(part, 0, (size_t)m * n * sizeof *part);
+    for (c0 = p0; c0 < p1; c0 += SCN__RCHUNK) {
+        int c = p1 - c0 < SCN__RCHUNK ? p1 - c0 : SCN__RCHUNK;
+        for (i = 0; i < m; i++)
+            memcpy(R + (size_t)i * c, X + (size_t)i * P + c0, (size_t)c * sizeof *R);
+        scn_gemm(0, 0, m, c, n, -1.0f, D, n, alpha + c0, P, 1.0f, R, c);
+        scn_gemm(0, 1, m, n, c, 1.0f, R, c, Gamma + c0, P, 1.0f, part, n);
+    }
 }
 
 static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float *X,
@@ -2242,19 +2326,20 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
                                        const scn_solve_desc *d,
                                        float *dD, float *dX, float *dlambda1) {
     double *Dt, *Gd, *dl;
-    float *Gamma, *DG, *R;
+    float *Gamma, *S, *R, *parts;
     scn__colwork cw[SCN__MAX_THREADS];
     unsigned char *colblock;
     void *owned = NULL;
     int T = scn__threads(), p, bad = -1;
-    size_t at;
+    size_t at, mn = (size_t)m * n;
     scn__piece pieces[] = {
         { (void **)&Dt, (size_t)n * m * sizeof(double) },
         { (void **)&Gd, (size_t)n * n * sizeof(double) },
         { (void **)&dl, (size_t)P * sizeof(double) },
         { (void **)&Gamma, (size_t)n * P * sizeof(float) },
-        { (void **)&DG, dX ? 0 : (size_t)m * P * sizeof(float) },
-        { (void **)&R, dD ? (size_t)m * P * sizeof(float) : 0 },
+        { (void **)&S, dD ? (size_t)n * n * sizeof(float) : 0 },
+        { (void **)&R, dD ? (size_t)T * m * SCN__RCHUNK * sizeof(float) : 0 },
+        { (void **)&parts, dD ? SCN__SLABS * mn * sizeof(float) : 0 },
         { (void **)&colblock, T * scn__colwork_bytes(m, n) },
     };
     scn_status s = scn__en_check("sparse backward", D, m, n, X, P, d);
@@ -2268,16 +2353,24 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
     s = scn__carve(d->ws, pieces, (int)(sizeof pieces / sizeof pieces[0]), &owned,
                    "sparse backward");
     if (s) return s;
-    if (dX) DG = dX;
     scn__colwork_setup(cw, T, colblock, m, n);
     scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
-    SCN__OMP(parallel for schedule(dynamic, 16) if (P > 16))
-    for (p = 0; p < P; p++) {
-        dl[p] = scn__gamma_column(Gd, n, P, p, alpha, G, Gamma, cw + scn__thread_id());
-        if (isnan(dl[p])) {
-            SCN__OMP(critical)
-            if (bad < 0 || p < bad) bad = p;
+    SCN__OMP(parallel for schedule(dynamic, 1) if (P > SCN__CH))
+    for (p = 0; p < P; p += SCN__CH) {
+        scn__colwork *t = cw + scn__thread_id();
+        int cols[SCN__CH], cnt = P - p < SCN__CH ? P - p : SCN__CH, q;
+        unsigned char all[SCN__CH];
+        for (q = 0; q < cnt; q++) { cols[q] = p + q; all[q] = 1; }
+        scn__gather(alpha, n, P, cols, cnt, t->u);
+        scn__gather(G, n, P, cols, cnt, t->v);
+        for (q = 0; q < cnt; q++) {
+            dl[p + q] = scn__gamma_column(Gd, n, t->u + (size_t)q * n, t->v + (size_t)q * n, t);
+            if (isnan(dl[p + q])) {
+                SCN__OMP(critical)
+                if (bad < 0 || p + q < bad) bad = p + q;
+            }
         }
+        scn__scatter(t->v, n, P, cols, cnt, all, Gamma);
     }
     if (bad >= 0) {
         s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: active-set Gram of column %d is "
@@ -2289,13 +2382,18 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
         for (p = 0; p < P; p++) sum += dl[p];
         *dlambda1 = (float)sum;
     }
-    if (dX || dD)                                             /* SCN eq. 17 */
-        scn_gemm(0, 0, m, P, n, 1.0f, D, n, Gamma, P, 0.0f, DG, P);
-    if (dD) {                          /* SCN eq. 11: (X - D A) Gamma^T - D Gamma A^T */
-        memcpy(R, X, (size_t)m * P * sizeof *R);
-        scn_gemm(0, 0, m, P, n, -1.0f, D, n, alpha, P, 1.0f, R, P);
-        scn_gemm(0, 1, m, n, P, 1.0f, R, P, Gamma, P, 0.0f, dD, n);
-        scn_gemm(0, 1, m, n, P, -1.0f, DG, P, alpha, P, 1.0f, dD, n);
+    if (dX) scn_gemm(0, 0, m, P, n, 1.0f, D, n, Gamma, P, 0.0f, dX, P);   /* SCN eq. 17 */
+    if (dD) {                        /* SCN eq. 11: (X - D A) Gamma^T - D (Gamma A^T) */
+        int sl;
+        scn_gemm(0, 1, n, n, P, 1.0f, Gamma, P, alpha, P, 0.0f, S, n);
+        scn_gemm(0, 0, m, n, n, -1.0f, D, n, S, n, 0.0f, dD, n);
+        SCN__OMP(parallel for schedule(dynamic, 1))
+        for (sl = 0; sl < SCN__SLABS; sl++)
+            scn__residual_slab(D, m, n, X, P, alpha, Gamma, (int)((long long)P * sl / SCN__SLABS),
+                               (int)((long long)P * (sl + 1) / SCN__SLABS),
+                               R + (size_t)scn__thread_id() * m * SCN__RCHUNK, parts + sl * mn);
+        for (sl = 0; sl < SCN__SLABS; sl++)
+            for (at = 0; at < mn; at++) dD[at] += parts[sl * mn + at];
     }
 done:
     SCN_FREE(owned);
