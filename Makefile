@@ -3,6 +3,7 @@
 #   make test     every tests/test_*.c with -Wall -Wextra -Werror, then the CLI checks
 #   make asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo     train scn-mnist briefly on Fashion-MNIST and print test accuracy
+#   make bench    GEMM vs OpenBLAS, SC layer and training step vs PyTorch (bench/run.sh)
 CC      ?= cc
 CXX     ?= c++
 OPT     ?= -O2 -fopenmp
@@ -37,6 +38,13 @@ demo: bin/scn
 	bin/scn train --model scn-mnist --epochs 1 --limit 10000 --out bin/demo.scn
 	bin/scn eval --model bin/demo.scn
 
+# needs libopenblas-dev and python3-torch; OpenBLAS is linked by the benchmark only
+bench: bin/scn bin/bench_gemm
+	sh bench/run.sh 2
+
+bin/bench_gemm: bench/gemm.c scn.h | bin
+	$(CC) $(OPT) $(WARN) -o $@ bench/gemm.c -lopenblas $(LIBS)
+
 ASAN = -O1 -g -fopenmp -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
 	$(MAKE) clean
@@ -46,4 +54,4 @@ asan:
 clean:
 	rm -rf bin
 
-.PHONY: all test asan demo clean
+.PHONY: all test asan demo bench clean

@@ -759,9 +759,18 @@ static void *scn__calloc(size_t count, size_t elem, const char *what) {
     return p;
 }
 
+/* 1 if every x[i] is finite; else 0, with the first bad index in *where. */
 static int scn__all_finite(const float *x, size_t count, size_t *where) {
-    size_t i;
-    for (i = 0; i < count; i++)
+    size_t i = 0, j;
+    for (; i + 64 <= count; i += 64) {         /* branch-free blocks that vectorise */
+        uint32_t bad = 0, u;
+        for (j = 0; j < 64; j++) {
+            memcpy(&u, x + i + j, sizeof u);
+            bad |= (u & 0x7f800000u) == 0x7f800000u;       /* exponent all ones */
+        }
+        if (bad) break;
+    }
+    for (; i < count; i++)
         if (!isfinite(x[i])) { *where = i; return 0; }
     return 1;
 }
@@ -896,10 +905,11 @@ SCNDEF uint32_t scn_rng_below(scn_rng *r, uint32_t bound) {
 #define SCN__MC 120
 #define SCN__NC 1024
 
-/* acc(MR x NR) = sum_p a[p*MR + i] b[p*NR + j]; C[i, j] = alpha acc +
- * (add ? C[i, j] : 0) for the mv x nv valid corner of the tile. */
-typedef void (*scn__kernel_fn)(int kc, const float *a, const float *b, float *c,
-                               size_t ldc, int mv, int nv, float alpha, int add);
+/* acc(MR x NR) = sum_p a[p*MR + i] b[p*ldb + j]; C[i, j] = alpha acc +
+ * (add ? C[i, j] : 0) for the mv x nv valid corner of the tile. b is a
+ * packed panel (ldb = NR) or NR columns of B itself. */
+typedef void (*scn__kernel_fn)(int kc, const float *a, const float *b, size_t ldb,
+                               float *c, size_t ldc, int mv, int nv, float alpha, int add);
 
 typedef struct scn__kernel {
     const char *name;
@@ -917,12 +927,12 @@ static void scn__tile_out(const float *acc, int nr, float *c, size_t ldc, int mv
             c[i * ldc + j] = alpha * acc[i * nr + j] + (add ? c[i * ldc + j] : 0.0f);
 }
 
-static void scn__kernel_c(int kc, const float *a, const float *b, float *c,
-                          size_t ldc, int mv, int nv, float alpha, int add) {
+static void scn__kernel_c(int kc, const float *a, const float *b, size_t ldb,
+                          float *c, size_t ldc, int mv, int nv, float alpha, int add) {
     float acc[6][16];
     int p, i, j;
     memset(acc, 0, sizeof acc);
-    for (p = 0; p < kc; p++, a += 6, b += 16)
+    for (p = 0; p < kc; p++, a += 6, b += ldb)
         for (i = 0; i < 6; i++)
             for (j = 0; j < 16; j++) acc[i][j] += a[i] * b[j];
     scn__tile_out(&acc[0][0], 16, c, ldc, mv, nv, alpha, add);
@@ -935,15 +945,15 @@ static void scn__kernel_c(int kc, const float *a, const float *b, float *c,
 /* 6 x 16 with 12 ymm accumulators: each step broadcasts 6 values of A and
  * loads two 8-float vectors of B. */
 __attribute__((target("avx2,fma")))
-static void scn__kernel_avx2(int kc, const float *a, const float *b, float *c,
-                             size_t ldc, int mv, int nv, float alpha, int add) {
+static void scn__kernel_avx2(int kc, const float *a, const float *b, size_t ldb,
+                             float *c, size_t ldc, int mv, int nv, float alpha, int add) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00,
            c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00,
            c50 = c00, c51 = c00, b0, b1, x;
     __m256 va = _mm256_set1_ps(alpha);
     float tmp[6][16];
     int p;
-    for (p = 0; p < kc; p++, a += 6, b += 16) {
+    for (p = 0; p < kc; p++, a += 6, b += ldb) {
         b0 = _mm256_loadu_ps(b);
         b1 = _mm256_loadu_ps(b + 8);
         x = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
@@ -975,15 +985,15 @@ static void scn__kernel_avx2(int kc, const float *a, const float *b, float *c,
 
 /* 6 x 32 with 12 zmm accumulators. */
 __attribute__((target("avx512f")))
-static void scn__kernel_avx512(int kc, const float *a, const float *b, float *c,
-                               size_t ldc, int mv, int nv, float alpha, int add) {
+static void scn__kernel_avx512(int kc, const float *a, const float *b, size_t ldb,
+                               float *c, size_t ldc, int mv, int nv, float alpha, int add) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00,
            c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00,
            c50 = c00, c51 = c00, b0, b1, x;
     __m512 va = _mm512_set1_ps(alpha);
     float tmp[6][32];
     int p;
-    for (p = 0; p < kc; p++, a += 6, b += 32) {
+    for (p = 0; p < kc; p++, a += 6, b += ldb) {
         b0 = _mm512_loadu_ps(b);
         b1 = _mm512_loadu_ps(b + 16);
         x = _mm512_set1_ps(a[0]); c00 = _mm512_fmadd_ps(x, b0, c00); c01 = _mm512_fmadd_ps(x, b1, c01);
@@ -1061,26 +1071,50 @@ static const scn__kernel *scn__kernel_pick(void) {
 static void scn__pack_a(int trans, const float *A, size_t lda, int i0, int mc,
                         int p0, int kc, int mr, float *dst) {
     int ip, i, p;
-    for (ip = 0; ip < mc; ip += mr)
+    for (ip = 0; ip < mc; ip += mr) {
+        if (ip + mr <= mc) {                    /* a full panel: no bounds tests */
+            for (p = 0; p < kc; p++, dst += mr) {
+                if (trans) {
+                    memcpy(dst, A + (size_t)(p0 + p) * lda + i0 + ip, (size_t)mr * sizeof *dst);
+                } else {
+                    const float *a = A + (size_t)(i0 + ip) * lda + p0 + p;
+                    for (i = 0; i < mr; i++) dst[i] = a[(size_t)i * lda];
+                }
+            }
+            continue;
+        }
         for (p = 0; p < kc; p++)
             for (i = 0; i < mr; i++, dst++) {
                 int r = i0 + ip + i;
                 *dst = ip + i >= mc ? 0.0f
                      : trans ? A[(size_t)(p0 + p) * lda + r] : A[(size_t)r * lda + p0 + p];
             }
+    }
 }
 
 /* Rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into NR-column panels. */
 static void scn__pack_b(int trans, const float *B, size_t ldb, int p0, int kc,
                         int j0, int nc, int nr, float *dst) {
     int jp, j, p;
-    for (jp = 0; jp < nc; jp += nr)
+    for (jp = 0; jp < nc; jp += nr) {
+        if (jp + nr <= nc) {                    /* a full panel: no bounds tests */
+            for (p = 0; p < kc; p++, dst += nr) {
+                if (!trans) {
+                    memcpy(dst, B + (size_t)(p0 + p) * ldb + j0 + jp, (size_t)nr * sizeof *dst);
+                } else {
+                    const float *b = B + (size_t)(j0 + jp) * ldb + p0 + p;
+                    for (j = 0; j < nr; j++) dst[j] = b[(size_t)j * ldb];
+                }
+            }
+            continue;
+        }
         for (p = 0; p < kc; p++)
             for (j = 0; j < nr; j++, dst++) {
                 int col = j0 + jp + j;
                 *dst = jp + j >= nc ? 0.0f
                      : trans ? B[(size_t)col * ldb + p0 + p] : B[(size_t)(p0 + p) * ldb + col];
             }
+    }
 }
 
 /* The plain triple loop: the reference in tests, and the fallback when
@@ -1111,24 +1145,33 @@ static void scn__scale_rows(int M, int N, float beta, float *C, int ldc) {
 
 /* C = alpha op(A) op(B) + C on the rows [i0, i1) and columns [j0, j1) of C,
  * with one thread's packing buffers. Each KC slice of op(B) is packed once
- * and reused against every MC block of op(A). */
+ * and reused against every MC block of op(A). When there is only one such
+ * block and B is not transposed, its full-width panels are read in place:
+ * packing would cost as much memory traffic as the product itself. */
 static void scn__gemm_tile(const scn__kernel *k, int ta, int tb, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb, float *C,
                            int ldc, int i0, int i1, int j0, int j1, float *apack,
                            float *bpack, int add) {
-    int p0, ic, ir, jr, nc = j1 - j0;
+    int p0, ic, ir, jr, nc = j1 - j0, full = nc / k->nr * k->nr;
+    int direct = !tb && i1 - i0 <= SCN__MC;
     for (p0 = 0; p0 < K; p0 += SCN__KC) {
         int kc = K - p0 < SCN__KC ? K - p0 : SCN__KC;
-        scn__pack_b(tb, B, (size_t)ldb, p0, kc, j0, nc, k->nr, bpack);
+        if (!direct) scn__pack_b(tb, B, (size_t)ldb, p0, kc, j0, nc, k->nr, bpack);
+        else if (full < nc) scn__pack_b(tb, B, (size_t)ldb, p0, kc, j0 + full, nc - full,
+                                        k->nr, bpack + (size_t)full * kc);
         for (ic = i0; ic < i1; ic += SCN__MC) {
             int mc = i1 - ic < SCN__MC ? i1 - ic : SCN__MC;
             scn__pack_a(ta, A, (size_t)lda, ic, mc, p0, kc, k->mr, apack);
-            for (jr = 0; jr < nc; jr += k->nr)
+            for (jr = 0; jr < nc; jr += k->nr) {
+                int in_place = direct && jr < full;
+                const float *b = in_place ? B + (size_t)p0 * ldb + j0 + jr
+                                          : bpack + (size_t)jr * kc;
                 for (ir = 0; ir < mc; ir += k->mr)
-                    k->fn(kc, apack + (size_t)ir * kc, bpack + (size_t)jr * kc,
+                    k->fn(kc, apack + (size_t)ir * kc, b, in_place ? (size_t)ldb : (size_t)k->nr,
                           C + (size_t)(ic + ir) * ldc + j0 + jr, (size_t)ldc,
                           mc - ir < k->mr ? mc - ir : k->mr,
                           nc - jr < k->nr ? nc - jr : k->nr, alpha, add || p0 > 0);
+            }
         }
     }
 }
@@ -1934,7 +1977,7 @@ static int scn__fista_panel(const scn__fista *f, const int *cols, int cnt, int i
     for (it = 0; it < iters;) {
         memcpy(pn->t, pn->b, (size_t)n * nr * sizeof(float));      /* t = b + A gamma */
         for (i = 0; i < n; i += k->mr)
-            k->fn(n, f->apack + (size_t)i * n, pn->g, pn->t + (size_t)i * nr, (size_t)nr,
+            k->fn(n, f->apack + (size_t)i * n, pn->g, (size_t)nr, pn->t + (size_t)i * nr, (size_t)nr,
                   n - i < k->mr ? n - i : k->mr, nr, 1.0f, 1);
         it++;
         if (!epilogue(n, f, pn)) break;

@@ -48,8 +48,15 @@ static void test_kkt(void) {
         { 32, 16, 100, 0.0f, 0.0f, 0.01f, 0 },     /* lambda1 = 0 */
         { 8, 8, 30, 0.0f, 1.0f, 1.0f, 1 },
     };
-    unsigned i;
-    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) check_problem(&cases[i], 10 + i);
+    unsigned i, k;
+    /* every microkernel this machine runs: FISTA's panels and epilogue
+     * follow its width and instruction set */
+    for (k = 0; k < sizeof scn__kernels / sizeof scn__kernels[0]; k++) {
+        if (!scn__kernels[k].supported()) continue;
+        scn__gemm_kernel = &scn__kernels[k];
+        for (i = 0; i < sizeof cases / sizeof cases[0]; i++) check_problem(&cases[i], 10 + i);
+    }
+    scn__gemm_kernel = NULL;
 }
 
 /* D = I: alpha = shrink(x, lambda1) / (1 + lambda2) in closed form. */

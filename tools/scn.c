@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -518,6 +519,195 @@ done:
 
 /* ----------------------------------------------------------------- main */
 
+/* ---------------------------------------------------------------- bench */
+
+static const char *bench_help =
+    "usage: scn bench layer [--batch N] [--channels C] [--size S] [--atoms n]\n"
+    "                       [--kernel k] [--iters T] [--reps R] [--threads T]\n"
+    "       scn bench step [--model NAME|SPEC] [--data DIR] [--batch N] [--steps S]\n"
+    "                      [--warmup W] [--threads T]\n\n"
+    "Times one convolutional sparse-coding layer on random data: k x k patches,\n"
+    "padding k/2, stride 1, lambda1 0.1, lambda2 0.01. The forward pass runs\n"
+    "exactly --iters FISTA iterations (no early stop, no polishing); the\n"
+    "backward pass is the fixed-point gradient for D and the input with an\n"
+    "all-ones upstream gradient. Prints the median of --reps runs:\n"
+    "  forward <seconds>\n"
+    "  forward+backward <seconds>\n\n"
+    "  --batch 32  --channels 16  --size 28  --atoms 64  --kernel 3\n"
+    "  --iters 20  --reps 5       --threads (default: all cores)\n\n"
+    "step times whole SGD training steps (forward, loss, backward, update) of a\n"
+    "network on the first N training images of --data (IDX, normalised), or on\n"
+    "random 1 x 28 x 28 images and labels without it, as `scn train` runs them\n"
+    "(solver to tolerance, polished), and prints the median:\n"
+    "  images/s <training images per second>\n"
+    "  peak_rss_mb <the process's peak resident memory>\n"
+    "The --warmup steps first train on the same batch: a fresh network's codes\n"
+    "are denser and slower to solve than after a few steps of training.\n"
+    "  --model scn-mnist  --batch 64  --steps 5  --warmup 20\n";
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The first N training images of dir, normalised, and their labels. */
+static int read_first(const char *dir, const scn_net *net, int N, float *x,
+                      unsigned char *labels) {
+    scn_dataset *ds = scn_dataset_open(dir, "train");
+    int *idx = malloc((size_t)N * sizeof *idx), i, rc = 1;
+    float mean, std;
+    if (!ds || !idx) { rc = ds ? die("%s", "out of memory") : die_lib(); goto done; }
+    if (!same_input(net, ds, "the network", dir)) goto done;
+    if (ds->count < N) { rc = die("%s has fewer training images than --batch", dir); goto done; }
+    for (i = 0; i < N; i++) idx[i] = i;
+    if (scn_dataset_stats(ds, &mean, &std) || scn_dataset_read(ds, idx, N, x, labels)) {
+        rc = die_lib();
+        goto done;
+    }
+    scn_normalize(x, (size_t)N * ds->C * ds->H * ds->W, mean, std);
+    rc = 0;
+done:
+    scn_dataset_close(ds);
+    free(idx);
+    return rc;
+}
+
+static int bench_step(int argc, char **argv) {
+    const char *model = "scn-mnist", *spec, *data = NULL;
+    int N = 64, steps = 5, warmup = 20, threads = 0, r, rc, K, correct;
+    scn_net *net = NULL;
+    scn_sgd opt;
+    scn_rng rng;
+    float *x = NULL, *dlogits = NULL;
+    unsigned char *labels = NULL;
+    double t[64], loss;
+    size_t i;
+    struct rusage ru;
+    const option opts[] = {
+        { "--model", OPT_STR, &model, 0, 0, NULL },
+        { "--data", OPT_STR, &data, 0, 0, NULL },
+        { "--batch", OPT_INT, &N, 2, 1e5, NULL },
+        { "--steps", OPT_INT, &steps, 1, 64, NULL },
+        { "--warmup", OPT_INT, &warmup, 0, 1e6, NULL },
+        { "--threads", OPT_INT, &threads, 1, 1024, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    if ((rc = parse_options(argc, argv, opts, bench_help)) != 0) return rc == 2 ? 0 : 1;
+    set_threads(threads);
+    spec = scn_net_preset(model) ? scn_net_preset(model) : model;
+    if (!(net = scn_net_create(spec, 1, 28, 28, 1))) return die_lib();
+    rc = 1;
+    K = scn_net_classes(net);
+    x = malloc((size_t)N * 784 * sizeof *x);
+    dlogits = malloc((size_t)N * K * sizeof *dlogits);
+    labels = malloc((size_t)N);
+    memset(&opt, 0, sizeof opt);
+    if (!x || !dlogits || !labels || scn_sgd_init(&opt, net, NULL)) {
+        die("%s", "out of memory");
+        goto done;
+    }
+    scn_rng_seed(&rng, 1, 0);
+    for (i = 0; i < (size_t)N * 784; i++) x[i] = scn_rng_normal(&rng);
+    for (i = 0; i < (size_t)N; i++) labels[i] = (unsigned char)scn_rng_below(&rng, (uint32_t)K);
+    if (data && read_first(data, net, N, x, labels)) goto done;
+    for (r = -warmup; r < steps; r++) {
+        double t0 = now_seconds();
+        const float *z;
+        scn_net_zero_grad(net);
+        if (!(z = scn_net_forward(net, x, N, 1)) ||
+            scn_softmax_xent(z, labels, N, K, dlogits, &loss, &correct) ||
+            scn_net_backward(net, dlogits, NULL)) {
+            die_lib();
+            goto done;
+        }
+        scn_sgd_step(&opt, net, 0.1f);
+        if (r >= 0) t[r] = now_seconds() - t0;
+    }
+    qsort(t, (size_t)steps, sizeof *t, cmp_double);
+    getrusage(RUSAGE_SELF, &ru);
+    printf("images/s %.1f\npeak_rss_mb %.1f\n", N / t[steps / 2], ru.ru_maxrss / 1024.0);
+    rc = 0;
+done:
+    scn_sgd_free(&opt);
+    scn_net_free(net);
+    free(x); free(dlogits); free(labels);
+    return rc;
+}
+
+static int cmd_bench(int argc, char **argv) {
+    int N = 32, C = 16, S = 28, n = 64, k = 3, iters = 20, reps = 5, threads = 0, r, rc;
+    scn_conv_geom g;
+    scn_solve_desc sd;
+    scn_rng rng;
+    float *x = NULL, *D = NULL, *X = NULL, *alpha = NULL, *codes = NULL, *ones = NULL,
+          *dD = NULL, *dx = NULL, dl;
+    double tf[64], tfb[64];
+    size_t i, xs, ms;
+    const option opts[] = {
+        { "--batch", OPT_INT, &N, 1, 1e6, NULL },
+        { "--channels", OPT_INT, &C, 1, 1e5, NULL },
+        { "--size", OPT_INT, &S, 1, 1e5, NULL },
+        { "--atoms", OPT_INT, &n, 1, 1e5, NULL },
+        { "--kernel", OPT_INT, &k, 1, 99, NULL },
+        { "--iters", OPT_INT, &iters, 1, 1e6, NULL },
+        { "--reps", OPT_INT, &reps, 1, 64, NULL },
+        { "--threads", OPT_INT, &threads, 1, 1024, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    if (argc >= 1 && !strcmp(argv[0], "step")) return bench_step(argc - 1, argv + 1);
+    if (argc < 1 || strcmp(argv[0], "layer")) {
+        if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+            fputs(bench_help, stdout);
+            return 0;
+        }
+        return die("%s", "the benchmarks are 'layer' and 'step' (see scn bench --help)");
+    }
+    if ((rc = parse_options(argc - 1, argv + 1, opts, bench_help)) != 0) return rc == 2 ? 0 : 1;
+    set_threads(threads);
+    if (scn_conv_geom_init(&g, N, C, S, S, k, 1, k / 2)) return die_lib();
+    xs = (size_t)N * C * S * S;
+    ms = (size_t)g.m * g.P;
+    x = malloc(xs * sizeof *x);
+    dx = malloc(xs * sizeof *dx);
+    D = malloc((size_t)g.m * n * sizeof *D);
+    dD = malloc((size_t)g.m * n * sizeof *dD);
+    X = malloc(ms * sizeof *X);
+    alpha = malloc((size_t)n * g.P * sizeof *alpha);
+    codes = malloc((size_t)n * g.P * sizeof *codes);
+    ones = malloc((size_t)n * g.P * sizeof *ones);
+    rc = 1;
+    if (!x || !dx || !D || !dD || !X || !alpha || !codes || !ones) {
+        die("%s", "out of memory");
+        goto done;
+    }
+    scn_rng_seed(&rng, 1, 0);
+    for (i = 0; i < xs; i++) x[i] = scn_rng_normal(&rng);
+    for (i = 0; i < (size_t)g.m * n; i++) D[i] = scn_rng_normal(&rng) / sqrtf((float)g.m);
+    for (i = 0; i < (size_t)n * g.P; i++) ones[i] = 1.0f;
+    memset(&sd, 0, sizeof sd);
+    sd.lambda1 = 0.1f;
+    sd.lambda2 = 0.01f;
+    sd.fixed_iter = iters;
+    for (r = 0; r < reps; r++) {
+        double t0 = now_seconds(), t1;
+        if (scn_sc_conv_forward(&g, D, n, x, &sd, X, alpha, codes, NULL)) { die_lib(); goto done; }
+        t1 = now_seconds();
+        if (scn_sc_conv_backward(&g, D, n, X, alpha, ones, &sd, dD, dx, &dl)) {
+            die_lib();
+            goto done;
+        }
+        tf[r] = t1 - t0;
+        tfb[r] = now_seconds() - t0;
+    }
+    qsort(tf, (size_t)reps, sizeof *tf, cmp_double);
+    qsort(tfb, (size_t)reps, sizeof *tfb, cmp_double);
+    printf("forward %.6f\nforward+backward %.6f\n", tf[reps / 2], tfb[reps / 2]);
+    rc = 0;
+done:
+    free(x); free(dx); free(D); free(dD); free(X); free(alpha); free(codes); free(ones);
+    return rc;
+}
+
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -528,6 +718,7 @@ static const command commands[] = {
     { "layer", cmd_layer, "sparse codes and fixed-point gradients of one layer (.npy in/out)" },
     { "train", cmd_train, "train a network on a data set, with checkpoints" },
     { "eval", cmd_eval, "test accuracy and confusion matrix of a checkpoint" },
+    { "bench", cmd_bench, "time a sparse-coding layer (scn bench layer --help)" },
 };
 
 static void usage(FILE *f) {
