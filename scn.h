@@ -1852,15 +1852,6 @@ typedef struct scn__panel {
 
 static size_t scn__panel_floats(int n, int nr) { return (4 * (size_t)n + 2) * nr; }
 
-/* The step's epilogue on a panel (SCN Algorithm 1, corrected):
- *   alpha_t+1 = shrink(A gamma_t + b),  s_t+1 = (1 + sqrt(1 + 4 s_t^2)) / 2,
- *   gamma_t+1 = alpha_t+1 + (s_t - 1)/s_t+1 (alpha_t+1 - alpha_t),
- * with O'Donoghue & Candes' gradient restart per column: when
- * (gamma_t - alpha_t+1).(alpha_t+1 - alpha_t) > 0 the momentum is dropped.
- * A column stops (live = 0) once its largest change is <= tol times its
- * largest entry. nr is a constant after inlining, so the loops over a
- * row vectorise with the instruction set of the caller. Returns the
- * number of live columns. */
 /* Threshold one row of a panel (t = A gamma + b in, alpha_t+1 out) and
  * fold it into the per-column sums of the convergence and restart tests.
  * sg is 1 for signed codes: shrink(v) = max(v - thr, 0) + sg min(v + thr, 0). */
