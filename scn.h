@@ -963,14 +963,18 @@ static void scn__kernel_avx2(int kc, const float *a, const float *b, size_t ldb,
         x = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
         x = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
     }
-    if (mv == 6 && nv == 16) {
+    if (nv == 16) {                          /* whole rows: vector stores */
 #define SCN__ROW8(r, lo, hi) do { float *cr = c + (r) * ldc;                          \
         _mm256_storeu_ps(cr, add ? _mm256_fmadd_ps(va, lo, _mm256_loadu_ps(cr))       \
                                  : _mm256_mul_ps(va, lo));                            \
         _mm256_storeu_ps(cr + 8, add ? _mm256_fmadd_ps(va, hi, _mm256_loadu_ps(cr + 8)) \
                                      : _mm256_mul_ps(va, hi)); } while (0)
-        SCN__ROW8(0, c00, c01); SCN__ROW8(1, c10, c11); SCN__ROW8(2, c20, c21);
-        SCN__ROW8(3, c30, c31); SCN__ROW8(4, c40, c41); SCN__ROW8(5, c50, c51);
+        SCN__ROW8(0, c00, c01);
+        if (mv > 1) SCN__ROW8(1, c10, c11);
+        if (mv > 2) SCN__ROW8(2, c20, c21);
+        if (mv > 3) SCN__ROW8(3, c30, c31);
+        if (mv > 4) SCN__ROW8(4, c40, c41);
+        if (mv > 5) SCN__ROW8(5, c50, c51);
 #undef SCN__ROW8
         return;
     }
@@ -1003,14 +1007,18 @@ static void scn__kernel_avx512(int kc, const float *a, const float *b, size_t ld
         x = _mm512_set1_ps(a[4]); c40 = _mm512_fmadd_ps(x, b0, c40); c41 = _mm512_fmadd_ps(x, b1, c41);
         x = _mm512_set1_ps(a[5]); c50 = _mm512_fmadd_ps(x, b0, c50); c51 = _mm512_fmadd_ps(x, b1, c51);
     }
-    if (mv == 6 && nv == 32) {
+    if (nv == 32) {                          /* whole rows: vector stores */
 #define SCN__ROW16(r, lo, hi) do { float *cr = c + (r) * ldc;                         \
         _mm512_storeu_ps(cr, add ? _mm512_fmadd_ps(va, lo, _mm512_loadu_ps(cr))       \
                                  : _mm512_mul_ps(va, lo));                            \
         _mm512_storeu_ps(cr + 16, add ? _mm512_fmadd_ps(va, hi, _mm512_loadu_ps(cr + 16)) \
                                       : _mm512_mul_ps(va, hi)); } while (0)
-        SCN__ROW16(0, c00, c01); SCN__ROW16(1, c10, c11); SCN__ROW16(2, c20, c21);
-        SCN__ROW16(3, c30, c31); SCN__ROW16(4, c40, c41); SCN__ROW16(5, c50, c51);
+        SCN__ROW16(0, c00, c01);
+        if (mv > 1) SCN__ROW16(1, c10, c11);
+        if (mv > 2) SCN__ROW16(2, c20, c21);
+        if (mv > 3) SCN__ROW16(3, c30, c31);
+        if (mv > 4) SCN__ROW16(4, c40, c41);
+        if (mv > 5) SCN__ROW16(5, c50, c51);
 #undef SCN__ROW16
         return;
     }
