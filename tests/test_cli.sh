@@ -277,6 +277,24 @@ check "--out under a nonexistent parent: created something" test ! -e no
 printf 'x' >plainfile
 bad "--out is a regular file" "plainfile" layer --dict D.npy --input X.npy $L --out plainfile
 
+# scn bench: the exact two-line output scripts parse, and its errors
+"$SCN" bench layer --batch 2 --channels 2 --size 6 --atoms 4 --iters 3 --reps 3 >bench.out 2>&1
+check "bench layer exits 0" test $? -eq 0
+check "bench layer prints 'forward <seconds>' then 'forward+backward <seconds>'" \
+    grep -qzE '^forward [0-9.]+
+forward\+backward [0-9.]+
+$' bench.out
+"$SCN" bench step --model "sc:n=4 bn gap linear:n=10" --batch 4 --steps 2 --warmup 1 >step.out 2>&1
+check "bench step exits 0" test $? -eq 0
+check "bench step prints images/s and peak_rss_mb" \
+    grep -qzE '^images/s [0-9.]+
+peak_rss_mb [0-9.]+
+$' step.out
+bad "bench without a benchmark" "layer.*step" bench
+bad "bench of an unknown benchmark" "layer.*step" bench gemm
+bad "bench layer --iters 0" "iters" bench layer --iters 0
+bad "bench step with a bad model" "frobnicate" bench step --model frobnicate
+
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures of $checks checks failed" >&2
     exit 1
