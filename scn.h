@@ -1624,7 +1624,7 @@ SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
  * ====================================================================== */
 
 #define SCN__DEFAULT_TOL      1e-5f
-#define SCN__COARSE_TOL       1e-2f  /* first stage when polishing */
+#define SCN__COARSE_TOL       3e-2f  /* first stage when polishing */
 #define SCN__DEFAULT_MAX_ITER 2000
 #define SCN__KAPPA_MARGIN     1e-5   /* relative; see scn_en_lipschitz */
 #define SCN__POLISH_ROUNDS    64     /* active-set changes per column */
