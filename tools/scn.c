@@ -229,7 +229,9 @@ static const char *train_help =
     "  --wd W        weight decay, not on lambda1 or BN (5e-4)\n"
     "  --milestones  epochs where lr drops 10x (default: none)\n"
     "  --resume      continue from --out exactly as if never stopped\n"
-    "  --log FILE    one CSV row per epoch\n"
+    "  --log FILE    one CSV row per epoch: epoch,lr,loss,train_acc,test_acc,seconds,\n"
+    "                images_per_s (seconds: the whole epoch with its test pass;\n"
+    "                images/s: training images over training time)\n"
     "  --limit N     use only the first N training images (quick runs)\n"
     "  --seed S      initialisation and shuffling seed (default 1)\n"
     "  --profile     after each epoch, seconds per layer (forward, backward)\n";
@@ -407,7 +409,7 @@ static int cmd_train(int argc, char **argv) {
     if (logf && !st.epoch) fprintf(logf, "epoch,lr,loss,train_acc,test_acc,seconds,images_per_s\n");
     for (e = st.epoch; e < epochs; e++) {
         float elr = scn_sgd_lr(&opt, e);
-        double loss_sum = 0.0, t0 = now_seconds(), last = 0.0, acc;
+        double loss_sum = 0.0, t0 = now_seconds(), last = 0.0, acc, train_s;
         long right = 0, seen = 0;
         char eta[32];
         for (i = 0; i < count; i++) order[i] = i;
@@ -439,18 +441,18 @@ static int cmd_train(int argc, char **argv) {
             }
         }
         fputc('\n', stderr);
+        train_s = now_seconds() - t0;           /* images/s counts training only */
         if (profile) print_profile(net);
         if (evaluate(net, test, st.mean, st.std, batch, &acc, NULL)) goto done;
         st.epoch = e + 1;
         if (scn_checkpoint_save(out, net, &opt, &st)) { rc = die_lib(); goto done; }
         printf("epoch %d/%d lr %.4g loss %.4f train %.2f%% test %.2f%% time %.1fs %.0f img/s\n",
                e + 1, epochs, elr, loss_sum / seen, 100.0 * right / seen, 100.0 * acc,
-               now_seconds() - t0, seen / (now_seconds() - t0));
+               now_seconds() - t0, seen / train_s);
         fflush(stdout);
         if (logf) {
             fprintf(logf, "%d,%g,%.6f,%.4f,%.4f,%.2f,%.1f\n", e + 1, elr, loss_sum / seen,
-                    (double)right / seen, acc, now_seconds() - t0,
-                    seen / (now_seconds() - t0));
+                    (double)right / seen, acc, now_seconds() - t0, seen / train_s);
             fflush(logf);
         }
     }
