@@ -497,7 +497,8 @@ SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r);
  *
  * Everything is validated: magic, type, dimension count, that the data is
  * exactly as long as the dimensions say, that images and labels agree in
- * number, and that every label is below SCN_IDX_MAX_CLASSES (default 10).
+ * number, and that every label is below SCN_IDX_MAX_CLASSES (default 256,
+ * any byte; define it lower to reject labels a model cannot have).
  * Nothing over SCN_GUNZIP_MAX bytes (default 1 GiB) is read or inflated,
  * and no buffer is allocated before a header or trailer has been checked
  * against the bytes that are actually there.
@@ -528,9 +529,10 @@ SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r);
 #ifndef SCN_GUNZIP_MAX
 #define SCN_GUNZIP_MAX ((size_t)1 << 30)
 #endif
-/* Labels must be below this (MNIST and Fashion-MNIST have 10 classes). */
+/* Labels must be below this (MNIST and Fashion-MNIST have 10 classes,
+ * EMNIST up to 62). */
 #ifndef SCN_IDX_MAX_CLASSES
-#define SCN_IDX_MAX_CLASSES 10
+#define SCN_IDX_MAX_CLASSES 256
 #endif
 
 typedef struct scn_idx_set {
@@ -3937,7 +3939,7 @@ SCNDEF void scn_idx_free(scn_idx_set *s) {
 static scn_status scn__idx_pair(unsigned char *images, const int *idims, const char *iname,
                                 unsigned char *labels, int lcount, const char *lname,
                                 scn_idx_set *out) {
-    int i, max = 0, bad = -1;
+    int i, max = 0, bad = -1, limit = SCN_IDX_MAX_CLASSES;
     if (idims[0] != lcount) {
         SCN_FREE(images);
         SCN_FREE(labels);
@@ -3946,7 +3948,7 @@ static scn_status scn__idx_pair(unsigned char *images, const int *idims, const c
     }
     for (i = 0; i < lcount; i++) {
         if (labels[i] > max) max = labels[i];
-        if (bad < 0 && labels[i] >= SCN_IDX_MAX_CLASSES) bad = i;
+        if (bad < 0 && labels[i] >= limit) bad = i;
     }
     if (bad >= 0) {
         int v = labels[bad];

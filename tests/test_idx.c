@@ -14,6 +14,7 @@
  * and checked too (and timed). Built with SCN_NO_STB_IMAGE, the gzip
  * cases check the "needs stb_image" error instead.
  */
+#define SCN_IDX_MAX_CLASSES 10   /* the limit is tested with MNIST's 10 classes */
 #define SCN_IMPLEMENTATION
 #include "../scn.h"
 #include "check.h"

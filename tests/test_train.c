@@ -24,8 +24,9 @@ static void put_be32(FILE *f, unsigned v) {
     fwrite(b, 1, 4, f);
 }
 
-/* count images of 8 x 8 whose brightness pattern depends on the label */
-static void write_split(const char *prefix, int count, unsigned seed) {
+/* count images of 8 x 8 whose brightness pattern depends on the label
+ * (i % classes) */
+static void write_split(const char *prefix, int count, int classes, unsigned seed) {
     char path[160];
     FILE *f;
     int i, p;
@@ -34,14 +35,14 @@ static void write_split(const char *prefix, int count, unsigned seed) {
     snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte", dir, prefix);
     f = fopen(path, "wb");
     put_be32(f, 0x801); put_be32(f, (unsigned)count);
-    for (i = 0; i < count; i++) fputc(i % 10, f);
+    for (i = 0; i < count; i++) fputc(i % classes, f);
     fclose(f);
     snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir, prefix);
     f = fopen(path, "wb");
     put_be32(f, 0x803); put_be32(f, (unsigned)count); put_be32(f, 8); put_be32(f, 8);
     for (i = 0; i < count; i++)
         for (p = 0; p < 64; p++)
-            fputc((p % 10 == i % 10 ? 200 : 20) + (int)scn_rng_below(&r, 40), f);
+            fputc((p % classes == i % classes ? 200 : 20) + (int)scn_rng_below(&r, 40), f);
     fclose(f);
 }
 
@@ -146,10 +147,24 @@ static void test_bad_data(void) {
     snprintf(path, sizeof path, "%s/full.scn", dir);
     f = fopen(path, "r+b");
     if (f) { CHECK(ftruncate(fileno(f), 50) == 0, "truncate"); fclose(f); }
-    write_split("t10k", 20, 2);
+    write_split("t10k", 20, 10, 2);
     CHECK(run(args) != 0 && file_has("err.txt", "full.scn"), "truncated checkpoint accepted");
     snprintf(args, sizeof args, "train --data %s/nowhere --out %s/x.scn", dir, dir);
     CHECK(run(args) != 0 && file_has("err.txt", "nowhere"), "missing data accepted");
+}
+
+/* A preset's classifier takes the data's class count (here 12). */
+static void test_classes(void) {
+    char args[512];
+    write_split("train", 48, 12, 3);
+    write_split("t10k", 24, 12, 4);
+    snprintf(args, sizeof args, "train --data %s --model scn-mnist --epochs 1 --batch 8 "
+             "--out %s/c12.scn", dir, dir);
+    CHECK(run(args) == 0, "scn-mnist on 12 classes failed");
+    CHECK(file_has("out.txt", "12 classes"), "data not seen as 12 classes");
+    CHECK(file_has("out.txt", "linear     12 x"), "the classifier is not 12 wide");
+    write_split("train", 64, 10, 1);
+    write_split("t10k", 20, 10, 2);
 }
 
 int main(void) {
@@ -157,11 +172,12 @@ int main(void) {
     strcpy(dir, "/tmp/scn_train.XXXXXX");
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     CHECK(access(SCN_BIN, X_OK) == 0, SCN_BIN " is not built (run make first)");
-    write_split("train", 64, 1);
-    write_split("t10k", 20, 2);
+    write_split("train", 64, 10, 1);
+    write_split("t10k", 20, 10, 2);
     test_resume();
     test_kill();
     test_bad_data();
+    test_classes();
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");
     return check_summary("train");

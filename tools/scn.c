@@ -316,6 +316,19 @@ static int parse_milestones(const char *s, scn_sgd_desc *d) {
     return 1;
 }
 
+/* A preset's spec with its classifier sized to the data's classes (the
+ * presets end in linear:n=10); any other model as it is. */
+static const char *sized_preset(const char *model, int classes, char *buf, size_t cap) {
+    const char *spec = scn_net_preset(model);
+    size_t len;
+    if (!spec || classes <= 10) return model;
+    len = strlen(spec);
+    if (len < 11 || strcmp(spec + len - 11, "linear:n=10") ||
+        (size_t)snprintf(buf, cap, "%.*slinear:n=%d", (int)(len - 11), spec, classes) >= cap)
+        return model;
+    return buf;
+}
+
 static int cmd_train(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *model = "scn-mnist";
     const char *out = NULL, *log_path = NULL, *milestones = NULL;
@@ -329,6 +342,7 @@ static int cmd_train(int argc, char **argv) {
     scn_sgd_desc sd;
     scn_train_state st;
     FILE *logf = NULL;
+    char spec[512];
     float *x = NULL, *dlogits = NULL;
     unsigned char *labels = NULL;
     int *order = NULL;
@@ -371,7 +385,8 @@ static int cmd_train(int argc, char **argv) {
             fprintf(stderr, "scn train: --resume keeps the checkpoint's optimiser settings\n");
         printf("resuming %s after epoch %d (step %lld)\n", out, st.epoch, (long long)st.step);
     } else {
-        if (!(net = scn_net_create(model, train->C, train->H, train->W, (uint64_t)seed)) ||
+        if (!(net = scn_net_create(sized_preset(model, train->classes, spec, sizeof spec),
+                                   train->C, train->H, train->W, (uint64_t)seed)) ||
             scn_sgd_init(&opt, net, &sd) || scn_dataset_stats(train, &st.mean, &st.std))
             { rc = die_lib(); goto done; }
         scn_rng_seed(&st.rng, (uint64_t)seed, 0x7a1);
