@@ -2491,11 +2491,12 @@ SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, i
                                        const float *X, const float *alpha,
                                        const float *dcodes, const scn_solve_desc *desc,
                                        float *dD, float *dx, float *dlambda1) {
-    float *G = (float *)scn__calloc((size_t)n * g->P, sizeof(float), "conv backward");
-    float *dX = dx ? (float *)scn__calloc((size_t)g->m * g->P, sizeof(float),
-                                          "conv backward") : NULL;
+    float *G = (float *)SCN_MALLOC((size_t)n * g->P * sizeof(float));
+    float *dX = dx ? (float *)SCN_MALLOC((size_t)g->m * g->P * sizeof(float)) : NULL;
     scn_status s = SCN_ERR_NOMEM;
-    if (G && (dX || !dx)) {
+    if (!G || (dx && !dX))
+        scn__fail(SCN_ERR_NOMEM, "conv backward: no memory for the %d x %d gradients", n, g->P);
+    else {
         scn_codes_to_matrix(g, n, dcodes, G);
         s = scn_en_backward(D, g->m, n, X, g->P, alpha, G, desc, dD, dX, dlambda1);
         if (!s && dx) scn_col2im(g, dX, dx);

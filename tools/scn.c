@@ -655,6 +655,7 @@ static int cmd_bench(int argc, char **argv) {
     int N = 32, C = 16, S = 28, n = 64, k = 3, iters = 20, reps = 5, threads = 0, r, rc;
     scn_conv_geom g;
     scn_solve_desc sd;
+    scn_workspace ws = { NULL, 0 };
     scn_rng rng;
     float *x = NULL, *D = NULL, *X = NULL, *alpha = NULL, *codes = NULL, *ones = NULL,
           *dD = NULL, *dx = NULL, dl;
@@ -705,6 +706,7 @@ static int cmd_bench(int argc, char **argv) {
     sd.lambda1 = 0.1f;
     sd.lambda2 = 0.01f;
     sd.fixed_iter = iters;
+    sd.ws = &ws;                                    /* scratch kept across calls */
     for (r = 0; r < reps; r++) {
         double t0 = now_seconds(), t1;
         if (scn_sc_conv_forward(&g, D, n, x, &sd, X, alpha, codes, NULL)) { die_lib(); goto done; }
@@ -722,6 +724,7 @@ static int cmd_bench(int argc, char **argv) {
     rc = 0;
 done:
     free(x); free(dx); free(D); free(dD); free(X); free(alpha); free(codes); free(ones);
+    scn_workspace_free(&ws);
     return rc;
 }
 
