@@ -23,10 +23,13 @@ $PY bench/torch_ref.py layer $LAYER --threads "$T" > "$tmp/torch"
 f=$(value forward "$tmp/scn"); fb=$(value forward+backward "$tmp/scn")
 tf=$(value forward "$tmp/torch"); tfb=$(value forward+backward "$tmp/torch")
 ta=$(value "forward+backward(autograd)" "$tmp/torch")
-printf "%-34s %10s %10s %7s\n" "" scn.h pytorch speedup
-printf "%-34s %10s %10s %7s\n" "forward" "$f" "$tf" "$(ratio "$tf" "$f")"
-printf "%-34s %10s %10s %7s\n" "forward+backward (implicit)" "$fb" "$tfb" "$(ratio "$tfb" "$fb")"
-printf "%-34s %10s %10s %7s\n" "forward+backward (torch autograd)" "$fb" "$ta" "$(ratio "$ta" "$fb")"
+N=32
+printf "%-34s %10s %10s %7s %12s\n" "" scn.h pytorch speedup "scn images/s"
+printf "%-34s %10s %10s %7s %12s\n" "forward" "$f" "$tf" "$(ratio "$tf" "$f")" "$(ratio $N "$f")"
+printf "%-34s %10s %10s %7s %12s\n" "forward+backward (implicit)" "$fb" "$tfb" \
+    "$(ratio "$tfb" "$fb")" "$(ratio $N "$fb")"
+printf "%-34s %10s %10s %7s %12s\n" "forward+backward (torch autograd)" "$fb" "$ta" \
+    "$(ratio "$ta" "$fb")" "$(ratio $N "$fb")"
 echo
 
 echo "scn-mnist training step, batch 64, $T threads"
