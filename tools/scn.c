@@ -534,8 +534,6 @@ done:
     return rc;
 }
 
-/* ----------------------------------------------------------------- main */
-
 /* ---------------------------------------------------------------- bench */
 
 static const char *bench_help =
@@ -727,6 +725,8 @@ done:
     scn_workspace_free(&ws);
     return rc;
 }
+
+/* ----------------------------------------------------------------- main */
 
 typedef struct command {
     const char *name;
