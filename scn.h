@@ -222,9 +222,10 @@ SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name
  *                                + lambda2/2 |alpha|^2
  * or, with `signed_codes`, the same without alpha >= 0 (SF/CSF layers).
  *
- * Method: FISTA (SCN Algorithm 1, corrected) on all P columns at once, one
- * GEMM per iteration, with a per-column adaptive restart and stopping
- * test. Step 1/kappa, kappa >= lambda_max(D^T D + lambda2 I) computed by
+ * Method: FISTA (SCN Algorithm 1, corrected), 16 or 32 columns at a time
+ * with all their iterations in cache (the GEMM microkernel applied to the
+ * panel, then one vectorised pass), with a per-column adaptive restart
+ * and stopping test. Step 1/kappa, kappa >= lambda_max(D^T D + lambda2 I) computed by
  * Householder tridiagonalisation in double precision and Sturm bisection
  * (the upper end of the bracket, raised by a relative 1e-5 that dwarfs the
  * rounding error of the reduction), so the step never exceeds 1/L.
