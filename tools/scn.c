@@ -565,6 +565,12 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* The median of t[0..n) (sorts t). */
+static double median(double *t, int n) {
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return t[n / 2];
+}
+
 /* The first N training images of dir, normalised, and their labels. */
 static int read_first(const char *dir, const scn_net *net, int N, float *x,
                       unsigned char *labels) {
@@ -638,9 +644,8 @@ static int bench_step(int argc, char **argv) {
         scn_sgd_step(&opt, net, 0.1f);
         if (r >= 0) t[r] = now_seconds() - t0;
     }
-    qsort(t, (size_t)steps, sizeof *t, cmp_double);
     getrusage(RUSAGE_SELF, &ru);
-    printf("images/s %.1f\npeak_rss_mb %.1f\n", N / t[steps / 2], ru.ru_maxrss / 1024.0);
+    printf("images/s %.1f\npeak_rss_mb %.1f\n", N / median(t, steps), ru.ru_maxrss / 1024.0);
     rc = 0;
 done:
     scn_sgd_free(&opt);
@@ -716,9 +721,7 @@ static int cmd_bench(int argc, char **argv) {
         tf[r] = t1 - t0;
         tfb[r] = now_seconds() - t0;
     }
-    qsort(tf, (size_t)reps, sizeof *tf, cmp_double);
-    qsort(tfb, (size_t)reps, sizeof *tfb, cmp_double);
-    printf("forward %.6f\nforward+backward %.6f\n", tf[reps / 2], tfb[reps / 2]);
+    printf("forward %.6f\nforward+backward %.6f\n", median(tf, reps), median(tfb, reps));
     rc = 0;
 done:
     free(x); free(dx); free(D); free(dD); free(X); free(alpha); free(codes); free(ones);
