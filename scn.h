@@ -81,10 +81,11 @@
  *   8. Layers                         (sc, bn, conv, linear, relu, pooling, ...)
  *   9. Networks                       (specs, presets, forward, backward, loss)
  *  10. Optimisation                   (SGD, schedule, projections)
- *  11. Data sets                      (the interface, normalisation, shuffling)
+ *  11. Data sets                      (interface, normalisation, augmentation)
  *  12. Data sets: IDX files and gzip  (MNIST, Fashion-MNIST)
- *  13. Checkpoints                    (atomic, versioned, CRC-checked)
- *  14. Backends                       (the table heavy math goes through)
+ *  13. Data sets: other formats       (CIFAR-10/100, STL-10, .amat, folders)
+ *  14. Checkpoints                    (atomic, versioned, CRC-checked)
+ *  15. Backends                       (the table heavy math goes through)
  *
  * LICENSE
  *   MIT. Copyright (c) 2026 the scn.h authors. Permission is hereby
@@ -446,23 +447,56 @@ SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_d
 SCNDEF void scn_sgd_free(scn_sgd *opt);
 /* The learning rate of (0-based) epoch under the schedule. */
 SCNDEF float scn_sgd_lr(const scn_sgd *opt, int epoch);
-/* params -= lr (momentum, decay)(grads), then every layer's projection. */
-SCNDEF void scn_sgd_step(scn_sgd *opt, scn_net *net, float lr);
+/* params -= lr (momentum, decay)(grads), then every layer's projection.
+ * A NaN or Inf in a gradient fails with SCN_ERR_NUMERIC before anything
+ * changes; one in the updated parameters (a step too large) fails after
+ * it, naming the layer: then the net is spoilt and the run should stop. */
+SCNDEF scn_status scn_sgd_step(scn_sgd *opt, scn_net *net, float lr);
 
 
 /* ======================================================================
  * 11. Data sets
  *
- * A data set is an interface: a count, an item shape, a number of classes,
- * and a function that reads a batch of items by index. Readers (IDX now)
- * fill it in, so training code never depends on a file format.
+ * A data set is an interface: a count, an item shape, the labels, and a
+ * function that reads a batch of items by index. The readers of sections
+ * 12 and 13 fill it in, so training code never depends on a file format.
+ * Around it: per-channel statistics and normalisation, the augmentations
+ * the papers train with (random crop with zero padding, horizontal flip),
+ * and seeded subsets of k labelled items per class.
+ *
+ *   format       path holds                                     splits
+ *   idx          train-images-idx3-ubyte, train-labels-idx1-    train test
+ *                ubyte, t10k-... (raw or .gz): MNIST, Fashion
+ *   cifar10      data_batch_1.bin ... data_batch_5.bin,         train test
+ *                test_batch.bin (or in cifar-10-batches-bin/)
+ *   cifar100     train.bin, test.bin (or in cifar-100-binary/): train test
+ *                fine labels (100 classes)
+ *   cifar100-coarse  the same files, coarse labels (20 classes)  train test
+ *   stl10        train_X.bin, train_y.bin, test_X.bin,          train test
+ *                test_y.bin, unlabeled_X.bin (or in              unlabeled
+ *                stl10_binary/)
+ *   amat         one *train*.amat and one *test*.amat text      train test
+ *                file: MNIST variations (rot, back-rand, ...)
+ *   folder       CLASS/IMAGE (png, jpg, bmp) in train/ and      train test
+ *                test/, or directly in path (then both splits
+ *                are the same images)
+ *
+ * CIFAR and STL-10 items are read from the files on demand (one seek and
+ * one read per item), so only the labels are held in memory; IDX and
+ * .amat sets are held whole; image folders are decoded on demand.
  * ====================================================================== */
+
+/* The most channels per-channel statistics are kept for. */
+#define SCN_MAX_CHANNELS 16
 
 typedef struct scn_dataset scn_dataset;
 struct scn_dataset {
-    int count, C, H, W, classes;
-    char format[16];        /* e.g. "idx" */
-    /* Items idx[0..n) as floats in [0, 1] (n x C x H x W) and labels. */
+    int count, C, H, W;
+    int classes;                    /* 0 for an unlabeled split */
+    char format[16];                /* the table's name, e.g. "cifar10" */
+    const unsigned char *labels;    /* count labels, each < classes; NULL if none */
+    /* Items idx[0..n) as floats in [0, 1] (n x C x H x W, planar RGB) and
+     * their labels (labels may be NULL; ignored for an unlabeled split). */
     scn_status (*read)(scn_dataset *ds, const int *idx, int n, float *x,
                        unsigned char *labels);
     void (*close)(scn_dataset *ds);
@@ -470,17 +504,34 @@ struct scn_dataset {
 };
 
 #ifndef SCN_NO_STDIO
-/* Opens the split ("train" or "test") of the data set in dir, detecting
- * its format. NULL on error. */
-SCNDEF scn_dataset *scn_dataset_open(const char *dir, const char *split);
+/* Opens a split ("train", "test", or "unlabeled" for STL-10) of the data
+ * set at path in format (a name from the table; NULL or "auto": detected
+ * from the file names). NULL on error. */
+SCNDEF scn_dataset *scn_dataset_open(const char *path, const char *split, const char *format);
+/* The format the files at path are in, or NULL (with the error) if none. */
+SCNDEF const char *scn_dataset_detect(const char *path);
 #endif
 SCNDEF void scn_dataset_close(scn_dataset *ds);
+/* Reads items idx[0..n) after checking every index is in range. */
 SCNDEF scn_status scn_dataset_read(scn_dataset *ds, const int *idx, int n, float *x,
                                    unsigned char *labels);
-/* Mean and standard deviation over every value of every item. */
+/* Mean and standard deviation of each of the C channels (arrays of C,
+ * C <= SCN_MAX_CHANNELS) over every item: one pass over the data. */
 SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std);
-/* x = (x - mean) / std over count values. */
-SCNDEF void scn_normalize(float *x, size_t count, float mean, float std);
+/* x = (x - mean[c]) / std[c] for n items of C channels of HW values. */
+SCNDEF void scn_normalize(float *x, int n, int C, int HW, const float *mean,
+                          const float *std);
+/* In place, per item: a random crop of the item zero-padded by pad pixels
+ * on each side (pad 0: none; offsets uniform in [-pad, pad]), then, if
+ * flip, a horizontal flip with probability 1/2. Seeded through r: the
+ * same generator state gives the same batch. */
+SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int flip,
+                              scn_rng *r);
+/* Chooses k items of every class at random through r and writes their
+ * indices, ascending, to idx (room for classes * k). Returns how many,
+ * or -1 (with the error) if a class has fewer than k or there are no
+ * labels. */
+SCNDEF int scn_dataset_per_class(const scn_dataset *ds, int k, scn_rng *r, int *idx);
 /* Fisher-Yates shuffle of idx[0..n). */
 SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r);
 
@@ -575,19 +626,63 @@ SCNDEF scn_status scn_gunzip(const void *in, size_t len, const char *name,
 SCNDEF void scn_mem_free(void *p);
 
 /* ======================================================================
- * 13. Checkpoints
+ * 13. Data sets: CIFAR, STL-10, MNIST variations (.amat), image folders
  *
- * One versioned binary file: magic "SCNCKPT1", the network spec and input
+ * Every reader here is behind scn_dataset_open; the layouts are the
+ * published ones:
+ *   CIFAR-10   records of 1 label byte (0-9) + 3072 pixel bytes (1024
+ *              red, 1024 green, 1024 blue; each 32x32 row-major),
+ *              10000 per data_batch_N.bin; the batches are taken in order
+ *              from data_batch_1.bin up to the first one missing.
+ *   CIFAR-100  records of a coarse (0-19) and a fine (0-99) label byte +
+ *              the same 3072 pixel bytes.
+ *   STL-10     96x96x3 images of 27648 bytes, each channel's plane stored
+ *              column-major (the published Matlab order); labels 1-10,
+ *              one byte per image in *_y.bin, read here as 0-9.
+ *   .amat      text, one item per line: the pixel values (floats in
+ *              [0, 1]; 784 for 28x28, any square count) then the label as
+ *              a number (e.g. "3.000000000000000000e+00").
+ *   folder     one directory per class, named anything; classes are the
+ *              sorted union of the names under train/ and test/ (so both
+ *              splits number them alike), at most 256. Images in a split
+ *              are PNG, JPEG or BMP, sorted by name; other files are
+ *              skipped. All must have one size: a different one is
+ *              rejected, naming both files (nothing is resized). Gray
+ *              images give C = 1, any colour or alpha in the first one
+ *              C = 3 (alpha dropped); the rest are converted to that.
+ * A file that is truncated, corrupt, empty, oversized or inconsistent with
+ * its partner (labels vs images) fails with a message naming it. Folder
+ * data sets need POSIX <dirent.h> and stb_image (section 12).
+ * ====================================================================== */
+
+/* The longest side an image in a folder may have. */
+#ifndef SCN_IMAGE_MAX_SIDE
+#define SCN_IMAGE_MAX_SIDE 4096
+#endif
+/* The most values on one .amat line. */
+#ifndef SCN_AMAT_MAX_VALUES
+#define SCN_AMAT_MAX_VALUES 65537
+#endif
+
+
+/* ======================================================================
+ * 14. Checkpoints
+ *
+ * One versioned binary file: magic "SCNCKPT2", the network spec and input
  * shape, parameters, buffers, optimiser state, training state, and a
  * CRC-32 of everything before it. Written to PATH.tmp and renamed over
- * PATH, so a crash mid-write leaves the previous checkpoint intact.
+ * PATH, so a crash mid-write leaves the previous checkpoint intact, and
+ * never written from a net holding a NaN or Inf (a diverged run keeps its
+ * last good checkpoint). Version 1 files ("SCNCKPT1", one mean and std
+ * for every channel) still load.
  * ====================================================================== */
 
 typedef struct scn_train_state {
     int epoch;          /* epochs completed */
     int64_t step;       /* optimiser steps taken */
     scn_rng rng;        /* the training loop's (shuffling) generator */
-    float mean, std;    /* input normalisation used in training */
+    /* the input normalisation used in training, per channel */
+    float mean[SCN_MAX_CHANNELS], std[SCN_MAX_CHANNELS];
 } scn_train_state;
 
 #ifndef SCN_NO_STDIO
@@ -603,7 +698,7 @@ SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t len);
 
 
 /* ======================================================================
- * 14. Backends
+ * 15. Backends
  *
  * Heavy math goes through a table of functions. The CPU table is built in
  * and is the reference; another (e.g. scn_cuda.cu) can be installed with
@@ -650,6 +745,7 @@ SCNDEF void scn_backend_set(const scn_backend *be);
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -3462,9 +3558,17 @@ SCNDEF float scn_sgd_lr(const scn_sgd *opt, int epoch) {
 
 /* v = momentum v + g + decay w (decay only on each layer's weights);
  * w -= lr v (PyTorch's SGD convention); then the projections. */
-SCNDEF void scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
+SCNDEF scn_status scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
     float mu = opt->desc.momentum, wd = opt->desc.weight_decay;
+    size_t at;
     int i;
+    for (i = 0; i < net->L; i++) {
+        scn__layer *l = &net->layers[i];
+        if (!l->d.frozen && !scn__all_finite(l->grads, l->nparams, &at))
+            return scn__fail(SCN_ERR_NUMERIC, "sgd: layer %d (%s) has a non-finite gradient "
+                             "(%g at %zu; diverged?); no parameter was changed", i + 1,
+                             l->ops->name, (double)l->grads[at], at);
+    }
     for (i = 0; i < net->L; i++) {
         scn__layer *l = &net->layers[i];
         size_t off = (size_t)(l->params - net->params), j;
@@ -3476,7 +3580,12 @@ SCNDEF void scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
             l->params[j] -= lr * v[j];
         }
         if (l->ops->project) l->ops->project(l);
+        if (!scn__all_finite(l->params, l->nparams, &at))
+            return scn__fail(SCN_ERR_NUMERIC, "sgd: layer %d (%s) has a non-finite parameter "
+                             "after the step (%g at %zu; lr %g too large?)", i + 1,
+                             l->ops->name, (double)l->params[at], at, (double)lr);
     }
+    return SCN_OK;
 }
 
 
@@ -3491,39 +3600,140 @@ SCNDEF void scn_dataset_close(scn_dataset *ds) {
 SCNDEF scn_status scn_dataset_read(scn_dataset *ds, const int *idx, int n, float *x,
                                    unsigned char *labels) {
     int i;
+    if (!ds || n < 0 || (n && (!idx || !x)))
+        return scn__fail(SCN_ERR_ARG, "data set read: NULL data set or buffer");
     for (i = 0; i < n; i++)
         if (idx[i] < 0 || idx[i] >= ds->count)
             return scn__fail(SCN_ERR_ARG, "data set: item %d of %d", idx[i], ds->count);
-    return ds->read(ds, idx, n, x, labels);
+    return ds->read(ds, idx, n, x, ds->labels ? labels : NULL);
 }
 
 SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std) {
-    enum { CHUNK = 256 };
-    size_t item = (size_t)ds->C * ds->H * ds->W, j;
-    float *x = (float *)scn__calloc(item * CHUNK, sizeof(float), "data set statistics");
-    unsigned char labels[CHUNK];
-    int idx[CHUNK], i, n;
-    double s = 0.0, s2 = 0.0, count = (double)item * ds->count;
+    enum { CHUNK = 64 };
+    size_t hw = (size_t)ds->H * ds->W, j;
+    double s[SCN_MAX_CHANNELS] = {0}, s2[SCN_MAX_CHANNELS] = {0};
+    double count = (double)hw * ds->count;
+    float *x;
+    int idx[CHUNK], i, n, b, c;
     scn_status st = SCN_OK;
+    if (ds->C < 1 || ds->C > SCN_MAX_CHANNELS)
+        return scn__fail(SCN_ERR_ARG, "data set statistics: %d channels (at most %d, "
+                         "SCN_MAX_CHANNELS)", ds->C, SCN_MAX_CHANNELS);
+    if (ds->count < 1) return scn__fail(SCN_ERR_ARG, "data set statistics: no items");
+    x = (float *)scn__calloc(hw * ds->C * CHUNK, sizeof(float), "data set statistics");
     if (!x) return SCN_ERR_NOMEM;
     for (i = 0; i < ds->count && !st; i += n) {
         n = ds->count - i < CHUNK ? ds->count - i : CHUNK;
-        for (j = 0; j < (size_t)n; j++) idx[j] = i + (int)j;
-        st = scn_dataset_read(ds, idx, n, x, labels);
-        for (j = 0; !st && j < item * n; j++) { s += x[j]; s2 += (double)x[j] * x[j]; }
+        for (b = 0; b < n; b++) idx[b] = i + b;
+        st = scn_dataset_read(ds, idx, n, x, NULL);
+        for (b = 0; !st && b < n; b++)
+            for (c = 0; c < ds->C; c++) {
+                const float *p = x + ((size_t)b * ds->C + c) * hw;
+                double a = 0.0, a2 = 0.0;
+                for (j = 0; j < hw; j++) { a += p[j]; a2 += (double)p[j] * p[j]; }
+                s[c] += a;
+                s2[c] += a2;
+            }
     }
     SCN_FREE(x);
     if (st) return st;
-    *mean = (float)(s / count);
-    *std = (float)sqrt(s2 / count - (s / count) * (s / count));
-    if (!(*std > 1e-8f)) *std = 1.0f;
+    for (c = 0; c < ds->C; c++) {
+        double m = s[c] / count, v = s2[c] / count - m * m;
+        mean[c] = (float)m;
+        std[c] = v > 1e-16 ? (float)sqrt(v) : 1.0f;     /* a constant channel: keep it */
+    }
     return SCN_OK;
 }
 
-SCNDEF void scn_normalize(float *x, size_t count, float mean, float std) {
-    float inv = 1.0f / std;
-    size_t i;
-    for (i = 0; i < count; i++) x[i] = (x[i] - mean) * inv;
+SCNDEF void scn_normalize(float *x, int n, int C, int HW, const float *mean,
+                          const float *std) {
+    int b, c, j;
+    for (b = 0; b < n; b++)
+        for (c = 0; c < C; c++) {
+            float m = mean[c], inv = 1.0f / std[c];
+            float *p = x + ((size_t)b * C + c) * HW;
+            for (j = 0; j < HW; j++) p[j] = (p[j] - m) * inv;
+        }
+}
+
+/* One item's channel plane, shifted by (dy, dx) with zeros coming in and
+ * mirrored left-right if flip: out(i, j) = in(i + dy, j' + dx), where j' is
+ * j or W-1-j. tmp holds H x W. */
+static void scn__crop_flip(float *p, int H, int W, int dy, int dx, int flip, float *tmp) {
+    int i, j;
+    memcpy(tmp, p, (size_t)H * W * sizeof *p);
+    for (i = 0; i < H; i++)
+        for (j = 0; j < W; j++) {
+            int si = i + dy, sj = (flip ? W - 1 - j : j) + dx;
+            p[(size_t)i * W + j] =
+                si >= 0 && si < H && sj >= 0 && sj < W ? tmp[(size_t)si * W + sj] : 0.0f;
+        }
+}
+
+SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int flip,
+                              scn_rng *r) {
+    float *tmp;
+    int b, c;
+    if (pad < 0 || n < 0 || C < 1 || H < 1 || W < 1)
+        return scn__fail(SCN_ERR_ARG, "augment: pad %d for %d items of %dx%dx%d", pad, n,
+                         C, H, W);
+    if (pad == 0 && !flip) return SCN_OK;
+    tmp = (float *)scn__calloc((size_t)H * W, sizeof(float), "augment");
+    if (!tmp) return SCN_ERR_NOMEM;
+    for (b = 0; b < n; b++) {
+        /* per item, in this order: row offset, column offset, flip */
+        int dy = pad ? (int)scn_rng_below(r, 2u * pad + 1) - pad : 0;
+        int dx = pad ? (int)scn_rng_below(r, 2u * pad + 1) - pad : 0;
+        int f = flip ? (int)(scn_rng_u32(r) >> 31) : 0;
+        if (dy == 0 && dx == 0 && !f) continue;
+        for (c = 0; c < C; c++)
+            scn__crop_flip(x + ((size_t)b * C + c) * H * W, H, W, dy, dx, f, tmp);
+    }
+    SCN_FREE(tmp);
+    return SCN_OK;
+}
+
+static int scn__int_cmp(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+SCNDEF int scn_dataset_per_class(const scn_dataset *ds, int k, scn_rng *r, int *idx) {
+    int *order, *taken, i, n = 0, c;
+    if (!ds->labels || ds->classes < 1) {
+        scn__fail(SCN_ERR_ARG, "per-class subset: the %s split has no labels", ds->format);
+        return -1;
+    }
+    if (k < 1) {
+        scn__fail(SCN_ERR_ARG, "per-class subset: k = %d (at least 1)", k);
+        return -1;
+    }
+    order = (int *)scn__calloc((size_t)ds->count, sizeof(int), "per-class subset");
+    taken = (int *)scn__calloc((size_t)ds->classes, sizeof(int), "per-class subset");
+    if (!order || !taken) {
+        SCN_FREE(order);
+        SCN_FREE(taken);
+        return -1;
+    }
+    /* a random permutation, then the first k of each class met in it */
+    for (i = 0; i < ds->count; i++) order[i] = i;
+    scn_shuffle(order, ds->count, r);
+    for (i = 0; i < ds->count; i++) {
+        int j = order[i], y = ds->labels[j];
+        if (taken[y] < k) { taken[y]++; order[n++] = j; }
+    }
+    for (c = 0; c < ds->classes && taken[c] == k; c++) {}
+    if (c < ds->classes) {
+        scn__fail(SCN_ERR_ARG, "per-class subset: class %d has %d items, fewer than k = %d",
+                  c, taken[c], k);
+        n = -1;
+    } else {
+        qsort(order, (size_t)n, sizeof(int), scn__int_cmp);
+        memcpy(idx, order, (size_t)n * sizeof(int));
+    }
+    SCN_FREE(order);
+    SCN_FREE(taken);
+    return n;
 }
 
 SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r) {
@@ -3560,12 +3770,18 @@ SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r) {
 #define SCN__STB 2
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
-/* PNG and GIF stay in: with no decoder, stb_image (2.27) declares static
- * functions it never defines, which GCC reports at the end of the file
- * where no pragma reaches; the rename matches a typo in 2.27's definition
- * of this one (and is harmless where the typo is fixed). */
+/* PNG, JPEG and BMP for image folders; GIF stays in because without it
+ * stb_image (2.27) declares static functions it never defines, which GCC
+ * reports at the end of the file where no pragma reaches. The rename
+ * matches a typo in 2.27's definition of this one (and is harmless where
+ * the typo is fixed). Images are capped at SCN_IMAGE_MAX_SIDE. */
 #define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
 #define STBI_ONLY_GIF
+#ifndef STBI_MAX_DIMENSIONS
+#define STBI_MAX_DIMENSIONS SCN_IMAGE_MAX_SIDE
+#endif
 #define stbi_set_unpremultiply_on_load_thread stbi__unpremultiply_on_load_thread
 #define STBI_NO_STDIO
 #define STBI_NO_LINEAR
@@ -4063,7 +4279,7 @@ static scn_status scn__idx_read(scn_dataset *ds, const int *idx, int n, float *x
     for (i = 0; i < n; i++) {
         const unsigned char *p = s->images + (size_t)idx[i] * item;
         for (j = 0; j < item; j++) x[(size_t)i * item + j] = p[j] * (1.0f / 255.0f);
-        labels[i] = s->labels[idx[i]];
+        if (labels) labels[i] = s->labels[idx[i]];
     }
     return SCN_OK;
 }
@@ -4073,14 +4289,8 @@ static void scn__idx_close(scn_dataset *ds) {
     SCN_FREE(ds);
 }
 
-SCNDEF scn_dataset *scn_dataset_open(const char *dir, const char *split) {
-    scn__idx_dataset *d;
-    int train = !strcmp(split, "train");
-    if (!train && strcmp(split, "test")) {
-        scn__fail(SCN_ERR_ARG, "data set: split '%s' (train or test)", split);
-        return NULL;
-    }
-    d = (scn__idx_dataset *)scn__calloc(1, sizeof *d, "data set");
+static scn_dataset *scn__idx_open(const char *dir, int train) {
+    scn__idx_dataset *d = (scn__idx_dataset *)scn__calloc(1, sizeof *d, "data set");
     if (!d) return NULL;
     if (scn_idx_load(dir, train, &d->set) != SCN_OK) {
         SCN_FREE(d);
@@ -4091,6 +4301,7 @@ SCNDEF scn_dataset *scn_dataset_open(const char *dir, const char *split) {
     d->ds.H = d->set.rows;
     d->ds.W = d->set.cols;
     d->ds.classes = d->set.classes;
+    d->ds.labels = d->set.labels;
     strcpy(d->ds.format, "idx");
     d->ds.read = scn__idx_read;
     d->ds.close = scn__idx_close;
@@ -4099,7 +4310,823 @@ SCNDEF scn_dataset *scn_dataset_open(const char *dir, const char *split) {
 #endif
 
 /* ======================================================================
- * 13. Checkpoints
+ * 13. Data sets: CIFAR, STL-10, MNIST variations (.amat), image folders
+ * ====================================================================== */
+
+#ifndef SCN_NO_STDIO
+#include <sys/stat.h>
+#ifndef _WIN32
+#include <dirent.h>
+#endif
+#ifndef S_ISDIR
+#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
+#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
+#endif
+
+/* dir/name, allocated; NULL (with the error) when out of memory. */
+static char *scn__path_join(const char *dir, const char *name) {
+    size_t dl = strlen(dir), nl = strlen(name);
+    size_t sep = dl > 0 && dir[dl - 1] != '/';
+    char *p = (char *)scn__calloc(dl + sep + nl + 1, 1, "file name");
+    if (!p) return NULL;
+    memcpy(p, dir, dl);
+    if (sep) p[dl] = '/';
+    memcpy(p + dl + sep, name, nl);
+    return p;
+}
+
+/* 1 if path is a directory (want_dir) or a regular file (!want_dir). */
+static int scn__path_is(const char *path, int want_dir) {
+    struct stat sb;
+    if (stat(path, &sb) != 0) return 0;
+    return want_dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode);
+}
+
+/* 1 if dir/name is a regular file (0 also when out of memory). */
+static int scn__has_file(const char *dir, const char *name) {
+    char *p = scn__path_join(dir, name);
+    int yes = p && scn__path_is(p, 0);
+    SCN_FREE(p);
+    return yes;
+}
+
+/* The published archives unpack into a folder (cifar-10-batches-bin, ...):
+ * path itself if it holds probe, else path/sub if that does, else NULL.
+ * Allocated. */
+static char *scn__data_dir(const char *path, const char *sub, const char *probe) {
+    char *d;
+    if (scn__has_file(path, probe)) return scn__path_join(path, "");
+    d = scn__path_join(path, sub);
+    if (d && scn__has_file(d, probe)) return d;
+    SCN_FREE(d);
+    return NULL;
+}
+
+/* The bytes of an open file, or -1 (with the error naming path). */
+static long scn__file_size(FILE *f, const char *path) {
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        scn__fail(SCN_ERR_IO, "%s: cannot tell its size (not a regular file?)", path);
+        return -1;
+    }
+    return n;
+}
+
+/* ---- fixed-size records (CIFAR, STL-10): read on demand, labels kept ---- */
+
+#define SCN__REC_FILES 16
+
+typedef struct scn__rec_dataset {
+    scn_dataset ds;
+    int nfiles;
+    FILE *files[SCN__REC_FILES];
+    char *paths[SCN__REC_FILES];
+    int first[SCN__REC_FILES + 1];  /* the item each file starts at, then count */
+    size_t rec, pix;                /* bytes per record; where its pixels start */
+    int col_major;                  /* STL-10: each plane stored column-major */
+    unsigned char *labels;          /* count */
+    unsigned char *buf;             /* one item's pixels */
+} scn__rec_dataset;
+
+static void scn__rec_close(scn_dataset *ds) {
+    scn__rec_dataset *d = (scn__rec_dataset *)ds;
+    int f;
+    for (f = 0; f < d->nfiles; f++) {
+        if (d->files[f]) fclose(d->files[f]);
+        SCN_FREE(d->paths[f]);
+    }
+    SCN_FREE(d->labels);
+    SCN_FREE(d->buf);
+    SCN_FREE(d);
+}
+
+static scn_status scn__rec_read(scn_dataset *ds, const int *idx, int n, float *x,
+                                unsigned char *labels) {
+    scn__rec_dataset *d = (scn__rec_dataset *)ds;
+    size_t hw = (size_t)ds->H * ds->W, item = hw * ds->C, j;
+    int i, f, c, h, w;
+    for (i = 0; i < n; i++) {
+        const unsigned char *p = d->buf;
+        float *o = x + (size_t)i * item;
+        long at;
+        for (f = 0; idx[i] >= d->first[f + 1]; f++) {}
+        at = (long)(idx[i] - d->first[f]) * (long)d->rec + (long)d->pix;
+        if (fseek(d->files[f], at, SEEK_SET) != 0 || fread(d->buf, 1, item, d->files[f]) != item)
+            return scn__fail(SCN_ERR_IO, "%s: cannot read item %d (changed since it was "
+                             "opened?)", d->paths[f], idx[i] - d->first[f]);
+        if (d->col_major)
+            for (c = 0; c < ds->C; c++)
+                for (h = 0; h < ds->H; h++)
+                    for (w = 0; w < ds->W; w++)
+                        o[c * hw + (size_t)h * ds->W + w] =
+                            p[c * hw + (size_t)w * ds->H + h] * (1.0f / 255.0f);
+        else
+            for (j = 0; j < item; j++) o[j] = p[j] * (1.0f / 255.0f);
+        if (labels) labels[i] = d->labels[idx[i]];
+    }
+    return SCN_OK;
+}
+
+/* A record data set with no files yet; NULL (with the error) on failure. */
+static scn__rec_dataset *scn__rec_new(const char *format, int classes, int C, int H, int W,
+                                      size_t rec, size_t pix, int col_major) {
+    scn__rec_dataset *d = (scn__rec_dataset *)scn__calloc(1, sizeof *d, format);
+    if (!d) return NULL;
+    d->buf = (unsigned char *)scn__calloc((size_t)C * H * W, 1, format);
+    if (!d->buf) { SCN_FREE(d); return NULL; }
+    d->ds.C = C; d->ds.H = H; d->ds.W = W;
+    d->ds.classes = classes;
+    strcpy(d->ds.format, format);
+    d->ds.read = scn__rec_read;
+    d->ds.close = scn__rec_close;
+    d->rec = rec; d->pix = pix; d->col_major = col_major;
+    return d;
+}
+
+/* Opens path (taken over) as the next file of d: a whole number of records. */
+static scn_status scn__rec_add(scn__rec_dataset *d, char *path, const char *what) {
+    FILE *f;
+    long size;
+    size_t items;
+    if (!path) return SCN_ERR_NOMEM;
+    if (d->nfiles == SCN__REC_FILES) {
+        scn__fail(SCN_ERR_ARG, "%s: more than %d files in one split", path, SCN__REC_FILES);
+        SCN_FREE(path);
+        return SCN_ERR_ARG;
+    }
+    d->paths[d->nfiles] = path;
+    f = d->files[d->nfiles] = fopen(path, "rb");
+    d->nfiles++;
+    if (!f)
+        return scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    if ((size = scn__file_size(f, path)) < 0) return SCN_ERR_IO;
+    items = (size_t)size / d->rec;
+    if (size == 0)
+        return scn__fail(SCN_ERR_FORMAT, "%s: empty (a %s file holds %zu-byte records)", path,
+                         what, d->rec);
+    if ((size_t)size % d->rec)
+        return scn__fail(SCN_ERR_FORMAT, "%s: %ld bytes is not a whole number of %zu-byte "
+                         "%s records (truncated or not %s? item %zu is cut short)", path,
+                         size, d->rec, what, what, items);
+    if (items > (size_t)INT_MAX - (size_t)d->ds.count)
+        return scn__fail(SCN_ERR_FORMAT, "%s: too many items (%zu)", path, items);
+    d->first[d->nfiles - 1] = d->ds.count;
+    d->ds.count += (int)items;
+    d->first[d->nfiles] = d->ds.count;
+    return SCN_OK;
+}
+
+/* Labels inside the records (CIFAR): the byte at offset `at` of each. */
+static scn_status scn__rec_labels_inline(scn__rec_dataset *d, size_t at, const char *what) {
+    enum { CHUNK = 256 };
+    unsigned char *chunk;
+    int f, i, n;
+    d->labels = (unsigned char *)scn__calloc((size_t)d->ds.count, 1, "labels");
+    chunk = (unsigned char *)scn__calloc(CHUNK, d->rec, "labels");
+    if (!d->labels || !chunk) { SCN_FREE(chunk); return SCN_ERR_NOMEM; }
+    for (f = 0; f < d->nfiles; f++) {
+        int items = d->first[f + 1] - d->first[f];
+        for (i = 0; i < items; i += n) {
+            int k;
+            n = items - i < CHUNK ? items - i : CHUNK;
+            if (fread(chunk, d->rec, (size_t)n, d->files[f]) != (size_t)n) {
+                SCN_FREE(chunk);
+                return scn__fail(SCN_ERR_IO, "%s: read error at item %d", d->paths[f], i);
+            }
+            for (k = 0; k < n; k++) {
+                unsigned char y = chunk[(size_t)k * d->rec + at];
+                if (y >= d->ds.classes) {
+                    SCN_FREE(chunk);
+                    return scn__fail(SCN_ERR_FORMAT, "%s: item %d has %s label %d (0 to %d "
+                                     "allowed; corrupt, or not this format?)", d->paths[f],
+                                     i + k, what, y, d->ds.classes - 1);
+                }
+                d->labels[d->first[f] + i + k] = y;
+            }
+        }
+    }
+    SCN_FREE(chunk);
+    d->ds.labels = d->labels;
+    return SCN_OK;
+}
+
+/* Labels in their own file (STL-10 *_y.bin): one byte per item, 1 to
+ * classes, stored here as 0 to classes - 1. path is taken over. */
+static scn_status scn__rec_labels_file(scn__rec_dataset *d, char *path) {
+    size_t len = 0, i;
+    unsigned char *b;
+    scn_status s = SCN_OK;
+    if (!path) return SCN_ERR_NOMEM;
+    b = scn__read_file(path, (size_t)d->ds.count + 1, &len, NULL);
+    if (!b) s = SCN_ERR_IO;     /* the message is set */
+    else if (len != (size_t)d->ds.count)
+        s = scn__fail(SCN_ERR_FORMAT, "%s: %zu labels%s for the %d images of %s", path, len,
+                      len > (size_t)d->ds.count ? " or more" : "", d->ds.count, d->paths[0]);
+    for (i = 0; !s && i < len; i++) {
+        if (b[i] < 1 || b[i] > d->ds.classes)
+            s = scn__fail(SCN_ERR_FORMAT, "%s: label %d at item %zu (STL-10 labels are 1 to "
+                          "%d)", path, b[i], i, d->ds.classes);
+        else b[i]--;
+    }
+    SCN_FREE(path);
+    if (s) { SCN_FREE(b); return s; }
+    d->labels = b;
+    d->ds.labels = b;
+    return SCN_OK;
+}
+
+/* CIFAR-10, or CIFAR-100 with its fine or (coarse) its coarse labels. */
+static scn_dataset *scn__cifar_open(const char *path, int train, int cifar100, int coarse) {
+    const char *probe = cifar100 ? (train ? "train.bin" : "test.bin")
+                                 : (train ? "data_batch_1.bin" : "test_batch.bin");
+    const char *what = cifar100 ? "CIFAR-100" : "CIFAR-10";
+    char *dir = scn__data_dir(path, cifar100 ? "cifar-100-binary" : "cifar-10-batches-bin",
+                              probe);
+    scn__rec_dataset *d = NULL;
+    scn_status s = SCN_OK;
+    int k;
+    if (!dir) {
+        scn__fail(SCN_ERR_IO, "%s: no %s here or in %s/ (a %s data set holds %s)", path,
+                  probe, cifar100 ? "cifar-100-binary" : "cifar-10-batches-bin", what,
+                  cifar100 ? "train.bin and test.bin" : "data_batch_1.bin ... "
+                  "data_batch_5.bin and test_batch.bin");
+        return NULL;
+    }
+    d = scn__rec_new(cifar100 ? (coarse ? "cifar100-coarse" : "cifar100") : "cifar10",
+                     cifar100 ? (coarse ? 20 : 100) : 10, 3, 32, 32, 3072 + 1 + cifar100,
+                     1 + (size_t)cifar100, 0);
+    if (!d) { SCN_FREE(dir); return NULL; }
+    if (cifar100 || !train) s = scn__rec_add(d, scn__path_join(dir, probe), what);
+    for (k = 1; !cifar100 && train && !s && k <= SCN__REC_FILES; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "data_batch_%d.bin", k);
+        if (k > 1 && !scn__has_file(dir, name)) break;
+        s = scn__rec_add(d, scn__path_join(dir, name), what);
+    }
+    if (!s) s = scn__rec_labels_inline(d, cifar100 && !coarse ? 1 : 0,
+                                       cifar100 ? (coarse ? "a coarse" : "a fine") : "a");
+    SCN_FREE(dir);
+    if (s) { scn__rec_close(&d->ds); return NULL; }
+    return &d->ds;
+}
+
+/* STL-10: split 0 train, 1 test, 2 unlabeled (no labels file). */
+static scn_dataset *scn__stl_open(const char *path, int split) {
+    static const char *xs[3] = {"train_X.bin", "test_X.bin", "unlabeled_X.bin"};
+    static const char *ys[2] = {"train_y.bin", "test_y.bin"};
+    char *dir = scn__data_dir(path, "stl10_binary", xs[split]);
+    scn__rec_dataset *d;
+    scn_status s;
+    if (!dir) {
+        scn__fail(SCN_ERR_IO, "%s: no %s here or in stl10_binary/ (an STL-10 data set holds "
+                  "train_X.bin, train_y.bin, test_X.bin, test_y.bin, unlabeled_X.bin)", path,
+                  xs[split]);
+        return NULL;
+    }
+    d = scn__rec_new("stl10", split == 2 ? 0 : 10, 3, 96, 96, 27648, 0, 1);
+    if (!d) { SCN_FREE(dir); return NULL; }
+    s = scn__rec_add(d, scn__path_join(dir, xs[split]), "STL-10");
+    if (!s && (double)d->ds.count * 27648.0 > (double)LONG_MAX)
+        s = scn__fail(SCN_ERR_IO, "%s: too large to seek in on this platform", d->paths[0]);
+    if (!s && split < 2) s = scn__rec_labels_file(d, scn__path_join(dir, ys[split]));
+    SCN_FREE(dir);
+    if (s) { scn__rec_close(&d->ds); return NULL; }
+    return &d->ds;
+}
+
+/* ---- directory listings (image folders, .amat files) ---- */
+
+static int scn__str_cmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void scn__names_free(char **names, int n) {
+    int i;
+    for (i = 0; names && i < n; i++) SCN_FREE(names[i]);
+    SCN_FREE(names);
+}
+
+/* The sorted names in dir of its subdirectories (dirs) or regular files
+ * (!dirs), hidden ones (".x") left out. -1 (with the error) on failure. */
+static int scn__list_dir(const char *dir, int dirs, char ***out) {
+#ifdef _WIN32
+    (void)dirs;
+    *out = NULL;
+    return scn__fail(SCN_ERR_ARG, "%s: listing directories needs POSIX <dirent.h>", dir),
+           -1;
+#else
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+    char **names = NULL, **grown;
+    int n = 0, cap = 0;
+    *out = NULL;
+    if (!dp) {
+        scn__fail(SCN_ERR_IO, "%s: cannot open the directory (%s)", dir, strerror(errno));
+        return -1;
+    }
+    while ((e = readdir(dp)) != NULL) {
+        char *full;
+        int keep;
+        if (e->d_name[0] == '.') continue;
+        if (!(full = scn__path_join(dir, e->d_name))) goto fail;
+        keep = scn__path_is(full, dirs);
+        SCN_FREE(full);
+        if (!keep) continue;
+        if (n == cap) {
+            if (cap >= INT_MAX / 2 / (int)sizeof *names) {
+                scn__fail(SCN_ERR_ARG, "%s: too many entries", dir);
+                goto fail;
+            }
+            cap = cap ? 2 * cap : 64;
+            grown = (char **)SCN_REALLOC(names, (size_t)cap * sizeof *names);
+            if (!grown) { scn__fail(SCN_ERR_NOMEM, "%s: listing", dir); goto fail; }
+            names = grown;
+        }
+        if (!(names[n] = scn__path_join("", e->d_name))) goto fail;
+        n++;
+    }
+    closedir(dp);
+    if (n) qsort(names, (size_t)n, sizeof *names, scn__str_cmp);
+    *out = names;
+    return n;
+fail:
+    closedir(dp);
+    scn__names_free(names, n);
+    return -1;
+#endif
+}
+
+/* ---- MNIST variations: .amat text, held in memory ---- */
+
+typedef struct scn__amat_dataset {
+    scn_dataset ds;
+    float *x;                   /* count x H x W */
+    unsigned char *labels;
+} scn__amat_dataset;
+
+static void scn__amat_close(scn_dataset *ds) {
+    scn__amat_dataset *d = (scn__amat_dataset *)ds;
+    SCN_FREE(d->x);
+    SCN_FREE(d->labels);
+    SCN_FREE(d);
+}
+
+static scn_status scn__amat_read(scn_dataset *ds, const int *idx, int n, float *x,
+                                 unsigned char *labels) {
+    scn__amat_dataset *d = (scn__amat_dataset *)ds;
+    size_t item = (size_t)ds->H * ds->W;
+    int i;
+    for (i = 0; i < n; i++) {
+        memcpy(x + (size_t)i * item, d->x + (size_t)idx[i] * item, item * sizeof(float));
+        if (labels) labels[i] = d->labels[idx[i]];
+    }
+    return SCN_OK;
+}
+
+/* The parser's state: the current line's values, what has been kept. */
+typedef struct scn__amat_parse {
+    const char *path;
+    long line;
+    float *vals;                /* SCN_AMAT_MAX_VALUES */
+    int nv, dim;                /* values on this line; on every line */
+    size_t cap;                 /* items room in d->x and d->labels */
+} scn__amat_parse;
+
+/* Ends a value token tok[0..len). */
+static scn_status scn__amat_value(scn__amat_parse *ps, char *tok, int len) {
+    char *end;
+    double v;
+    tok[len] = '\0';
+    v = strtod(tok, &end);
+    if (end != tok + len || !isfinite(v))
+        return scn__fail(SCN_ERR_FORMAT, "%s: line %ld: '%s' is not a finite number",
+                         ps->path, ps->line, tok);
+    if (ps->nv == SCN_AMAT_MAX_VALUES)
+        return scn__fail(SCN_ERR_FORMAT, "%s: line %ld has more than %d values "
+                         "(SCN_AMAT_MAX_VALUES)", ps->path, ps->line, SCN_AMAT_MAX_VALUES);
+    ps->vals[ps->nv++] = (float)v;
+    return SCN_OK;
+}
+
+/* Ends a line: its values are one item, pixels then label. */
+static scn_status scn__amat_line(scn__amat_parse *ps, scn__amat_dataset *d) {
+    int n = ps->nv, side;
+    float y;
+    if (n == 0) return SCN_OK;                      /* a blank line */
+    if (!ps->dim) {
+        for (side = 1; side * side < n - 1; side++) {}
+        if (n < 2 || side * side != n - 1)
+            return scn__fail(SCN_ERR_FORMAT, "%s: line %ld has %d values: not a square "
+                             "image's pixels plus a label (28x28 MNIST: 785)", ps->path,
+                             ps->line, n);
+        ps->dim = n;
+        d->ds.H = d->ds.W = side;
+    }
+    if (n != ps->dim)
+        return scn__fail(SCN_ERR_FORMAT, "%s: line %ld has %d values but the first has %d "
+                         "(truncated?)", ps->path, ps->line, n, ps->dim);
+    y = ps->vals[n - 1];
+    if (!(y >= 0.0f && y <= 255.0f) || y != (float)(int)y)
+        return scn__fail(SCN_ERR_FORMAT, "%s: line %ld: label %g is not a whole number from "
+                         "0 to 255", ps->path, ps->line, (double)y);
+    if ((size_t)d->ds.count == ps->cap) {
+        size_t cap = ps->cap ? 2 * ps->cap : 1024, bytes;
+        float *x;
+        unsigned char *l;
+        if (cap > (size_t)INT_MAX || !scn__mul_ok(cap, (size_t)n * sizeof(float), &bytes))
+            return scn__fail(SCN_ERR_FORMAT, "%s: too many items", ps->path);
+        if (!(x = (float *)SCN_REALLOC(d->x, bytes)))
+            return scn__fail(SCN_ERR_NOMEM, "%s: no memory for %zu items", ps->path, cap);
+        d->x = x;
+        if (!(l = (unsigned char *)SCN_REALLOC(d->labels, cap)))
+            return scn__fail(SCN_ERR_NOMEM, "%s: no memory for %zu items", ps->path, cap);
+        d->labels = l;
+        ps->cap = cap;
+    }
+    memcpy(d->x + (size_t)d->ds.count * (n - 1), ps->vals, (size_t)(n - 1) * sizeof(float));
+    d->labels[d->ds.count++] = (unsigned char)y;
+    if ((int)y >= d->ds.classes) d->ds.classes = (int)y + 1;
+    ps->nv = 0;
+    return SCN_OK;
+}
+
+/* Reads path in chunks, value by value, into d. */
+static scn_status scn__amat_load(const char *path, scn__amat_dataset *d) {
+    enum { CHUNK = 1 << 16, TOK = 63 };
+    scn__amat_parse ps;
+    char *chunk, tok[TOK + 1];
+    int tl = 0;
+    size_t got, i;
+    scn_status s = SCN_OK;
+    FILE *f = fopen(path, "rb");
+    if (!f) return scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    memset(&ps, 0, sizeof ps);
+    ps.path = path;
+    ps.line = 1;
+    ps.vals = (float *)scn__calloc(SCN_AMAT_MAX_VALUES, sizeof(float), path);
+    chunk = (char *)scn__calloc(CHUNK, 1, path);
+    if (!ps.vals || !chunk) s = SCN_ERR_NOMEM;
+    while (!s && (got = fread(chunk, 1, CHUNK, f)) > 0) {
+        for (i = 0; i < got && !s; i++) {
+            char ch = chunk[i];
+            if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
+                if (tl) s = scn__amat_value(&ps, tok, tl);
+                tl = 0;
+                if (!s && ch == '\n') {
+                    s = scn__amat_line(&ps, d);
+                    ps.line++;
+                }
+            } else if (tl == TOK) {
+                s = scn__fail(SCN_ERR_FORMAT, "%s: line %ld: a value longer than %d "
+                              "characters (not an .amat file?)", path, ps.line, TOK);
+            } else {
+                tok[tl++] = ch;
+            }
+        }
+    }
+    if (!s && ferror(f)) s = scn__fail(SCN_ERR_IO, "%s: read error (a directory?)", path);
+    if (!s && tl) s = scn__amat_value(&ps, tok, tl);
+    if (!s) s = scn__amat_line(&ps, d);             /* a last line without '\n' */
+    if (!s && d->ds.count == 0)
+        s = scn__fail(SCN_ERR_FORMAT, "%s: no items (empty?)", path);
+    fclose(f);
+    SCN_FREE(ps.vals);
+    SCN_FREE(chunk);
+    return s;
+}
+
+/* The one file in dir whose name ends in .amat and holds `word`. */
+static char *scn__amat_find(const char *dir, const char *word) {
+    char **names, *found = NULL;
+    int n = scn__list_dir(dir, 0, &names), i, hits = 0;
+    for (i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (len > 5 && !strcmp(names[i] + len - 5, ".amat") && strstr(names[i], word)) {
+            if (hits++ == 0) found = names[i];
+            else {
+                scn__fail(SCN_ERR_ARG, "%s: both %s and %s are %s .amat files: keep one per "
+                          "directory", dir, found, names[i], word);
+                found = NULL;
+                break;
+            }
+        }
+    }
+    if (n >= 0 && !hits)
+        scn__fail(SCN_ERR_IO, "%s: no .amat file with '%s' in its name", dir, word);
+    found = found ? scn__path_join(dir, found) : NULL;
+    scn__names_free(names, n);
+    return found;
+}
+
+static scn_dataset *scn__amat_open(const char *path, int train) {
+    char *file = scn__amat_find(path, train ? "train" : "test");
+    scn__amat_dataset *d;
+    scn_status s;
+    if (!file) return NULL;
+    d = (scn__amat_dataset *)scn__calloc(1, sizeof *d, "amat data set");
+    if (!d) { SCN_FREE(file); return NULL; }
+    d->ds.C = 1;
+    strcpy(d->ds.format, "amat");
+    d->ds.read = scn__amat_read;
+    d->ds.close = scn__amat_close;
+    s = scn__amat_load(file, d);
+    SCN_FREE(file);
+    if (s) { scn__amat_close(&d->ds); return NULL; }
+    d->ds.labels = d->labels;
+    return &d->ds;
+}
+
+/* ---- image folders: CLASS/IMAGE, decoded on demand with stb_image ---- */
+
+typedef struct scn__folder_dataset {
+    scn_dataset ds;
+    char **paths;               /* count image files */
+    unsigned char *labels;
+} scn__folder_dataset;
+
+static void scn__folder_close(scn_dataset *ds) {
+    scn__folder_dataset *d = (scn__folder_dataset *)ds;
+    scn__names_free(d->paths, ds->count);
+    SCN_FREE(d->labels);
+    SCN_FREE(d);
+}
+
+/* Whether a file name ends in an image extension stb_image decodes here. */
+static int scn__is_image_name(const char *name) {
+    static const char *ext[] = {".png", ".jpg", ".jpeg", ".bmp"};
+    size_t len = strlen(name), k, i;
+    for (k = 0; k < sizeof ext / sizeof *ext; k++) {
+        size_t el = strlen(ext[k]);
+        if (len <= el) continue;
+        for (i = 0; i < el && tolower((unsigned char)name[len - el + i]) == ext[k][i]; i++) {}
+        if (i == el) return 1;
+    }
+    return 0;
+}
+
+#ifdef SCN__STB
+/* The file's bytes and its size and channels, checked against the limits.
+ * *buf is allocated on success. */
+static scn_status scn__image_probe(const char *path, unsigned char **buf, size_t *len,
+                                   int *w, int *h, int *comp) {
+    *buf = scn__read_file(path, (size_t)INT_MAX, len, NULL);
+    if (!*buf) return SCN_ERR_IO;
+    if (!stbi_info_from_memory(*buf, (int)*len, w, h, comp)) {
+        SCN_FREE(*buf);
+        *buf = NULL;
+        return scn__fail(SCN_ERR_FORMAT, "%s: not a PNG, JPEG or BMP image stb_image can "
+                         "read (%s)", path, stbi_failure_reason());
+    }
+    if (*w < 1 || *h < 1 || *w > SCN_IMAGE_MAX_SIDE || *h > SCN_IMAGE_MAX_SIDE) {
+        SCN_FREE(*buf);
+        *buf = NULL;
+        return scn__fail(SCN_ERR_FORMAT, "%s: %dx%d pixels (each side 1 to %d, "
+                         "SCN_IMAGE_MAX_SIDE)", path, *w, *h, SCN_IMAGE_MAX_SIDE);
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__folder_read(scn_dataset *ds, const int *idx, int n, float *x,
+                                   unsigned char *labels) {
+    scn__folder_dataset *d = (scn__folder_dataset *)ds;
+    size_t hw = (size_t)ds->H * ds->W, j;
+    int i, c, w, h, comp;
+    for (i = 0; i < n; i++) {
+        const char *path = d->paths[idx[i]];
+        unsigned char *buf, *px;
+        size_t len;
+        scn_status s = scn__image_probe(path, &buf, &len, &w, &h, &comp);
+        if (s) return s;
+        px = w == ds->W && h == ds->H ? stbi_load_from_memory(buf, (int)len, &w, &h, &comp,
+                                                              ds->C) : NULL;
+        SCN_FREE(buf);
+        if (!px)
+            return scn__fail(SCN_ERR_FORMAT, "%s: cannot decode it as a %dx%d image (%s)",
+                             path, ds->W, ds->H, w == ds->W && h == ds->H ?
+                             stbi_failure_reason() : "its size changed");
+        for (c = 0; c < ds->C; c++)             /* interleaved to planar */
+            for (j = 0; j < hw; j++)
+                x[((size_t)i * ds->C + c) * hw + j] = px[j * ds->C + c] * (1.0f / 255.0f);
+        stbi_image_free(px);
+        if (labels) labels[i] = d->labels[idx[i]];
+    }
+    return SCN_OK;
+}
+
+/* Appends the images of class folder dir (label y) to d; checks each one's
+ * size against the first image's (first: its path). */
+static scn_status scn__folder_add(scn__folder_dataset *d, const char *dir, int y,
+                                  size_t *cap, char **first) {
+    char **names;
+    int n = scn__list_dir(dir, 0, &names), i;
+    scn_status s = n < 0 ? SCN_ERR_IO : SCN_OK;
+    for (i = 0; !s && i < n; i++) {
+        unsigned char *buf;
+        size_t len;
+        int w, h, comp;
+        char *path;
+        if (!scn__is_image_name(names[i])) continue;
+        if (!(path = scn__path_join(dir, names[i]))) { s = SCN_ERR_NOMEM; break; }
+        if ((s = scn__image_probe(path, &buf, &len, &w, &h, &comp)) != SCN_OK) {
+            SCN_FREE(path);
+            break;
+        }
+        SCN_FREE(buf);
+        if (!*first) {
+            d->ds.W = w;
+            d->ds.H = h;
+            d->ds.C = comp >= 3 ? 3 : 1;
+        } else if (w != d->ds.W || h != d->ds.H) {
+            s = scn__fail(SCN_ERR_FORMAT, "%s is %dx%d but %s is %dx%d: the images of a "
+                          "folder data set must all have one size (nothing is resized)",
+                          path, w, h, *first, d->ds.W, d->ds.H);
+            SCN_FREE(path);
+            break;
+        }
+        if ((size_t)d->ds.count == *cap) {
+            size_t nc = *cap ? 2 * *cap : 256;
+            char **pp = nc < (size_t)INT_MAX / 2 ? (char **)SCN_REALLOC(d->paths,
+                                                                nc * sizeof(char *)) : NULL;
+            unsigned char *ll = pp ? (unsigned char *)SCN_REALLOC(d->labels, nc) : NULL;
+            if (pp) d->paths = pp;
+            if (ll) d->labels = ll;
+            if (!pp || !ll) {
+                SCN_FREE(path);
+                s = scn__fail(SCN_ERR_NOMEM, "%s: no memory for %zu images", dir, nc);
+                break;
+            }
+            *cap = nc;
+        }
+        d->paths[d->ds.count] = path;
+        d->labels[d->ds.count++] = (unsigned char)y;
+        if (!*first) *first = path;
+    }
+    scn__names_free(names, n);
+    return s;
+}
+#endif /* SCN__STB */
+
+/* The sorted union of the class folders under path/train and path/test
+ * (split layout) or under path; -1 (with the error) on failure. */
+static int scn__folder_classes(const char *path, int split_layout, char ***out) {
+    static const char *sub[2] = {"train", "test"};
+    char **all = NULL;
+    int n = 0, k, i;
+    *out = NULL;
+    for (k = 0; k < (split_layout ? 2 : 1); k++) {
+        char *dir = split_layout ? scn__path_join(path, sub[k]) : scn__path_join(path, "");
+        char **names, **grown;
+        int m;
+        if (!dir) { scn__names_free(all, n); return -1; }
+        m = split_layout && !scn__path_is(dir, 1) ? 0 : scn__list_dir(dir, 1, &names);
+        SCN_FREE(dir);
+        if (m < 0) { scn__names_free(all, n); return -1; }
+        if (m == 0) continue;
+        grown = (char **)SCN_REALLOC(all, (size_t)(n + m) * sizeof *all);
+        if (!grown) {
+            scn__names_free(names, m);
+            scn__names_free(all, n);
+            return scn__fail(SCN_ERR_NOMEM, "%s: class names", path), -1;
+        }
+        all = grown;
+        memcpy(all + n, names, (size_t)m * sizeof *names);
+        n += m;
+        SCN_FREE(names);
+    }
+    if (n) qsort(all, (size_t)n, sizeof *all, scn__str_cmp);
+    for (i = k = 0; i < n; i++) {                   /* drop duplicates */
+        if (k && !strcmp(all[k - 1], all[i])) SCN_FREE(all[i]);
+        else all[k++] = all[i];
+    }
+    *out = all;
+    return k;
+}
+
+static scn_dataset *scn__folder_open(const char *path, int train) {
+#ifndef SCN__STB
+    (void)train;
+    scn__fail(SCN_ERR_ARG, "%s: image folders need stb_image (see section 12)", path);
+    return NULL;
+#else
+    char *tr = scn__path_join(path, "train"), *te = scn__path_join(path, "test");
+    int split_layout = (tr && scn__path_is(tr, 1)) || (te && scn__path_is(te, 1));
+    char *root = split_layout ? (train ? tr : te) : scn__path_join(path, "");
+    char **classes = NULL, *first = NULL;
+    int nc = -1, c;
+    size_t cap = 0;
+    scn_status s = SCN_OK;
+    scn__folder_dataset *d = (scn__folder_dataset *)scn__calloc(1, sizeof *d, "folder");
+    if (!tr || !te || !root || !d) s = SCN_ERR_NOMEM;
+    else if (!scn__path_is(root, 1))
+        s = scn__fail(SCN_ERR_IO, "%s: not there (an image folder data set holds train/CLASS/"
+                      " and test/CLASS/, or only CLASS/ folders)", root);
+    else if ((nc = scn__folder_classes(path, split_layout, &classes)) < 0) s = SCN_ERR_IO;
+    else if (nc == 0)
+        s = scn__fail(SCN_ERR_FORMAT, "%s: no class folders", root);
+    else if (nc > 256)
+        s = scn__fail(SCN_ERR_FORMAT, "%s: %d class folders (at most 256)", path, nc);
+    if (d) {
+        d->ds.classes = nc > 0 ? nc : 0;
+        strcpy(d->ds.format, "folder");
+        d->ds.read = scn__folder_read;
+        d->ds.close = scn__folder_close;
+    }
+    for (c = 0; !s && c < nc; c++) {
+        char *dir = scn__path_join(root, classes[c]);
+        if (!dir) s = SCN_ERR_NOMEM;
+        else if (scn__path_is(dir, 1)) s = scn__folder_add(d, dir, c, &cap, &first);
+        SCN_FREE(dir);
+    }
+    if (!s && d->ds.count == 0)
+        s = scn__fail(SCN_ERR_FORMAT, "%s: no PNG, JPEG or BMP images in its class folders",
+                      root);
+    if (root != tr && root != te) SCN_FREE(root);
+    SCN_FREE(tr);
+    SCN_FREE(te);
+    scn__names_free(classes, nc);
+    if (s && d) { scn__folder_close(&d->ds); d = NULL; }
+    if (d) d->ds.labels = d->labels;
+    return d ? &d->ds : NULL;
+#endif
+}
+
+/* ---- detection and the one entry point ---- */
+
+SCNDEF const char *scn_dataset_detect(const char *path) {
+    static const struct { const char *format, *sub, *probe[4]; } known[] = {
+        {"idx", "", {"train-labels-idx1-ubyte", "train-labels-idx1-ubyte.gz",
+                     "t10k-labels-idx1-ubyte", "t10k-labels-idx1-ubyte.gz"}},
+        {"cifar10", "cifar-10-batches-bin", {"data_batch_1.bin", "test_batch.bin", NULL}},
+        {"cifar100", "cifar-100-binary", {"train.bin", "test.bin", NULL}},
+        {"stl10", "stl10_binary", {"train_X.bin", "test_X.bin", "unlabeled_X.bin"}},
+    };
+    char **names;
+    int k, i, n;
+    if (!path) return scn__fail(SCN_ERR_ARG, "data set: NULL path"), (const char *)NULL;
+    if (!scn__path_is(path, 1)) {
+        scn__fail(SCN_ERR_IO, "%s: not a directory", path);
+        return NULL;
+    }
+    for (k = 0; k < (int)(sizeof known / sizeof *known); k++)
+        for (i = 0; i < 4 && known[k].probe[i]; i++) {
+            char *d = scn__data_dir(path, known[k].sub, known[k].probe[i]);
+            SCN_FREE(d);
+            if (d) return known[k].format;
+        }
+    if ((n = scn__list_dir(path, 0, &names)) < 0) return NULL;
+    for (i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (len > 5 && !strcmp(names[i] + len - 5, ".amat")) break;
+    }
+    scn__names_free(names, n);
+    if (i < n) return "amat";
+    if ((n = scn__list_dir(path, 1, &names)) < 0) return NULL;
+    scn__names_free(names, n);
+    if (n > 0) return "folder";
+    scn__fail(SCN_ERR_FORMAT, "%s: no data set found: expected IDX files "
+              "(train-images-idx3-ubyte, ...), CIFAR-10 (data_batch_1.bin, ...), CIFAR-100 "
+              "(train.bin, test.bin), STL-10 (train_X.bin, ...), *train*.amat and "
+              "*test*.amat, or class folders of images", path);
+    return NULL;
+}
+
+SCNDEF scn_dataset *scn_dataset_open(const char *path, const char *split, const char *format) {
+    int train, unlabeled;
+    if (!path || !split) {
+        scn__fail(SCN_ERR_ARG, "data set: NULL path or split");
+        return NULL;
+    }
+    train = !strcmp(split, "train");
+    unlabeled = !strcmp(split, "unlabeled");
+    if (!format || !strcmp(format, "auto"))
+        if (!(format = scn_dataset_detect(path))) return NULL;
+    if (!train && !unlabeled && strcmp(split, "test")) {
+        scn__fail(SCN_ERR_ARG, "data set: split '%s' (train, test, or unlabeled for stl10)",
+                  split);
+        return NULL;
+    }
+    if (unlabeled && strcmp(format, "stl10")) {
+        scn__fail(SCN_ERR_ARG, "%s: the unlabeled split is STL-10's; %s has train and test",
+                  path, format);
+        return NULL;
+    }
+    if (!strcmp(format, "idx")) return scn__idx_open(path, train);
+    if (!strcmp(format, "cifar10")) return scn__cifar_open(path, train, 0, 0);
+    if (!strcmp(format, "cifar100")) return scn__cifar_open(path, train, 1, 0);
+    if (!strcmp(format, "cifar100-coarse")) return scn__cifar_open(path, train, 1, 1);
+    if (!strcmp(format, "stl10")) return scn__stl_open(path, train ? 0 : unlabeled ? 2 : 1);
+    if (!strcmp(format, "amat")) return scn__amat_open(path, train);
+    if (!strcmp(format, "folder")) return scn__folder_open(path, train);
+    scn__fail(SCN_ERR_ARG, "data set: unknown format '%s' (idx, cifar10, cifar100, "
+              "cifar100-coarse, stl10, amat, folder, or auto)", format);
+    return NULL;
+}
+#endif /* SCN_NO_STDIO */
+
+
+/* ======================================================================
+ * 14. Checkpoints
  * ====================================================================== */
 
 /* Slicing by 4 over a table built on the stack: no shared state. */
@@ -4125,10 +5152,13 @@ SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t n) {
     return ~crc;
 }
 
-#define SCN__CKPT_MAGIC "SCNCKPT1"
+#define SCN__CKPT_MAGIC "SCNCKPT2"
+#define SCN__CKPT_MAGIC1 "SCNCKPT1"
 #define SCN__CKPT_SPEC_MAX 65536
 
-/* The fixed-size part after the magic, all little-endian 32/64-bit fields. */
+/* The fixed-size part after the magic, all little-endian 32/64-bit fields;
+ * version 2 follows it with SCN_MAX_CHANNELS means, then as many stds
+ * (mean and std here are channel 0's; version 1 had only these). */
 typedef struct scn__ckpt_head {
     uint32_t spec_len, C, H, W;
     uint64_t nparams, nbuffers, nvelocity;
@@ -4151,6 +5181,8 @@ SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
                                       const scn_sgd *opt, const scn_train_state *st) {
     char tmp[4096];
     scn__ckpt_head h;
+    float zeros[SCN_MAX_CHANNELS] = {0};
+    size_t bad;
     uint32_t crc = 0;
     FILE *f;
     int ok;
@@ -4159,6 +5191,10 @@ SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
                          path);
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return scn__fail(SCN_ERR_ARG, "%s: path too long", path);
+    if (!scn__all_finite(net->params, net->nparams, &bad) ||
+        !scn__all_finite(net->buffers, net->nbuffers, &bad))
+        return scn__fail(SCN_ERR_NUMERIC, "%s: not written: the net holds a NaN or Inf "
+                         "(training diverged?); the file there is left as it was", path);
     memset(&h, 0, sizeof h);
     h.spec_len = (uint32_t)strlen(net->spec);
     h.C = (uint32_t)net->C; h.H = (uint32_t)net->H; h.W = (uint32_t)net->W;
@@ -4171,11 +5207,13 @@ SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
     if (st) {
         h.epoch = st->epoch; h.step = st->step;
         h.rng_state = st->rng.state; h.rng_inc = st->rng.inc;
-        h.mean = st->mean; h.std = st->std;
+        h.mean = st->mean[0]; h.std = st->std[0];
     }
     f = fopen(tmp, "wb");
     if (!f) return scn__fail(SCN_ERR_IO, "%s: cannot open for writing", tmp);
     ok = scn__put(f, SCN__CKPT_MAGIC, 8, &crc) && scn__put(f, &h, sizeof h, &crc) &&
+         scn__put(f, st ? st->mean : zeros, sizeof zeros, &crc) &&
+         scn__put(f, st ? st->std : zeros, sizeof zeros, &crc) &&
          scn__put(f, net->spec, h.spec_len, &crc) &&
          scn__put(f, net->params, net->nparams * sizeof(float), &crc) &&
          scn__put(f, net->buffers, net->nbuffers * sizeof(float), &crc) &&
@@ -4193,21 +5231,24 @@ SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
     return SCN_OK;
 }
 
-/* Checks the header of a checkpoint image against its length. */
+/* Checks the header of a checkpoint image against its length; *hsize
+ * receives the header's bytes after the magic (by version). */
 static scn_status scn__ckpt_check(const unsigned char *b, size_t len, const char *path,
-                                  scn__ckpt_head *h) {
+                                  scn__ckpt_head *h, size_t *hsize) {
     uint64_t need;
     uint32_t crc;
-    if (len < 8 || memcmp(b, SCN__CKPT_MAGIC, 8) != 0)
+    int v1 = len >= 8 && memcmp(b, SCN__CKPT_MAGIC1, 8) == 0;
+    if (len < 8 || (!v1 && memcmp(b, SCN__CKPT_MAGIC, 8) != 0))
         return scn__fail(SCN_ERR_FORMAT, "%s: not an scn checkpoint (bad magic)", path);
-    if (len < 8 + sizeof *h + 4)
+    *hsize = sizeof *h + (v1 ? 0 : 2 * SCN_MAX_CHANNELS * sizeof(float));
+    if (len < 8 + *hsize + 4)
         return scn__fail(SCN_ERR_FORMAT, "%s: truncated header (%zu bytes)", path, len);
     memcpy(h, b + 8, sizeof *h);
     if (h->spec_len == 0 || h->spec_len > SCN__CKPT_SPEC_MAX || h->C > 1u << 16 ||
         h->H > 1u << 16 || h->W > 1u << 16 || h->nparams > (1ull << 40) ||
         h->nbuffers > (1ull << 40) || h->nvelocity > (1ull << 40))
         return scn__fail(SCN_ERR_FORMAT, "%s: header fields out of range (corrupt?)", path);
-    need = 8 + sizeof *h + h->spec_len + 4 * (h->nparams + h->nbuffers + h->nvelocity) + 4;
+    need = 8 + *hsize + h->spec_len + 4 * (h->nparams + h->nbuffers + h->nvelocity) + 4;
     if (need != len)
         return scn__fail(SCN_ERR_FORMAT, "%s: header describes %llu bytes but the file "
                          "holds %zu (truncated or corrupt)", path,
@@ -4225,11 +5266,26 @@ SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_st
     char *spec = NULL;
     scn_net *net = NULL;
     const unsigned char *p;
+    size_t hsize = 0;
+    float norm[2 * SCN_MAX_CHANNELS];       /* the means, then the stds */
+    int c;
     if (!b) return NULL;
-    if (scn__ckpt_check(b, len, path, &h) != SCN_OK) goto done;
+    if (scn__ckpt_check(b, len, path, &h, &hsize) != SCN_OK) goto done;
+    for (c = 0; c < SCN_MAX_CHANNELS; c++) { norm[c] = h.mean; norm[SCN_MAX_CHANNELS + c] = h.std; }
+    if (hsize > sizeof h) memcpy(norm, b + 8 + sizeof h, sizeof norm);
+    for (c = 0; c < SCN_MAX_CHANNELS; c++)    /* saved without a state: none */
+        if (norm[c] == 0.0f && norm[SCN_MAX_CHANNELS + c] == 0.0f) norm[SCN_MAX_CHANNELS + c] = 1.0f;
+    for (c = 0; c < SCN_MAX_CHANNELS && c < (int)h.C; c++)
+        if (!isfinite(norm[c]) || !(norm[SCN_MAX_CHANNELS + c] > 0.0f) ||
+            !isfinite(norm[SCN_MAX_CHANNELS + c])) {
+            scn__fail(SCN_ERR_FORMAT, "%s: channel %d's normalisation is mean %g, std %g "
+                      "(corrupt?)", path, c, (double)norm[c],
+                      (double)norm[SCN_MAX_CHANNELS + c]);
+            goto done;
+        }
     spec = (char *)scn__calloc(h.spec_len + 1, 1, path);
     if (!spec) goto done;
-    p = b + 8 + sizeof h;
+    p = b + 8 + hsize;
     memcpy(spec, p, h.spec_len);
     p += h.spec_len;
     net = scn_net_create(spec, (int)h.C, (int)h.H, (int)h.W, 0);
@@ -4262,7 +5318,8 @@ SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_st
     if (st) {
         st->epoch = h.epoch; st->step = h.step;
         st->rng.state = h.rng_state; st->rng.inc = h.rng_inc;
-        st->mean = h.mean; st->std = h.std;
+        memcpy(st->mean, norm, sizeof st->mean);
+        memcpy(st->std, norm + SCN_MAX_CHANNELS, sizeof st->std);
     }
 done:
     SCN_FREE(spec);
@@ -4273,7 +5330,7 @@ done:
 
 
 /* ======================================================================
- * 14. Backends
+ * 15. Backends
  * ====================================================================== */
 
 static const scn_backend scn__cpu_backend = {

@@ -19,16 +19,15 @@
 #define BATCH 64
 
 /* Fraction of the test set the net classifies right. */
-static double accuracy(scn_net *net, scn_dataset *test, float mean, float std, float *x,
-                       unsigned char *labels) {
+static double accuracy(scn_net *net, scn_dataset *test, const float *mean,
+                       const float *std, float *x, unsigned char *labels) {
     int idx[BATCH], i, b, j, n, K = scn_net_classes(net), right = 0;
-    size_t item = (size_t)test->C * test->H * test->W;
     for (i = 0; i < test->count; i += n) {
         const float *z;
         n = test->count - i < BATCH ? test->count - i : BATCH;
         for (b = 0; b < n; b++) idx[b] = i + b;
         scn_dataset_read(test, idx, n, x, labels);
-        scn_normalize(x, item * n, mean, std);
+        scn_normalize(x, n, test->C, test->H * test->W, mean, std);
         if (!(z = scn_net_forward(net, x, n, 0))) return -1.0;
         for (b = 0; b < n; b++) {
             int best = 0;
@@ -42,11 +41,12 @@ static double accuracy(scn_net *net, scn_dataset *test, float mean, float std, f
 int main(int argc, char **argv) {
     int epochs = argc > 1 ? atoi(argv[1]) : 2, e, step, i;
     const char *dir = argc > 2 ? argv[2] : "/usr/share/datasets/fashion-mnist";
-    scn_dataset *train = scn_dataset_open(dir, "train"), *test = scn_dataset_open(dir, "test");
+    scn_dataset *train = scn_dataset_open(dir, "train", NULL);
+    scn_dataset *test = scn_dataset_open(dir, "test", NULL);
     scn_net *net;
     scn_sgd opt;
     scn_rng rng;
-    float mean, std, *x, dlogits[BATCH * 10];
+    float mean[SCN_MAX_CHANNELS], std[SCN_MAX_CHANNELS], *x, dlogits[BATCH * 10];
     unsigned char labels[BATCH];
     int *order;
     size_t item;
@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     net = scn_net_create("scn-mnist", train->C, train->H, train->W, 1);
-    if (!net || scn_sgd_init(&opt, net, NULL) || scn_dataset_stats(train, &mean, &std)) {
+    if (!net || scn_sgd_init(&opt, net, NULL) || scn_dataset_stats(train, mean, std)) {
         fprintf(stderr, "%s\n", scn_error());
         return 1;
     }
@@ -73,15 +73,15 @@ int main(int argc, char **argv) {
             const float *z;
             double loss;
             scn_dataset_read(train, order + step * BATCH, BATCH, x, labels);
-            scn_normalize(x, item * BATCH, mean, std);
+            scn_normalize(x, BATCH, train->C, train->H * train->W, mean, std);
             scn_net_zero_grad(net);
             z = scn_net_forward(net, x, BATCH, 1);
             if (!z || scn_softmax_xent(z, labels, BATCH, 10, dlogits, &loss, NULL) ||
-                scn_net_backward(net, dlogits, NULL)) {
+                scn_net_backward(net, dlogits, NULL) ||
+                scn_sgd_step(&opt, net, scn_sgd_lr(&opt, e))) {
                 fprintf(stderr, "%s\n", scn_error());
                 return 1;
             }
-            scn_sgd_step(&opt, net, scn_sgd_lr(&opt, e));
             loss_sum += loss;
             if (step % 100 == 99)
                 fprintf(stderr, "\repoch %d step %d loss %.4f", e + 1, step + 1,

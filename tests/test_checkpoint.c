@@ -50,7 +50,8 @@ int main(void) {
     buf = scn_net_buffers(net, &nb);
     buf[0] = 3.25f;
     memset(&st, 0, sizeof st);
-    st.epoch = 4; st.step = 1234; st.mean = 0.25f; st.std = 0.5f;
+    st.epoch = 4; st.step = 1234; st.mean[0] = 0.25f; st.std[0] = 0.5f;
+    st.mean[2] = -1.5f; st.std[2] = 3.0f;
     scn_rng_seed(&st.rng, 77, 8);
     CHECK(scn_checkpoint_save(path, net, &opt, &st) == SCN_OK, "%s", scn_error());
     CHECK(access(path, F_OK) == 0, "no checkpoint written");
@@ -67,7 +68,8 @@ int main(void) {
               "velocity differs");
         CHECK(opt2.desc.lr == opt.desc.lr && opt2.desc.momentum == opt.desc.momentum,
               "sgd settings differ");
-        CHECK(st2.epoch == 4 && st2.step == 1234 && st2.mean == 0.25f && st2.std == 0.5f &&
+        CHECK(st2.epoch == 4 && st2.step == 1234 && st2.mean[0] == 0.25f && st2.std[0] == 0.5f && st2.mean[2] == -1.5f &&
+              st2.std[2] == 3.0f &&
               st2.rng.state == st.rng.state && st2.rng.inc == st.rng.inc, "state differs");
         CHECK(!strcmp(scn_net_spec(back), scn_net_spec(net)), "spec differs");
         scn_sgd_free(&opt2);

@@ -146,7 +146,7 @@ static void test_sgd(void) {
     memcpy(before, p, np * sizeof *p);
     scn_net_zero_grad(net);
     g[lam] = 1.0f;                  /* pushes lambda1 below zero: projected back */
-    scn_sgd_step(&opt, net, 0.5f);
+    CHECK(scn_sgd_step(&opt, net, 0.5f) == SCN_OK, "%s", scn_error());
     CHECK(p[lam] == 0.0f, "lambda1 = %g after the projection", p[lam]);
     CHECK_NEAR(p[0], before[0] * (1.0f - 0.5f * 0.1f), 1e-6);     /* decay on D */
     CHECK(p[lam + 1] == before[lam + 1], "BN scale decayed");      /* no decay on BN */
@@ -161,10 +161,22 @@ static void test_sgd(void) {
     g = scn_net_grads(net);
     for (lam = 0; lam < scn_net_param_count(net); lam++) g[lam] = 1.0f;
     before[4] = p[4];
-    scn_sgd_step(&opt, net, 0.5f);
+    CHECK(scn_sgd_step(&opt, net, 0.5f) == SCN_OK, "%s", scn_error());
     CHECK(p[4] != before[4], "the linear layer after the frozen BN did not move");
     CHECK(p[0] == 1.0f && p[1] == 1.0f && p[2] == 0.0f && p[3] == 0.0f,
           "frozen BN moved: %g %g %g %g", p[0], p[1], p[2], p[3]);
+
+    /* divergence: a NaN gradient is refused before any parameter moves,
+     * and a step that overflows a parameter is reported */
+    memcpy(before, p, scn_net_param_count(net) * sizeof *p);
+    g[5] = NAN;
+    CHECK(scn_sgd_step(&opt, net, 0.5f) == SCN_ERR_NUMERIC, "NaN gradient accepted");
+    CHECK(strstr(scn_error(), "non-finite gradient") != NULL, "message: %s", scn_error());
+    CHECK(memcmp(before, p, scn_net_param_count(net) * sizeof *p) == 0,
+          "parameters moved on a NaN gradient");
+    g[5] = 3e38f;
+    CHECK(scn_sgd_step(&opt, net, 1e10f) == SCN_ERR_NUMERIC, "overflowing step accepted");
+    CHECK(strstr(scn_error(), "non-finite parameter") != NULL, "message: %s", scn_error());
     scn_sgd_free(&opt);
     scn_net_free(net);
 }

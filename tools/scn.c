@@ -210,15 +210,20 @@ done:
 /* ---------------------------------------------------------------- train */
 
 static const char *train_help =
-    "usage: scn train [--data DIR] [--model NAME|SPEC] [--epochs E] [--batch B] [--lr LR]\n"
-    "                 --out model.scn [--resume] [--log run.csv] [--threads T]\n"
-    "                 [--momentum M] [--wd W] [--milestones E1,E2,...] [--seed S]\n"
-    "                 [--limit N]\n"
+    "usage: scn train [--data DIR] [--format F] [--model NAME|SPEC] [--epochs E]\n"
+    "                 [--batch B] [--lr LR] --out model.scn [--resume] [--log run.csv]\n"
+    "                 [--threads T] [--momentum M] [--wd W] [--milestones E1,E2,...]\n"
+    "                 [--seed S] [--limit N | --per-class K] [--crop P] [--flip]\n"
     "\n"
     "Trains a network with SGD on the training split of DIR (default\n"
-    "/usr/share/datasets/fashion-mnist, IDX files, gzip or not), evaluates on the\n"
-    "test split after every epoch and writes a checkpoint to --out after each.\n"
+    "/usr/share/datasets/fashion-mnist), evaluates on the test split after every\n"
+    "epoch and writes a checkpoint to --out after each. Inputs are normalised per\n"
+    "channel with the training split's mean and std. A NaN or Inf in the loss,\n"
+    "a gradient or a parameter stops training with a message; --out then keeps\n"
+    "the last good epoch.\n"
     "\n"
+    "  --format F    idx, cifar10, cifar100, cifar100-coarse, stl10, amat, folder\n"
+    "                (default: detected from the files; see scn info)\n"
     "  --model       a preset (scn-mnist, scn-cifar, lenet) or a layer spec, e.g.\n"
     "                \"sc:n=32 bn sc:n=8 bn sc:n=64,s=2 bn gap linear:n=10\"; words:\n"
     "                sc bn conv linear relu maxpool avgpool gap flatten dropout;\n"
@@ -233,6 +238,11 @@ static const char *train_help =
     "                images_per_s (seconds: the whole epoch with its test pass;\n"
     "                images/s: training images over training time)\n"
     "  --limit N     use only the first N training images (quick runs)\n"
+    "  --per-class K train on K random labelled images of each class (chosen by\n"
+    "                --seed; the limited-data experiments)\n"
+    "  --crop P      random crops of each image zero-padded by P pixels (CIFAR: 4)\n"
+    "  --flip        random horizontal flips\n"
+    "                (--resume: give the same data options again)\n"
     "  --seed S      initialisation and shuffling seed (default 1)\n"
     "  --profile     after each epoch, seconds per layer (forward, backward)\n";
 
@@ -248,7 +258,7 @@ static int same_input(const scn_net *net, const scn_dataset *ds, const char *mod
 }
 
 /* Test accuracy of net on ds, in batches; fills confusion (K x K) if given. */
-static int evaluate(scn_net *net, scn_dataset *ds, float mean, float std, int batch,
+static int evaluate(scn_net *net, scn_dataset *ds, const scn_train_state *st, int batch,
                     double *acc, long *confusion) {
     int K = scn_net_classes(net), i, n, b, j;
     size_t item = (size_t)ds->C * ds->H * ds->W;
@@ -263,7 +273,7 @@ static int evaluate(scn_net *net, scn_dataset *ds, float mean, float std, int ba
         for (b = 0; b < n; b++) idx[b] = i + b;
         z = NULL;
         if (scn_dataset_read(ds, idx, n, x, labels) == SCN_OK) {
-            scn_normalize(x, item * n, mean, std);
+            scn_normalize(x, n, ds->C, ds->H * ds->W, st->mean, st->std);
             z = scn_net_forward(net, x, n, 0);
         }
         if (!z) {
@@ -331,9 +341,9 @@ static const char *sized_preset(const char *model, int classes, char *buf, size_
 
 static int cmd_train(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *model = "scn-mnist";
-    const char *out = NULL, *log_path = NULL, *milestones = NULL;
+    const char *out = NULL, *log_path = NULL, *milestones = NULL, *format = NULL;
     int epochs = 3, batch = 64, resume = 0, threads = 0, seed = 1, limit = 0, rc = 1;
-    int profile = 0;
+    int profile = 0, per_class = 0, crop = 0, flip = 0;
     int have_lr = 0, have_mom = 0, have_wd = 0, K, count, step, steps, e, i;
     float lr = 0.1f, momentum = 0.9f, wd = 5e-4f;
     scn_dataset *train = NULL, *test = NULL;
@@ -345,10 +355,14 @@ static int cmd_train(int argc, char **argv) {
     char spec[512];
     float *x = NULL, *dlogits = NULL;
     unsigned char *labels = NULL;
-    int *order = NULL;
+    int *order = NULL, *pool = NULL;
     size_t item;
     const option opts[] = {
         { "--data", OPT_STR, &data, 0, 0, NULL },
+        { "--format", OPT_STR, &format, 0, 0, NULL },
+        { "--per-class", OPT_INT, &per_class, 1, 2147483647.0, NULL },
+        { "--crop", OPT_INT, &crop, 0, 64, NULL },
+        { "--flip", OPT_FLAG, &flip, 0, 0, NULL },
         { "--model", OPT_STR, &model, 0, 0, NULL },
         { "--out", OPT_STR, &out, 0, 0, NULL },
         { "--log", OPT_STR, &log_path, 0, 0, NULL },
@@ -376,9 +390,10 @@ static int cmd_train(int argc, char **argv) {
     sd.weight_decay = wd > 0 ? wd : -1.0f;
     if (!parse_milestones(milestones, &sd))
         return die("--milestones %s: need up to 8 epochs like 10,20", milestones);
+    if (limit && per_class) return die("%s", "--limit and --per-class exclude each other");
     set_threads(threads);
-    if (!(train = scn_dataset_open(data, "train")) || !(test = scn_dataset_open(data, "test")))
-        { rc = die_lib(); goto done; }
+    if (!(train = scn_dataset_open(data, "train", format)) ||
+        !(test = scn_dataset_open(data, "test", format))) { rc = die_lib(); goto done; }
     if (resume && access(out, F_OK) == 0) {
         if (!(net = scn_checkpoint_load(out, &opt, &st))) { rc = die_lib(); goto done; }
         if (have_lr || have_mom || have_wd || milestones)
@@ -387,7 +402,7 @@ static int cmd_train(int argc, char **argv) {
     } else {
         if (!(net = scn_net_create(sized_preset(model, train->classes, spec, sizeof spec),
                                    train->C, train->H, train->W, (uint64_t)seed)) ||
-            scn_sgd_init(&opt, net, &sd) || scn_dataset_stats(train, &st.mean, &st.std))
+            scn_sgd_init(&opt, net, &sd) || scn_dataset_stats(train, st.mean, st.std))
             { rc = die_lib(); goto done; }
         scn_rng_seed(&st.rng, (uint64_t)seed, 0x7a1);
     }
@@ -407,6 +422,16 @@ static int cmd_train(int argc, char **argv) {
            scn_net_param_count(net), data, train->count, test->count, train->C, train->H,
            train->W, train->classes);
     count = limit && limit < train->count ? limit : train->count;
+    pool = malloc(((size_t)count + (size_t)per_class * train->classes) * sizeof *pool);
+    if (!pool) { rc = die("%s", "out of memory"); goto done; }
+    for (i = 0; i < count; i++) pool[i] = i;
+    if (per_class) {
+        scn_rng pick;
+        scn_rng_seed(&pick, (uint64_t)seed, 0x5e1);
+        if ((count = scn_dataset_per_class(train, per_class, &pick, pool)) < 0)
+            { rc = die_lib(); goto done; }
+        printf("training on %d images: %d of each class\n", count, per_class);
+    }
     steps = count / batch;
     if (steps < 1) {
         fprintf(stderr, "scn train: --batch %d is larger than the %d training images\n",
@@ -427,23 +452,28 @@ static int cmd_train(int argc, char **argv) {
         double loss_sum = 0.0, t0 = now_seconds(), last = 0.0, acc, train_s;
         long right = 0, seen = 0;
         char eta[32];
-        for (i = 0; i < count; i++) order[i] = i;
+        memcpy(order, pool, (size_t)count * sizeof *order);
         scn_shuffle(order, count, &st.rng);
         for (step = 0; step < steps; step++) {
             const float *z;
             double loss;
             int correct;
             if (scn_dataset_read(train, order + step * batch, batch, x, labels)) { rc = die_lib(); goto done; }
-            scn_normalize(x, item * batch, st.mean, st.std);
+            scn_normalize(x, batch, train->C, train->H * train->W, st.mean, st.std);
             scn_net_zero_grad(net);
-            if (!(z = scn_net_forward(net, x, batch, 1)) ||
+            if (scn_augment(x, batch, train->C, train->H, train->W, crop, flip, &st.rng) ||
+                !(z = scn_net_forward(net, x, batch, 1)) ||
                 scn_softmax_xent(z, labels, batch, K, dlogits, &loss, &correct) ||
-                scn_net_backward(net, dlogits, NULL)) {
-                fprintf(stderr, "\nscn train: epoch %d step %d: %s; %s keeps the last good "
-                        "checkpoint\n", e + 1, step + 1, scn_error(), out);
+                scn_net_backward(net, dlogits, NULL) || scn_sgd_step(&opt, net, elr)) {
+                fprintf(stderr, "\nscn train: epoch %d step %d: %s\n", e + 1, step + 1,
+                        scn_error());
+                if (st.epoch > 0)
+                    fprintf(stderr, "scn train: stopped; %s keeps epoch %d, the last good "
+                            "one\n", out, st.epoch);
+                else
+                    fprintf(stderr, "scn train: stopped before the first checkpoint\n");
                 goto done;
             }
-            scn_sgd_step(&opt, net, elr);
             st.step++;
             loss_sum += loss; right += correct; seen += batch;
             if (now_seconds() - last > 0.5 || step + 1 == steps) {
@@ -458,7 +488,7 @@ static int cmd_train(int argc, char **argv) {
         fputc('\n', stderr);
         train_s = now_seconds() - t0;           /* images/s counts training only */
         if (profile) print_profile(net);
-        if (evaluate(net, test, st.mean, st.std, batch, &acc, NULL)) goto done;
+        if (evaluate(net, test, &st, batch, &acc, NULL)) goto done;
         st.epoch = e + 1;
         if (scn_checkpoint_save(out, net, &opt, &st)) { rc = die_lib(); goto done; }
         printf("epoch %d/%d lr %.4g loss %.4f train %.2f%% test %.2f%% time %.1fs %.0f img/s\n",
@@ -474,7 +504,7 @@ static int cmd_train(int argc, char **argv) {
     rc = 0;
 done:
     if (logf) fclose(logf);
-    free(x); free(dlogits); free(labels); free(order);
+    free(x); free(dlogits); free(labels); free(order); free(pool);
     scn_sgd_free(&opt);
     scn_net_free(net);
     scn_dataset_close(train);
@@ -485,14 +515,15 @@ done:
 /* ----------------------------------------------------------------- eval */
 
 static const char *eval_help =
-    "usage: scn eval --model model.scn [--data DIR] [--batch B] [--threads T]\n"
+    "usage: scn eval --model model.scn [--data DIR] [--format F] [--batch B]\n"
+    "                [--threads T]\n"
     "\n"
     "Evaluates a checkpoint on the test split of DIR (default\n"
     "/usr/share/datasets/fashion-mnist): prints \"test accuracy: NN.NN%\" and the\n"
     "confusion matrix (rows: true class, columns: predicted).\n";
 
 static int cmd_eval(int argc, char **argv) {
-    const char *data = "/usr/share/datasets/fashion-mnist", *model = NULL;
+    const char *data = "/usr/share/datasets/fashion-mnist", *model = NULL, *format = NULL;
     int batch = 256, threads = 0, rc = 1, K, i, j;
     scn_dataset *test = NULL;
     scn_net *net = NULL;
@@ -502,6 +533,7 @@ static int cmd_eval(int argc, char **argv) {
     const option opts[] = {
         { "--model", OPT_STR, &model, 0, 0, NULL },
         { "--data", OPT_STR, &data, 0, 0, NULL },
+        { "--format", OPT_STR, &format, 0, 0, NULL },
         { "--batch", OPT_INT, &batch, 1, 65536, NULL },
         { "--threads", OPT_INT, &threads, 1, 1024, NULL },
         { NULL, 0, NULL, 0, 0, NULL }
@@ -511,12 +543,12 @@ static int cmd_eval(int argc, char **argv) {
     if (!model) return die("%s", "--model is required (see scn eval --help)");
     set_threads(threads);
     if (!(net = scn_checkpoint_load(model, NULL, &st)) ||
-        !(test = scn_dataset_open(data, "test"))) { rc = die_lib(); goto done; }
+        !(test = scn_dataset_open(data, "test", format))) { rc = die_lib(); goto done; }
     K = scn_net_classes(net);
     if (!same_input(net, test, model, data)) goto done;
     confusion = calloc((size_t)K * K, sizeof *confusion);
     if (!confusion) { rc = die("%s", "out of memory"); goto done; }
-    if (evaluate(net, test, st.mean, st.std, batch, &acc, confusion)) goto done;
+    if (evaluate(net, test, &st, batch, &acc, confusion)) goto done;
     printf("test accuracy: %.2f%%\n", 100.0 * acc);
     printf("confusion (rows: true, columns: predicted)\n     ");
     for (j = 0; j < K; j++) printf(" %6d", j);
@@ -531,6 +563,55 @@ done:
     free(confusion);
     scn_net_free(net);
     scn_dataset_close(test);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- info */
+
+static const char *info_help =
+    "usage: scn info [--data DIR] [--format F]\n"
+    "\n"
+    "Says what data set DIR holds (default /usr/share/datasets/fashion-mnist):\n"
+    "its format, then per split the item count, the image size (CxHxW), the\n"
+    "classes and how many items each label has. Formats (--format, default\n"
+    "detected): idx, cifar10, cifar100, cifar100-coarse, stl10, amat, folder.\n";
+
+/* One line for a split, then its label histogram; 1 if it cannot be opened. */
+static int print_split(const char *data, const char *split, const char *format) {
+    scn_dataset *ds = scn_dataset_open(data, split, format);
+    long hist[256] = {0};
+    int i;
+    if (!ds) {
+        printf("%s: cannot open: %s\n", split, scn_error());
+        return 1;
+    }
+    printf("%s: %d items of %dx%dx%d, ", split, ds->count, ds->C, ds->H, ds->W);
+    if (!ds->labels) {
+        printf("no labels\n");
+    } else {
+        printf("%d classes\n  labels", ds->classes);
+        for (i = 0; i < ds->count; i++) hist[ds->labels[i]]++;
+        for (i = 0; i < ds->classes; i++)
+            printf("%s%d:%ld", i && i % 10 == 0 ? "\n        " : " ", i, hist[i]);
+        printf("\n");
+    }
+    scn_dataset_close(ds);
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv) {
+    const char *data = "/usr/share/datasets/fashion-mnist", *format = NULL;
+    int rc;
+    const option opts[] = {
+        { "--data", OPT_STR, &data, 0, 0, NULL },
+        { "--format", OPT_STR, &format, 0, 0, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    if ((rc = parse_options(argc, argv, opts, info_help)) != 0) return rc == 2 ? 0 : 1;
+    if (!format && !(format = scn_dataset_detect(data))) return die_lib();
+    printf("%s: format %s\n", data, format);
+    rc = print_split(data, "train", format) | print_split(data, "test", format);
+    if (!strcmp(format, "stl10")) print_split(data, "unlabeled", format);   /* optional */
     return rc;
 }
 
@@ -574,18 +655,18 @@ static double median(double *t, int n) {
 /* The first N training images of dir, normalised, and their labels. */
 static int read_first(const char *dir, const scn_net *net, int N, float *x,
                       unsigned char *labels) {
-    scn_dataset *ds = scn_dataset_open(dir, "train");
+    scn_dataset *ds = scn_dataset_open(dir, "train", NULL);
     int *idx = malloc((size_t)N * sizeof *idx), i, rc = 1;
-    float mean, std;
+    float mean[SCN_MAX_CHANNELS], std[SCN_MAX_CHANNELS];
     if (!ds || !idx) { rc = ds ? die("%s", "out of memory") : die_lib(); goto done; }
     if (!same_input(net, ds, "the network", dir)) goto done;
     if (ds->count < N) { rc = die("%s has fewer training images than --batch", dir); goto done; }
     for (i = 0; i < N; i++) idx[i] = i;
-    if (scn_dataset_stats(ds, &mean, &std) || scn_dataset_read(ds, idx, N, x, labels)) {
+    if (scn_dataset_stats(ds, mean, std) || scn_dataset_read(ds, idx, N, x, labels)) {
         rc = die_lib();
         goto done;
     }
-    scn_normalize(x, (size_t)N * ds->C * ds->H * ds->W, mean, std);
+    scn_normalize(x, N, ds->C, ds->H * ds->W, mean, std);
     rc = 0;
 done:
     scn_dataset_close(ds);
@@ -637,11 +718,10 @@ static int bench_step(int argc, char **argv) {
         scn_net_zero_grad(net);
         if (!(z = scn_net_forward(net, x, N, 1)) ||
             scn_softmax_xent(z, labels, N, K, dlogits, &loss, &correct) ||
-            scn_net_backward(net, dlogits, NULL)) {
+            scn_net_backward(net, dlogits, NULL) || scn_sgd_step(&opt, net, 0.1f)) {
             die_lib();
             goto done;
         }
-        scn_sgd_step(&opt, net, 0.1f);
         if (r >= 0) t[r] = now_seconds() - t0;
     }
     getrusage(RUSAGE_SELF, &ru);
@@ -741,6 +821,7 @@ static const command commands[] = {
     { "layer", cmd_layer, "sparse codes and fixed-point gradients of one layer (.npy in/out)" },
     { "train", cmd_train, "train a network on a data set, with checkpoints" },
     { "eval", cmd_eval, "test accuracy and confusion matrix of a checkpoint" },
+    { "info", cmd_info, "what a data set directory holds: format, sizes, classes" },
     { "bench", cmd_bench, "time a sparse-coding layer (scn bench layer --help)" },
 };
 
