@@ -36,15 +36,15 @@
  *
  *   Training a network (examples/fashion_mnist.c is this, complete):
  *
- *       scn_dataset *train = scn_dataset_open(dir, "train");   // IDX files
+ *       scn_dataset *train = scn_dataset_open(dir, "train", NULL); // detected
  *       scn_net *net = scn_net_create("scn-mnist", 1, 28, 28, seed);
  *       scn_sgd opt;  scn_sgd_init(&opt, net, NULL);            // lr 0.1 ...
- *       // per batch: read, scn_normalize, then
+ *       // per batch: scn_dataset_read, scn_normalize, scn_augment, then
  *       scn_net_zero_grad(net);
  *       z = scn_net_forward(net, x, N, 1);
  *       scn_softmax_xent(z, labels, N, 10, dlogits, &loss, &correct);
  *       scn_net_backward(net, dlogits, NULL);
- *       scn_sgd_step(&opt, net, scn_sgd_lr(&opt, epoch));
+ *       scn_sgd_step(&opt, net, scn_sgd_lr(&opt, epoch));   // each may fail
  *       // after an epoch: scn_checkpoint_save(path, net, &opt, &state);
  *
  * CONFIGURATION (define before including the implementation)
@@ -54,8 +54,9 @@
  *   SCN_ASSERT(x)     checks programmer errors only (default: assert.h).
  *   SCN_STATIC        make every function static (private copy per file).
  *   SCN_NO_STDIO      drop the functions that read or write files.
- *   SCN_NO_STB_IMAGE  no gzip (.gz IDX files) and no stb_image; see section
- *                     12 for SCN_STB_IMAGE_PATH and the size limits.
+ *   SCN_NO_STB_IMAGE  no gzip (.gz IDX files), no image folders, no
+ *                     stb_image; see section 12 for SCN_STB_IMAGE_PATH and
+ *                     the size limits, section 13 for the other readers'.
  *   _OPENMP           set by the compiler with -fopenmp: GEMM, the solver
  *                     and the backward pass then run on all cores. Results
  *                     are bit-identical for any thread count.
@@ -483,7 +484,8 @@ SCNDEF scn_status scn_sgd_step(scn_sgd *opt, scn_net *net, float lr);
  *
  * CIFAR and STL-10 items are read from the files on demand (one seek and
  * one read per item), so only the labels are held in memory; IDX and
- * .amat sets are held whole; image folders are decoded on demand.
+ * .amat sets are held whole; image folders are decoded on demand. A data
+ * set is read from one thread at a time.
  * ====================================================================== */
 
 /* The most channels per-channel statistics are kept for. */
@@ -4514,26 +4516,32 @@ static scn_status scn__rec_labels_inline(scn__rec_dataset *d, size_t at, const c
 /* Labels in their own file (STL-10 *_y.bin): one byte per item, 1 to
  * classes, stored here as 0 to classes - 1. path is taken over. */
 static scn_status scn__rec_labels_file(scn__rec_dataset *d, char *path) {
-    size_t len = 0, i;
-    unsigned char *b;
+    size_t n = (size_t)d->ds.count, i;
+    FILE *f;
+    long size;
     scn_status s = SCN_OK;
     if (!path) return SCN_ERR_NOMEM;
-    b = scn__read_file(path, (size_t)d->ds.count + 1, &len, NULL);
-    if (!b) s = SCN_ERR_IO;     /* the message is set */
-    else if (len != (size_t)d->ds.count)
-        s = scn__fail(SCN_ERR_FORMAT, "%s: %zu labels%s for the %d images of %s", path, len,
-                      len > (size_t)d->ds.count ? " or more" : "", d->ds.count, d->paths[0]);
-    for (i = 0; !s && i < len; i++) {
-        if (b[i] < 1 || b[i] > d->ds.classes)
+    if (!(f = fopen(path, "rb")))
+        s = scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    else if ((size = scn__file_size(f, path)) < 0)
+        s = SCN_ERR_IO;
+    else if ((size_t)size != n)
+        s = scn__fail(SCN_ERR_FORMAT, "%s: %ld labels for the %d images of %s", path, size,
+                      d->ds.count, d->paths[0]);
+    else if (!(d->labels = (unsigned char *)scn__calloc(n, 1, path)))
+        s = SCN_ERR_NOMEM;
+    else if (fread(d->labels, 1, n, f) != n)
+        s = scn__fail(SCN_ERR_IO, "%s: read error", path);
+    for (i = 0; !s && i < n; i++) {
+        if (d->labels[i] < 1 || d->labels[i] > d->ds.classes)
             s = scn__fail(SCN_ERR_FORMAT, "%s: label %d at item %zu (STL-10 labels are 1 to "
-                          "%d)", path, b[i], i, d->ds.classes);
-        else b[i]--;
+                          "%d)", path, d->labels[i], i, d->ds.classes);
+        else d->labels[i]--;
     }
+    if (f) fclose(f);
     SCN_FREE(path);
-    if (s) { SCN_FREE(b); return s; }
-    d->labels = b;
-    d->ds.labels = b;
-    return SCN_OK;
+    if (!s) d->ds.labels = d->labels;
+    return s;
 }
 
 /* CIFAR-10, or CIFAR-100 with its fine or (coarse) its coarse labels. */
@@ -4613,8 +4621,8 @@ static int scn__list_dir(const char *dir, int dirs, char ***out) {
 #ifdef _WIN32
     (void)dirs;
     *out = NULL;
-    return scn__fail(SCN_ERR_ARG, "%s: listing directories needs POSIX <dirent.h>", dir),
-           -1;
+    scn__fail(SCN_ERR_ARG, "%s: listing directories needs POSIX <dirent.h>", dir);
+    return -1;
 #else
     DIR *dp = opendir(dir);
     struct dirent *e;
@@ -4987,7 +4995,8 @@ static int scn__folder_classes(const char *path, int split_layout, char ***out) 
         if (!grown) {
             scn__names_free(names, m);
             scn__names_free(all, n);
-            return scn__fail(SCN_ERR_NOMEM, "%s: class names", path), -1;
+            scn__fail(SCN_ERR_NOMEM, "%s: class names", path);
+            return -1;
         }
         all = grown;
         memcpy(all + n, names, (size_t)m * sizeof *names);
@@ -5063,9 +5072,8 @@ SCNDEF const char *scn_dataset_detect(const char *path) {
     };
     char **names;
     int k, i, n;
-    if (!path) return scn__fail(SCN_ERR_ARG, "data set: NULL path"), (const char *)NULL;
-    if (!scn__path_is(path, 1)) {
-        scn__fail(SCN_ERR_IO, "%s: not a directory", path);
+    if (!path || !scn__path_is(path, 1)) {
+        scn__fail(SCN_ERR_IO, "%s: not a directory", path ? path : "(NULL)");
         return NULL;
     }
     for (k = 0; k < (int)(sizeof known / sizeof *known); k++)
