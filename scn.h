@@ -4847,6 +4847,8 @@ static scn_dataset *scn__amat_open(const char *path, int train) {
 
 /* ---- image folders: CLASS/IMAGE, decoded on demand with stb_image ---- */
 
+#ifdef SCN__STB
+
 typedef struct scn__folder_dataset {
     scn_dataset ds;
     char **paths;               /* count image files */
@@ -4873,7 +4875,6 @@ static int scn__is_image_name(const char *name) {
     return 0;
 }
 
-#ifdef SCN__STB
 /* The file's bytes and its size and channels, checked against the limits.
  * *buf is allocated on success. */
 static scn_status scn__image_probe(const char *path, unsigned char **buf, size_t *len,
@@ -4973,7 +4974,6 @@ static scn_status scn__folder_add(scn__folder_dataset *d, const char *dir, int y
     scn__names_free(names, n);
     return s;
 }
-#endif /* SCN__STB */
 
 /* The sorted union of the class folders under path/train and path/test
  * (split layout) or under path; -1 (with the error) on failure. */
@@ -5013,11 +5013,6 @@ static int scn__folder_classes(const char *path, int split_layout, char ***out) 
 }
 
 static scn_dataset *scn__folder_open(const char *path, int train) {
-#ifndef SCN__STB
-    (void)train;
-    scn__fail(SCN_ERR_ARG, "%s: image folders need stb_image (see section 12)", path);
-    return NULL;
-#else
     char *tr = scn__path_join(path, "train"), *te = scn__path_join(path, "test");
     int split_layout = (tr && scn__path_is(tr, 1)) || (te && scn__path_is(te, 1));
     char *root = split_layout ? (train ? tr : te) : scn__path_join(path, "");
@@ -5057,8 +5052,14 @@ static scn_dataset *scn__folder_open(const char *path, int train) {
     if (s && d) { scn__folder_close(&d->ds); d = NULL; }
     if (d) d->ds.labels = d->labels;
     return d ? &d->ds : NULL;
-#endif
 }
+#else
+static scn_dataset *scn__folder_open(const char *path, int train) {
+    (void)train;
+    scn__fail(SCN_ERR_ARG, "%s: image folders need stb_image (see section 12)", path);
+    return NULL;
+}
+#endif /* SCN__STB */
 
 /* ---- detection and the one entry point ---- */
 
