@@ -649,9 +649,9 @@ SCNDEF void scn_mem_free(void *p);
  *              splits number them alike), at most 256. Images in a split
  *              are PNG, JPEG or BMP, sorted by name; other files are
  *              skipped. All must have one size: a different one is
- *              rejected, naming both files (nothing is resized). Gray
- *              images give C = 1, any colour or alpha in the first one
- *              C = 3 (alpha dropped); the rest are converted to that.
+ *              rejected, naming both files (nothing is resized). A gray
+ *              first image (with or without alpha) gives C = 1, a colour
+ *              one C = 3; alpha is dropped and the rest are converted.
  * A file that is truncated, corrupt, empty, oversized or inconsistent with
  * its partner (labels vs images) fails with a message naming it. Folder
  * data sets need POSIX <dirent.h> and stb_image (section 12).
@@ -748,6 +748,8 @@ SCNDEF void scn_backend_set(const scn_backend *be);
 #include <math.h>
 #include <stdarg.h>
 #include <ctype.h>
+#include <float.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -3336,6 +3338,9 @@ static scn_status scn__net_parse(scn_net *net, const char *spec) {
         l->ops = &scn__layer_table[l->d.kind];
         l->C = C; l->H = H; l->W = W;
         l->rng = &net->rng;
+        if ((double)C * H * W > (double)INT_MAX)   /* sizes are counted in int */
+            return scn__fail(SCN_ERR_ARG, "layer %d (%s): input %d x %d x %d is over INT_MAX "
+                             "values", net->L, word, C, H, W);
         if ((st = l->ops->setup(l)) != SCN_OK)
             return scn__fail(st, "layer %d (%s): %s", net->L, word, scn_error());
         C = l->Co; H = l->Ho; W = l->Wo;
@@ -3753,7 +3758,6 @@ SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r) {
  * ====================================================================== */
 
 #include <errno.h>
-#include <limits.h>
 
 /* stb_image's zlib decoder. SCN__STB is defined when it is available:
  * the including file's copy if stb_image.h was included before scn.h,
@@ -4707,8 +4711,8 @@ static scn_status scn__amat_value(scn__amat_parse *ps, char *tok, int len) {
     double v;
     tok[len] = '\0';
     v = strtod(tok, &end);
-    if (end != tok + len || !isfinite(v))
-        return scn__fail(SCN_ERR_FORMAT, "%s: line %ld: '%s' is not a finite number",
+    if (end != tok + len || !(fabs(v) <= FLT_MAX))
+        return scn__fail(SCN_ERR_FORMAT, "%s: line %ld: '%s' is not a finite float",
                          ps->path, ps->line, tok);
     if (ps->nv == SCN_AMAT_MAX_VALUES)
         return scn__fail(SCN_ERR_FORMAT, "%s: line %ld has more than %d values "
@@ -4875,17 +4879,51 @@ static int scn__is_image_name(const char *name) {
     return 0;
 }
 
+/* stb_image's reason for its last failure, never NULL or empty. */
+static const char *scn__stb_why(void) {
+    const char *why = stbi_failure_reason();
+    return why && *why ? why : "corrupt";
+}
+
+/* stb_image reads the missing bytes of a cut-off BMP as zeros; an
+ * uncompressed one (BI_RGB, BI_BITFIELDS) must hold all its rows. */
+static scn_status scn__bmp_check(const unsigned char *b, size_t len, const char *path) {
+    uint32_t off, comp;
+    int32_t w, h;
+    unsigned bits;
+    double need;
+    if (len < 2 || b[0] != 'B' || b[1] != 'M') return SCN_OK;
+    if (len < 34) return scn__fail(SCN_ERR_FORMAT, "%s: truncated BMP header", path);
+    off = scn__gz_le32(b + 10);
+    w = (int32_t)scn__gz_le32(b + 18);
+    h = (int32_t)scn__gz_le32(b + 22);
+    bits = (unsigned)b[28] | (unsigned)b[29] << 8;
+    comp = scn__gz_le32(b + 30);
+    if (comp != 0 && comp != 3) return SCN_OK;  /* RLE: stb_image does not decode it */
+    need = off + floor(((double)bits * fabs((double)w) + 31.0) / 32.0) * 4.0 *
+                 fabs((double)h);
+    if ((double)len < need)
+        return scn__fail(SCN_ERR_FORMAT, "%s: truncated BMP (%zu of %.0f bytes)", path, len,
+                         need);
+    return SCN_OK;
+}
+
 /* The file's bytes and its size and channels, checked against the limits.
  * *buf is allocated on success. */
 static scn_status scn__image_probe(const char *path, unsigned char **buf, size_t *len,
                                    int *w, int *h, int *comp) {
     *buf = scn__read_file(path, (size_t)INT_MAX, len, NULL);
     if (!*buf) return SCN_ERR_IO;
+    if (scn__bmp_check(*buf, *len, path) != SCN_OK) {
+        SCN_FREE(*buf);
+        *buf = NULL;
+        return SCN_ERR_FORMAT;
+    }
     if (!stbi_info_from_memory(*buf, (int)*len, w, h, comp)) {
         SCN_FREE(*buf);
         *buf = NULL;
         return scn__fail(SCN_ERR_FORMAT, "%s: not a PNG, JPEG or BMP image stb_image can "
-                         "read (%s)", path, stbi_failure_reason());
+                         "read (%s)", path, scn__stb_why());
     }
     if (*w < 1 || *h < 1 || *w > SCN_IMAGE_MAX_SIDE || *h > SCN_IMAGE_MAX_SIDE) {
         SCN_FREE(*buf);
@@ -4912,8 +4950,8 @@ static scn_status scn__folder_read(scn_dataset *ds, const int *idx, int n, float
         SCN_FREE(buf);
         if (!px)
             return scn__fail(SCN_ERR_FORMAT, "%s: cannot decode it as a %dx%d image (%s)",
-                             path, ds->W, ds->H, w == ds->W && h == ds->H ?
-                             stbi_failure_reason() : "its size changed");
+                             path, ds->W, ds->H, w != ds->W || h != ds->H ?
+                             "its size changed" : scn__stb_why());
         for (c = 0; c < ds->C; c++)             /* interleaved to planar */
             for (j = 0; j < hw; j++)
                 x[((size_t)i * ds->C + c) * hw + j] = px[j * ds->C + c] * (1.0f / 255.0f);

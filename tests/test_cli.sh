@@ -295,6 +295,127 @@ bad "bench of an unknown benchmark" "layer.*step" bench gemm
 bad "bench layer --iters 0" "iters" bench layer --iters 0
 bad "bench step with a bad model" "frobnicate" bench step --model frobnicate
 
+# --------------------------------------------------------------- data sets
+
+# One small set per format (40 train, 20 test items; STL-10 also 10
+# unlabeled), written by test_data, which sits next to scn in bin/.
+DATA_WRITER=$(dirname "$SCN")/test_data
+if [ -x "$DATA_WRITER" ]; then
+    "$DATA_WRITER" --write "$TMP/data" >writer.txt 2>&1
+    rc=$?
+    check "test_data --write: exit $rc ($(head -c 300 writer.txt))" test "$rc" -eq 0
+else
+    fail "no $DATA_WRITER (make bin/test_data) to write the data sets"
+fi
+
+# format, its classifier, then a model small enough for a quick epoch
+# (STL-10's 96x96 images: stride 4)
+for spec in "idx 10 s=2" "cifar10 10 s=2" "cifar100 100 s=2" "stl10 10 s=4" "amat 10 s=2" \
+            "folder 10 s=2"; do
+    read -r fmt classes stride <<<"$spec"
+    dir=data/$fmt
+    [ -d "$dir" ] || continue
+    run info --data "$dir"
+    check "info $fmt: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "info $fmt: no 'format $fmt' in: ${OUT[*]:0:2}" matches ": format $fmt\$" "${OUT[@]}"
+    check "info $fmt: no 'train: 40 items'" matches '^train: 40 items' "${OUT[@]}"
+    check "info $fmt: no 'test: 20 items'" matches '^test: 20 items' "${OUT[@]}"
+    if [ "$fmt" = stl10 ]; then
+        check "info stl10: no 'unlabeled: 10 items ..., no labels'" \
+            matches '^unlabeled: 10 items .*no labels' "${OUT[@]}"
+    fi
+    run train --data "$dir" --model "sc:n=4,$stride bn gap linear:n=$classes" --epochs 1 \
+        --batch 10 --out "$fmt.scn"
+    check "train $fmt: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "train $fmt: no line 'epoch 1/1 ...'" matches '^epoch 1/1 ' "${OUT[@]}"
+    check "train $fmt: no '40 train, 20 test'" matches "40 train, 20 test, .*$classes classes" \
+        "${OUT[@]}"
+    check "train $fmt: no checkpoint $fmt.scn" test -f "$fmt.scn"
+    run eval --model "$fmt.scn" --data "$dir"
+    check "eval $fmt: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "eval $fmt: no 'test accuracy:'" matches '^test accuracy: [0-9.]+%' "${OUT[@]}"
+done
+
+if [ -d data/cifar100 ]; then
+    run train --data data/cifar100 --format cifar100-coarse \
+        --model "sc:n=4,s=2 bn gap linear:n=20" --epochs 1 --batch 10 --out coarse.scn
+    check "train cifar100-coarse: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "train cifar100-coarse: not 20 classes" matches '40 train, 20 test, .*, 20 classes' \
+        "${OUT[@]}"
+    check "train cifar100-coarse: no 'epoch 1/1'" matches '^epoch 1/1 ' "${OUT[@]}"
+    run eval --model coarse.scn --data data/cifar100 --format cifar100-coarse
+    check "eval cifar100-coarse: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "eval cifar100-coarse: no 'test accuracy:'" matches '^test accuracy:' "${OUT[@]}"
+    run train --data data/cifar100 --model "sc:n=4,s=2 bn gap linear:n=10" --epochs 1 \
+        --batch 10 --out fine10.scn
+    check "cifar100 with 10 outputs: exit $rc, want non-zero" test "$rc" -ne 0
+    check "cifar100 with 10 outputs: crashed (exit $rc)" not_signal
+    check "cifar100 with 10 outputs: '$ERRTEXT' does not name 10 outputs and 100 classes" \
+        matches '10 outputs.*100 classes' "${ERR[@]}"
+fi
+
+if [ -d data/cifar10 ]; then
+    run train --data data/cifar10 --model "sc:n=4,s=2 bn gap linear:n=10" --epochs 1 \
+        --batch 10 --per-class 2 --out perclass.scn
+    check "--per-class 2: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "--per-class 2: no 'training on 20 images: 2 of each class'" \
+        matches '^training on 20 images: 2 of each class' "${OUT[@]}"
+    check "--per-class 2: no 'epoch 1/1'" matches '^epoch 1/1 ' "${OUT[@]}"
+    run train --data data/cifar10 --model "sc:n=4,s=2 bn gap linear:n=10" --epochs 1 \
+        --batch 10 --per-class 5 --out perclass5.scn
+    check "--per-class 5 of 4: exit $rc, want non-zero" test "$rc" -ne 0
+    check "--per-class 5 of 4: crashed (exit $rc)" not_signal
+    check "--per-class 5 of 4: '$ERRTEXT' does not say fewer than k" \
+        matches 'class [0-9]+ has 4 items, fewer than k = 5' "${ERR[@]}"
+    run train --data data/cifar10 --model "sc:n=4,s=2 bn gap linear:n=10" --epochs 1 \
+        --batch 10 --crop 2 --flip --out cropflip.scn
+    check "--crop 2 --flip: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "--crop 2 --flip: no 'epoch 1/1'" matches '^epoch 1/1 ' "${OUT[@]}"
+    # a checkpoint's input shape against another data set's
+    if [ -f stl10.scn ]; then
+        run eval --model stl10.scn --data data/cifar10
+        check "eval of a 96x96 model on 32x32 data: exit $rc, want non-zero" test "$rc" -ne 0
+        check "eval of a 96x96 model on 32x32 data: crashed (exit $rc)" not_signal
+        check "eval of a 96x96 model on 32x32 data: '$ERRTEXT' gives no sizes" \
+            matches '3x96x96.*3x32x32' "${ERR[@]}"
+    fi
+fi
+
+mkdir empty_data
+run info --data empty_data
+check "info on an empty directory: exit $rc, want non-zero" test "$rc" -ne 0
+check "info on an empty directory: crashed (exit $rc)" not_signal
+check "info on an empty directory: '$ERRTEXT' does not say no data set in empty_data" \
+    matches 'empty_data.*no data set' "${ERR[@]}"
+run train --data empty_data --epochs 1 --out never.scn
+check "train on an empty directory: exit $rc, want non-zero" test "$rc" -ne 0
+check "train on an empty directory: '$ERRTEXT' does not name empty_data" \
+    matches 'empty_data' "${ERR[@]}"
+check "train on an empty directory wrote a checkpoint" test ! -e never.scn
+
+# divergence: lr 1000 gives a NaN loss; training stops with a message, and
+# the checkpoint left there (the last good epoch) still evaluates
+if [ -d data/amat ]; then
+    run train --data data/amat --model "sc:n=8 bn gap linear:n=10" --lr 1000 --epochs 3 \
+        --batch 10 --out diverged.scn
+    check "diverging run: exit $rc, want non-zero" test "$rc" -ne 0
+    check "diverging run: crashed (exit $rc)" not_signal
+    check "diverging run: '$ERRTEXT' does not say what the checkpoint keeps" \
+        matches 'keeps epoch|before the first checkpoint' "${ERR[@]}"
+    if matches 'keeps epoch' "${ERR[@]}"; then
+        check "diverging run: it says a checkpoint keeps an epoch, but there is none" \
+            test -f diverged.scn
+        run eval --model diverged.scn --data data/amat
+        check "eval of the diverged run's checkpoint: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+        check "eval of the diverged run's checkpoint: no 'test accuracy:'" \
+            matches '^test accuracy:' "${OUT[@]}"
+    else
+        check "diverging run: stopped before the first checkpoint, but one is there" \
+            test ! -e diverged.scn
+    fi
+    check "diverging run: left diverged.scn.tmp behind" test ! -e diverged.scn.tmp
+fi
+
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures of $checks checks failed" >&2
     exit 1
