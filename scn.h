@@ -264,7 +264,8 @@ typedef struct scn_solve_info {     /* kkt is computed only when info is given *
     int iters;          /* FISTA iterations run (the slowest column) */
     int polished;       /* columns whose polished solution was kept */
     int unpolished;     /* columns left at the FISTA iterate */
-    double kkt;         /* max violation of SCN eqs. 3-4 over all entries */
+    double kkt;         /* max violation of SCN eqs. 3-4 over all entries
+                           (-1: no memory to measure it; the codes stand) */
     double kappa;       /* the step's Lipschitz bound */
 } scn_solve_info;
 
@@ -831,10 +832,12 @@ SCNDEF const char *scn_status_string(scn_status s) {
 /* Records a message for scn_error() and returns s, so callers can write
  * `return scn__fail(SCN_ERR_ARG, "...", ...);`. */
 static scn_status scn__fail(scn_status s, const char *fmt, ...) {
+    char msg[sizeof scn__errbuf];      /* an argument may be scn_error() itself */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(scn__errbuf, sizeof scn__errbuf, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    strcpy(scn__errbuf, msg);
     return s;
 }
 
@@ -4348,23 +4351,35 @@ static int scn__path_is(const char *path, int want_dir) {
     return want_dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode);
 }
 
-/* 1 if dir/name is a regular file (0 also when out of memory). */
+/* 1 if dir/name is a regular file, 0 if not, -1 (with the error) when
+ * out of memory. */
 static int scn__has_file(const char *dir, const char *name) {
     char *p = scn__path_join(dir, name);
-    int yes = p && scn__path_is(p, 0);
+    int yes;
+    if (!p) return -1;
+    yes = scn__path_is(p, 0);
     SCN_FREE(p);
     return yes;
 }
 
 /* The published archives unpack into a folder (cifar-10-batches-bin, ...):
- * path itself if it holds probe, else path/sub if that does, else NULL.
+ * path itself if it holds probe, else path/sub if that does, else NULL
+ * (*nomem = 1, with the error, when that is for want of memory).
  * Allocated. */
-static char *scn__data_dir(const char *path, const char *sub, const char *probe) {
+static char *scn__data_dir(const char *path, const char *sub, const char *probe,
+                           int *nomem) {
     char *d;
-    if (scn__has_file(path, probe)) return scn__path_join(path, "");
-    d = scn__path_join(path, sub);
-    if (d && scn__has_file(d, probe)) return d;
+    int has = scn__has_file(path, probe);
+    *nomem = 1;
+    if (has < 0) return NULL;
+    if (has) {
+        if ((d = scn__path_join(path, "")) != NULL) *nomem = 0;
+        return d;
+    }
+    if (!(d = scn__path_join(path, sub))) return NULL;
+    if ((has = scn__has_file(d, probe)) > 0) { *nomem = 0; return d; }
     SCN_FREE(d);
+    *nomem = has < 0;
     return NULL;
 }
 
@@ -4553,11 +4568,13 @@ static scn_dataset *scn__cifar_open(const char *path, int train, int cifar100, i
     const char *probe = cifar100 ? (train ? "train.bin" : "test.bin")
                                  : (train ? "data_batch_1.bin" : "test_batch.bin");
     const char *what = cifar100 ? "CIFAR-100" : "CIFAR-10";
+    int nomem;
     char *dir = scn__data_dir(path, cifar100 ? "cifar-100-binary" : "cifar-10-batches-bin",
-                              probe);
+                              probe, &nomem);
     scn__rec_dataset *d = NULL;
     scn_status s = SCN_OK;
     int k;
+    if (!dir && nomem) return NULL;
     if (!dir) {
         scn__fail(SCN_ERR_IO, "%s: no %s here or in %s/ (a %s data set holds %s)", path,
                   probe, cifar100 ? "cifar-100-binary" : "cifar-10-batches-bin", what,
@@ -4573,7 +4590,11 @@ static scn_dataset *scn__cifar_open(const char *path, int train, int cifar100, i
     for (k = 1; !cifar100 && train && !s && k <= SCN__REC_FILES; k++) {
         char name[32];
         snprintf(name, sizeof name, "data_batch_%d.bin", k);
-        if (k > 1 && !scn__has_file(dir, name)) break;
+        if (k > 1) {
+            int has = scn__has_file(dir, name);
+            if (has < 0) s = SCN_ERR_NOMEM;
+            if (has <= 0) break;
+        }
         s = scn__rec_add(d, scn__path_join(dir, name), what);
     }
     if (!s) s = scn__rec_labels_inline(d, cifar100 && !coarse ? 1 : 0,
@@ -4587,9 +4608,11 @@ static scn_dataset *scn__cifar_open(const char *path, int train, int cifar100, i
 static scn_dataset *scn__stl_open(const char *path, int split) {
     static const char *xs[3] = {"train_X.bin", "test_X.bin", "unlabeled_X.bin"};
     static const char *ys[2] = {"train_y.bin", "test_y.bin"};
-    char *dir = scn__data_dir(path, "stl10_binary", xs[split]);
+    int nomem;
+    char *dir = scn__data_dir(path, "stl10_binary", xs[split], &nomem);
     scn__rec_dataset *d;
     scn_status s;
+    if (!dir && nomem) return NULL;
     if (!dir) {
         scn__fail(SCN_ERR_IO, "%s: no %s here or in stl10_binary/ (an STL-10 data set holds "
                   "train_X.bin, train_y.bin, test_X.bin, test_y.bin, unlabeled_X.bin)", path,
@@ -5117,9 +5140,11 @@ SCNDEF const char *scn_dataset_detect(const char *path) {
     }
     for (k = 0; k < (int)(sizeof known / sizeof *known); k++)
         for (i = 0; i < 4 && known[k].probe[i]; i++) {
-            char *d = scn__data_dir(path, known[k].sub, known[k].probe[i]);
+            int nomem;
+            char *d = scn__data_dir(path, known[k].sub, known[k].probe[i], &nomem);
             SCN_FREE(d);
             if (d) return known[k].format;
+            if (nomem) return NULL;
         }
     if ((n = scn__list_dir(path, 0, &names)) < 0) return NULL;
     for (i = 0; i < n; i++) {
