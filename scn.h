@@ -3235,6 +3235,8 @@ static scn_status scn__spec_option(scn_layer_desc *d, const char *key, const cha
     double v = val ? strtod(val, &end) : 1.0;
     if (val && (end == val || *end))
         return scn__fail(SCN_ERR_ARG, "spec word '%s': '%s' is not a number", word, val);
+    if (!(v >= 0 && v <= 1e9))          /* before any cast to int */
+        return scn__fail(SCN_ERR_ARG, "spec word '%s': %s = %g out of range", word, key, v);
     if (!strcmp(key, "n")) d->n = (int)v;
     else if (!strcmp(key, "k")) d->k = (int)v;
     else if (!strcmp(key, "s")) d->stride = (int)v;
@@ -3248,8 +3250,6 @@ static scn_status scn__spec_option(scn_layer_desc *d, const char *key, const cha
     else if (!strcmp(key, "p")) d->p = (float)v;
     else if (!strcmp(key, "frozen")) d->frozen = (int)v;
     else return scn__fail(SCN_ERR_ARG, "spec word '%s': unknown option '%s'", word, key);
-    if (v < 0 || v > 1e9)
-        return scn__fail(SCN_ERR_ARG, "spec word '%s': %s = %g out of range", word, key, v);
     return SCN_OK;
 }
 
@@ -3310,6 +3310,9 @@ SCNDEF void scn_net_free(scn_net *net) {
     SCN_FREE(net);
 }
 
+/* The most parameters (or buffer values) a net may have. */
+#define SCN__NET_MAX ((size_t)1 << 40)
+
 /* Parses the spec into layers, chaining shapes from C x H x W. */
 static scn_status scn__net_parse(scn_net *net, const char *spec) {
     const char *s = spec;
@@ -3352,7 +3355,10 @@ static scn_status scn__net_parse(scn_net *net, const char *spec) {
     return SCN_OK;
 }
 
-SCNDEF scn_net *scn_net_create(const char *spec, int C, int H, int W, uint64_t seed) {
+/* scn_net_create; a checkpoint passes expect (its parameter and buffer
+ * counts), so a spec that does not match them fails before allocating. */
+static scn_net *scn__net_build(const char *spec, int C, int H, int W, uint64_t seed,
+                               const uint64_t *expect) {
     const char *preset = spec ? scn_net_preset(spec) : NULL;
     scn_net *net;
     size_t p = 0, b = 0;
@@ -3373,6 +3379,18 @@ SCNDEF scn_net *scn_net_create(const char *spec, int C, int H, int W, uint64_t s
     for (i = 0; i < net->L; i++) {
         p += net->layers[i].nparams;
         b += net->layers[i].nbuffers;
+        if (net->layers[i].nparams > SCN__NET_MAX || p > SCN__NET_MAX || b > SCN__NET_MAX) {
+            scn__fail(SCN_ERR_ARG, "net: layer %d takes the net over 2^40 parameters", i + 1);
+            scn_net_free(net);
+            return NULL;
+        }
+    }
+    if (expect && (p != expect[0] || b != expect[1])) {
+        scn__fail(SCN_ERR_FORMAT, "%llu parameters and %llu buffers stored, but the spec "
+                  "builds %zu and %zu", (unsigned long long)expect[0],
+                  (unsigned long long)expect[1], p, b);
+        scn_net_free(net);
+        return NULL;
     }
     net->nparams = p;
     net->nbuffers = b;
@@ -3390,6 +3408,10 @@ SCNDEF scn_net *scn_net_create(const char *spec, int C, int H, int W, uint64_t s
         l->ops->init(l, &net->rng);
     }
     return net;
+}
+
+SCNDEF scn_net *scn_net_create(const char *spec, int C, int H, int W, uint64_t seed) {
+    return scn__net_build(spec, C, H, W, seed, NULL);
 }
 
 /* Activation buffers for a batch of N (kept when N fits). */
@@ -4931,13 +4953,66 @@ static scn_status scn__bmp_check(const unsigned char *b, size_t len, const char 
     return SCN_OK;
 }
 
+/* PNG: every chunk within the file and some image data. stb_image 2.27
+ * sizes its buffer by a chunk's stated length before reading it. */
+static scn_status scn__png_check(const unsigned char *b, size_t len, const char *path) {
+    static const unsigned char sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    size_t at = 8, idat = 0;
+    if (len < 8 || memcmp(b, sig, 8) != 0) return SCN_OK;
+    while (at + 12 <= len) {
+        size_t n = (size_t)scn__idx_be32(b + at);
+        if (n > len - at - 12)
+            return scn__fail(SCN_ERR_FORMAT, "%s: truncated PNG (a %zu-byte chunk at byte "
+                             "%zu of %zu)", path, n, at, len);
+        if (!memcmp(b + at + 4, "IDAT", 4)) idat += n;
+        if (!memcmp(b + at + 4, "IEND", 4)) break;
+        at += 12 + n;
+    }
+    if (!idat) return scn__fail(SCN_ERR_FORMAT, "%s: a PNG without image data", path);
+    return SCN_OK;
+}
+
+/* JPEG: every Huffman table (DHT) holds at most 256 codes and its code
+ * lengths fit (Kraft); stb_image 2.27 writes past its tables otherwise.
+ * Markers are found as FF xx outside segments, skipping stuffed bytes. */
+static scn_status scn__jpeg_check(const unsigned char *b, size_t len, const char *path) {
+    size_t at = 2;
+    if (len < 2 || b[0] != 0xFF || b[1] != 0xD8) return SCN_OK;
+    while (at + 4 <= len) {
+        unsigned m = b[at + 1];
+        size_t seg, p, end;
+        if (b[at] != 0xFF || m == 0xFF) { at++; continue; }
+        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD9)) { at += 2; continue; }
+        seg = (size_t)b[at + 2] << 8 | b[at + 3];
+        end = at + 2 + seg;
+        if (seg < 2 || end > len)   /* stb_image would read zeros past the end */
+            return scn__fail(SCN_ERR_FORMAT, "%s: truncated JPEG (a segment at byte %zu "
+                             "runs past the end)", path, at);
+        for (p = at + 4; m == 0xC4 && p < end;) {
+            unsigned long code = 0, total = 0;
+            int j;
+            if (p + 17 > end) return scn__fail(SCN_ERR_FORMAT, "%s: corrupt JPEG (DHT)", path);
+            for (j = 1; j <= 16; j++) {
+                code = (code << 1) + b[p + j];
+                total += b[p + j];
+                if (code > (1ul << j) || total > 256)
+                    return scn__fail(SCN_ERR_FORMAT, "%s: corrupt JPEG (Huffman table)", path);
+            }
+            p += 17 + total;
+        }
+        at = end;
+    }
+    return SCN_OK;
+}
+
 /* The file's bytes and its size and channels, checked against the limits.
  * *buf is allocated on success. */
 static scn_status scn__image_probe(const char *path, unsigned char **buf, size_t *len,
                                    int *w, int *h, int *comp) {
     *buf = scn__read_file(path, (size_t)INT_MAX, len, NULL);
     if (!*buf) return SCN_ERR_IO;
-    if (scn__bmp_check(*buf, *len, path) != SCN_OK) {
+    if (scn__bmp_check(*buf, *len, path) || scn__png_check(*buf, *len, path) ||
+        scn__jpeg_check(*buf, *len, path)) {
         SCN_FREE(*buf);
         *buf = NULL;
         return SCN_ERR_FORMAT;
@@ -5339,6 +5414,7 @@ SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_st
     scn_net *net = NULL;
     const unsigned char *p;
     size_t hsize = 0;
+    uint64_t counts[2];
     float norm[2 * SCN_MAX_CHANNELS];       /* the means, then the stds */
     int c;
     if (!b) return NULL;
@@ -5360,17 +5436,10 @@ SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_st
     p = b + 8 + hsize;
     memcpy(spec, p, h.spec_len);
     p += h.spec_len;
-    net = scn_net_create(spec, (int)h.C, (int)h.H, (int)h.W, 0);
-    if (!net) { scn__fail(SCN_ERR_FORMAT, "%s: its network spec fails: %s", path,
-                          scn_error()); goto done; }
-    if (net->nparams != h.nparams || net->nbuffers != h.nbuffers) {
-        scn__fail(SCN_ERR_FORMAT, "%s: %llu parameters and %llu buffers stored, but the "
-                  "spec builds %zu and %zu", path, (unsigned long long)h.nparams,
-                  (unsigned long long)h.nbuffers, net->nparams, net->nbuffers);
-        scn_net_free(net);
-        net = NULL;
-        goto done;
-    }
+    counts[0] = h.nparams;
+    counts[1] = h.nbuffers;
+    net = scn__net_build(spec, (int)h.C, (int)h.H, (int)h.W, 0, counts);
+    if (!net) { scn__fail(SCN_ERR_FORMAT, "%s: its network: %s", path, scn_error()); goto done; }
     net->rng.state = h.net_rng_state;
     net->rng.inc = h.net_rng_inc;
     memcpy(net->params, p, net->nparams * sizeof(float));
