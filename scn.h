@@ -4974,11 +4974,14 @@ static scn_status scn__png_check(const unsigned char *b, size_t len, const char 
 
 /* JPEG: every Huffman table (DHT) holds at most 256 codes and its code
  * lengths fit (Kraft); stb_image 2.27 writes past its tables otherwise.
- * Markers are found as FF xx outside segments, skipping stuffed bytes. */
+ * Markers are found as FF xx outside segments, skipping stuffed bytes; SOI
+ * may follow fill bytes (FF), as stb_image accepts. */
 static scn_status scn__jpeg_check(const unsigned char *b, size_t len, const char *path) {
-    size_t at = 2;
-    if (len < 2 || b[0] != 0xFF || b[1] != 0xD8) return SCN_OK;
-    while (at + 4 <= len) {
+    size_t at = 1;
+    if (len < 2 || b[0] != 0xFF) return SCN_OK;
+    while (at < len && b[at] == 0xFF) at++;     /* stb_image skips fill bytes */
+    if (at == len || b[at] != 0xD8) return SCN_OK;
+    for (at++; at + 4 <= len;) {
         unsigned m = b[at + 1];
         size_t seg, p, end;
         if (b[at] != 0xFF || m == 0xFF) { at++; continue; }
