@@ -4,6 +4,8 @@
 #   make asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo     train scn-mnist briefly on Fashion-MNIST and print test accuracy
 #   make bench    GEMM vs OpenBLAS, SC layer and training step vs PyTorch (bench/run.sh)
+#   make fuzz     libFuzzer on every file reader, FUZZ_SECONDS (20) each (fuzz/run.sh;
+#                 needs clang)
 CC      ?= cc
 CXX     ?= c++
 OPT     ?= -O2 -fopenmp
@@ -52,7 +54,11 @@ asan:
 	$(MAKE) test OPT="$(ASAN)"
 	$(MAKE) clean
 
+# needs clang with libFuzzer; FUZZ_SECONDS=60 make fuzz for longer runs
+fuzz:
+	sh fuzz/run.sh
+
 clean:
 	rm -rf bin
 
-.PHONY: all test asan demo bench clean
+.PHONY: all test asan demo bench fuzz clean
