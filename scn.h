@@ -648,8 +648,10 @@ SCNDEF void scn_mem_free(void *p);
  *   folder     one directory per class, named anything; classes are the
  *              sorted union of the names under train/ and test/ (so both
  *              splits number them alike), at most 256. Images in a split
- *              are PNG, JPEG or BMP, sorted by name; other files are
- *              skipped. All must have one size: a different one is
+ *              are PNG, baseline JPEG or BMP, sorted by name; other
+ *              files are skipped. Progressive JPEGs are refused: every
+ *              JPEG is decoded once by a checker here first, because the
+ *              stb_image 2.27 Debian ships misbehaves on corrupt ones. All must have one size: a different one is
  *              rejected, naming both files (nothing is resized). A gray
  *              first image (with or without alpha) gives C = 1, a colour
  *              one C = 3; alpha is dropped and the rest are converted.
@@ -4964,7 +4966,12 @@ static scn_status scn__png_check(const unsigned char *b, size_t len, const char 
         if (n > len - at - 12)
             return scn__fail(SCN_ERR_FORMAT, "%s: truncated PNG (a %zu-byte chunk at byte "
                              "%zu of %zu)", path, n, at, len);
-        if (!memcmp(b + at + 4, "IDAT", 4)) idat += n;
+        if (!memcmp(b + at + 4, "IDAT", 4)) {
+            if (n == 0 && idat == 0)    /* stb_image 2.27 copies into a NULL buffer */
+                return scn__fail(SCN_ERR_FORMAT, "%s: a PNG whose first IDAT chunk is "
+                                 "empty", path);
+            idat += n;
+        }
         if (!memcmp(b + at + 4, "IEND", 4)) break;
         at += 12 + n;
     }
@@ -4972,39 +4979,241 @@ static scn_status scn__png_check(const unsigned char *b, size_t len, const char 
     return SCN_OK;
 }
 
-/* JPEG: every Huffman table (DHT) holds at most 256 codes and its code
- * lengths fit (Kraft); stb_image 2.27 writes past its tables otherwise.
- * Markers are found as FF xx outside segments, skipping stuffed bytes; SOI
- * may follow fill bytes (FF), as stb_image accepts. */
+/* JPEG, walked as stb_image would decode it before stb_image does.
+ * stb_image 2.27 trusts a JPEG where later versions check: a Huffman table
+ * of over 256 codes writes past its arrays, a scan may use a table the file
+ * never defined (read from uninitialised memory), and entropy-coded data
+ * that ends early drives its bit count negative (an out-of-range shift).
+ * So every scan is decoded here, symbol by symbol, from bits actually in
+ * the file (ITU T.81 F.2.2), and the file is refused unless all of them
+ * are there: baseline Huffman JPEG only (SOF0, SOF1); progressive,
+ * lossless and arithmetic-coded files are refused by name. */
+
+typedef struct scn__jpg_table {
+    unsigned char count[17];    /* codes of each length 1..16 */
+    unsigned char sym[256];
+} scn__jpg_table;
+
+typedef struct scn__jpg {
+    const unsigned char *b;
+    size_t len, at;             /* the file; the next byte to read */
+    unsigned bits;              /* entropy-coded bits: nbits of them, */
+    int nbits;                  /* taken from the top */
+    int w, h, nc, hmax, vmax, restart, frame;
+    int id[4], hs[4], vs[4];    /* components: id, sampling factors */
+    int have[8];                /* tables defined: DC 0-3, AC 4-7 */
+    scn__jpg_table t[8];
+} scn__jpg;
+
+/* The next entropy-coded bit, or -1 where the data ends (a marker). */
+static int scn__jpg_bit(scn__jpg *j) {
+    if (j->nbits == 0) {
+        unsigned c;
+        if (j->at >= j->len) return -1;
+        c = j->b[j->at];
+        if (c == 0xFF) {                        /* FF 00 is a stuffed FF */
+            if (j->at + 1 >= j->len || j->b[j->at + 1] != 0x00) return -1;
+            j->at++;
+        }
+        j->at++;
+        j->bits = c;
+        j->nbits = 8;
+    }
+    return (int)(j->bits >> --j->nbits) & 1;
+}
+
+/* n bits as a number, or -1 where the data ends. */
+static long scn__jpg_bits(scn__jpg *j, int n) {
+    long v = 0;
+    int bit;
+    while (n-- > 0) {
+        if ((bit = scn__jpg_bit(j)) < 0) return -1;
+        v = v << 1 | bit;
+    }
+    return v;
+}
+
+/* One Huffman symbol of t (canonical codes, T.81 C.2), or -1 if the code
+ * is not in t or the data ends. */
+static int scn__jpg_symbol(scn__jpg *j, const scn__jpg_table *t) {
+    int code = 0, first = 0, index = 0, l, bit;
+    for (l = 1; l <= 16; l++) {
+        if ((bit = scn__jpg_bit(j)) < 0) return -1;
+        code = code << 1 | bit;
+        if (code >= first && code - first < t->count[l]) return t->sym[index + code - first];
+        index += t->count[l];
+        first = (first + t->count[l]) << 1;
+    }
+    return -1;
+}
+
+/* One 8x8 block: the DC difference (T.81 F.2.2.1), then AC run/size
+ * symbols to the end of block (F.2.2.2). pred: the component's DC. */
+static int scn__jpg_block(scn__jpg *j, int dc, int ac, long *pred) {
+    int t = scn__jpg_symbol(j, &j->t[dc]), k, rs;
+    long v;
+    if (t < 0 || t > 15 || (v = scn__jpg_bits(j, t)) < 0) return 0;
+    if (t && v < 1L << (t - 1)) v -= (1L << t) - 1;
+    *pred += v;
+    if (*pred < -32768 || *pred > 32767) return 0;     /* stb_image adds in int */
+    for (k = 1; k < 64;) {
+        if ((rs = scn__jpg_symbol(j, &j->t[4 + ac])) < 0) return 0;
+        if ((rs & 15) == 0) {
+            if (rs != 0xF0) break;                      /* end of block */
+            k += 16;
+        } else {
+            k += (rs >> 4) + 1;
+            if (scn__jpg_bits(j, rs & 15) < 0) return 0;
+        }
+    }
+    return 1;
+}
+
+/* A scan of ns components (frame indices ci, tables dc and ac) from j->at,
+ * in stb_image's order: one component's blocks in raster order, or MCUs of
+ * every component's h x v blocks; a restart marker every j->restart units.
+ * 0 if a block cannot be decoded from the file's bits. */
+static int scn__jpg_scan(scn__jpg *j, int ns, const int *ci, const int *dc, const int *ac) {
+    long pred[4] = {0, 0, 0, 0};
+    long units, u;
+    int k, x, todo = j->restart;
+    if (ns == 1) {
+        int c = ci[0];
+        long cw = ((long)j->w * j->hs[c] + j->hmax - 1) / j->hmax;
+        long ch = ((long)j->h * j->vs[c] + j->vmax - 1) / j->vmax;
+        units = ((cw + 7) >> 3) * ((ch + 7) >> 3);
+    } else {
+        units = (((long)j->w + 8 * j->hmax - 1) / (8 * j->hmax)) *
+                (((long)j->h + 8 * j->vmax - 1) / (8 * j->vmax));
+    }
+    j->nbits = 0;
+    for (u = 0; u < units; u++) {
+        for (k = 0; k < ns; k++)
+            for (x = 0; x < (ns == 1 ? 1 : j->hs[ci[k]] * j->vs[ci[k]]); x++)
+                if (!scn__jpg_block(j, dc[k], ac[k], &pred[k])) return 0;
+        if (j->restart && --todo == 0 && u + 1 < units) {
+            /* the next marker: RSTn goes on, anything else ends the scan */
+            j->nbits = 0;
+            while (j->at + 1 < j->len &&
+                   (j->b[j->at] != 0xFF || j->b[j->at + 1] == 0x00 || j->b[j->at + 1] == 0xFF))
+                j->at += j->b[j->at] == 0xFF && j->b[j->at + 1] == 0x00 ? 2 : 1;
+            if (j->at + 1 >= j->len || (j->b[j->at + 1] & 0xF8) != 0xD0) return 1;
+            j->at += 2;
+            todo = j->restart;
+            memset(pred, 0, sizeof pred);
+        }
+    }
+    return 1;
+}
+
+/* A frame header (SOF0/SOF1) in p[0..n). */
+static int scn__jpg_frame(scn__jpg *j, const unsigned char *p, size_t n) {
+    int c;
+    if (j->frame || n < 6 || p[0] != 8) return 0;
+    j->h = p[1] << 8 | p[2];
+    j->w = p[3] << 8 | p[4];
+    j->nc = p[5];
+    if (j->w < 1 || j->h < 1 || j->w > SCN_IMAGE_MAX_SIDE || j->h > SCN_IMAGE_MAX_SIDE ||
+        (j->nc != 1 && j->nc != 3 && j->nc != 4) || n < 6 + 3 * (size_t)j->nc)
+        return 0;
+    j->hmax = j->vmax = 1;
+    for (c = 0; c < j->nc; c++) {
+        j->id[c] = p[6 + 3 * c];
+        j->hs[c] = p[7 + 3 * c] >> 4;
+        j->vs[c] = p[7 + 3 * c] & 15;
+        if (j->hs[c] < 1 || j->hs[c] > 4 || j->vs[c] < 1 || j->vs[c] > 4) return 0;
+        if (j->hs[c] > j->hmax) j->hmax = j->hs[c];
+        if (j->vs[c] > j->vmax) j->vmax = j->vs[c];
+    }
+    j->frame = 1;
+    return 1;
+}
+
+/* Huffman tables (DHT) in p[0..n): at most 256 codes each, lengths that
+ * fit (the Kraft inequality), class 0-1 and id 0-3. */
+static int scn__jpg_tables(scn__jpg *j, const unsigned char *p, size_t n) {
+    while (n > 0) {
+        unsigned long code = 0, total = 0;
+        int l, slot;
+        if (n < 17 || p[0] >> 4 > 1 || (p[0] & 15) > 3) return 0;
+        slot = (p[0] >> 4) * 4 + (p[0] & 15);
+        for (l = 1; l <= 16; l++) {
+            code = (code << 1) + p[l];
+            total += p[l];
+            if (code > 1ul << l || total > 256) return 0;
+            j->t[slot].count[l] = p[l];
+        }
+        if (n < 17 + total) return 0;
+        memcpy(j->t[slot].sym, p + 17, total);
+        j->have[slot] = 1;
+        p += 17 + total;
+        n -= 17 + total;
+    }
+    return 1;
+}
+
+/* A scan header (SOS) in p[0..n), then the scan's data from j->at. */
+static int scn__jpg_sos(scn__jpg *j, const unsigned char *p, size_t n) {
+    int ns = n ? p[0] : 0, ci[4], dc[4], ac[4], k, c;
+    if (!j->frame || ns < 1 || ns > j->nc || n != 4 + 2 * (size_t)ns) return 0;
+    for (k = 0; k < ns; k++) {
+        for (c = 0; c < j->nc && j->id[c] != p[1 + 2 * k]; c++) {}
+        dc[k] = p[2 + 2 * k] >> 4;
+        ac[k] = p[2 + 2 * k] & 15;
+        if (c == j->nc || dc[k] > 3 || ac[k] > 3 || !j->have[dc[k]] || !j->have[4 + ac[k]])
+            return 0;
+        ci[k] = c;
+    }
+    if (p[1 + 2 * ns] != 0 || p[2 + 2 * ns] != 63 || p[3 + 2 * ns] != 0) return 0;
+    return scn__jpg_scan(j, ns, ci, dc, ac);
+}
+
 static scn_status scn__jpeg_check(const unsigned char *b, size_t len, const char *path) {
+    scn__jpg *j;
     size_t at = 1;
+    int ok = 1;
     if (len < 2 || b[0] != 0xFF) return SCN_OK;
     while (at < len && b[at] == 0xFF) at++;     /* stb_image skips fill bytes */
-    if (at == len || b[at] != 0xD8) return SCN_OK;
-    for (at++; at + 4 <= len;) {
-        unsigned m = b[at + 1];
-        size_t seg, p, end;
-        if (b[at] != 0xFF || m == 0xFF) { at++; continue; }
-        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD9)) { at += 2; continue; }
-        seg = (size_t)b[at + 2] << 8 | b[at + 3];
-        end = at + 2 + seg;
-        if (seg < 2 || end > len)   /* stb_image would read zeros past the end */
+    if (at == len || b[at] != 0xD8) return SCN_OK;    /* not a JPEG */
+    if (!(j = (scn__jpg *)scn__calloc(1, sizeof *j, path))) return SCN_ERR_NOMEM;
+    j->b = b;
+    j->len = len;
+    for (at++; ok;) {
+        unsigned m;
+        size_t end;
+        while (at < len && b[at] != 0xFF) at++;             /* data after a scan */
+        while (at + 1 < len && b[at + 1] == 0xFF) at++;     /* fill bytes */
+        if (at + 1 >= len) break;
+        m = b[at + 1];
+        if (m == 0xD9) break;                               /* end of image */
+        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { at += 2; continue; }
+        end = at + 4 <= len ? at + 2 + ((size_t)b[at + 2] << 8 | b[at + 3]) : len + 1;
+        if (end > len || end < at + 4) {
+            SCN_FREE(j);
             return scn__fail(SCN_ERR_FORMAT, "%s: truncated JPEG (a segment at byte %zu "
                              "runs past the end)", path, at);
-        for (p = at + 4; m == 0xC4 && p < end;) {
-            unsigned long code = 0, total = 0;
-            int j;
-            if (p + 17 > end) return scn__fail(SCN_ERR_FORMAT, "%s: corrupt JPEG (DHT)", path);
-            for (j = 1; j <= 16; j++) {
-                code = (code << 1) + b[p + j];
-                total += b[p + j];
-                if (code > (1ul << j) || total > 256)
-                    return scn__fail(SCN_ERR_FORMAT, "%s: corrupt JPEG (Huffman table)", path);
-            }
-            p += 17 + total;
         }
+        if (m == 0xC2 || m == 0xC3 || (m >= 0xC5 && m <= 0xCF && m != 0xC8 && m != 0xCC)) {
+            SCN_FREE(j);
+            return scn__fail(SCN_ERR_FORMAT, "%s: a progressive, lossless or arithmetic-coded "
+                             "JPEG (only baseline JPEG is read; save it as baseline or PNG)",
+                             path);
+        }
+        if (m == 0xC0 || m == 0xC1) ok = scn__jpg_frame(j, b + at + 4, end - at - 4);
+        else if (m == 0xC4) ok = scn__jpg_tables(j, b + at + 4, end - at - 4);
+        else if (m == 0xDD) j->restart = end - at == 6 ? b[at + 4] << 8 | b[at + 5] : -1;
+        else if (m == 0xDA) {
+            j->at = end;
+            ok = scn__jpg_sos(j, b + at + 4, end - at - 4);
+            end = j->at;
+        }
+        if (j->restart < 0) ok = 0;
         at = end;
     }
+    SCN_FREE(j);
+    if (!ok)
+        return scn__fail(SCN_ERR_FORMAT, "%s: corrupt or truncated JPEG (a header, Huffman "
+                         "table or scan that cannot be decoded)", path);
     return SCN_OK;
 }
 

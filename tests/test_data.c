@@ -1198,6 +1198,36 @@ static void test_bad_images(void) {
     /* the JPEG cut in its Huffman tables, and in its scan data */
     bad_image("cut_jpg_tables", "b.jpg", smooth_jpg, sizeof smooth_jpg / 2);
     bad_image("cut_jpg_scan", "b.jpg", smooth_jpg, sizeof smooth_jpg - 60);
+    /* edits of the good JPEG: marked progressive (refused by name), its
+     * scan pointed at a Huffman table it never defines, a Huffman table
+     * with more than 256 codes, and its scan data cut without the marker */
+    {
+        unsigned char j[sizeof smooth_jpg];
+        size_t k, sof = 0, sos = 0, dht = 0;
+        for (k = 0; k + 1 < sizeof j; k++) {
+            if (smooth_jpg[k] != 0xFF) continue;
+            if (smooth_jpg[k + 1] == 0xC0 && !sof) sof = k;
+            if (smooth_jpg[k + 1] == 0xDA && !sos) sos = k;
+            if (smooth_jpg[k + 1] == 0xC4 && !dht) dht = k;
+        }
+        CHECK(sof && sos && dht, "smooth_jpg: SOF0 %zu, SOS %zu, DHT %zu", sof, sos, dht);
+        if (sof && sos && dht) {
+            memcpy(j, smooth_jpg, sizeof j);
+            j[sof + 1] = 0xC2;
+            bad_image("jpg_progressive", "b.jpg", j, sizeof j);
+            CHECK(strstr(scn_error(), "progressive") != NULL, "progressive: %s", scn_error());
+            memcpy(j, smooth_jpg, sizeof j);
+            j[sos + 6] = 0x33;                  /* component 1: DC and AC table 3 */
+            bad_image("jpg_undefined_table", "b.jpg", j, sizeof j);
+            memcpy(j, smooth_jpg, sizeof j);
+            j[dht + 5 + 14] = 0xFF;             /* 255 codes each of 15 and 16 bits */
+            j[dht + 5 + 15] = 0xFF;
+            bad_image("jpg_dht_over_256", "b.jpg", j, sizeof j);
+            memcpy(j, smooth_jpg, sizeof j);
+            memcpy(j + sizeof j - 80, "\xff\xd9", 2);   /* EOI inside the scan */
+            bad_image("jpg_scan_short", "b.jpg", j, sizeof j - 78);
+        }
+    }
     free(noisy);
 }
 #endif
