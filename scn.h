@@ -4656,6 +4656,14 @@ static scn_dataset *scn__stl_open(const char *path, int split) {
 
 /* ---- directory listings (image folders, .amat files) ---- */
 
+/* Whether name is longer than ext and ends in it, ignoring case. */
+static int scn__ends_with(const char *name, const char *ext) {
+    size_t len = strlen(name), el = strlen(ext), i;
+    if (len <= el) return 0;
+    for (i = 0; i < el && tolower((unsigned char)name[len - el + i]) == ext[i]; i++) {}
+    return i == el;
+}
+
 static int scn__str_cmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -4860,8 +4868,7 @@ static char *scn__amat_find(const char *dir, const char *word) {
     char **names, *found = NULL;
     int n = scn__list_dir(dir, 0, &names), i, hits = 0;
     for (i = 0; i < n; i++) {
-        size_t len = strlen(names[i]);
-        if (len > 5 && !strcmp(names[i] + len - 5, ".amat") && strstr(names[i], word)) {
+        if (scn__ends_with(names[i], ".amat") && strstr(names[i], word)) {
             if (hits++ == 0) found = names[i];
             else {
                 scn__fail(SCN_ERR_ARG, "%s: both %s and %s are %s .amat files: keep one per "
@@ -4915,15 +4922,8 @@ static void scn__folder_close(scn_dataset *ds) {
 
 /* Whether a file name ends in an image extension stb_image decodes here. */
 static int scn__is_image_name(const char *name) {
-    static const char *ext[] = {".png", ".jpg", ".jpeg", ".bmp"};
-    size_t len = strlen(name), k, i;
-    for (k = 0; k < sizeof ext / sizeof *ext; k++) {
-        size_t el = strlen(ext[k]);
-        if (len <= el) continue;
-        for (i = 0; i < el && tolower((unsigned char)name[len - el + i]) == ext[k][i]; i++) {}
-        if (i == el) return 1;
-    }
-    return 0;
+    return scn__ends_with(name, ".png") || scn__ends_with(name, ".jpg") ||
+           scn__ends_with(name, ".jpeg") || scn__ends_with(name, ".bmp");
 }
 
 /* stb_image's reason for its last failure, never NULL or empty. */
@@ -5434,10 +5434,7 @@ SCNDEF const char *scn_dataset_detect(const char *path) {
             if (nomem) return NULL;
         }
     if ((n = scn__list_dir(path, 0, &names)) < 0) return NULL;
-    for (i = 0; i < n; i++) {
-        size_t len = strlen(names[i]);
-        if (len > 5 && !strcmp(names[i] + len - 5, ".amat")) break;
-    }
+    for (i = 0; i < n && !scn__ends_with(names[i], ".amat"); i++) {}
     scn__names_free(names, n);
     if (i < n) return "amat";
     if ((n = scn__list_dir(path, 1, &names)) < 0) return NULL;

@@ -102,6 +102,26 @@ int main(void) {
         scn_net_free(back);
         bytes[cut] ^= 0x5a;
     }
+    /* version 1 (one mean and std for all channels) still loads: the same
+     * file without the per-channel block, under the old magic */
+    if (bytes) {
+        size_t at = 8 + sizeof(scn__ckpt_head), norm = 2 * SCN_MAX_CHANNELS * sizeof(float);
+        unsigned char *v1 = (unsigned char *)malloc(len);
+        uint32_t crc;
+        memcpy(v1, bytes, at);
+        memcpy(v1, "SCNCKPT1", 8);
+        memcpy(v1 + at, bytes + at + norm, len - at - norm - 4);
+        crc = scn_crc32(0, v1, len - norm - 4);
+        memcpy(v1 + len - norm - 4, &crc, 4);
+        spit(bad, v1, len - norm);
+        back = scn_checkpoint_load(bad, NULL, &st2);
+        CHECK(back != NULL, "version 1: %s", scn_error());
+        for (i = 0; back && i < SCN_MAX_CHANNELS; i++)
+            CHECK(st2.mean[i] == 0.25f && st2.std[i] == 0.5f,
+                  "version 1: channel %d mean %g std %g", i, st2.mean[i], st2.std[i]);
+        scn_net_free(back);
+        free(v1);
+    }
     back = scn_checkpoint_load("/nonexistent/model.scn", NULL, NULL);
     CHECK(back == NULL && strstr(scn_error(), "/nonexistent/model.scn"), "missing file");
     back = scn_checkpoint_load(dir, NULL, NULL);
