@@ -4798,7 +4798,7 @@ static scn_status scn__amat_line(scn__amat_parse *ps, scn__amat_dataset *d) {
         return scn__fail(SCN_ERR_FORMAT, "%s: line %ld: label %g is not a whole number from "
                          "0 to 255", ps->path, ps->line, (double)y);
     if ((size_t)d->ds.count == ps->cap) {
-        size_t cap = ps->cap ? 2 * ps->cap : 1024, bytes;
+        size_t cap = ps->cap ? 2 * ps->cap : 16, bytes;
         float *x;
         unsigned char *l;
         if (cap > (size_t)INT_MAX || !scn__mul_ok(cap, (size_t)n * sizeof(float), &bytes))
