@@ -5005,6 +5005,13 @@ typedef struct scn__jpg {
     scn__jpg_table t[8];
 } scn__jpg;
 
+/* Where the next marker is at or after `at`: an FF followed by neither 00
+ * (a stuffed FF) nor FF (a fill byte); len - 1 or more if there is none. */
+static size_t scn__jpg_marker(const unsigned char *b, size_t len, size_t at) {
+    while (at + 1 < len && (b[at] != 0xFF || b[at + 1] == 0x00 || b[at + 1] == 0xFF)) at++;
+    return at;
+}
+
 /* The next entropy-coded bit, or -1 where the data ends (a marker). */
 static int scn__jpg_bit(scn__jpg *j) {
     if (j->nbits == 0) {
@@ -5094,9 +5101,7 @@ static int scn__jpg_scan(scn__jpg *j, int ns, const int *ci, const int *dc, cons
         if (j->restart && --todo == 0 && u + 1 < units) {
             /* the next marker: RSTn goes on, anything else ends the scan */
             j->nbits = 0;
-            while (j->at + 1 < j->len &&
-                   (j->b[j->at] != 0xFF || j->b[j->at + 1] == 0x00 || j->b[j->at + 1] == 0xFF))
-                j->at += j->b[j->at] == 0xFF && j->b[j->at + 1] == 0x00 ? 2 : 1;
+            j->at = scn__jpg_marker(j->b, j->len, j->at);
             if (j->at + 1 >= j->len || (j->b[j->at + 1] & 0xF8) != 0xD0) return 1;
             j->at += 2;
             todo = j->restart;
@@ -5181,12 +5186,11 @@ static scn_status scn__jpeg_check(const unsigned char *b, size_t len, const char
     for (at++; ok;) {
         unsigned m;
         size_t end;
-        while (at < len && b[at] != 0xFF) at++;             /* data after a scan */
-        while (at + 1 < len && b[at + 1] == 0xFF) at++;     /* fill bytes */
+        at = scn__jpg_marker(b, len, at);       /* past data after a scan */
         if (at + 1 >= len) break;
         m = b[at + 1];
-        if (m == 0xD9) break;                               /* end of image */
-        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { at += 2; continue; }
+        if (m == 0xD9) break;                   /* end of image */
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { at += 2; continue; }
         end = at + 4 <= len ? at + 2 + ((size_t)b[at + 2] << 8 | b[at + 3]) : len + 1;
         if (end > len || end < at + 4) {
             SCN_FREE(j);
