@@ -209,8 +209,46 @@ SCNDEF void scn_col2im(const scn_conv_geom *g, const float *X, float *x);
  * at most SCN_MAX_DIMS dimensions (a 0-d array becomes shape (1,)),
  * format versions 1.0, 2.0 and 3.0. Returns NULL and explains otherwise. */
 SCNDEF scn_tensor *scn_npy_load(const char *path);
-/* Writes t as a version 1.0 '<f4' C-order array. */
+/* Writes t as a version 1.0 '<f4' C-order array, through the same
+ * temporary-file-and-rename path as every file the library writes (see
+ * OUTPUT FILES below): a failed save leaves the old file as it was. */
 SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t);
+
+/* OUTPUT FILES. Every file the library writes is written whole to a
+ * temporary in the directory of its target (TARGET.tmp.PID.N, unique per
+ * process and call), flushed to disk, then renamed over the target; on
+ * any failure the temporary is removed and the old file is left intact.
+ * A symlink is written through: the file it points to is replaced and the
+ * link stays. An existing output that is not a regular file (a directory,
+ * /dev/null, a FIFO, a socket) is refused with SCN_ERR_IO, as is a
+ * missing directory. On systems other than POSIX ones, and in a strict
+ * ISO build on one (-std=c99 without _POSIX_C_SOURCE >= 200112L, which
+ * hides lstat and readlink), the temporary is written with stdio and
+ * renamed without these checks and without the lock below. */
+
+/* Checks before long work that path can be written as above: its
+ * directory exists and takes a new file (a probe temporary is created
+ * and removed there), and path, or what a symlink at path points to, is a
+ * regular file or does not exist yet. Does not create path. */
+SCNDEF scn_status scn_output_check(const char *path);
+
+/* An advisory lock that keeps two runs from writing the same output: a
+ * lock file PATH.lock (next to what path resolves to) holding the
+ * holder's process id, locked with fcntl. Taking it never blocks: if
+ * another process holds it, SCN_ERR_IO with a message naming that
+ * process's id. On Linux with _GNU_SOURCE the lock belongs to the open
+ * file (F_OFD_SETLK), so a second take from the same process fails too;
+ * otherwise it is a POSIX record lock, which only other processes see.
+ * scn_output_lock_release unlocks and removes the lock file; releasing a
+ * lock not held (zeroed, or already released) does nothing. On systems
+ * other than POSIX ones taking succeeds and locks nothing. */
+typedef struct scn_output_lock {
+    int fd;             /* the open lock file, -1 when not held */
+    char *path;         /* the lock file's name (allocated while held) */
+} scn_output_lock;
+
+SCNDEF scn_status scn_output_lock_take(const char *path, scn_output_lock *lk);
+SCNDEF void scn_output_lock_release(scn_output_lock *lk);
 #endif
 /* Parses a .npy image held in memory (what scn_npy_load does after reading
  * the file); `name` labels error messages. */
@@ -1687,12 +1725,322 @@ SCNDEF scn_tensor *scn_npy_load(const char *path) {
     return t;
 }
 
+/* ---- output files: one path for everything the library writes ---- */
+
+#include <sys/stat.h>
+#ifndef S_ISDIR
+#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
+#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
+#endif
+
+/* POSIX systems write outputs through open/fsync/rename and lock them with
+ * fcntl. lstat, readlink and ftruncate are POSIX.1-2001: a strict ISO
+ * build (-std=c99 with no feature macro) does not declare them and takes
+ * the stdio path below instead (see the header comment of section 4). */
+#if defined(__APPLE__) || (defined(__unix__) && (!defined(__STRICT_ANSI__) || \
+    (defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L) || \
+    defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_DEFAULT_SOURCE)))
+#define SCN__POSIX_FILES 1
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+/* The longest output path (after following symlinks) the writers take. */
+#define SCN__PATH_MAX 4096
+
+#ifdef SCN__POSIX_FILES
+/* Locks on the open file (Linux, with _GNU_SOURCE) also exclude a second
+ * take from the same process; classic record locks are per process. */
+#ifdef F_OFD_SETLK
+#define SCN__SETLK F_OFD_SETLK
+#else
+#define SCN__SETLK F_SETLK
+#endif
+
+static const char *scn__file_kind(mode_t m) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISFIFO(m)) return "a FIFO";
+    return "not a regular file";
+}
+
+/* The file path names, following symlinks by hand (realpath() fails on a
+ * link whose target does not exist yet, which is a fine output), into
+ * out (cap bytes). An existing file that is not a regular one is refused:
+ * renaming over a device node or into a directory is never what a
+ * caller meant. */
+static scn_status scn__output_resolve(const char *path, char *out, size_t cap) {
+    char link[SCN__PATH_MAX];
+    struct stat st;
+    int hops;
+    if (!path[0]) return scn__fail(SCN_ERR_ARG, "output path is empty");
+    if (strlen(path) >= cap)
+        return scn__fail(SCN_ERR_ARG, "%s: path longer than %zu bytes", path, cap - 1);
+    strcpy(out, path);
+    for (hops = 0;; hops++) {
+        ssize_t n;
+        size_t dirlen;
+        const char *slash;
+        if (lstat(out, &st) != 0) {
+            if (errno == ENOENT) return SCN_OK;     /* the write creates it */
+            return scn__fail(SCN_ERR_IO, "%s: cannot examine %s (%s)", path, out,
+                             strerror(errno));
+        }
+        if (!S_ISLNK(st.st_mode)) break;
+        if (hops == 40)
+            return scn__fail(SCN_ERR_IO, "%s: too many levels of symbolic links", path);
+        n = readlink(out, link, sizeof link);
+        if (n < 0)
+            return scn__fail(SCN_ERR_IO, "%s: cannot read the link %s (%s)", path, out,
+                             strerror(errno));
+        if ((size_t)n == sizeof link)
+            return scn__fail(SCN_ERR_ARG, "%s: the link %s is too long", path, out);
+        link[n] = '\0';
+        /* a relative link is relative to the directory holding the link */
+        slash = strrchr(out, '/');
+        dirlen = link[0] != '/' && slash ? (size_t)(slash - out) + 1 : 0;
+        if (dirlen + (size_t)n >= cap)
+            return scn__fail(SCN_ERR_ARG, "%s: the link %s leads to a path longer than %zu "
+                             "bytes", path, out, cap - 1);
+        memcpy(out + dirlen, link, (size_t)n + 1);
+    }
+    if (!S_ISREG(st.st_mode))
+        return scn__fail(SCN_ERR_IO, "%s: %s is %s, not a regular file; outputs are "
+                         "written only as regular files", path, out,
+                         scn__file_kind(st.st_mode));
+    return SCN_OK;
+}
+
+/* Creates a new temporary next to target (TARGET.tmp.PID.N) into tmp;
+ * returns its descriptor, or -1 with the message. O_EXCL makes the name
+ * unique even when two threads draw the same number. */
+static int scn__tmp_create(const char *path, const char *target, char *tmp, size_t cap) {
+    static SCN__TLS unsigned long counter;
+    int tries;
+    for (tries = 0; tries < 1000; tries++) {
+        int fd;
+        if (snprintf(tmp, cap, "%s.tmp.%ld.%lu", target, (long)getpid(), counter++) >=
+            (int)cap) {
+            scn__fail(SCN_ERR_ARG, "%s: path too long for a temporary", path);
+            return -1;
+        }
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd >= 0) return fd;
+        if (errno == EEXIST) continue;
+        if (errno == ENOENT || errno == ENOTDIR)
+            scn__fail(SCN_ERR_IO, "%s: the directory of %s does not exist", path, target);
+        else
+            scn__fail(SCN_ERR_IO, "%s: cannot create a file in the directory of %s (%s)",
+                      path, target, strerror(errno));
+        return -1;
+    }
+    scn__fail(SCN_ERR_IO, "%s: no free temporary name next to %s", path, target);
+    return -1;
+}
+
+static scn_status scn__write_atomic(const char *path, const void *data, size_t len) {
+    char target[SCN__PATH_MAX], tmp[SCN__PATH_MAX + 64];
+    const unsigned char *p = (const unsigned char *)data;
+    struct stat old;
+    int fd, err = 0, dfd;
+    char *slash;
+    scn_status s = scn__output_resolve(path, target, sizeof target);
+    if (s) return s;
+    fd = scn__tmp_create(path, target, tmp, sizeof tmp);
+    if (fd < 0) return SCN_ERR_IO;
+    /* the replacement keeps the old file's permissions; failing to copy
+     * them (another owner's file) is no reason to lose the data */
+    if (stat(target, &old) == 0) (void)fchmod(fd, old.st_mode & 07777);
+    while (len > 0) {
+        ssize_t w = write(fd, p, len < ((size_t)1 << 30) ? len : ((size_t)1 << 30));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) { err = w < 0 ? errno : ENOSPC; break; }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (!err && fsync(fd) != 0) err = errno;
+    if (close(fd) != 0 && !err) err = errno;
+    if (err) {
+        unlink(tmp);
+        return scn__fail(SCN_ERR_IO, "%s: write failed (%s); the file there is left as "
+                         "it was", path, strerror(err));
+    }
+    if (rename(tmp, target) != 0) {
+        err = errno;
+        unlink(tmp);
+        return scn__fail(SCN_ERR_IO, "%s: cannot rename %s over %s (%s); the file there "
+                         "is left as it was", path, tmp, target, strerror(err));
+    }
+    /* the rename lives in the directory: sync it too, so a crash now keeps
+     * the new file (best effort: some file systems refuse a directory) */
+    slash = strrchr(target, '/');
+    if (slash == target) slash++;
+    if (slash) *slash = '\0';
+    dfd = open(slash ? target : ".", O_RDONLY);
+    if (dfd >= 0) { (void)fsync(dfd); close(dfd); }
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_output_check(const char *path) {
+    char target[SCN__PATH_MAX], tmp[SCN__PATH_MAX + 64];
+    int fd;
+    scn_status s;
+    SCN_ASSERT(path);
+    s = scn__output_resolve(path, target, sizeof target);
+    if (s) return s;
+    fd = scn__tmp_create(path, target, tmp, sizeof tmp);
+    if (fd < 0) return SCN_ERR_IO;
+    close(fd);
+    unlink(tmp);
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_output_lock_take(const char *path, scn_output_lock *lk) {
+    char target[SCN__PATH_MAX], name[SCN__PATH_MAX + 8];
+    scn_status s;
+    int tries;
+    SCN_ASSERT(path && lk);
+    lk->fd = -1;
+    lk->path = NULL;
+    s = scn__output_resolve(path, target, sizeof target);
+    if (s) return s;
+    if (snprintf(name, sizeof name, "%s.lock", target) >= (int)sizeof name)
+        return scn__fail(SCN_ERR_ARG, "%s: path too long for a lock file", path);
+    /* a holder removes the file on release, possibly between our open and
+     * our lock: then the lock is on a name nobody else sees, so try again */
+    for (tries = 0; tries < 8; tries++) {
+        struct stat st, now;
+        struct flock fl;
+        char pid[32];
+        int fd = open(name, O_RDWR | O_CREAT, 0666), n;
+        if (fd < 0)
+            return scn__fail(SCN_ERR_IO, "%s: cannot open the lock file %s (%s)", path, name,
+                             strerror(errno));
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            close(fd);
+            return scn__fail(SCN_ERR_IO, "%s: the lock file %s is not a regular file", path,
+                             name);
+        }
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;                     /* start 0, length 0: all of it */
+        if (fcntl(fd, SCN__SETLK, &fl) != 0) {
+            int err = errno;
+            if (err == EACCES || err == EAGAIN) {
+                long holder = 0;
+                n = (int)read(fd, pid, sizeof pid - 1);
+                close(fd);
+                if (n > 0) { pid[n] = '\0'; holder = strtol(pid, NULL, 10); }
+                if (holder > 0)
+                    return scn__fail(SCN_ERR_IO, "%s: another run (pid %ld) is writing this "
+                                     "output (it holds %s)", path, holder, name);
+                return scn__fail(SCN_ERR_IO, "%s: another run is writing this output (it "
+                                 "holds %s; its pid is not written yet)", path, name);
+            }
+            close(fd);
+            return scn__fail(SCN_ERR_IO, "%s: cannot lock %s (%s)", path, name,
+                             strerror(err));
+        }
+        if (stat(name, &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+            close(fd);
+            continue;
+        }
+        n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) != 0 || write(fd, pid, (size_t)n) != n) {
+            s = scn__fail(SCN_ERR_IO, "%s: cannot write to the lock file %s (%s)", path,
+                          name, strerror(errno));
+            unlink(name);
+            close(fd);
+            return s;
+        }
+        lk->path = (char *)scn__calloc(strlen(name) + 1, 1, "lock file name");
+        if (!lk->path) {
+            unlink(name);
+            close(fd);
+            return SCN_ERR_NOMEM;
+        }
+        strcpy(lk->path, name);
+        lk->fd = fd;
+        return SCN_OK;
+    }
+    return scn__fail(SCN_ERR_IO, "%s: the lock file %s keeps being replaced", path, name);
+}
+
+SCNDEF void scn_output_lock_release(scn_output_lock *lk) {
+    SCN_ASSERT(lk);
+    if (!lk->path) return;
+    /* unlink while still holding the lock, so whoever opened the old file
+     * meanwhile finds it replaced (see scn_output_lock_take) */
+    unlink(lk->path);
+    close(lk->fd);
+    SCN_FREE(lk->path);
+    lk->path = NULL;
+    lk->fd = -1;
+}
+#else
+/* Without POSIX: stdio only. The file is still written whole before it
+ * replaces the old one, but nothing is checked about what path is, and
+ * rename() may not replace an existing file (Windows), so it is removed
+ * first. */
+static scn_status scn__write_atomic(const char *path, const void *data, size_t len) {
+    static SCN__TLS unsigned long counter;
+    char tmp[SCN__PATH_MAX + 64];
+    FILE *f;
+    int ok;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%lu", path, counter++) >= (int)sizeof tmp)
+        return scn__fail(SCN_ERR_ARG, "%s: path too long for a temporary", path);
+    f = fopen(tmp, "wb");
+    if (!f) return scn__fail(SCN_ERR_IO, "%s: cannot create %s", path, tmp);
+    ok = fwrite(data, 1, len, f) == len && fflush(f) == 0;
+    if (fclose(f) != 0) ok = 0;
+    if (!ok) {
+        remove(tmp);
+        return scn__fail(SCN_ERR_IO, "%s: write failed (disk full?); the file there is "
+                         "left as it was", path);
+    }
+    remove(path);
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        return scn__fail(SCN_ERR_IO, "%s: cannot rename %s over it", path, tmp);
+    }
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_output_check(const char *path) {
+    char tmp[SCN__PATH_MAX + 64];
+    FILE *f;
+    SCN_ASSERT(path);
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.check", path) >= (int)sizeof tmp)
+        return scn__fail(SCN_ERR_ARG, "%s: path too long for a temporary", path);
+    if (!(f = fopen(tmp, "wb"))) return scn__fail(SCN_ERR_IO, "%s: cannot create %s", path, tmp);
+    fclose(f);
+    remove(tmp);
+    return SCN_OK;
+}
+
+/* No portable non-blocking lock without POSIX: taking succeeds and holds
+ * nothing, so a program runs as it would without the lock. */
+SCNDEF scn_status scn_output_lock_take(const char *path, scn_output_lock *lk) {
+    SCN_ASSERT(path && lk);
+    lk->fd = -1;
+    lk->path = NULL;
+    return SCN_OK;
+}
+
+SCNDEF void scn_output_lock_release(scn_output_lock *lk) {
+    SCN_ASSERT(lk);
+    lk->fd = -1;
+}
+#endif
+
 SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
     char header[256];
-    int len, i, ok;
-    uint16_t hlen;
-    unsigned char pre[10];
-    FILE *f;
+    int len, i;
+    size_t data_bytes, total, k;
+    unsigned char *img;
+    scn_status s;
+    SCN_ASSERT(path && t && (t->data || t->size == 0));
     len = snprintf(header, sizeof header, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
     for (i = 0; i < t->ndim; i++)
         len += snprintf(header + len, sizeof header - len, "%d,%s", t->shape[i],
@@ -1701,29 +2049,29 @@ SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
     len += snprintf(header + len, sizeof header - len, "), }");
     while ((10 + len + 1) % 64 != 0) header[len++] = ' ';
     header[len++] = '\n';
-    hlen = (uint16_t)len;
-    memcpy(pre, "\x93NUMPY\x01\x00", 8);
-    pre[8] = (unsigned char)(hlen & 0xff);
-    pre[9] = (unsigned char)(hlen >> 8);
-    f = fopen(path, "wb");
-    if (!f) return scn__fail(SCN_ERR_IO, "%s: cannot open for writing", path);
-    ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, (size_t)len, f) == (size_t)len;
-    if (ok && scn__little_endian()) {
-        ok = fwrite(t->data, sizeof(float), t->size, f) == t->size;
-    } else {
-        size_t k;
-        for (k = 0; ok && k < t->size; k++) {
-            uint32_t u;
-            unsigned char le[4];
-            memcpy(&u, &t->data[k], 4);
-            le[0] = (unsigned char)u; le[1] = (unsigned char)(u >> 8);
-            le[2] = (unsigned char)(u >> 16); le[3] = (unsigned char)(u >> 24);
-            ok = fwrite(le, 1, 4, f) == 4;
-        }
+    /* the whole image in memory first: scn__write_atomic replaces the old
+     * file only once every byte of the new one is on disk */
+    if (!scn__mul_ok(t->size, sizeof(float), &data_bytes) ||
+        data_bytes > (size_t)-1 - 10 - (size_t)len)
+        return scn__fail(SCN_ERR_ARG, "%s: tensor of %zu values is too large to save",
+                         path, t->size);
+    total = 10 + (size_t)len + data_bytes;
+    img = (unsigned char *)scn__calloc(total, 1, path);
+    if (!img) return SCN_ERR_NOMEM;
+    memcpy(img, "\x93NUMPY\x01\x00", 8);
+    img[8] = (unsigned char)(len & 0xff);
+    img[9] = (unsigned char)(len >> 8);
+    memcpy(img + 10, header, (size_t)len);
+    for (k = 0; k < t->size; k++) {
+        uint32_t u;
+        unsigned char *le = img + 10 + len + 4 * k;
+        memcpy(&u, &t->data[k], 4);
+        le[0] = (unsigned char)u; le[1] = (unsigned char)(u >> 8);
+        le[2] = (unsigned char)(u >> 16); le[3] = (unsigned char)(u >> 24);
     }
-    if (fclose(f) != 0) ok = 0;
-    if (!ok) return scn__fail(SCN_ERR_IO, "%s: write failed (disk full?)", path);
-    return SCN_OK;
+    s = scn__write_atomic(path, img, total);
+    SCN_FREE(img);
+    return s;
 }
 #endif
 
@@ -4347,13 +4695,8 @@ static scn_dataset *scn__idx_open(const char *dir, int train) {
  * ====================================================================== */
 
 #ifndef SCN_NO_STDIO
-#include <sys/stat.h>
 #ifndef _WIN32
 #include <dirent.h>
-#endif
-#ifndef S_ISDIR
-#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
-#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
 #endif
 
 /* dir/name, allocated; NULL (with the error) when out of memory. */

@@ -96,17 +96,30 @@ static void set_threads(int t) {
 #endif
 }
 
-/* mkdir -p for one level: fine if it exists already as a directory. */
+/* mkdir -p for one level: fine if it exists already as a directory (or a
+ * link to one). 0 with errno set (ENOTDIR for another kind of file) if not. */
 static int ensure_dir(const char *dir) {
     struct stat st;
     if (mkdir(dir, 0777) == 0) return 1;
-    return errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+    if (errno != EEXIST) return 0;
+    if (stat(dir, &st) != 0) return 0;
+    if (S_ISDIR(st.st_mode)) return 1;
+    errno = ENOTDIR;
+    return 0;
 }
 
+/* DIR/NAME into path (cap bytes); 1 after printing if it does not fit. */
+static int path_in(const char *dir, const char *name, char *path, size_t cap) {
+    if (snprintf(path, cap, "%s/%s", dir, name) >= (int)cap)
+        return die("output path too long: %s", dir);
+    return 0;
+}
+
+/* Writes t to DIR/NAME, whole or not at all (scn_npy_save goes through a
+ * temporary and a rename). */
 static int save_in(const char *dir, const char *name, scn_tensor *t) {
     char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-        return die("output path too long: %s", dir);
+    if (path_in(dir, name, path, sizeof path)) return 1;
     if (scn_npy_save(path, t) != SCN_OK) return die_lib();
     return 0;
 }
@@ -139,6 +152,7 @@ static int cmd_layer(int argc, char **argv) {
     scn_solve_info info;
     scn_tensor *D = NULL, *X = NULL, *G = NULL, *alpha = NULL, *dD = NULL, *dX = NULL,
                *dl = NULL;
+    scn_output_lock lock = { -1, NULL };
     double t0;
     int m, n, P, shape[2], one = 1;
     const option opts[] = {
@@ -180,7 +194,26 @@ static int cmd_layer(int argc, char **argv) {
             goto done;
         }
     }
-    if (!ensure_dir(out)) { rc = die("cannot create the output directory %s", out); goto done; }
+    /* every output is checked (and the directory locked) before the solve,
+     * so a run that cannot write its results fails before the long work
+     * and two runs never interleave their files in one directory */
+    if (!ensure_dir(out)) {
+        fprintf(stderr, "%s: cannot create the output directory %s (%s)\n", prog_cmd, out,
+                strerror(errno));
+        goto done;
+    }
+    {
+        static const char *const names[4] = { "alpha.npy", "dD.npy", "dX.npy",
+                                              "dlambda1.npy" };
+        char path[4096];
+        int i;
+        for (i = 0; i < (G ? 4 : 1); i++) {
+            if (path_in(out, names[i], path, sizeof path)) goto done;
+            if (scn_output_check(path) != SCN_OK) { rc = die_lib(); goto done; }
+        }
+        if (path_in(out, "alpha.npy", path, sizeof path)) goto done;
+        if (scn_output_lock_take(path, &lock) != SCN_OK) { rc = die_lib(); goto done; }
+    }
     shape[0] = n; shape[1] = P;
     if (!(alpha = scn_tensor_create(2, shape))) { rc = die_lib(); goto done; }
     t0 = now_seconds();
@@ -202,6 +235,7 @@ static int cmd_layer(int argc, char **argv) {
               save_in(out, "dlambda1.npy", dl))) goto done;
     rc = 0;
 done:
+    scn_output_lock_release(&lock);
     scn_tensor_free(D); scn_tensor_free(X); scn_tensor_free(G); scn_tensor_free(alpha);
     scn_tensor_free(dD); scn_tensor_free(dX); scn_tensor_free(dl);
     return rc;

