@@ -176,10 +176,13 @@ SCNDEF uint32_t scn_rng_below(scn_rng *r, uint32_t bound);
 /* C = alpha * op(A) op(B) + beta * C, row-major. op(A) is M x K, op(B) is
  * K x N; trans_a/trans_b != 0 means the stored matrix is the transpose.
  * lda/ldb/ldc are row strides of the stored matrices. beta = 0 ignores the
- * old contents of C (NaN included). Goes through the current backend. */
-SCNDEF void scn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                     const float *A, int lda, const float *B, int ldb,
-                     float beta, float *C, int ldc);
+ * old contents of C (NaN included). Goes through the current backend; its
+ * packing buffers (about 1.2 MB per thread) are allocated for the call, so
+ * a program calling it in a loop keeps a workspace and calls the backend's
+ * gemm with it instead (the layers and the solver do). */
+SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                           const float *A, int lda, const float *B, int ldb,
+                           float beta, float *C, int ldc);
 
 /* Geometry of a convolution window over a batch of N x C x H x W images:
  * square window k, stride, zero padding. Filled by scn_conv_geom_init. */
@@ -196,9 +199,9 @@ SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int 
 /* Patch matrix X (m x P) of the batch x (N x C x H x W): row c k k + i k + j,
  * column (b Ho + oy) Wo + ox holds x[b][c][oy s - pad + i][ox s - pad + j]
  * (0 outside the image). */
-SCNDEF void scn_im2col(const scn_conv_geom *g, const float *x, float *X);
+SCNDEF scn_status scn_im2col(const scn_conv_geom *g, const float *x, float *X);
 /* The adjoint: accumulates X (m x P) back into x (x is zeroed first). */
-SCNDEF void scn_col2im(const scn_conv_geom *g, const float *X, float *x);
+SCNDEF scn_status scn_col2im(const scn_conv_geom *g, const float *X, float *x);
 
 /* ======================================================================
  * 4. .npy files
@@ -359,68 +362,95 @@ SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, i
                                        const float *dcodes, const scn_solve_desc *desc,
                                        float *dD, float *dx, float *dlambda1);
 /* Reorders between the solver's n x P matrix and N x n x Ho x Wo codes. */
-SCNDEF void scn_codes_from_matrix(const scn_conv_geom *g, int n, const float *alpha,
-                                  float *codes);
-SCNDEF void scn_codes_to_matrix(const scn_conv_geom *g, int n, const float *codes,
-                                float *alpha);
+SCNDEF scn_status scn_codes_from_matrix(const scn_conv_geom *g, int n, const float *alpha,
+                                        float *codes);
+SCNDEF scn_status scn_codes_to_matrix(const scn_conv_geom *g, int n, const float *codes,
+                                      float *alpha);
 
 /* ======================================================================
  * 8. Layers
  *
  * A layer maps a batch of N samples of shape C x H x W to N x C' x H' x W'.
- * It is described by a scn_layer_desc (zero = default) and lives inside a
- * scn_net, which owns its parameters, gradients and buffers. Every layer
- * kind is one table of functions; the network never switches on kinds.
+ * Every layer kind is one table: its spec word, one line of help, its
+ * options (name, type, range, default, help) and its functions (setup,
+ * init, forward, backward, project, extra loss, describe). The spec parser,
+ * `scn train --help` and checkpoint loading all read those tables, so a
+ * kind is added with its own code plus one line in the list of kinds, and
+ * an option a kind does not have is an error naming the kind and the
+ * options it has. An option given in a spec means exactly its value (an
+ * explicit 0 is 0, or refused where 0 is out of range); an option left out
+ * takes the table's default.
+ *
+ * Kinds with parameters also take `lr` (a learning-rate scale for the
+ * layer's parameters) and `frozen` (not trained). Weight decay applies to
+ * a layer's weights (dictionaries, convolution and linear weights), never
+ * to biases, lambda1 or BN's scale and shift.
+ *
+ * A layer may add its own loss to the network's (e.g. `sc:recon=0.5`: the
+ * reconstruction term 1/2 |x - D alpha|^2 of SF eq. 12, weighted); forward
+ * computes it (scn_net_extra_loss) and backward adds its gradient.
+ *
+ * Composite kinds take a body in brackets: `res[ conv:n=16 bn relu
+ * conv:n=16 bn ]` is a residual block, output = input + body(input), with
+ * a 1x1 strided convolution on the shortcut when the body changes the
+ * shape (as ResNet). Blocks nest.
  * ====================================================================== */
 
-typedef enum scn_layer_kind {
-    SCN_LAYER_SC = 1,   /* convolutional sparse coding (SCN eq. 1 per patch) */
-    SCN_LAYER_BN,       /* batch normalisation over N, H, W per channel */
-    SCN_LAYER_CONV,     /* convolution with bias */
-    SCN_LAYER_LINEAR,   /* fully connected on the flattened sample */
-    SCN_LAYER_RELU,
-    SCN_LAYER_MAXPOOL,
-    SCN_LAYER_AVGPOOL,
-    SCN_LAYER_GAP,      /* global average pooling: C x H x W -> C x 1 x 1 */
-    SCN_LAYER_FLATTEN,  /* C x H x W -> CHW x 1 x 1 */
-    SCN_LAYER_DROPOUT
-} scn_layer_kind;
+typedef enum scn_option_type {
+    SCN_OPTION_INT,         /* a whole number in [min, max] */
+    SCN_OPTION_FLOAT,       /* a number in [min, max] */
+    SCN_OPTION_FLAG         /* given bare ("signed") or as 0/1 ("signed=0") */
+} scn_option_type;
 
-typedef struct scn_layer_desc {
-    scn_layer_kind kind;
-    int n;              /* SC: atoms; conv: out channels; linear: outputs */
-    int k;              /* window; 0 -> 3 (SC, conv), 2 (pooling) */
-    int stride;         /* 0 -> 1 (SC, conv), k (pooling) */
-    int valid;          /* 1: no padding; 0: pad (k-1)/2 ("same" at stride 1) */
-    float lambda1;      /* SC: initial lambda1 (learned, kept >= 0); 0 -> 0.1 */
-    float lambda2;      /* SC: fixed lambda2; 0 -> 0.01 */
-    int signed_codes;   /* SC: signed codes (SF/CSF layers) */
-    float tol;          /* SC: solver tolerance; 0 -> solver default */
-    int max_iter;       /* SC: FISTA cap; 0 -> 100 */
-    float atom_norm;    /* SC: > 0 projects each atom to norm <= atom_norm */
-    float p;            /* dropout probability; 0 -> 0.5 */
-    int frozen;         /* BN: scale and shift are not trained */
-} scn_layer_desc;
+typedef struct scn_option {
+    const char *name;       /* as written in a spec: "n", "l1", ... */
+    scn_option_type type;
+    double min, max;        /* allowed closed range */
+    double def;             /* the value when left out */
+    int required;           /* 1: must be given (def is then unused) */
+    const char *help;       /* one line */
+} scn_option;
+
+typedef struct scn_kind_info {
+    const char *name;       /* the spec word */
+    const char *help;       /* one line */
+    const scn_option *options;
+    int option_count;
+    int composite;          /* 1: takes a body, "name[ ... ]" */
+} scn_kind_info;
+
+/* The number of layer kinds, and kind i (NULL when out of range): what
+ * `scn train --help` prints. */
+SCNDEF int scn_kind_count(void);
+SCNDEF const scn_kind_info *scn_kind(int i);
+/* The kind with this spec word, or NULL. */
+SCNDEF const scn_kind_info *scn_kind_find(const char *name);
 
 typedef struct scn_net scn_net;
 
 /* ======================================================================
  * 9. Networks
  *
- * A sequence of layers with all parameters in one contiguous block and
- * their gradients in a second of the same layout. Built from a preset name
- * or a text spec, one layer per word:
+ * Layers in sequence (residual blocks own sub-sequences), with all
+ * parameters in one contiguous block and their gradients in a second of
+ * the same layout (the optimiser is one loop, a checkpoint one write).
+ * Built from a preset name or a text spec, one layer per word, options
+ * after ':' separated by ',', blocks in brackets:
  *
  *   "sc:n=32 bn sc:n=16,k=1 bn sc:n=64,s=2 bn gap linear:n=10"
+ *   "conv:n=16 bn relu res[ conv:n=16 bn relu conv:n=16 bn ] relu gap linear:n=10"
  *
- * Words: sc, bn, conv, linear, relu, maxpool, avgpool, gap, flatten,
- * dropout; options after ':' separated by ',': n, k, s (stride), valid,
- * l1 (lambda1), l2 (lambda2), signed, iters (max_iter), tol, norm
- * (atom_norm), p, frozen. Presets: scn-mnist, scn-cifar, lenet.
+ * scn_kind() lists the words and their options. Presets: scn-mnist,
+ * scn-cifar, lenet, resnet-tiny (scn_net_preset_name lists them).
+ *
+ * Layers are numbered 0..scn_net_layer_count()-1 in spec order, a block
+ * before the layers of its body, its shortcut projection (if any) after.
  * ====================================================================== */
 
-/* The spec of a preset ("scn-mnist", "scn-cifar", "lenet"), or NULL. */
+/* The spec of a preset, or NULL. */
 SCNDEF const char *scn_net_preset(const char *name);
+/* The name of preset i, or NULL past the last. */
+SCNDEF const char *scn_net_preset_name(int i);
 /* A network for inputs of C x H x W from a preset name or a spec; its
  * parameters are initialised from `seed`. NULL on error (see scn_error()). */
 SCNDEF scn_net *scn_net_create(const char *spec, int C, int H, int W, uint64_t seed);
@@ -429,8 +459,12 @@ SCNDEF void scn_net_free(scn_net *net);
  * owned by the net. train = 1 uses batch statistics and dropout and keeps
  * what backward needs; x must stay valid until scn_net_backward. */
 SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int train);
+/* The layers' own losses of the last forward (0 when none has one), the
+ * sum of their weighted terms, averaged over the batch like the data loss. */
+SCNDEF double scn_net_extra_loss(const scn_net *net);
 /* Back-propagates dlogits (N x classes) of the last training forward,
- * adding to the gradients; dx (N x C x H x W) may be NULL. */
+ * adding to the gradients (the layers' own losses included); dx
+ * (N x C x H x W) may be NULL. */
 SCNDEF scn_status scn_net_backward(scn_net *net, const float *dlogits, float *dx);
 SCNDEF void scn_net_zero_grad(scn_net *net);
 /* Counts and shapes. */
@@ -443,10 +477,19 @@ SCNDEF float *scn_net_params(scn_net *net);
 SCNDEF float *scn_net_grads(scn_net *net);
 /* Non-trainable state (BN running statistics) and its size. */
 SCNDEF float *scn_net_buffers(scn_net *net, size_t *count);
-/* One line describing layer i: name, output shape, parameter count. */
+/* Where layer i's parameters start in the block and how many it has
+ * (a block counts its body's). */
+SCNDEF size_t scn_net_layer_params(const scn_net *net, int i, size_t *count);
+/* The spec word of layer i ("sc", "res", ...), or NULL. */
+SCNDEF const char *scn_net_layer_kind(const scn_net *net, int i);
+/* One line describing layer i: name, output shape, parameter count (body
+ * layers indented under their block). */
 SCNDEF void scn_net_describe(const scn_net *net, int i, char *buf, size_t cap);
 /* The spec the net was built from (a preset's expansion). */
 SCNDEF const char *scn_net_spec(const scn_net *net);
+/* The generator dropout draws from (seeded by scn_net_create, kept in
+ * checkpoints): reseed it to repeat a training forward exactly. */
+SCNDEF scn_rng *scn_net_rng(scn_net *net);
 /* Mean sparse-code density of each SC layer's last forward (-1 for other
  * layers), for monitoring. */
 SCNDEF float scn_net_layer_density(const scn_net *net, int i);
@@ -464,23 +507,36 @@ SCNDEF scn_status scn_softmax_xent(const float *logits, const unsigned char *lab
 /* ======================================================================
  * 10. Optimisation
  *
- * SGD with momentum and weight decay (not applied to lambda1 nor to BN
- * scale/shift), a multi-step learning-rate schedule, and each layer's
- * projection after every step (lambda1 >= 0, atom norms).
+ * SGD with momentum (plain or Nesterov) and weight decay (on weights only,
+ * see section 8), each layer's learning-rate scale and frozen flag, a
+ * multi-step or cosine learning-rate schedule, and after every step each
+ * layer's projection (lambda1 >= 0, atom norms, ...), which is told the
+ * step count so a kind can project every k steps.
  * ====================================================================== */
+
+typedef enum scn_lr_schedule {
+    SCN_LR_STEP = 0,        /* lr times gamma at each milestone */
+    SCN_LR_COSINE           /* lr (1 + cos(pi epoch / epochs)) / 2 */
+} scn_lr_schedule;
 
 typedef struct scn_sgd_desc {
     float lr;           /* 0 -> 0.1 */
     float momentum;     /* 0 -> 0.9; negative -> none */
     float weight_decay; /* 0 -> 5e-4; negative -> none */
-    int milestones[8];  /* epochs where lr is multiplied by gamma; 0 ends the list */
+    int milestones[8];  /* SCN_LR_STEP: epochs where lr is multiplied by
+                           gamma; 0 ends the list */
     float gamma;        /* 0 -> 0.1 */
+    int nesterov;       /* 1: Nesterov momentum (SDNet trains with it) */
+    int schedule;       /* scn_lr_schedule */
+    int epochs;         /* SCN_LR_COSINE: the epochs it anneals over (> 0) */
 } scn_sgd_desc;
 
 typedef struct scn_sgd {
     scn_sgd_desc desc;  /* with defaults filled in */
-    float *velocity;    /* one per parameter */
+    float *velocity;    /* one per parameter, in the net's backend memory */
     size_t count;
+    int64_t steps;      /* steps taken */
+    const struct scn_backend *be;
 } scn_sgd;
 
 SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_desc *desc);
@@ -492,7 +548,6 @@ SCNDEF float scn_sgd_lr(const scn_sgd *opt, int epoch);
  * changes; one in the updated parameters (a step too large) fails after
  * it, naming the layer: then the net is spoilt and the run should stop. */
 SCNDEF scn_status scn_sgd_step(scn_sgd *opt, scn_net *net, float lr);
-
 
 /* ======================================================================
  * 11. Data sets
@@ -709,24 +764,107 @@ SCNDEF void scn_mem_free(void *p);
 
 
 /* ======================================================================
- * 14. Checkpoints
+ * 14. Training and evaluation
  *
- * One versioned binary file: magic "SCNCKPT2", the network spec and input
- * shape, parameters, buffers, optimiser state, training state, and a
- * CRC-32 of everything before it. Written to PATH.tmp and renamed over
- * PATH, so a crash mid-write leaves the previous checkpoint intact, and
- * never written from a net holding a NaN or Inf (a diverged run keeps its
- * last good checkpoint). Version 1 files ("SCNCKPT1", one mean and std
- * for every channel) still load.
+ * The loops every trainer runs, in the library so that `scn train`, the
+ * examples and other front ends are thin callers. One epoch: shuffle the
+ * items with the state's generator, then per batch read, normalise with
+ * the state's per-channel mean and std, augment, forward, softmax loss plus
+ * the layers' own losses, backward, SGD step at the schedule's rate. Long
+ * passes report through a progress callback; the library prints nothing.
  * ====================================================================== */
 
 typedef struct scn_train_state {
     int epoch;          /* epochs completed */
     int64_t step;       /* optimiser steps taken */
-    scn_rng rng;        /* the training loop's (shuffling) generator */
+    int batch;          /* the batch size trained with (0: not recorded) */
+    scn_rng rng;        /* the training loop's (shuffling, augmentation) generator */
     /* the input normalisation used in training, per channel */
     float mean[SCN_MAX_CHANNELS], std[SCN_MAX_CHANNELS];
 } scn_train_state;
+
+typedef struct scn_progress {
+    int training;       /* 1: a training epoch; 0: an evaluation pass */
+    int epoch;          /* the 0-based epoch being trained */
+    int step, steps;    /* batches done, batches in the pass */
+    double loss;        /* mean loss per image so far (training) */
+    double accuracy;    /* fraction classified right so far */
+    double images_per_s;
+    double seconds;     /* since the pass began */
+} scn_progress;
+
+typedef void (*scn_progress_fn)(const scn_progress *p, void *user);
+
+/* Zero = default, as everywhere. */
+typedef struct scn_train_desc {
+    int batch;              /* 0 -> 64 (training), 256 (evaluation) */
+    int crop;               /* scn_augment's zero padding for random crops */
+    int flip;               /* 1: random horizontal flips */
+    const int *items;       /* the items to use; NULL: 0 .. count-1 */
+    int item_count;         /* with items: how many; without: the first
+                               item_count items (0: all) */
+    scn_progress_fn progress;   /* may be NULL */
+    void *user;                 /* passed to progress */
+    double progress_every;      /* seconds between calls; 0 -> 0.5. The last
+                                   batch of a pass always reports. */
+} scn_train_desc;
+
+typedef struct scn_pass_result {
+    double loss;        /* mean loss per image (training; data + layers' own) */
+    double accuracy;    /* fraction right */
+    long images;        /* images seen */
+    double seconds;     /* the pass's time */
+    double images_per_s;
+} scn_pass_result;
+
+/* Trains epoch st->epoch over ds's items in batches (a last partial batch
+ * is left out, as the steps of an epoch are fixed), then st->epoch += 1;
+ * st->step counts the steps. The rate is scn_sgd_lr(opt, st->epoch). On
+ * failure scn_error() says at which epoch and step and why. result may be
+ * NULL. */
+SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
+                                  scn_train_state *st, const scn_train_desc *desc,
+                                  scn_pass_result *result);
+/* Accuracy of net on ds's items (all of them, the last batch partial),
+ * normalised with st's mean and std. confusion (classes x classes, rows
+ * true, columns predicted) is added to when not NULL. */
+SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_state *st,
+                               const scn_train_desc *desc, scn_pass_result *result,
+                               long *confusion);
+
+/* ======================================================================
+ * 15. Checkpoints
+ *
+ * Version 3, byte for byte (every integer and float little-endian, on any
+ * host; f32 is IEEE 754 binary32):
+ *
+ *   "SCNCKPT3"                      8 bytes, the magic
+ *   records, each:
+ *     tag    4 ASCII bytes          a capital first letter marks a record
+ *                                   a reader must understand; it skips
+ *                                   unknown ones that start in lower case
+ *     size   u64                    bytes of the payload that follows
+ *     payload
+ *   "END " record last, payload u32: CRC-32 of every byte before its tag.
+ *
+ *   "NET "  u32 C, u32 H, u32 W, u64 state, u64 inc (the net's generator,
+ *           for dropout), u32 spec bytes, the spec (no NUL)
+ *   "PARM"  u64 count, count f32   the parameter block (scn_net_params)
+ *   "BUFF"  u64 count, count f32   the buffers (BN running statistics)
+ *   "NORM"  u32 channels, channels f32 means, channels f32 stds
+ *   "TRST"  i32 epoch, i64 step, u64 state, u64 inc (the training
+ *           loop's generator), i32 batch
+ *   "SGD "  f32 lr, f32 momentum, f32 weight_decay, f32 gamma,
+ *           i32 nesterov, i32 schedule, i32 epochs, 8 x i32 milestones,
+ *           i64 steps, u64 count, count f32 velocity
+ * in this order; NORM, TRST and SGD are written when the caller passes a
+ * state and an optimiser. Later kinds add their own records (sparse weight
+ * storage, per-layer state). The file is written to a temporary name and
+ * renamed over PATH, so a crash mid-write leaves the previous checkpoint
+ * intact; a net holding a NaN or Inf is never written, and none is loaded
+ * (nor negative running variances). Versions 1 and 2 ("SCNCKPT1",
+ * "SCNCKPT2": the x86-64 layout of an earlier struct) still load.
+ * ====================================================================== */
 
 #ifndef SCN_NO_STDIO
 /* Saves net, the optimiser (may be NULL) and st (may be NULL). */
@@ -736,25 +874,70 @@ SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
  * saved settings, may be NULL) and st (may be NULL). NULL on error. */
 SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_state *st);
 #endif
+/* The same to and from memory: *bytes (free with scn_mem_free) receives
+ * the file image. */
+SCNDEF scn_status scn_checkpoint_encode(const scn_net *net, const scn_sgd *opt,
+                                        const scn_train_state *st, unsigned char **bytes,
+                                        size_t *len);
+SCNDEF scn_net *scn_checkpoint_decode(const unsigned char *bytes, size_t len,
+                                      const char *name, scn_sgd *opt, scn_train_state *st);
 /* CRC-32 (IEEE 802.3, as gzip and PNG use), continuing from crc (0 to start). */
 SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t len);
 
-
 /* ======================================================================
- * 15. Backends
+ * 16. Backends
  *
- * Heavy math goes through a table of functions. The CPU table is built in
- * and is the reference; another (e.g. scn_cuda.cu) can be installed with
- * scn_backend_set without touching any layer code.
+ * Every loop over tensor data goes through a table of functions: the
+ * layers, the solver, the optimiser and the projections call only these,
+ * so another table (scn_cuda.cu) replaces the CPU one without touching
+ * layer code. Each operation returns a status (a backend's failure is
+ * reported, never papered over). Pointers are memory of the backend's
+ * device; host_memory = 1 says it is ordinary host memory (the CPU one).
+ * A net takes the backend current when it is created and keeps it: its
+ * parameter, gradient, buffer and activation blocks are that backend's
+ * memory, while scn_net_forward takes its input and returns its logits in
+ * host memory (copied when host_memory is 0).
+ *
+ * GLOBAL STATE. scn.h has three pieces of global state: the current backend
+ * (scn_backend_set; set it before creating nets or calling solvers, not
+ * while another thread uses the library: the pointer is read without a
+ * lock), the GEMM microkernel choice (made once, on first use, from the
+ * CPU's features; the same for every thread), and the per-thread error
+ * message (scn_error). Everything else lives in objects the caller owns:
+ * different nets, workspaces and data sets may be used from different
+ * threads at once; one object from one thread at a time.
  * ====================================================================== */
+
+typedef struct scn_bn_args {
+    int N, C, HW;           /* NCHW with HW = H * W */
+    float momentum, eps;    /* running-average rate, variance offset */
+} scn_bn_args;
+
+typedef struct scn_pool_args {
+    int N, C, H, W;         /* input */
+    int kh, kw, stride;     /* window, no padding */
+    int Ho, Wo;             /* output */
+} scn_pool_args;
 
 typedef struct scn_backend {
     const char *name;
-    void (*gemm)(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                 const float *A, int lda, const float *B, int ldb,
-                 float beta, float *C, int ldc);
-    void (*im2col)(const scn_conv_geom *g, const float *x, float *X);
-    void (*col2im)(const scn_conv_geom *g, const float *X, float *x);
+    int host_memory;        /* 1: pointers are host memory */
+    /* memory: zero-filled blocks, copies to and from host memory */
+    void *(*alloc)(size_t bytes);
+    void (*release)(void *p);
+    scn_status (*upload)(void *dst, const void *host, size_t bytes);
+    scn_status (*download)(void *host, const void *src, size_t bytes);
+    /* dense products and layouts (section 3, 7). ws: packing scratch kept
+     * by the caller (NULL: allocated for the call) */
+    scn_status (*gemm)(scn_workspace *ws, int trans_a, int trans_b, int M, int N, int K,
+                       float alpha, const float *A, int lda, const float *B, int ldb,
+                       float beta, float *C, int ldc);
+    scn_status (*im2col)(const scn_conv_geom *g, const float *x, float *X);
+    scn_status (*col2im)(const scn_conv_geom *g, const float *X, float *x);
+    /* n x P matrix (P = N Ho Wo) <-> N x n x Ho x Wo */
+    scn_status (*cols_to_nchw)(const scn_conv_geom *g, int n, const float *A, float *y);
+    scn_status (*nchw_to_cols)(const scn_conv_geom *g, int n, const float *y, float *A);
+    /* sparse coding (sections 5, 6) */
     scn_status (*en_solve)(const float *D, int m, int n, const float *X, int P,
                            const scn_solve_desc *desc, float *alpha,
                            scn_solve_info *info);
@@ -762,13 +945,53 @@ typedef struct scn_backend {
                               const float *alpha, const float *G,
                               const scn_solve_desc *desc,
                               float *dD, float *dX, float *dlambda1);
+    /* element-wise: y = v; y = x; y += a x; relu; y = x * mask */
+    scn_status (*fill)(float *y, size_t count, float v);
+    scn_status (*copy)(float *y, const float *x, size_t count);
+    scn_status (*axpy)(float *y, float a, const float *x, size_t count);
+    scn_status (*relu)(float *y, const float *x, size_t count);
+    scn_status (*relu_backward)(float *dx, const float *y, const float *dy, size_t count);
+    scn_status (*mul)(float *y, const float *x, const float *mask, size_t count);
+    /* rows x cols matrices: A[i][j] = b[i] (by_col 0) or b[j] (by_col 1);
+     * out[i] += sum_j A[i][j] (by_col 0) or out[j] += sum_i A[i][j] */
+    scn_status (*broadcast)(float *A, int rows, int cols, const float *b, int by_col);
+    scn_status (*sum_add)(float *out, const float *A, int rows, int cols, int by_col);
+    /* reductions: sum x[i] y[i] in double; nonzero count; the first NaN/Inf
+     * (*where = count if none) */
+    scn_status (*dot)(const float *x, const float *y, size_t count, double *out);
+    scn_status (*count_nonzero)(const float *x, size_t count, size_t *nonzero);
+    scn_status (*find_nonfinite)(const float *x, size_t count, size_t *where);
+    /* batch normalisation over N and HW per channel: gamma, beta (C each),
+     * running mean and var (C each, updated when train), xhat and the
+     * inverse std kept for backward, which adds dgamma and dbeta */
+    scn_status (*bn_forward)(const scn_bn_args *a, const float *x, float *y,
+                             const float *gamma, const float *beta, float *running,
+                             float *xhat, float *inv, int train);
+    scn_status (*bn_backward)(const scn_bn_args *a, const float *dy, const float *xhat,
+                              const float *inv, const float *gamma, float *dgamma,
+                              float *dbeta, float *dx);
+    /* pooling: max keeps the argmax of each output for backward; global
+     * average pooling is avg with the window the whole plane */
+    scn_status (*maxpool)(const scn_pool_args *a, const float *x, float *y, int *arg);
+    scn_status (*maxpool_backward)(const scn_pool_args *a, const float *dy, const int *arg,
+                                   float *dx);
+    scn_status (*avgpool)(const scn_pool_args *a, const float *x, float *y);
+    scn_status (*avgpool_backward)(const scn_pool_args *a, const float *dy, float *dx);
+    /* optimisation: v = momentum v + g + decay w; w -= lr v (or, Nesterov,
+     * w -= lr (g + decay w + momentum v)); projections */
+    scn_status (*sgd_update)(float *w, const float *g, float *v, size_t count, float lr,
+                             float momentum, float decay, int nesterov);
+    scn_status (*clamp_min)(float *x, size_t count, float lo);
+    /* scales each column of D (m x n) whose norm exceeds max_norm down to it */
+    scn_status (*col_norm_clip)(float *D, int m, int n, float max_norm);
 } scn_backend;
 
 /* The built-in CPU backend. */
 SCNDEF const scn_backend *scn_backend_cpu(void);
 /* The backend in use (the CPU one unless another was set). */
 SCNDEF const scn_backend *scn_backend_get(void);
-/* Installs a backend; NULL restores the CPU one. */
+/* Installs a backend for nets created from now on and for the functions
+ * of sections 3-7; NULL restores the CPU one. See GLOBAL STATE above. */
 SCNDEF void scn_backend_set(const scn_backend *be);
 
 #ifdef __cplusplus
@@ -854,6 +1077,7 @@ static int scn__thread_id(void) { return 0; }
  * ====================================================================== */
 
 static SCN__TLS char scn__errbuf[512];
+static SCN__TLS scn_status scn__last_status;   /* of the message in scn__errbuf */
 
 SCNDEF const char *scn_error(void) { return scn__errbuf; }
 
@@ -878,6 +1102,7 @@ static scn_status scn__fail(scn_status s, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     strcpy(scn__errbuf, msg);
+    scn__last_status = s;
     return s;
 }
 
@@ -1271,22 +1496,6 @@ static void scn__pack_b(int trans, const float *B, size_t ldb, int p0, int kc,
     }
 }
 
-/* The plain triple loop: the reference in tests, and the fallback when
- * packing buffers cannot be allocated. */
-static void scn__gemm_naive(int ta, int tb, int M, int N, int K, float alpha,
-                            const float *A, int lda, const float *B, int ldb,
-                            float *C, int ldc) {
-    int i, j, p;
-    for (i = 0; i < M; i++)
-        for (j = 0; j < N; j++) {
-            float s = 0.0f;
-            for (p = 0; p < K; p++)
-                s += (ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p]) *
-                     (tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j]);
-            C[(size_t)i * ldc + j] += alpha * s;
-        }
-}
-
 static void scn__scale_rows(int M, int N, float beta, float *C, int ldc) {
     int i, j;
     SCN__OMP(parallel for schedule(static) private(j) if ((size_t)M * N > SCN__OMP_MIN))
@@ -1330,17 +1539,18 @@ static void scn__gemm_tile(const scn__kernel *k, int ta, int tb, int K, float al
     }
 }
 
-/* The blocked GEMM with a given microkernel. C is cut into column strips
- * (each packs its slice of op(B) once), and into row bands as well when
- * there are too few strips to keep every thread busy. */
-static void scn__gemm_with(const scn__kernel *k, int ta, int tb, int M, int N, int K,
-                           float alpha, const float *A, int lda, const float *B, int ldb,
-                           float beta, float *C, int ldc) {
+/* The blocked GEMM with a given microkernel, packing in ws (grown when too
+ * small; NULL: a buffer for this call). C is cut into column strips (each
+ * packs its slice of op(B) once), and into row bands as well when there
+ * are too few strips to keep every thread busy. */
+static scn_status scn__gemm_with(const scn__kernel *k, scn_workspace *ws, int ta, int tb,
+                                 int M, int N, int K, float alpha, const float *A, int lda,
+                                 const float *B, int ldb, float beta, float *C, int ldc) {
     int threads = scn__max_threads(), panels, strip, strips, bands, band, tiles, t;
-    size_t apack_n = (size_t)(SCN__MC + 6) * SCN__KC, per_thread;
+    size_t apack_n = (size_t)(SCN__MC + 6) * SCN__KC, per_thread, bytes;
     float *buf;
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0 || alpha == 0.0f) { scn__scale_rows(M, N, beta, C, ldc); return; }
+    if (M <= 0 || N <= 0) return SCN_OK;
+    if (K <= 0 || alpha == 0.0f) { scn__scale_rows(M, N, beta, C, ldc); return SCN_OK; }
     if (beta != 0.0f) scn__scale_rows(M, N, beta, C, ldc);   /* beta 0: kernels store */
     if ((double)M * N * K < 1e6) threads = 1;
     panels = (N + k->nr - 1) / k->nr;
@@ -1352,12 +1562,13 @@ static void scn__gemm_with(const scn__kernel *k, int ta, int tb, int M, int N, i
     bands = (M + band - 1) / band;
     tiles = bands * strips;
     per_thread = apack_n + (size_t)SCN__KC * strip * k->nr;
-    buf = (float *)SCN_MALLOC(per_thread * scn__max_threads() * sizeof(float));
-    if (!buf) {
-        if (beta == 0.0f) scn__scale_rows(M, N, beta, C, ldc);
-        scn__gemm_naive(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc);
-        return;
-    }
+    bytes = per_thread * scn__max_threads() * sizeof(float);
+    if (ws && ws->size < bytes) scn_workspace_free(ws);
+    buf = ws && ws->data ? (float *)ws->data : (float *)SCN_MALLOC(bytes);
+    if (!buf)
+        return scn__fail(SCN_ERR_NOMEM, "gemm: no memory for %zu bytes of packing buffers",
+                         bytes);
+    if (ws && !ws->data) { ws->data = buf; ws->size = bytes; }
     SCN__OMP(parallel for schedule(dynamic, 1) if (tiles > 1))
     for (t = 0; t < tiles; t++) {
         float *apack = buf + per_thread * scn__thread_id();
@@ -1367,20 +1578,22 @@ static void scn__gemm_with(const scn__kernel *k, int ta, int tb, int M, int N, i
         scn__gemm_tile(k, ta, tb, K, alpha, A, lda, B, ldb, C, ldc, i0, i1, j0, j1,
                        apack, apack + apack_n, beta != 0.0f);
     }
-    SCN_FREE(buf);
+    if (!ws) SCN_FREE(buf);
+    return SCN_OK;
 }
 
-static void scn__cpu_gemm(int ta, int tb, int M, int N, int K, float alpha,
-                          const float *A, int lda, const float *B, int ldb,
-                          float beta, float *C, int ldc) {
-    scn__gemm_with(scn__kernel_pick(), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+static scn_status scn__cpu_gemm(scn_workspace *ws, int ta, int tb, int M, int N, int K,
+                                float alpha, const float *A, int lda, const float *B, int ldb,
+                                float beta, float *C, int ldc) {
+    return scn__gemm_with(scn__kernel_pick(), ws, ta, tb, M, N, K, alpha, A, lda, B, ldb,
+                          beta, C, ldc);
 }
 
-SCNDEF void scn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                     const float *A, int lda, const float *B, int ldb,
-                     float beta, float *C, int ldc) {
-    scn_backend_get()->gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
-                            beta, C, ldc);
+SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                           const float *A, int lda, const float *B, int ldb,
+                           float beta, float *C, int ldc) {
+    return scn_backend_get()->gemm(NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                                   beta, C, ldc);
 }
 
 SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int W,
@@ -1410,7 +1623,7 @@ SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int 
     return SCN_OK;
 }
 
-static void scn__cpu_im2col(const scn_conv_geom *g, const float *x, float *X) {
+static scn_status scn__cpu_im2col(const scn_conv_geom *g, const float *x, float *X) {
     int row;
     SCN__OMP(parallel for schedule(static) if ((size_t)g->m * g->P > SCN__OMP_MIN))
     for (row = 0; row < g->m; row++) {
@@ -1429,9 +1642,10 @@ static void scn__cpu_im2col(const scn_conv_geom *g, const float *x, float *X) {
             }
         }
     }
+    return SCN_OK;
 }
 
-static void scn__cpu_col2im(const scn_conv_geom *g, const float *X, float *x) {
+static scn_status scn__cpu_col2im(const scn_conv_geom *g, const float *X, float *x) {
     int c;
     memset(x, 0, (size_t)g->N * g->C * g->H * g->W * sizeof *x);
     /* one channel per thread: every x element has one writer */
@@ -1454,14 +1668,15 @@ static void scn__cpu_col2im(const scn_conv_geom *g, const float *X, float *x) {
                 }
             }
     }
+    return SCN_OK;
 }
 
-SCNDEF void scn_im2col(const scn_conv_geom *g, const float *x, float *X) {
-    scn_backend_get()->im2col(g, x, X);
+SCNDEF scn_status scn_im2col(const scn_conv_geom *g, const float *x, float *X) {
+    return scn_backend_get()->im2col(g, x, X);
 }
 
-SCNDEF void scn_col2im(const scn_conv_geom *g, const float *X, float *x) {
-    scn_backend_get()->col2im(g, X, x);
+SCNDEF scn_status scn_col2im(const scn_conv_geom *g, const float *X, float *x) {
+    return scn_backend_get()->col2im(g, X, x);
 }
 
 /* ======================================================================
@@ -2909,126 +3124,185 @@ SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, 
  * 7. Convolutional sparse coding
  * ====================================================================== */
 
-SCNDEF void scn_codes_from_matrix(const scn_conv_geom *g, int n, const float *alpha,
-                                  float *codes) {
-    size_t hw = (size_t)g->Ho * g->Wo;
-    int b, j;
-    for (b = 0; b < g->N; b++)
-        for (j = 0; j < n; j++)
-            memcpy(codes + ((size_t)b * n + j) * hw, alpha + (size_t)j * g->P + b * hw,
-                   hw * sizeof *codes);
+SCNDEF scn_status scn_codes_from_matrix(const scn_conv_geom *g, int n, const float *alpha,
+                                        float *codes) {
+    return scn_backend_get()->cols_to_nchw(g, n, alpha, codes);
 }
 
-SCNDEF void scn_codes_to_matrix(const scn_conv_geom *g, int n, const float *codes,
-                                float *alpha) {
-    size_t hw = (size_t)g->Ho * g->Wo;
-    int b, j;
-    for (b = 0; b < g->N; b++)
-        for (j = 0; j < n; j++)
-            memcpy(alpha + (size_t)j * g->P + b * hw, codes + ((size_t)b * n + j) * hw,
-                   hw * sizeof *alpha);
+SCNDEF scn_status scn_codes_to_matrix(const scn_conv_geom *g, int n, const float *codes,
+                                      float *alpha) {
+    return scn_backend_get()->nchw_to_cols(g, n, codes, alpha);
 }
 
 SCNDEF scn_status scn_sc_conv_forward(const scn_conv_geom *g, const float *D, int n,
                                       const float *x, const scn_solve_desc *desc,
                                       float *X, float *alpha, float *codes,
                                       scn_solve_info *info) {
+    const scn_backend *be = scn_backend_get();
     scn_status s;
-    scn_im2col(g, x, X);
-    s = scn_en_solve(D, g->m, n, X, g->P, desc, alpha, info);
-    if (s) return s;
-    scn_codes_from_matrix(g, n, alpha, codes);
-    return SCN_OK;
+    if ((s = be->im2col(g, x, X)) || (s = be->en_solve(D, g->m, n, X, g->P, desc, alpha, info)))
+        return s;
+    return be->cols_to_nchw(g, n, alpha, codes);
 }
 
 SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, int n,
                                        const float *X, const float *alpha,
                                        const float *dcodes, const scn_solve_desc *desc,
                                        float *dD, float *dx, float *dlambda1) {
-    float *G = (float *)SCN_MALLOC((size_t)n * g->P * sizeof(float));
-    float *dX = dx ? (float *)SCN_MALLOC((size_t)g->m * g->P * sizeof(float)) : NULL;
-    scn_status s = SCN_ERR_NOMEM;
+    const scn_backend *be = scn_backend_get();
+    float *G = (float *)be->alloc((size_t)n * g->P * sizeof(float));
+    float *dX = dx ? (float *)be->alloc((size_t)g->m * g->P * sizeof(float)) : NULL;
+    scn_status s;
     if (!G || (dx && !dX))
-        scn__fail(SCN_ERR_NOMEM, "conv backward: no memory for the %d x %d gradients", n, g->P);
-    else {
-        scn_codes_to_matrix(g, n, dcodes, G);
-        s = scn_en_backward(D, g->m, n, X, g->P, alpha, G, desc, dD, dX, dlambda1);
-        if (!s && dx) scn_col2im(g, dX, dx);
-    }
-    SCN_FREE(G);
-    SCN_FREE(dX);
+        s = scn__fail(SCN_ERR_NOMEM, "conv backward: no memory for the %d x %d gradients", n,
+                      g->P);
+    else if (!(s = be->nchw_to_cols(g, n, dcodes, G)) &&
+             !(s = be->en_backward(D, g->m, n, X, g->P, alpha, G, desc, dD, dX, dlambda1)) &&
+             dx)
+        s = be->col2im(g, dX, dx);
+    be->release(G);
+    be->release(dX);
     return s;
 }
 
 /* ======================================================================
  * 8. Layers
+ *
+ * Every kind below is a table (scn__kind) of its spec word, options and
+ * functions; scn__kinds at the end of the section lists them. The layer
+ * code holds no loops over tensor data: those are backend operations
+ * (section 16), called through l->be.
  * ====================================================================== */
 
-#define SCN__DEFAULT_LAMBDA1   0.1f
-#define SCN__DEFAULT_LAMBDA2   0.01f
-#define SCN__DEFAULT_SC_ITERS  100
-#define SCN__BN_EPS            1e-5f
-#define SCN__BN_MOMENTUM       0.1f
+#define SCN__MAX_OPTIONS 16     /* per kind */
+#define SCN__MAX_BLOCKS  2      /* parameter blocks per layer */
 
 typedef struct scn__layer scn__layer;
 
-typedef struct scn__layer_ops {
-    const char *name;
-    /* output shape and parameter/buffer counts from the input shape */
+/* A sequence of layers with the activations of its last forward. */
+typedef struct scn__seq {
+    int L;
+    scn__layer *layers;
+    float **act;                /* act[i]: output of layer i, for `cap` samples */
+    float *dbuf[2];             /* ping-pong gradients between layers */
+    int cap;
+} scn__seq;
+
+/* A run of a layer's parameters that share their optimiser treatment. */
+typedef struct scn__block {
+    size_t offset, count;       /* within the layer's parameters */
+    int decay;                  /* 1: weight decay applies (weights, not biases) */
+} scn__block;
+
+typedef struct scn__kind {
+    scn_kind_info info;
+    /* options -> output shape, parameter blocks, buffer count; checks */
     scn_status (*setup)(scn__layer *l);
     void (*init)(scn__layer *l, scn_rng *r);
     scn_status (*forward)(scn__layer *l, const float *x, float *y, int N, int train);
-    /* adds parameter gradients; writes dx unless it is NULL */
+    /* adds parameter gradients (and those of its own loss); writes dx
+     * unless it is NULL */
     scn_status (*backward)(scn__layer *l, const float *x, const float *y, const float *dy,
                            float *dx, int N);
-    void (*project)(scn__layer *l);
-} scn__layer_ops;
+    /* after an optimiser step; step counts the steps taken (NULL: none) */
+    scn_status (*project)(scn__layer *l, int64_t step);
+    /* the weighted own loss of the last forward (NULL: none) */
+    double (*extra_loss)(const scn__layer *l);
+    /* details after the shape in scn_net_describe (NULL: none) */
+    void (*describe)(const scn__layer *l, char *buf, size_t cap);
+    /* checks parameters and buffers read from a checkpoint (host copies;
+     * NULL: none beyond their being finite) */
+    scn_status (*check)(const scn__layer *l, const float *params, const float *buffers);
+} scn__kind;
 
 struct scn__layer {
-    const scn__layer_ops *ops;
-    scn_layer_desc d;
-    int C, H, W;                /* input of one sample */
-    int Co, Ho, Wo;             /* output of one sample */
-    int k, stride, pad;         /* window, where the kind has one */
-    size_t nparams, ndecay;     /* the first ndecay parameters get weight decay */
-    size_t nbuffers;
+    const scn__kind *kind;
+    double opt[SCN__MAX_OPTIONS];   /* option values, in the kind's table order */
+    unsigned given;                 /* bit i: option i was in the spec */
+    int depth;                      /* 0 at the top, 1 inside a block, ... */
+    int number;                     /* 1-based, in the net's numbering */
+    int C, H, W;                    /* input of one sample */
+    int Co, Ho, Wo;                 /* output of one sample */
+    int k, stride, pad;             /* window, where the kind has one */
+    size_t nparams, nbuffers;       /* the layer's own (not its body's) */
+    scn__block blocks[SCN__MAX_BLOCKS];
+    int nblocks;
+    float lr_scale;                 /* option lr, 1 by default */
+    int frozen;                     /* option frozen */
     float *params, *grads, *buffers;
-    unsigned char *ws;          /* scratch grown to the batch */
+    const scn_backend *be;          /* the net's */
+    scn_workspace *gemm_ws;         /* the net's GEMM packing scratch */
+    float *ws;                      /* backend scratch grown to the batch */
     size_t ws_cap;
-    scn_rng *rng;               /* the network's, for dropout */
-    float density;              /* SC: fraction of nonzero codes, last forward */
-    scn_workspace solver;       /* SC: the solver's scratch, kept across batches */
-    double seconds[2];          /* time spent in forward and backward */
+    float *host;                    /* host scratch (dropout's mask draws) */
+    size_t host_cap;
+    scn_rng *rng;                   /* the network's, for dropout */
+    float density;                  /* SC: fraction of nonzero codes, last forward */
+    double extra;                   /* own loss of the last forward, weighted */
+    scn_workspace solver;           /* SC: the solver's scratch, kept across batches */
+    double seconds[2];              /* time spent in forward and backward */
+    scn__seq body, shortcut;        /* composite kinds: the body, the projection */
 };
 
-/* The layer's scratch, at least `bytes` long; NULL on failure. */
-static void *scn__ws(scn__layer *l, size_t bytes) {
-    if (bytes > l->ws_cap) {
-        unsigned char *p = (unsigned char *)SCN_REALLOC(l->ws, bytes);
-        if (!p) {
-            scn__fail(SCN_ERR_NOMEM, "%s layer: no memory for %zu bytes of scratch",
-                      l->ops->name, bytes);
+/* The layer's backend scratch, at least `floats` long; NULL on failure.
+ * Its contents do not survive growth (forward grows, backward reads). */
+static float *scn__ws(scn__layer *l, size_t floats) {
+    if (floats > l->ws_cap) {
+        l->be->release(l->ws);
+        l->ws_cap = 0;
+        l->ws = (float *)l->be->alloc(floats * sizeof(float));
+        if (!l->ws) {
+            scn__fail(SCN_ERR_NOMEM, "%s layer: no memory for %zu floats of scratch",
+                      l->kind->info.name, floats);
             return NULL;
         }
-        l->ws = p;
-        l->ws_cap = bytes;
+        l->ws_cap = floats;
     }
     return l->ws;
+}
+
+static float *scn__host(scn__layer *l, size_t floats) {
+    if (floats > l->host_cap) {
+        float *p = (float *)SCN_REALLOC(l->host, floats * sizeof(float));
+        if (!p) {
+            scn__fail(SCN_ERR_NOMEM, "%s layer: no memory for %zu floats", l->kind->info.name,
+                      floats);
+            return NULL;
+        }
+        l->host = p;
+        l->host_cap = floats;
+    }
+    return l->host;
 }
 
 static size_t scn__in_size(const scn__layer *l) { return (size_t)l->C * l->H * l->W; }
 static size_t scn__out_size(const scn__layer *l) { return (size_t)l->Co * l->Ho * l->Wo; }
 
-/* Window layers: k, stride and padding with their defaults, and the
- * output size; checks the window fits. */
-static scn_status scn__window(scn__layer *l, int k_default, int pooling) {
+/* Declares a run of `count` parameters after the ones declared so far. */
+static void scn__add_block(scn__layer *l, size_t count, int decay) {
+    scn__block *b = &l->blocks[l->nblocks++];
+    b->offset = l->nparams;
+    b->count = count;
+    b->decay = decay;
+    l->nparams += count;
+}
+
+/* The options every kind with parameters takes, last in its table. */
+#define SCN__PARAM_OPTIONS                                                          \
+    { "lr", SCN_OPTION_FLOAT, 0, 1e6, 1, 0, "learning-rate scale of this layer" },  \
+    { "frozen", SCN_OPTION_FLAG, 0, 1, 0, 0, "parameters not trained" }
+
+/* Window layers: k, stride ("s") and "valid" (no padding; pooling never
+ * pads) from options at these indices; an unset pooling stride is k. */
+static scn_status scn__window(scn__layer *l, int ik, int is, int ivalid) {
     scn_conv_geom g;
     scn_status s;
-    l->k = l->d.k > 0 ? l->d.k : k_default;
-    l->stride = l->d.stride > 0 ? l->d.stride : pooling ? l->k : 1;
-    l->pad = pooling || l->d.valid ? 0 : (l->k - 1) / 2;
+    int pooling = ivalid < 0;
+    l->k = (int)l->opt[ik];
+    l->stride = pooling && !(l->given >> is & 1) ? l->k : (int)l->opt[is];
+    l->pad = pooling || l->opt[ivalid] != 0 ? 0 : (l->k - 1) / 2;
     s = scn_conv_geom_init(&g, 1, l->C, l->H, l->W, l->k, l->stride, l->pad);
-    if (s) return scn__fail(s, "%s layer: %s", l->ops->name, scn_error());
+    if (s) return scn__fail(s, "%s layer: %s", l->kind->info.name, scn_error());
     l->Ho = g.Ho;
     l->Wo = g.Wo;
     return SCN_OK;
@@ -3052,104 +3326,156 @@ static void scn__init_atoms(float *D, int m, int n, scn_rng *r) {
     }
 }
 
-/* He-uniform weights for a fan-in of `fan`, zero biases. */
+/* He-uniform weights for a fan-in of `fan`. */
 static void scn__init_he(float *w, size_t count, int fan, scn_rng *r) {
     float bound = sqrtf(6.0f / (float)fan);
     size_t i;
     for (i = 0; i < count; i++) w[i] = bound * (2.0f * scn_rng_uniform(r) - 1.0f);
 }
 
-/* ---- sparse coding: parameters D (m x n, row-major) then lambda1 ---- */
+static void scn__no_init(scn__layer *l, scn_rng *r) { (void)l; (void)r; }
+
+/* ---- sparse coding (SCN eq. 1 per patch): D (m x n, row-major), lambda1 ---- */
+
+enum { SC_N, SC_K, SC_S, SC_VALID, SC_L1, SC_L2, SC_SIGNED, SC_ITERS, SC_TOL, SC_NORM,
+       SC_RECON };
+static const scn_option scn__sc_options[] = {
+    { "n", SCN_OPTION_INT, 1, 1e6, 0, 1, "atoms (code channels)" },
+    { "k", SCN_OPTION_INT, 1, 99, 3, 0, "patch window k x k" },
+    { "s", SCN_OPTION_INT, 1, 99, 1, 0, "stride" },
+    { "valid", SCN_OPTION_FLAG, 0, 1, 0, 0, "no zero padding (else (k-1)/2)" },
+    { "l1", SCN_OPTION_FLOAT, 0, 1e3, 0.1, 0, "initial lambda1 (learned, kept >= 0)" },
+    { "l2", SCN_OPTION_FLOAT, 0, 1e3, 0.01, 0, "lambda2 (fixed)" },
+    { "signed", SCN_OPTION_FLAG, 0, 1, 0, 0, "signed codes (SF/CSF) instead of >= 0" },
+    { "iters", SCN_OPTION_INT, 1, 1e6, 100, 0, "FISTA iteration cap" },
+    { "tol", SCN_OPTION_FLOAT, 0, 1, 1e-5, 0, "solver tolerance (relative step)" },
+    { "norm", SCN_OPTION_FLOAT, 1e-6, INFINITY, INFINITY, 0,
+      "atoms projected to norm <= this after each step" },
+    { "recon", SCN_OPTION_FLOAT, 0, 1e6, 0, 0,
+      "weight of the loss 1/2 |x - D alpha|^2 per image (SF eq. 12)" },
+    SCN__PARAM_OPTIONS
+};
+
+static int scn__sc_m(const scn__layer *l) { return l->C * l->k * l->k; }
+static int scn__sc_n(const scn__layer *l) { return (int)l->opt[SC_N]; }
 
 static scn_status scn__sc_setup(scn__layer *l) {
-    scn_status s = scn__window(l, 3, 0);
-    size_t m = (size_t)l->C * l->k * l->k;
+    scn_status s = scn__window(l, SC_K, SC_S, SC_VALID);
     if (s) return s;
-    if (l->d.n < 1) return scn__fail(SCN_ERR_ARG, "sc layer: n = %d atoms", l->d.n);
-    if (l->d.lambda1 < 0 || l->d.lambda2 < 0 || l->d.tol < 0 || l->d.max_iter < 0 ||
-        l->d.atom_norm < 0)
-        return scn__fail(SCN_ERR_ARG, "sc layer: negative lambda1, lambda2, tol, iters "
-                         "or norm");
-    l->Co = l->d.n;
-    l->nparams = m * l->d.n + 1;
-    l->ndecay = m * l->d.n;
+    l->Co = scn__sc_n(l);
+    scn__add_block(l, (size_t)scn__sc_m(l) * scn__sc_n(l), 1);    /* D */
+    scn__add_block(l, 1, 0);                                     /* lambda1 */
     return SCN_OK;
 }
 
 static void scn__sc_init(scn__layer *l, scn_rng *r) {
-    int m = l->C * l->k * l->k;
-    scn__init_atoms(l->params, m, l->d.n, r);
-    l->params[(size_t)m * l->d.n] = l->d.lambda1 > 0 ? l->d.lambda1 : SCN__DEFAULT_LAMBDA1;
+    scn__init_atoms(l->params, scn__sc_m(l), scn__sc_n(l), r);
+    l->params[l->blocks[1].offset] = (float)l->opt[SC_L1];
 }
 
 static scn_solve_desc scn__sc_solve_desc(scn__layer *l) {
     scn_solve_desc sd;
-    float l1 = l->params[l->ndecay];
+    float l1 = l->params[l->blocks[1].offset];
     memset(&sd, 0, sizeof sd);
     sd.lambda1 = l1 > 0.0f ? l1 : 0.0f;
-    sd.lambda2 = l->d.lambda2 > 0 ? l->d.lambda2 : SCN__DEFAULT_LAMBDA2;
-    sd.signed_codes = l->d.signed_codes;
-    sd.tol = l->d.tol;
-    sd.max_iter = l->d.max_iter > 0 ? l->d.max_iter : SCN__DEFAULT_SC_ITERS;
+    sd.lambda2 = (float)l->opt[SC_L2];
+    sd.signed_codes = l->opt[SC_SIGNED] != 0;
+    sd.tol = (float)l->opt[SC_TOL];
+    sd.max_iter = (int)l->opt[SC_ITERS];
     sd.ws = &l->solver;
     return sd;
 }
 
-/* scratch: X (m x P), alpha (n x P), dD (m x n), G (n x P), dX (m x P) */
+/* Scratch, in floats: X (m x P), alpha (n x P), dD (m x n), G (n x P),
+ * dX (m x P), and with a reconstruction loss R = X - D alpha (m x P). */
 static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N, int train) {
     scn_conv_geom g = scn__geom(l, N);
-    size_t mP = (size_t)g.m * g.P, nP = (size_t)l->d.n * g.P, i, nz = 0;
-    float *X = (float *)scn__ws(l, (2 * mP + 2 * nP + (size_t)g.m * l->d.n) * sizeof(float));
+    int n = scn__sc_n(l);
+    size_t mP = (size_t)g.m * g.P, nP = (size_t)n * g.P, nz;
+    int recon = l->opt[SC_RECON] > 0;
+    float *X = scn__ws(l, (2 + recon) * mP + 2 * nP + (size_t)g.m * n), *alpha, *R;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
+    double rr;
     (void)train;
     if (!X) return SCN_ERR_NOMEM;
-    s = scn_sc_conv_forward(&g, l->params, l->d.n, x, &sd, X, X + mP, y, NULL);
-    if (s) return s;
-    for (i = 0; i < nP; i++) nz += y[i] != 0.0f;
+    alpha = X + mP;
+    R = alpha + 2 * nP + (size_t)g.m * n + mP;
+    if ((s = l->be->im2col(&g, x, X)) || (s = l->be->en_solve(l->params, g.m, n, X, g.P, &sd,
+                                                               alpha, NULL)) ||
+        (s = l->be->cols_to_nchw(&g, n, alpha, y)) ||
+        (s = l->be->count_nonzero(alpha, nP, &nz)))
+        return s;
     l->density = (float)nz / (float)nP;
+    l->extra = 0.0;
+    if (!recon) return SCN_OK;
+    /* SF eq. 12: (recon / N) 1/2 sum_p |x_p - D alpha_p|^2 */
+    if ((s = l->be->copy(R, X, mP)) ||
+        (s = l->be->gemm(l->gemm_ws, 0, 0, g.m, g.P, n, -1.0f, l->params, n, alpha, g.P,
+                         1.0f, R, g.P)) ||
+        (s = l->be->dot(R, R, mP, &rr)))
+        return s;
+    l->extra = l->opt[SC_RECON] / N * 0.5 * rr;
     return SCN_OK;
 }
 
+/* The fixed-point gradients (SCN eqs. 11, 13, 17). With the reconstruction
+ * loss c/2 |R|^2, c = recon / N: its gradient in alpha, -c D^T R, joins the
+ * upstream one before the implicit solve, then its direct parts in D
+ * (-c R alpha^T) and X (c R) are added (SF eqs. 13, 15). */
 static scn_status scn__sc_backward(scn__layer *l, const float *x, const float *y,
                                    const float *dy, float *dx, int N) {
     scn_conv_geom g = scn__geom(l, N);
-    size_t mP = (size_t)g.m * g.P, nP = (size_t)l->d.n * g.P, i;
-    float *X = (float *)l->ws, *alpha = X + mP, *dD = alpha + nP, dl = 0.0f;
-    float *G = dD + (size_t)g.m * l->d.n, *dX = G + nP;
+    int n = scn__sc_n(l);
+    size_t mP = (size_t)g.m * g.P, nP = (size_t)n * g.P;
+    float *X = l->ws, *alpha = X + mP, *dD = alpha + nP, *G = dD + (size_t)g.m * n;
+    float *dX = G + nP, *R = dX + mP, c = (float)(l->opt[SC_RECON] / N), dl = 0.0f;
+    float *lambda_grad = l->grads + l->blocks[1].offset;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
     (void)x; (void)y;
-    scn_codes_to_matrix(&g, l->d.n, dy, G);
-    s = scn_en_backward(l->params, g.m, l->d.n, X, g.P, alpha, G, &sd, dD, dx ? dX : NULL,
-                        &dl);
-    if (s) return s;
-    if (dx) scn_col2im(&g, dX, dx);
-    for (i = 0; i < l->ndecay; i++) l->grads[i] += dD[i];
-    l->grads[l->ndecay] += dl;                               /* SCN eq. 13 */
-    return SCN_OK;
+    if ((s = l->be->nchw_to_cols(&g, n, dy, G))) return s;
+    if (c > 0 && (s = l->be->gemm(l->gemm_ws, 1, 0, n, g.P, g.m, -c, l->params, n, R, g.P,
+                                  1.0f, G, g.P)))
+        return s;
+    if ((s = l->be->en_backward(l->params, g.m, n, X, g.P, alpha, G, &sd, dD,
+                                dx ? dX : NULL, &dl)))
+        return s;
+    if (c > 0 && ((s = l->be->gemm(l->gemm_ws, 0, 1, g.m, n, g.P, -c, R, g.P, alpha, g.P,
+                                   1.0f, dD, n)) ||
+                  (dx && (s = l->be->axpy(dX, c, R, mP)))))
+        return s;
+    if (dx && (s = l->be->col2im(&g, dX, dx))) return s;
+    if ((s = l->be->axpy(l->grads, 1.0f, dD, (size_t)g.m * n))) return s;
+    return l->be->axpy(lambda_grad, 1.0f, &dl, 1);                     /* SCN eq. 13 */
 }
 
-/* lambda1 >= 0 (SCN Algorithm 2, step 7); atoms within atom_norm */
-static void scn__sc_project(scn__layer *l) {
-    int m = l->C * l->k * l->k, n = l->d.n, i, j;
-    if (l->params[l->ndecay] < 0.0f) l->params[l->ndecay] = 0.0f;
-    if (l->d.atom_norm <= 0.0f) return;
-    for (j = 0; j < n; j++) {
-        double s = 0.0;
-        for (i = 0; i < m; i++) s += (double)l->params[i * n + j] * l->params[i * n + j];
-        if (s > (double)l->d.atom_norm * l->d.atom_norm) {
-            float scale = (float)(l->d.atom_norm / sqrt(s));
-            for (i = 0; i < m; i++) l->params[i * n + j] *= scale;
-        }
-    }
+/* lambda1 >= 0 (SCN Algorithm 2, step 7); atoms within norm */
+static scn_status scn__sc_project(scn__layer *l, int64_t step) {
+    scn_status s = l->be->clamp_min(l->params + l->blocks[1].offset, 1, 0.0f);
+    (void)step;
+    if (s || isinf(l->opt[SC_NORM])) return s;
+    return l->be->col_norm_clip(l->params, scn__sc_m(l), scn__sc_n(l), (float)l->opt[SC_NORM]);
+}
+
+static double scn__sc_extra_loss(const scn__layer *l) { return l->extra; }
+
+static void scn__sc_describe(const scn__layer *l, char *buf, size_t cap) {
+    snprintf(buf, cap, "(m %d, n %d, %dx%d/%d, lambda1 %.4g)", scn__sc_m(l), scn__sc_n(l),
+             l->k, l->k, l->stride, (double)l->params[l->blocks[1].offset]);
 }
 
 /* ---- batch normalisation: scale, shift; buffers running mean, var ---- */
 
+static const scn_option scn__bn_options[] = { SCN__PARAM_OPTIONS };
+
+#define SCN__BN_EPS      1e-5f
+#define SCN__BN_MOMENTUM 0.1f
+
 static scn_status scn__bn_setup(scn__layer *l) {
     l->Co = l->C; l->Ho = l->H; l->Wo = l->W;
-    l->nparams = 2 * (size_t)l->C;
+    scn__add_block(l, (size_t)l->C, 0);      /* scale */
+    scn__add_block(l, (size_t)l->C, 0);      /* shift */
     l->nbuffers = 2 * (size_t)l->C;
     return SCN_OK;
 }
@@ -3165,173 +3491,144 @@ static void scn__bn_init(scn__layer *l, scn_rng *r) {
     }
 }
 
+static scn_bn_args scn__bn_args(const scn__layer *l, int N) {
+    scn_bn_args a;
+    a.N = N; a.C = l->C; a.HW = l->H * l->W;
+    a.momentum = SCN__BN_MOMENTUM;
+    a.eps = SCN__BN_EPS;
+    return a;
+}
+
 /* scratch: xhat (N x C x HW), inverse std (C) */
 static scn_status scn__bn_forward(scn__layer *l, const float *x, float *y, int N, int train) {
-    size_t hw = (size_t)l->H * l->W, M = (size_t)N * hw;
-    float *xhat = (float *)scn__ws(l, ((size_t)N * l->C * hw + l->C) * sizeof(float));
-    float *inv = xhat + (size_t)N * l->C * hw;
-    int c;
+    scn_bn_args a = scn__bn_args(l, N);
+    size_t count = (size_t)N * l->C * a.HW;
+    float *xhat = scn__ws(l, count + l->C);
     if (!xhat) return SCN_ERR_NOMEM;
-    if (train && M < 2)
+    if (train && (size_t)N * a.HW < 2)
         return scn__fail(SCN_ERR_ARG, "bn layer: batch statistics need more than one value "
-                         "per channel (batch of %d, %zu pixels)", N, hw);
-    SCN__OMP(parallel for schedule(static) if (M * l->C > SCN__OMP_MIN))
-    for (c = 0; c < l->C; c++) {
-        double mean = 0.0, var = 0.0;
-        float g = l->params[c], b = l->params[l->C + c];
-        size_t i;
-        int n;
-        if (train) {
-            for (n = 0; n < N; n++) {
-                const float *p = x + ((size_t)n * l->C + c) * hw;
-                for (i = 0; i < hw; i++) mean += p[i];
-            }
-            mean /= (double)M;
-            for (n = 0; n < N; n++) {
-                const float *p = x + ((size_t)n * l->C + c) * hw;
-                for (i = 0; i < hw; i++) var += (p[i] - mean) * (p[i] - mean);
-            }
-            var /= (double)M;
-            l->buffers[c] += SCN__BN_MOMENTUM * ((float)mean - l->buffers[c]);
-            l->buffers[l->C + c] += SCN__BN_MOMENTUM *
-                ((float)(var * M / (M - 1)) - l->buffers[l->C + c]);
-        } else {
-            mean = l->buffers[c];
-            var = l->buffers[l->C + c];
-        }
-        inv[c] = (float)(1.0 / sqrt(var + SCN__BN_EPS));
-        for (n = 0; n < N; n++) {
-            size_t o = ((size_t)n * l->C + c) * hw;
-            for (i = 0; i < hw; i++) {
-                float h = (float)((x[o + i] - mean) * inv[c]);
-                xhat[o + i] = h;
-                y[o + i] = g * h + b;
-            }
-        }
-    }
-    return SCN_OK;
+                         "per channel (batch of %d, %d pixels)", N, a.HW);
+    return l->be->bn_forward(&a, x, y, l->params, l->params + l->C, l->buffers, xhat,
+                             xhat + count, train);
 }
 
 static scn_status scn__bn_backward(scn__layer *l, const float *x, const float *y,
                                    const float *dy, float *dx, int N) {
-    size_t hw = (size_t)l->H * l->W, M = (size_t)N * hw;
-    const float *xhat = (const float *)l->ws, *inv = xhat + (size_t)N * l->C * hw;
-    int c;
+    scn_bn_args a = scn__bn_args(l, N);
+    const float *xhat = l->ws, *inv = xhat + (size_t)N * l->C * a.HW;
     (void)x; (void)y;
-    SCN__OMP(parallel for schedule(static) if (M * l->C > SCN__OMP_MIN))
-    for (c = 0; c < l->C; c++) {
-        double dg = 0.0, db = 0.0;
-        size_t i;
-        int n;
-        for (n = 0; n < N; n++) {
-            size_t o = ((size_t)n * l->C + c) * hw;
-            for (i = 0; i < hw; i++) { dg += dy[o + i] * xhat[o + i]; db += dy[o + i]; }
-        }
-        l->grads[c] += (float)dg;
-        l->grads[l->C + c] += (float)db;
-        if (!dx) continue;
-        for (n = 0; n < N; n++) {
-            size_t o = ((size_t)n * l->C + c) * hw;
-            for (i = 0; i < hw; i++)
-                dx[o + i] = (float)(l->params[c] * inv[c] / (double)M *
-                                    (M * (double)dy[o + i] - db - xhat[o + i] * dg));
-        }
-    }
+    return l->be->bn_backward(&a, dy, xhat, inv, l->params, l->grads, l->grads + l->C, dx);
+}
+
+/* loaded running variances must be >= 0 */
+static scn_status scn__bn_check(const scn__layer *l, const float *params,
+                                const float *buffers) {
+    int c;
+    (void)params;
+    for (c = 0; c < l->C; c++)
+        if (buffers[l->C + c] < 0.0f)
+            return scn__fail(SCN_ERR_FORMAT, "channel %d's running variance is %g", c,
+                             (double)buffers[l->C + c]);
     return SCN_OK;
 }
 
 /* ---- convolution: weights (n x C k k), bias (n) ---- */
 
+enum { CONV_N, CONV_K, CONV_S, CONV_VALID };
+static const scn_option scn__conv_options[] = {
+    { "n", SCN_OPTION_INT, 1, 1e6, 0, 1, "output channels" },
+    { "k", SCN_OPTION_INT, 1, 99, 3, 0, "window k x k" },
+    { "s", SCN_OPTION_INT, 1, 99, 1, 0, "stride" },
+    { "valid", SCN_OPTION_FLAG, 0, 1, 0, 0, "no zero padding (else (k-1)/2)" },
+    SCN__PARAM_OPTIONS
+};
+
 static scn_status scn__conv_setup(scn__layer *l) {
-    scn_status s = scn__window(l, 3, 0);
-    size_t m = (size_t)l->C * l->k * l->k;
+    scn_status s = scn__window(l, CONV_K, CONV_S, CONV_VALID);
     if (s) return s;
-    if (l->d.n < 1) return scn__fail(SCN_ERR_ARG, "conv layer: n = %d channels", l->d.n);
-    l->Co = l->d.n;
-    l->nparams = m * l->d.n + l->d.n;
-    l->ndecay = m * l->d.n;
+    l->Co = (int)l->opt[CONV_N];
+    scn__add_block(l, (size_t)l->C * l->k * l->k * l->Co, 1);  /* weights */
+    scn__add_block(l, (size_t)l->Co, 0);                        /* bias */
     return SCN_OK;
 }
 
 static void scn__conv_init(scn__layer *l, scn_rng *r) {
-    int m = l->C * l->k * l->k;
-    scn__init_he(l->params, l->ndecay, m, r);
+    scn__init_he(l->params, l->blocks[0].count, l->C * l->k * l->k, r);
 }
 
 /* scratch: X (m x P), Y / dY (n x P), dX (m x P) */
 static scn_status scn__conv_forward(scn__layer *l, const float *x, float *y, int N, int train) {
     scn_conv_geom g = scn__geom(l, N);
-    size_t mP = (size_t)g.m * g.P, nP = (size_t)l->d.n * g.P;
-    float *X = (float *)scn__ws(l, (2 * mP + nP) * sizeof(float)), *Y;
-    int j, p;
+    size_t mP = (size_t)g.m * g.P, nP = (size_t)l->Co * g.P;
+    float *X = scn__ws(l, 2 * mP + nP), *Y;
+    scn_status s;
     (void)train;
     if (!X) return SCN_ERR_NOMEM;
     Y = X + mP;
-    scn_im2col(&g, x, X);
-    for (j = 0; j < l->d.n; j++)
-        for (p = 0; p < g.P; p++) Y[(size_t)j * g.P + p] = l->params[l->ndecay + j];
-    scn_gemm(0, 0, l->d.n, g.P, g.m, 1.0f, l->params, g.m, X, g.P, 1.0f, Y, g.P);
-    scn_codes_from_matrix(&g, l->d.n, Y, y);
-    return SCN_OK;
+    if ((s = l->be->im2col(&g, x, X)) ||
+        (s = l->be->broadcast(Y, l->Co, g.P, l->params + l->blocks[1].offset, 0)) ||
+        (s = l->be->gemm(l->gemm_ws, 0, 0, l->Co, g.P, g.m, 1.0f, l->params, g.m, X, g.P,
+                         1.0f, Y, g.P)))
+        return s;
+    return l->be->cols_to_nchw(&g, l->Co, Y, y);
 }
 
 static scn_status scn__conv_backward(scn__layer *l, const float *x, const float *y,
                                      const float *dy, float *dx, int N) {
     scn_conv_geom g = scn__geom(l, N);
     size_t mP = (size_t)g.m * g.P;
-    float *X = (float *)l->ws, *dY = X + mP, *dX = dY + (size_t)l->d.n * g.P;
-    int j, p;
+    float *X = l->ws, *dY = X + mP, *dX = dY + (size_t)l->Co * g.P;
+    scn_status s;
     (void)x; (void)y;
-    scn_codes_to_matrix(&g, l->d.n, dy, dY);
-    scn_gemm(0, 1, l->d.n, g.m, g.P, 1.0f, dY, g.P, X, g.P, 1.0f, l->grads, g.m);
-    for (j = 0; j < l->d.n; j++) {
-        double s = 0.0;
-        for (p = 0; p < g.P; p++) s += dY[(size_t)j * g.P + p];
-        l->grads[l->ndecay + j] += (float)s;
-    }
+    if ((s = l->be->nchw_to_cols(&g, l->Co, dy, dY)) ||
+        (s = l->be->gemm(l->gemm_ws, 0, 1, l->Co, g.m, g.P, 1.0f, dY, g.P, X, g.P, 1.0f,
+                         l->grads, g.m)) ||
+        (s = l->be->sum_add(l->grads + l->blocks[1].offset, dY, l->Co, g.P, 0)))
+        return s;
     if (!dx) return SCN_OK;
-    scn_gemm(1, 0, g.m, g.P, l->d.n, 1.0f, l->params, g.m, dY, g.P, 0.0f, dX, g.P);
-    scn_col2im(&g, dX, dx);
-    return SCN_OK;
+    if ((s = l->be->gemm(l->gemm_ws, 1, 0, g.m, g.P, l->Co, 1.0f, l->params, g.m, dY, g.P,
+                         0.0f, dX, g.P)))
+        return s;
+    return l->be->col2im(&g, dX, dx);
 }
 
 /* ---- linear: weights (n x F), bias (n) on the flattened sample ---- */
 
+static const scn_option scn__linear_options[] = {
+    { "n", SCN_OPTION_INT, 1, 1e6, 0, 1, "outputs" },
+    SCN__PARAM_OPTIONS
+};
+
 static scn_status scn__linear_setup(scn__layer *l) {
-    size_t F = scn__in_size(l);
-    if (l->d.n < 1) return scn__fail(SCN_ERR_ARG, "linear layer: n = %d outputs", l->d.n);
-    l->Co = l->d.n; l->Ho = 1; l->Wo = 1;
-    l->nparams = F * l->d.n + l->d.n;
-    l->ndecay = F * l->d.n;
+    l->Co = (int)l->opt[0]; l->Ho = 1; l->Wo = 1;
+    scn__add_block(l, scn__in_size(l) * l->Co, 1);     /* weights */
+    scn__add_block(l, (size_t)l->Co, 0);               /* bias */
     return SCN_OK;
 }
 
 static void scn__linear_init(scn__layer *l, scn_rng *r) {
-    scn__init_he(l->params, l->ndecay, (int)scn__in_size(l), r);
+    scn__init_he(l->params, l->blocks[0].count, (int)scn__in_size(l), r);
 }
 
 static scn_status scn__linear_forward(scn__layer *l, const float *x, float *y, int N,
                                       int train) {
-    int F = (int)scn__in_size(l), n = l->d.n, b, j;
+    int F = (int)scn__in_size(l), n = l->Co;
+    scn_status s = l->be->broadcast(y, N, n, l->params + l->blocks[1].offset, 1);
     (void)train;
-    for (b = 0; b < N; b++)
-        for (j = 0; j < n; j++) y[(size_t)b * n + j] = l->params[l->ndecay + j];
-    scn_gemm(0, 1, N, n, F, 1.0f, x, F, l->params, F, 1.0f, y, n);
-    return SCN_OK;
+    if (s) return s;
+    return l->be->gemm(l->gemm_ws, 0, 1, N, n, F, 1.0f, x, F, l->params, F, 1.0f, y, n);
 }
 
 static scn_status scn__linear_backward(scn__layer *l, const float *x, const float *y,
                                        const float *dy, float *dx, int N) {
-    int F = (int)scn__in_size(l), n = l->d.n, b, j;
+    int F = (int)scn__in_size(l), n = l->Co;
+    scn_status s;
     (void)y;
-    scn_gemm(1, 0, n, F, N, 1.0f, dy, n, x, F, 1.0f, l->grads, F);
-    for (j = 0; j < n; j++) {
-        double s = 0.0;
-        for (b = 0; b < N; b++) s += dy[(size_t)b * n + j];
-        l->grads[l->ndecay + j] += (float)s;
-    }
-    if (dx) scn_gemm(0, 0, N, F, n, 1.0f, dy, n, l->params, F, 0.0f, dx, F);
-    return SCN_OK;
+    if ((s = l->be->gemm(l->gemm_ws, 1, 0, n, F, N, 1.0f, dy, n, x, F, 1.0f, l->grads, F)) ||
+        (s = l->be->sum_add(l->grads + l->blocks[1].offset, dy, N, n, 1)))
+        return s;
+    if (!dx) return SCN_OK;
+    return l->be->gemm(l->gemm_ws, 0, 0, N, F, n, 1.0f, dy, n, l->params, F, 0.0f, dx, F);
 }
 
 /* ---- shape-only layers: relu, flatten, dropout, pooling ---- */
@@ -3343,18 +3640,14 @@ static scn_status scn__same_setup(scn__layer *l) {
 
 static scn_status scn__relu_forward(scn__layer *l, const float *x, float *y, int N,
                                     int train) {
-    size_t i, count = (size_t)N * scn__in_size(l);
     (void)train;
-    for (i = 0; i < count; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
-    return SCN_OK;
+    return l->be->relu(y, x, (size_t)N * scn__in_size(l));
 }
 
 static scn_status scn__relu_backward(scn__layer *l, const float *x, const float *y,
                                      const float *dy, float *dx, int N) {
-    size_t i, count = (size_t)N * scn__in_size(l);
     (void)x;
-    if (dx) for (i = 0; i < count; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-    return SCN_OK;
+    return dx ? l->be->relu_backward(dx, y, dy, (size_t)N * scn__in_size(l)) : SCN_OK;
 }
 
 static scn_status scn__flatten_setup(scn__layer *l) {
@@ -3365,194 +3658,239 @@ static scn_status scn__flatten_setup(scn__layer *l) {
 static scn_status scn__copy_forward(scn__layer *l, const float *x, float *y, int N,
                                     int train) {
     (void)train;
-    memcpy(y, x, (size_t)N * scn__in_size(l) * sizeof *y);
-    return SCN_OK;
+    return l->be->copy(y, x, (size_t)N * scn__in_size(l));
 }
 
 static scn_status scn__copy_backward(scn__layer *l, const float *x, const float *y,
                                      const float *dy, float *dx, int N) {
     (void)x; (void)y;
-    if (dx) memcpy(dx, dy, (size_t)N * scn__in_size(l) * sizeof *dx);
-    return SCN_OK;
+    return dx ? l->be->copy(dx, dy, (size_t)N * scn__in_size(l)) : SCN_OK;
 }
 
-static scn_status scn__dropout_setup(scn__layer *l) {
-    float p = l->d.p > 0.0f ? l->d.p : 0.5f;
-    if (p >= 1.0f) return scn__fail(SCN_ERR_ARG, "dropout layer: p = %g must be < 1",
-                                    (double)p);
-    return scn__same_setup(l);
-}
+static const scn_option scn__dropout_options[] = {
+    { "p", SCN_OPTION_FLOAT, 0, 0.999, 0.5, 0, "probability of dropping a value" },
+};
 
-/* scratch: the mask, 0 or 1/(1-p) per value (inverted dropout) */
+/* scratch: the mask, 0 or 1/(1-p) per value (inverted dropout), drawn on
+ * the host from the net's generator */
 static scn_status scn__dropout_forward(scn__layer *l, const float *x, float *y, int N,
                                        int train) {
     size_t i, count = (size_t)N * scn__in_size(l);
-    float p = l->d.p > 0.0f ? l->d.p : 0.5f, keep = 1.0f / (1.0f - p), *mask;
+    float p = (float)l->opt[0], keep = 1.0f / (1.0f - p), *mask, *draw;
+    scn_status s;
     if (!train) return scn__copy_forward(l, x, y, N, 0);
-    mask = (float *)scn__ws(l, count * sizeof(float));
-    if (!mask) return SCN_ERR_NOMEM;
-    for (i = 0; i < count; i++) {
-        mask[i] = scn_rng_uniform(l->rng) < p ? 0.0f : keep;
-        y[i] = x[i] * mask[i];
-    }
-    return SCN_OK;
+    mask = scn__ws(l, count);
+    draw = l->be->host_memory ? mask : scn__host(l, count);
+    if (!mask || !draw) return SCN_ERR_NOMEM;
+    for (i = 0; i < count; i++) draw[i] = scn_rng_uniform(l->rng) < p ? 0.0f : keep;
+    if (draw != mask && (s = l->be->upload(mask, draw, count * sizeof *mask))) return s;
+    return l->be->mul(y, x, mask, count);
 }
 
 static scn_status scn__dropout_backward(scn__layer *l, const float *x, const float *y,
                                         const float *dy, float *dx, int N) {
-    size_t i, count = (size_t)N * scn__in_size(l);
-    const float *mask = (const float *)l->ws;
     (void)x; (void)y;
-    if (dx) for (i = 0; i < count; i++) dx[i] = dy[i] * mask[i];
-    return SCN_OK;
+    return dx ? l->be->mul(dx, dy, l->ws, (size_t)N * scn__in_size(l)) : SCN_OK;
 }
+
+enum { POOL_K, POOL_S };
+static const scn_option scn__pool_options[] = {
+    { "k", SCN_OPTION_INT, 1, 99, 2, 0, "window k x k" },
+    { "s", SCN_OPTION_INT, 1, 99, 0, 0, "stride (default: k)" },
+};
 
 static scn_status scn__pool_setup(scn__layer *l) {
     l->Co = l->C;
-    return scn__window(l, 2, 1);
+    return scn__window(l, POOL_K, POOL_S, -1);
+}
+
+static scn_pool_args scn__pool_args(const scn__layer *l, int N) {
+    scn_pool_args a;
+    a.N = N; a.C = l->C; a.H = l->H; a.W = l->W;
+    a.kh = l->k; a.kw = l->k; a.stride = l->stride;
+    a.Ho = l->Ho; a.Wo = l->Wo;
+    return a;
 }
 
 /* scratch: the argmax (input index within the plane) of each output */
 static scn_status scn__maxpool_forward(scn__layer *l, const float *x, float *y, int N,
                                        int train) {
-    size_t planes = (size_t)N * l->C, pl;
-    int *arg = (int *)scn__ws(l, planes * l->Ho * l->Wo * sizeof(int));
+    scn_pool_args a = scn__pool_args(l, N);
+    int *arg = (int *)scn__ws(l, (size_t)N * l->C * l->Ho * l->Wo);
     (void)train;
     if (!arg) return SCN_ERR_NOMEM;
-    for (pl = 0; pl < planes; pl++) {
-        const float *in = x + pl * l->H * l->W;
-        int oy, ox, i, j;
-        for (oy = 0; oy < l->Ho; oy++)
-            for (ox = 0; ox < l->Wo; ox++) {
-                int best = (oy * l->stride) * l->W + ox * l->stride;
-                for (i = 0; i < l->k; i++)
-                    for (j = 0; j < l->k; j++) {
-                        int at = (oy * l->stride + i) * l->W + ox * l->stride + j;
-                        if (in[at] > in[best]) best = at;
-                    }
-                arg[(pl * l->Ho + oy) * l->Wo + ox] = best;
-                y[(pl * l->Ho + oy) * l->Wo + ox] = in[best];
-            }
-    }
-    return SCN_OK;
+    return l->be->maxpool(&a, x, y, arg);
 }
 
 static scn_status scn__maxpool_backward(scn__layer *l, const float *x, const float *y,
                                         const float *dy, float *dx, int N) {
-    size_t planes = (size_t)N * l->C, pl, o, hw = (size_t)l->Ho * l->Wo;
-    const int *arg = (const int *)l->ws;
+    scn_pool_args a = scn__pool_args(l, N);
     (void)x; (void)y;
-    if (!dx) return SCN_OK;
-    memset(dx, 0, planes * l->H * l->W * sizeof *dx);
-    for (pl = 0; pl < planes; pl++)
-        for (o = 0; o < hw; o++) dx[pl * l->H * l->W + arg[pl * hw + o]] += dy[pl * hw + o];
-    return SCN_OK;
+    return dx ? l->be->maxpool_backward(&a, dy, (const int *)l->ws, dx) : SCN_OK;
 }
 
 static scn_status scn__avgpool_forward(scn__layer *l, const float *x, float *y, int N,
                                        int train) {
-    size_t planes = (size_t)N * l->C, pl;
-    float scale = 1.0f / (float)(l->k * l->k);
+    scn_pool_args a = scn__pool_args(l, N);
     (void)train;
-    for (pl = 0; pl < planes; pl++) {
-        const float *in = x + pl * l->H * l->W;
-        int oy, ox, i, j;
-        for (oy = 0; oy < l->Ho; oy++)
-            for (ox = 0; ox < l->Wo; ox++) {
-                float s = 0.0f;
-                for (i = 0; i < l->k; i++)
-                    for (j = 0; j < l->k; j++)
-                        s += in[(oy * l->stride + i) * l->W + ox * l->stride + j];
-                y[(pl * l->Ho + oy) * l->Wo + ox] = s * scale;
-            }
-    }
-    return SCN_OK;
+    return l->be->avgpool(&a, x, y);
 }
 
 static scn_status scn__avgpool_backward(scn__layer *l, const float *x, const float *y,
                                         const float *dy, float *dx, int N) {
-    size_t planes = (size_t)N * l->C, pl;
-    float scale = 1.0f / (float)(l->k * l->k);
+    scn_pool_args a = scn__pool_args(l, N);
     (void)x; (void)y;
-    if (!dx) return SCN_OK;
-    memset(dx, 0, planes * l->H * l->W * sizeof *dx);
-    for (pl = 0; pl < planes; pl++) {
-        float *out = dx + pl * l->H * l->W;
-        int oy, ox, i, j;
-        for (oy = 0; oy < l->Ho; oy++)
-            for (ox = 0; ox < l->Wo; ox++) {
-                float g = dy[(pl * l->Ho + oy) * l->Wo + ox] * scale;
-                for (i = 0; i < l->k; i++)
-                    for (j = 0; j < l->k; j++)
-                        out[(oy * l->stride + i) * l->W + ox * l->stride + j] += g;
-            }
-    }
+    return dx ? l->be->avgpool_backward(&a, dy, dx) : SCN_OK;
+}
+
+/* global average pooling: avgpool with the whole plane as its window */
+static scn_status scn__gap_setup(scn__layer *l) {
+    l->Co = l->C; l->Ho = 1; l->Wo = 1;
+    l->k = 0;
+    l->stride = 1;
     return SCN_OK;
 }
 
-static scn_status scn__gap_setup(scn__layer *l) {
-    l->Co = l->C; l->Ho = 1; l->Wo = 1;
-    return SCN_OK;
+static scn_pool_args scn__gap_args(const scn__layer *l, int N) {
+    scn_pool_args a = scn__pool_args(l, N);
+    a.kh = l->H; a.kw = l->W;
+    return a;
 }
 
 static scn_status scn__gap_forward(scn__layer *l, const float *x, float *y, int N, int train) {
-    size_t planes = (size_t)N * l->C, pl, i, hw = (size_t)l->H * l->W;
+    scn_pool_args a = scn__gap_args(l, N);
     (void)train;
-    for (pl = 0; pl < planes; pl++) {
-        double s = 0.0;
-        for (i = 0; i < hw; i++) s += x[pl * hw + i];
-        y[pl] = (float)(s / (double)hw);
-    }
-    return SCN_OK;
+    return l->be->avgpool(&a, x, y);
 }
 
 static scn_status scn__gap_backward(scn__layer *l, const float *x, const float *y,
                                     const float *dy, float *dx, int N) {
-    size_t planes = (size_t)N * l->C, pl, i, hw = (size_t)l->H * l->W;
+    scn_pool_args a = scn__gap_args(l, N);
     (void)x; (void)y;
-    if (dx)
-        for (pl = 0; pl < planes; pl++)
-            for (i = 0; i < hw; i++) dx[pl * hw + i] = dy[pl] / (float)hw;
-    return SCN_OK;
+    return dx ? l->be->avgpool_backward(&a, dy, dx) : SCN_OK;
 }
 
-static void scn__no_init(scn__layer *l, scn_rng *r) { (void)l; (void)r; }
+/* ---- residual block: y = body(x) + x, or + a 1x1 strided convolution of x
+ *      when the body changes the shape (ResNet's projection shortcut) ---- */
 
-/* Indexed by scn_layer_kind. */
-static const scn__layer_ops scn__layer_table[] = {
-    { NULL, NULL, NULL, NULL, NULL, NULL },
-    { "sc", scn__sc_setup, scn__sc_init, scn__sc_forward, scn__sc_backward, scn__sc_project },
-    { "bn", scn__bn_setup, scn__bn_init, scn__bn_forward, scn__bn_backward, NULL },
-    { "conv", scn__conv_setup, scn__conv_init, scn__conv_forward, scn__conv_backward, NULL },
-    { "linear", scn__linear_setup, scn__linear_init, scn__linear_forward,
-      scn__linear_backward, NULL },
-    { "relu", scn__same_setup, scn__no_init, scn__relu_forward, scn__relu_backward, NULL },
-    { "maxpool", scn__pool_setup, scn__no_init, scn__maxpool_forward,
-      scn__maxpool_backward, NULL },
-    { "avgpool", scn__pool_setup, scn__no_init, scn__avgpool_forward,
-      scn__avgpool_backward, NULL },
-    { "gap", scn__gap_setup, scn__no_init, scn__gap_forward, scn__gap_backward, NULL },
-    { "flatten", scn__flatten_setup, scn__no_init, scn__copy_forward, scn__copy_backward,
-      NULL },
-    { "dropout", scn__dropout_setup, scn__no_init, scn__dropout_forward,
-      scn__dropout_backward, NULL },
+static scn_status scn__seq_forward(scn__seq *q, const float *x, int N, int train,
+                                   const float **out);
+static scn_status scn__seq_backward(scn__seq *q, const float *x, const float *dy, float *dx,
+                                    int N);
+static scn_status scn__res_setup(scn__layer *l);
+
+static scn_status scn__res_forward(scn__layer *l, const float *x, float *y, int N,
+                                   int train) {
+    const float *body, *skip = x;
+    size_t count = (size_t)N * scn__out_size(l);
+    scn_status s;
+    if ((s = scn__seq_forward(&l->body, x, N, train, &body)) ||
+        (l->shortcut.L && (s = scn__seq_forward(&l->shortcut, x, N, train, &skip))) ||
+        (s = l->be->copy(y, body, count)))
+        return s;
+    return l->be->axpy(y, 1.0f, skip, count);
+}
+
+/* scratch: the body's dx, the shortcut's dx */
+static scn_status scn__res_backward(scn__layer *l, const float *x, const float *y,
+                                    const float *dy, float *dx, int N) {
+    size_t in = (size_t)N * scn__in_size(l);
+    float *dbody = scn__ws(l, 2 * in), *dskip;
+    scn_status s;
+    (void)y;
+    if (!dbody) return SCN_ERR_NOMEM;
+    dskip = dbody + in;
+    if ((s = scn__seq_backward(&l->body, x, dy, dx ? dbody : NULL, N))) return s;
+    if (l->shortcut.L && (s = scn__seq_backward(&l->shortcut, x, dy, dx ? dskip : NULL, N)))
+        return s;
+    if (!dx) return SCN_OK;
+    if ((s = l->be->copy(dx, dbody, in))) return s;
+    return l->be->axpy(dx, 1.0f, l->shortcut.L ? dskip : dy, in);
+}
+
+/* ---- the list of kinds: one line each ---- */
+
+#define SCN__KIND(name, help, opts, composite) \
+    { name, help, opts, (int)(sizeof opts / sizeof opts[0]), composite }
+#define SCN__KIND0(name, help, composite) { name, help, NULL, 0, composite }
+
+static const scn__kind scn__kinds[] = {
+    /* info; setup, init, forward, backward; project, extra_loss, describe, check */
+    { SCN__KIND("sc", "convolutional sparse coding: nonnegative (or signed) elastic net "
+                "per patch (SCN eq. 1)", scn__sc_options, 0),
+      scn__sc_setup, scn__sc_init, scn__sc_forward, scn__sc_backward,
+      scn__sc_project, scn__sc_extra_loss, scn__sc_describe, NULL },
+    { SCN__KIND("bn", "batch normalisation per channel", scn__bn_options, 0),
+      scn__bn_setup, scn__bn_init, scn__bn_forward, scn__bn_backward,
+      NULL, NULL, NULL, scn__bn_check },
+    { SCN__KIND("conv", "convolution with bias", scn__conv_options, 0),
+      scn__conv_setup, scn__conv_init, scn__conv_forward, scn__conv_backward,
+      NULL, NULL, NULL, NULL },
+    { SCN__KIND("linear", "fully connected on the flattened sample", scn__linear_options, 0),
+      scn__linear_setup, scn__linear_init, scn__linear_forward, scn__linear_backward,
+      NULL, NULL, NULL, NULL },
+    { SCN__KIND0("relu", "max(x, 0)", 0),
+      scn__same_setup, scn__no_init, scn__relu_forward, scn__relu_backward,
+      NULL, NULL, NULL, NULL },
+    { SCN__KIND("maxpool", "max over k x k windows", scn__pool_options, 0),
+      scn__pool_setup, scn__no_init, scn__maxpool_forward, scn__maxpool_backward,
+      NULL, NULL, NULL, NULL },
+    { SCN__KIND("avgpool", "mean over k x k windows", scn__pool_options, 0),
+      scn__pool_setup, scn__no_init, scn__avgpool_forward, scn__avgpool_backward,
+      NULL, NULL, NULL, NULL },
+    { SCN__KIND0("gap", "global average pooling: C x H x W -> C x 1 x 1", 0),
+      scn__gap_setup, scn__no_init, scn__gap_forward, scn__gap_backward,
+      NULL, NULL, NULL, NULL },
+    { SCN__KIND0("flatten", "C x H x W -> CHW x 1 x 1", 0),
+      scn__flatten_setup, scn__no_init, scn__copy_forward, scn__copy_backward,
+      NULL, NULL, NULL, NULL },
+    { SCN__KIND("dropout", "inverted dropout in training", scn__dropout_options, 0),
+      scn__same_setup, scn__no_init, scn__dropout_forward, scn__dropout_backward,
+      NULL, NULL, NULL, NULL },
+    { SCN__KIND0("res", "residual block res[ ... ]: body(x) + x, or + a 1x1 strided "
+                 "convolution of x when the body changes the shape", 1),
+      scn__res_setup, scn__no_init, scn__res_forward, scn__res_backward,
+      NULL, NULL, NULL, NULL },
 };
-#define SCN__LAYER_KINDS ((int)(sizeof scn__layer_table / sizeof scn__layer_table[0]))
+#define SCN__KIND_COUNT ((int)(sizeof scn__kinds / sizeof scn__kinds[0]))
+
+SCNDEF int scn_kind_count(void) { return SCN__KIND_COUNT; }
+
+SCNDEF const scn_kind_info *scn_kind(int i) {
+    return i >= 0 && i < SCN__KIND_COUNT ? &scn__kinds[i].info : NULL;
+}
+
+static const scn__kind *scn__kind_find(const char *name) {
+    int i;
+    for (i = 0; i < SCN__KIND_COUNT; i++)
+        if (!strcmp(name, scn__kinds[i].info.name)) return &scn__kinds[i];
+    return NULL;
+}
+
+SCNDEF const scn_kind_info *scn_kind_find(const char *name) {
+    const scn__kind *k = name ? scn__kind_find(name) : NULL;
+    return k ? &k->info : NULL;
+}
 
 /* ======================================================================
  * 9. Networks
  * ====================================================================== */
 
 struct scn_net {
-    int L;
-    scn__layer *layers;
+    scn__seq top;
+    scn__layer **all;           /* every layer in numbering order (section 9) */
+    int count;
     int C, H, W;
+    const scn_backend *be;      /* the backend the net's memory belongs to */
+    scn_workspace gemm_ws;      /* GEMM packing scratch shared by the layers */
     float *params, *grads, *buffers;
     size_t nparams, nbuffers;
-    float **act;                /* act[i]: output of layer i, for `cap` samples */
-    float *dbuf[2];             /* ping-pong gradients between layers */
+    float *input;               /* device copy of the input (host_memory 0) */
+    float *logits;              /* host copy of the logits (host_memory 0) */
+    float *dlogits;             /* device copy of dlogits (host_memory 0) */
     int cap, N, trained;        /* batch capacity; last forward's N and mode */
-    const float *input;
+    const float *x;             /* the last forward's input, as the layers saw it */
+    double extra;               /* the layers' own losses, last forward */
     scn_rng rng;
     char *spec;
 };
@@ -3569,139 +3907,336 @@ static const struct { const char *name, *spec; } scn__presets[] = {
                    "sc:n=256,s=2 bn sc:n=64 bn sc:n=256 bn sc:n=64 bn gap linear:n=10" },
     { "lenet", "conv:n=6,k=5 relu maxpool conv:n=16,k=5,valid relu maxpool flatten "
                "linear:n=120 relu linear:n=84 relu linear:n=10" },
+    /* a small ResNet (two basic blocks, the second halving the size with a
+       projection shortcut): quick to train, the residual path in tests */
+    { "resnet-tiny", "conv:n=8 bn relu res[ conv:n=8 bn relu conv:n=8 bn ] relu "
+                     "res[ conv:n=16,s=2 bn relu conv:n=16 bn ] relu gap linear:n=10" },
 };
+#define SCN__PRESET_COUNT ((int)(sizeof scn__presets / sizeof scn__presets[0]))
 
 SCNDEF const char *scn_net_preset(const char *name) {
-    size_t i;
-    for (i = 0; i < sizeof scn__presets / sizeof scn__presets[0]; i++)
+    int i;
+    for (i = 0; name && i < SCN__PRESET_COUNT; i++)
         if (!strcmp(name, scn__presets[i].name)) return scn__presets[i].spec;
     return NULL;
 }
 
-/* One "key=value" (or bare flag) option of a spec word into d. */
-static scn_status scn__spec_option(scn_layer_desc *d, const char *key, const char *val,
+SCNDEF const char *scn_net_preset_name(int i) {
+    return i >= 0 && i < SCN__PRESET_COUNT ? scn__presets[i].name : NULL;
+}
+
+/* ---- the spec grammar: words, options, blocks in brackets ---- */
+
+typedef struct scn__parser {
+    const char *s;              /* what is left of the spec */
+    int count;                  /* layers made so far (for messages) */
+    scn__layer ctx;             /* the net's backend, workspace and generator */
+} scn__parser;
+
+/* The next token into buf: a word, "[" or "]"; 0 at the end, -1 if too long. */
+static int scn__token(scn__parser *p, char *buf, size_t cap) {
+    size_t len;
+    while (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r') p->s++;
+    if (!*p->s) return 0;
+    len = *p->s == '[' || *p->s == ']' ? 1 : strcspn(p->s, " \t\n\r[]");
+    if (len >= cap) {
+        scn__fail(SCN_ERR_ARG, "spec word '%.40s...' is too long", p->s);
+        return -1;
+    }
+    memcpy(buf, p->s, len);
+    buf[len] = '\0';
+    p->s += len;
+    return 1;
+}
+
+/* "n, k, s, valid, ..." for messages. */
+static void scn__option_names(const scn__kind *k, char *buf, size_t cap) {
+    int i;
+    size_t at = 0;
+    buf[0] = '\0';
+    for (i = 0; i < k->info.option_count && at < cap; i++)
+        at += (size_t)snprintf(buf + at, cap - at, "%s%s", i ? ", " : "",
+                               k->info.options[i].name);
+}
+
+/* One "key=value" (or bare flag) option of a spec word into l. */
+static scn_status scn__spec_option(scn__layer *l, const char *key, const char *val,
                                    const char *word) {
-    char *end = NULL;
-    double v = val ? strtod(val, &end) : 1.0;
+    const scn__kind *k = l->kind;
+    const scn_option *o = NULL;
+    char *end = NULL, names[256];
+    double v;
+    int i;
+    for (i = 0; i < k->info.option_count; i++)
+        if (!strcmp(key, k->info.options[i].name)) { o = &k->info.options[i]; break; }
+    if (!o) {
+        scn__option_names(k, names, sizeof names);
+        if (!k->info.option_count)
+            return scn__fail(SCN_ERR_ARG, "spec word '%s': '%s' takes no options", word,
+                             k->info.name);
+        return scn__fail(SCN_ERR_ARG, "spec word '%s': '%s' has no option '%s' (its "
+                         "options: %s)", word, k->info.name, key, names);
+    }
+    if (!val && o->type != SCN_OPTION_FLAG)
+        return scn__fail(SCN_ERR_ARG, "spec word '%s': %s needs a value (%s=...)", word,
+                         key, key);
+    v = val ? strtod(val, &end) : 1.0;
     if (val && (end == val || *end))
-        return scn__fail(SCN_ERR_ARG, "spec word '%s': '%s' is not a number", word, val);
-    if (!(v >= 0 && v <= 1e9))          /* before any cast to int */
-        return scn__fail(SCN_ERR_ARG, "spec word '%s': %s = %g out of range", word, key, v);
-    if (!strcmp(key, "n")) d->n = (int)v;
-    else if (!strcmp(key, "k")) d->k = (int)v;
-    else if (!strcmp(key, "s")) d->stride = (int)v;
-    else if (!strcmp(key, "valid")) d->valid = (int)v;
-    else if (!strcmp(key, "l1")) d->lambda1 = (float)v;
-    else if (!strcmp(key, "l2")) d->lambda2 = (float)v;
-    else if (!strcmp(key, "signed")) d->signed_codes = (int)v;
-    else if (!strcmp(key, "iters")) d->max_iter = (int)v;
-    else if (!strcmp(key, "tol")) d->tol = (float)v;
-    else if (!strcmp(key, "norm")) d->atom_norm = (float)v;
-    else if (!strcmp(key, "p")) d->p = (float)v;
-    else if (!strcmp(key, "frozen")) d->frozen = (int)v;
-    else return scn__fail(SCN_ERR_ARG, "spec word '%s': unknown option '%s'", word, key);
+        return scn__fail(SCN_ERR_ARG, "spec word '%s': %s = '%s' is not a number", word,
+                         key, val);
+    if (!(v >= o->min && v <= o->max) ||           /* before any cast to int */
+        (o->type != SCN_OPTION_FLOAT && v != floor(v)))
+        return scn__fail(SCN_ERR_ARG, "spec word '%s': %s = %s out of range (%s in "
+                         "[%g, %g])", word, key, val, o->type == SCN_OPTION_FLOAT ?
+                         "a number" : "an integer", o->min, o->max);
+    if (l->given >> i & 1)
+        return scn__fail(SCN_ERR_ARG, "spec word '%s': %s given twice", word, key);
+    l->opt[i] = v;
+    l->given |= 1u << i;
     return SCN_OK;
 }
 
-/* One spec word "kind:key=val,flag,..." into d. */
-static scn_status scn__spec_word(const char *word, scn_layer_desc *d) {
-    char buf[128], *opt, *colon;
-    int kind;
-    if (strlen(word) >= sizeof buf)
-        return scn__fail(SCN_ERR_ARG, "spec word '%.40s...' is too long", word);
+/* A layer of kind k with every option at its default, sharing ctx's
+ * backend, GEMM workspace and generator. */
+static void scn__layer_start(scn__layer *l, const scn__kind *k, const scn__layer *ctx,
+                             int depth) {
+    int i;
+    memset(l, 0, sizeof *l);
+    l->kind = k;
+    l->depth = depth;
+    l->be = ctx->be;
+    l->gemm_ws = ctx->gemm_ws;
+    l->rng = ctx->rng;
+    for (i = 0; i < k->info.option_count; i++) l->opt[i] = k->info.options[i].def;
+}
+
+/* The spec word "kind:key=val,flag,..." into l. */
+static scn_status scn__spec_word(scn__layer *l, const char *word, const scn__layer *ctx,
+                                 int depth) {
+    char buf[160], *opt, *colon;
+    const scn__kind *k;
+    int i;
     strcpy(buf, word);
-    memset(d, 0, sizeof *d);
     colon = strchr(buf, ':');
     if (colon) *colon = '\0';
-    for (kind = 1; kind < SCN__LAYER_KINDS; kind++)
-        if (!strcmp(buf, scn__layer_table[kind].name)) break;
-    if (kind == SCN__LAYER_KINDS)
-        return scn__fail(SCN_ERR_ARG, "spec word '%s': unknown layer '%s' (sc, bn, conv, "
-                         "linear, relu, maxpool, avgpool, gap, flatten, dropout)", word, buf);
-    d->kind = (scn_layer_kind)kind;
+    if (!(k = scn__kind_find(buf))) {
+        char names[256];
+        size_t at = 0;
+        for (i = 0; i < SCN__KIND_COUNT && at < sizeof names; i++)
+            at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", i ? ", " : "",
+                                   scn__kinds[i].info.name);
+        return scn__fail(SCN_ERR_ARG, "spec word '%s': unknown layer '%s' (%s)", word, buf,
+                         names);
+    }
+    scn__layer_start(l, k, ctx, depth);
     for (opt = colon ? colon + 1 : NULL; opt && *opt;) {
         char *next = strchr(opt, ','), *eq;
         scn_status s;
         if (next) *next++ = '\0';
         eq = strchr(opt, '=');
         if (eq) *eq++ = '\0';
-        s = scn__spec_option(d, opt, eq, word);
-        if (s) return s;
+        if ((s = scn__spec_option(l, opt, eq, word))) return s;
         opt = next;
+    }
+    for (i = 0; i < k->info.option_count; i++) {
+        const scn_option *o = &k->info.options[i];
+        if (o->required && !(l->given >> i & 1))
+            return scn__fail(SCN_ERR_ARG, "spec word '%s': '%s' needs %s=... (%s)", word,
+                             k->info.name, o->name, o->help);
+        if (!strcmp(o->name, "lr")) l->lr_scale = (float)l->opt[i];
+        if (!strcmp(o->name, "frozen")) l->frozen = l->opt[i] != 0;
     }
     return SCN_OK;
 }
 
-static void scn__net_free_batch(scn_net *net) {
+/* Room for one more layer in q. */
+static scn__layer *scn__seq_push(scn__seq *q, int *cap) {
+    if (q->L == *cap) {
+        scn__layer *grown;
+        *cap = *cap ? 2 * *cap : 8;
+        grown = (scn__layer *)SCN_REALLOC(q->layers, (size_t)*cap * sizeof *grown);
+        if (!grown) {
+            scn__fail(SCN_ERR_NOMEM, "net: no memory for %d layers", *cap);
+            return NULL;
+        }
+        q->layers = grown;
+    }
+    memset(&q->layers[q->L], 0, sizeof q->layers[0]);
+    return &q->layers[q->L++];
+}
+
+/* Sets a layer's input shape and runs its kind's setup. */
+static scn_status scn__layer_setup(scn__layer *l, int C, int H, int W, int number,
+                                   const char *word) {
+    scn_status s;
+    l->C = C; l->H = H; l->W = W;
+    if ((double)C * H * W > (double)INT_MAX)   /* sizes are counted in int */
+        return scn__fail(SCN_ERR_ARG, "layer %d (%s): input %d x %d x %d is over INT_MAX "
+                         "values", number, word, C, H, W);
+    if ((s = l->kind->setup(l)))
+        return scn__fail(s, "layer %d (%s): %s", number, word, scn_error());
+    if ((double)l->Co * l->Ho * l->Wo > (double)INT_MAX)
+        return scn__fail(SCN_ERR_ARG, "layer %d (%s): output %d x %d x %d is over INT_MAX "
+                         "values", number, word, l->Co, l->Ho, l->Wo);
+    return SCN_OK;
+}
+
+/* Layers until the end of the spec (in_block 0) or the "]" closing a block,
+ * chaining shapes from *C x *H x *W. */
+static scn_status scn__parse_seq(scn__parser *p, scn__seq *q, int *C, int *H, int *W,
+                                 int depth) {
+    char word[160];
+    int cap = 0, t;
+    while ((t = scn__token(p, word, sizeof word)) > 0) {
+        scn__layer *l;
+        int number;
+        scn_status s;
+        if (!strcmp(word, "]")) {
+            if (depth == 0) return scn__fail(SCN_ERR_ARG, "spec: ']' without a block to close");
+            if (q->L == 0) return scn__fail(SCN_ERR_ARG, "spec: an empty block '[ ]'");
+            return SCN_OK;
+        }
+        if (!strcmp(word, "["))
+            return scn__fail(SCN_ERR_ARG, "spec: '[' must follow a block word such as res");
+        if (!(l = scn__seq_push(q, &cap))) return SCN_ERR_NOMEM;
+        number = ++p->count;
+        if ((s = scn__spec_word(l, word, &p->ctx, depth)))
+            return scn__fail(s, "layer %d: %s", number, scn_error());
+        if (l->kind->info.composite) {
+            int bc = *C, bh = *H, bw = *W;
+            char open[4];
+            if (scn__token(p, open, sizeof open) != 1 || strcmp(open, "["))
+                return scn__fail(SCN_ERR_ARG, "layer %d (%s): a block needs its body in "
+                                 "brackets, e.g. %s[ conv:n=16 bn ]", number, word, word);
+            if ((s = scn__parse_seq(p, &l->body, &bc, &bh, &bw, depth + 1))) return s;
+        }
+        if ((s = scn__layer_setup(l, *C, *H, *W, number, word))) return s;
+        *C = l->Co; *H = l->Ho; *W = l->Wo;
+    }
+    if (t < 0) return SCN_ERR_ARG;
+    if (depth > 0) return scn__fail(SCN_ERR_ARG, "spec: a block '[' is never closed");
+    if (q->L == 0) return scn__fail(SCN_ERR_ARG, "net: the spec has no layers");
+    return SCN_OK;
+}
+
+/* The body's output shape decides: the same as the input, identity; else
+ * a 1x1 convolution whose stride maps the input's size to the output's. */
+static scn_status scn__res_setup(scn__layer *l) {
+    const scn__layer *last = &l->body.layers[l->body.L - 1];
+    scn__layer *proj;
+    int s, cap = 0;
+    char word[64];
+    scn_status st;
+    l->Co = last->Co; l->Ho = last->Ho; l->Wo = last->Wo;
+    if (l->Co == l->C && l->Ho == l->H && l->Wo == l->W) return SCN_OK;
+    for (s = 1; s <= l->H && s <= l->W; s++)
+        if ((l->H - 1) / s + 1 == l->Ho && (l->W - 1) / s + 1 == l->Wo) break;
+    if (s > l->H || s > l->W)
+        return scn__fail(SCN_ERR_ARG, "res block: its body maps %dx%d to %dx%d, which no "
+                         "strided 1x1 projection of the input matches", l->H, l->W, l->Ho,
+                         l->Wo);
+    if (!(proj = scn__seq_push(&l->shortcut, &cap))) return SCN_ERR_NOMEM;
+    snprintf(word, sizeof word, "conv:n=%d,k=1,s=%d,valid", l->Co, s);
+    if ((st = scn__spec_word(proj, word, l, l->depth + 1))) return st;
+    return scn__layer_setup(proj, l->C, l->H, l->W, 0, word);
+}
+
+/* Every layer in numbering order: a layer, its body's, its shortcut's. */
+static void scn__seq_list(scn__seq *q, scn__layer **all, int *count) {
     int i;
-    if (net->act)
-        for (i = 0; i < net->L; i++) SCN_FREE(net->act[i]);
-    SCN_FREE(net->act);
-    SCN_FREE(net->dbuf[0]);
-    SCN_FREE(net->dbuf[1]);
-    net->act = NULL;
-    net->dbuf[0] = net->dbuf[1] = NULL;
-    net->cap = 0;
+    for (i = 0; i < q->L; i++) {
+        scn__layer *l = &q->layers[i];
+        if (all) all[*count] = l;
+        ++*count;
+        scn__seq_list(&l->body, all, count);
+        scn__seq_list(&l->shortcut, all, count);
+    }
+}
+
+static void scn__seq_free_batch(scn__seq *q, const scn_backend *be) {
+    int i;
+    if (q->act)
+        for (i = 0; i < q->L; i++) be->release(q->act[i]);
+    SCN_FREE(q->act);
+    be->release(q->dbuf[0]);
+    be->release(q->dbuf[1]);
+    q->act = NULL;
+    q->dbuf[0] = q->dbuf[1] = NULL;
+    q->cap = 0;
+}
+
+static void scn__seq_free(scn__seq *q, const scn_backend *be) {
+    int i;
+    scn__seq_free_batch(q, be);
+    for (i = 0; i < q->L; i++) {
+        scn__layer *l = &q->layers[i];
+        be->release(l->ws);
+        SCN_FREE(l->host);
+        scn_workspace_free(&l->solver);
+        scn__seq_free(&l->body, be);
+        scn__seq_free(&l->shortcut, be);
+    }
+    SCN_FREE(q->layers);
 }
 
 SCNDEF void scn_net_free(scn_net *net) {
-    int i;
     if (!net) return;
-    scn__net_free_batch(net);
-    for (i = 0; i < net->L; i++) {
-        SCN_FREE(net->layers[i].ws);
-        scn_workspace_free(&net->layers[i].solver);
-    }
-    SCN_FREE(net->layers);
-    SCN_FREE(net->params);
-    SCN_FREE(net->grads);
-    SCN_FREE(net->buffers);
+    scn__seq_free(&net->top, net->be);
+    net->be->release(net->params);
+    net->be->release(net->grads);
+    net->be->release(net->buffers);
+    net->be->release(net->input);
+    net->be->release(net->dlogits);
+    SCN_FREE(net->logits);
+    scn_workspace_free(&net->gemm_ws);
+    SCN_FREE(net->all);
     SCN_FREE(net->spec);
     SCN_FREE(net);
 }
 
-/* The most parameters (or buffer values) a net may have. */
-#define SCN__NET_MAX ((size_t)1 << 40)
+/* 1 if the parameters or buffers hold a NaN or Inf (or the backend failed:
+ * *s says). */
+static int scn__net_has_nonfinite(const scn_net *net, scn_status *s) {
+    size_t at;
+    if ((*s = net->be->find_nonfinite(net->params, net->nparams, &at))) return 0;
+    if (at < net->nparams) return 1;
+    if ((*s = net->be->find_nonfinite(net->buffers, net->nbuffers, &at))) return 0;
+    return at < net->nbuffers;
+}
 
-/* Parses the spec into layers, chaining shapes from C x H x W. */
+/* The most parameters (or buffer values) a net may have. */
+#define SCN__NET_MAX ((uint64_t)1 << 40)
+
+/* Parses the spec, numbers the layers and counts what they hold. */
 static scn_status scn__net_parse(scn_net *net, const char *spec) {
-    const char *s = spec;
-    int cap = 0, C = net->C, H = net->H, W = net->W;
-    while (*s) {
-        char word[160];
-        size_t len;
-        scn__layer *l;
-        scn_status st;
-        while (*s == ' ' || *s == '\t' || *s == '\n') s++;
-        if (!*s) break;
-        len = strcspn(s, " \t\n");
-        if (len >= sizeof word)
-            return scn__fail(SCN_ERR_ARG, "spec word '%.40s...' is too long", s);
-        memcpy(word, s, len);
-        word[len] = '\0';
-        s += len;
-        if (net->L == cap) {
-            scn__layer *grown;
-            cap = cap ? 2 * cap : 16;
-            grown = (scn__layer *)SCN_REALLOC(net->layers, cap * sizeof *grown);
-            if (!grown) return scn__fail(SCN_ERR_NOMEM, "net: no memory for %d layers", cap);
-            net->layers = grown;
-        }
-        l = &net->layers[net->L];
-        memset(l, 0, sizeof *l);
-        net->L++;
-        if ((st = scn__spec_word(word, &l->d)) != SCN_OK) return st;
-        l->ops = &scn__layer_table[l->d.kind];
-        l->C = C; l->H = H; l->W = W;
-        l->rng = &net->rng;
-        if ((double)C * H * W > (double)INT_MAX)   /* sizes are counted in int */
-            return scn__fail(SCN_ERR_ARG, "layer %d (%s): input %d x %d x %d is over INT_MAX "
-                             "values", net->L, word, C, H, W);
-        if ((st = l->ops->setup(l)) != SCN_OK)
-            return scn__fail(st, "layer %d (%s): %s", net->L, word, scn_error());
-        C = l->Co; H = l->Ho; W = l->Wo;
+    scn__parser p;
+    int C = net->C, H = net->H, W = net->W, i;
+    uint64_t np = 0, nb = 0;
+    scn_status s;
+    memset(&p, 0, sizeof p);
+    p.s = spec;
+    p.ctx.be = net->be;
+    p.ctx.gemm_ws = &net->gemm_ws;
+    p.ctx.rng = &net->rng;
+    if ((s = scn__parse_seq(&p, &net->top, &C, &H, &W, 0))) return s;
+    scn__seq_list(&net->top, NULL, &net->count);
+    net->all = (scn__layer **)scn__calloc((size_t)net->count, sizeof *net->all, "net");
+    if (!net->all) return SCN_ERR_NOMEM;
+    net->count = 0;
+    scn__seq_list(&net->top, net->all, &net->count);
+    for (i = 0; i < net->count; i++) {
+        net->all[i]->number = i + 1;
+        np += net->all[i]->nparams;
+        nb += net->all[i]->nbuffers;
+        if (np > SCN__NET_MAX || nb > SCN__NET_MAX)
+            return scn__fail(SCN_ERR_ARG, "net: layer %d takes the net over 2^40 parameters",
+                             i + 1);
     }
-    if (net->L == 0) return scn__fail(SCN_ERR_ARG, "net: the spec has no layers");
+    if (np > (uint64_t)((size_t)-1 / sizeof(float)) || nb > (uint64_t)((size_t)-1 / sizeof(float)))
+        return scn__fail(SCN_ERR_ARG, "net: %llu parameters do not fit this machine's memory",
+                         (unsigned long long)np);
+    net->nparams = (size_t)np;
+    net->nbuffers = (size_t)nb;
     return SCN_OK;
 }
 
@@ -3709,7 +4244,7 @@ static scn_status scn__net_parse(scn_net *net, const char *spec) {
  * counts), so a spec that does not match them fails before allocating. */
 static scn_net *scn__net_build(const char *spec, int C, int H, int W, uint64_t seed,
                                const uint64_t *expect) {
-    const char *preset = spec ? scn_net_preset(spec) : NULL;
+    const char *preset = scn_net_preset(spec);
     scn_net *net;
     size_t p = 0, b = 0;
     int i;
@@ -3722,40 +4257,34 @@ static scn_net *scn__net_build(const char *spec, int C, int H, int W, uint64_t s
     net = (scn_net *)scn__calloc(1, sizeof *net, "net");
     if (!net) return NULL;
     net->C = C; net->H = H; net->W = W;
+    net->be = scn_backend_get();
     scn_rng_seed(&net->rng, seed, 0x5c4);
     net->spec = (char *)scn__calloc(strlen(spec) + 1, 1, "net");
     if (!net->spec || scn__net_parse(net, spec) != SCN_OK) { scn_net_free(net); return NULL; }
     strcpy(net->spec, spec);
-    for (i = 0; i < net->L; i++) {
-        p += net->layers[i].nparams;
-        b += net->layers[i].nbuffers;
-        if (net->layers[i].nparams > SCN__NET_MAX || p > SCN__NET_MAX || b > SCN__NET_MAX) {
-            scn__fail(SCN_ERR_ARG, "net: layer %d takes the net over 2^40 parameters", i + 1);
-            scn_net_free(net);
-            return NULL;
-        }
-    }
-    if (expect && (p != expect[0] || b != expect[1])) {
+    if (expect && (net->nparams != expect[0] || net->nbuffers != expect[1])) {
         scn__fail(SCN_ERR_FORMAT, "%llu parameters and %llu buffers stored, but the spec "
                   "builds %zu and %zu", (unsigned long long)expect[0],
-                  (unsigned long long)expect[1], p, b);
+                  (unsigned long long)expect[1], net->nparams, net->nbuffers);
         scn_net_free(net);
         return NULL;
     }
-    net->nparams = p;
-    net->nbuffers = b;
-    net->params = (float *)scn__calloc(p, sizeof(float), "net parameters");
-    net->grads = (float *)scn__calloc(p, sizeof(float), "net gradients");
-    net->buffers = (float *)scn__calloc(b, sizeof(float), "net buffers");
-    if (!net->params || !net->grads || !net->buffers) { scn_net_free(net); return NULL; }
-    for (i = 0, p = 0, b = 0; i < net->L; i++) {
-        scn__layer *l = &net->layers[i];
+    net->params = (float *)net->be->alloc((net->nparams ? net->nparams : 1) * sizeof(float));
+    net->grads = (float *)net->be->alloc((net->nparams ? net->nparams : 1) * sizeof(float));
+    net->buffers = (float *)net->be->alloc((net->nbuffers ? net->nbuffers : 1) * sizeof(float));
+    if (!net->params || !net->grads || !net->buffers) {
+        scn__fail(SCN_ERR_NOMEM, "net: no memory for %zu parameters", net->nparams);
+        scn_net_free(net);
+        return NULL;
+    }
+    for (i = 0; i < net->count; i++) {
+        scn__layer *l = net->all[i];
         l->params = net->params + p;
         l->grads = net->grads + p;
         l->buffers = net->buffers + b;
         p += l->nparams;
         b += l->nbuffers;
-        l->ops->init(l, &net->rng);
+        l->kind->init(l, &net->rng);
     }
     return net;
 }
@@ -3764,73 +4293,135 @@ SCNDEF scn_net *scn_net_create(const char *spec, int C, int H, int W, uint64_t s
     return scn__net_build(spec, C, H, W, seed, NULL);
 }
 
-/* Activation buffers for a batch of N (kept when N fits). */
-static scn_status scn__net_reserve(scn_net *net, int N) {
+/* Activation and gradient buffers of q and its blocks for a batch of N. */
+static scn_status scn__seq_reserve(scn__seq *q, int N, const scn_backend *be) {
     size_t dmax = 0;
     int i;
-    if (N <= net->cap) return SCN_OK;
-    scn__net_free_batch(net);
-    net->act = (float **)scn__calloc((size_t)net->L, sizeof(float *), "activations");
-    if (!net->act) return SCN_ERR_NOMEM;
-    for (i = 0; i < net->L; i++) {
-        size_t in = scn__in_size(&net->layers[i]);
-        net->act[i] = (float *)scn__calloc(scn__out_size(&net->layers[i]) * N,
-                                           sizeof(float), "activations");
-        if (!net->act[i]) { scn__net_free_batch(net); return SCN_ERR_NOMEM; }
+    scn_status s;
+    scn__seq_free_batch(q, be);
+    q->act = (float **)scn__calloc((size_t)q->L, sizeof(float *), "activations");
+    if (!q->act) return SCN_ERR_NOMEM;
+    for (i = 0; i < q->L; i++) {
+        scn__layer *l = &q->layers[i];
+        size_t in = scn__in_size(l), out = scn__out_size(l);
+        q->act[i] = (float *)be->alloc(out * N * sizeof(float));
+        if (!q->act[i]) return scn__fail(SCN_ERR_NOMEM, "net: no memory for activations");
         if (in > dmax) dmax = in;
-        if (scn__out_size(&net->layers[i]) > dmax) dmax = scn__out_size(&net->layers[i]);
+        if (out > dmax) dmax = out;
+        if ((s = scn__seq_reserve(&l->body, N, be)) ||
+            (s = scn__seq_reserve(&l->shortcut, N, be)))
+            return s;
     }
-    net->dbuf[0] = (float *)scn__calloc(dmax * N, sizeof(float), "gradients");
-    net->dbuf[1] = (float *)scn__calloc(dmax * N, sizeof(float), "gradients");
-    if (!net->dbuf[0] || !net->dbuf[1]) { scn__net_free_batch(net); return SCN_ERR_NOMEM; }
-    net->cap = N;
+    q->dbuf[0] = (float *)be->alloc(dmax * N * sizeof(float));
+    q->dbuf[1] = (float *)be->alloc(dmax * N * sizeof(float));
+    if (!q->dbuf[0] || !q->dbuf[1])
+        return scn__fail(SCN_ERR_NOMEM, "net: no memory for gradients");
+    q->cap = N;
+    return SCN_OK;
+}
+
+static scn_status scn__net_reserve(scn_net *net, int N) {
+    int K = scn_net_classes(net);
+    size_t in = (size_t)net->C * net->H * net->W;
+    scn_status s;
+    if (N <= net->top.cap) return SCN_OK;
+    if ((s = scn__seq_reserve(&net->top, N, net->be))) {
+        scn__seq_free_batch(&net->top, net->be);
+        return s;
+    }
+    if (net->be->host_memory) return SCN_OK;
+    net->be->release(net->input);
+    net->be->release(net->dlogits);
+    SCN_FREE(net->logits);
+    net->input = (float *)net->be->alloc(in * N * sizeof(float));
+    net->dlogits = (float *)net->be->alloc((size_t)K * N * sizeof(float));
+    net->logits = (float *)scn__calloc((size_t)K * N, sizeof(float), "logits");
+    if (!net->input || !net->dlogits || !net->logits) {
+        scn__seq_free_batch(&net->top, net->be);
+        return scn__fail(SCN_ERR_NOMEM, "net: no memory for a batch of %d", N);
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__seq_forward(scn__seq *q, const float *x, int N, int train,
+                                   const float **out) {
+    const float *in = x;
+    int i;
+    for (i = 0; i < q->L; i++) {
+        scn__layer *l = &q->layers[i];
+        double t0 = scn__seconds();
+        scn_status s = l->kind->forward(l, in, q->act[i], N, train);
+        l->seconds[0] += scn__seconds() - t0;
+        if (s) return scn__fail(s, "layer %d (%s): %s", l->number, l->kind->info.name,
+                                scn_error());
+        in = q->act[i];
+    }
+    *out = in;
     return SCN_OK;
 }
 
 SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int train) {
-    const float *in = x;
-    int i;
+    const float *z;
+    size_t in = (size_t)net->C * net->H * net->W;
+    int K = scn_net_classes(net), i;
     if (N < 1) { scn__fail(SCN_ERR_ARG, "net forward: batch of %d", N); return NULL; }
     if (scn__net_reserve(net, N) != SCN_OK) return NULL;
     net->trained = 0;
-    for (i = 0; i < net->L; i++) {
-        scn__layer *l = &net->layers[i];
-        double t0 = scn__seconds();
-        scn_status s = l->ops->forward(l, in, net->act[i], N, train);
-        l->seconds[0] += scn__seconds() - t0;
-        if (s) {
-            scn__fail(s, "layer %d (%s): %s", i + 1, l->ops->name, scn_error());
-            return NULL;
-        }
-        in = net->act[i];
+    if (!net->be->host_memory) {
+        if (net->be->upload(net->input, x, in * N * sizeof *x)) return NULL;
+        x = net->input;
     }
-    net->input = x;
+    if (scn__seq_forward(&net->top, x, N, train, &z)) return NULL;
+    net->extra = 0.0;
+    for (i = 0; i < net->count; i++)
+        if (net->all[i]->kind->extra_loss) net->extra += net->all[i]->kind->extra_loss(net->all[i]);
+    net->x = x;
     net->N = N;
     net->trained = train;
-    return net->act[net->L - 1];
+    if (net->be->host_memory) return z;
+    if (net->be->download(net->logits, z, (size_t)K * N * sizeof *z)) return NULL;
+    return net->logits;
 }
 
-SCNDEF scn_status scn_net_backward(scn_net *net, const float *dlogits, float *dx) {
-    const float *dy = dlogits;
+SCNDEF double scn_net_extra_loss(const scn_net *net) { return net->extra; }
+
+static scn_status scn__seq_backward(scn__seq *q, const float *x, const float *dy, float *dx,
+                                    int N) {
     int i;
-    if (!net->trained)
-        return scn__fail(SCN_ERR_ARG, "net backward: no training forward to go back through");
-    for (i = net->L - 1; i >= 0; i--) {
-        scn__layer *l = &net->layers[i];
-        const float *x = i ? net->act[i - 1] : net->input;
-        float *dxi = i ? net->dbuf[i % 2] : dx;
+    for (i = q->L - 1; i >= 0; i--) {
+        scn__layer *l = &q->layers[i];
+        const float *xi = i ? q->act[i - 1] : x;
+        float *dxi = i ? q->dbuf[i % 2] : dx;
         double t0 = scn__seconds();
-        scn_status s = l->ops->backward(l, x, net->act[i], dy, dxi, net->N);
+        scn_status s = l->kind->backward(l, xi, q->act[i], dy, dxi, N);
         l->seconds[1] += scn__seconds() - t0;
-        if (s) return scn__fail(s, "layer %d (%s) backward: %s", i + 1, l->ops->name,
-                                scn_error());
+        if (s) return scn__fail(s, "layer %d (%s) backward: %s", l->number,
+                                l->kind->info.name, scn_error());
         dy = dxi;
     }
     return SCN_OK;
 }
 
+SCNDEF scn_status scn_net_backward(scn_net *net, const float *dlogits, float *dx) {
+    size_t in = (size_t)net->C * net->H * net->W;
+    float *ddev = dx;
+    scn_status s;
+    if (!net->trained)
+        return scn__fail(SCN_ERR_ARG, "net backward: no training forward to go back through");
+    if (!net->be->host_memory) {
+        size_t K = (size_t)scn_net_classes(net);
+        if ((s = net->be->upload(net->dlogits, dlogits, K * net->N * sizeof *dlogits)))
+            return s;
+        dlogits = net->dlogits;
+        if (dx) ddev = net->input;         /* the input is not needed any more */
+    }
+    if ((s = scn__seq_backward(&net->top, net->x, dlogits, ddev, net->N))) return s;
+    if (dx && ddev != dx) return net->be->download(dx, ddev, in * net->N * sizeof *dx);
+    return SCN_OK;
+}
+
 SCNDEF void scn_net_zero_grad(scn_net *net) {
-    memset(net->grads, 0, net->nparams * sizeof *net->grads);
+    net->be->fill(net->grads, net->nparams, 0.0f);
 }
 
 SCNDEF void scn_net_input_shape(const scn_net *net, int *C, int *H, int *W) {
@@ -3838,9 +4429,9 @@ SCNDEF void scn_net_input_shape(const scn_net *net, int *C, int *H, int *W) {
 }
 
 SCNDEF int scn_net_classes(const scn_net *net) {
-    return (int)scn__out_size(&net->layers[net->L - 1]);
+    return (int)scn__out_size(&net->top.layers[net->top.L - 1]);
 }
-SCNDEF int scn_net_layer_count(const scn_net *net) { return net->L; }
+SCNDEF int scn_net_layer_count(const scn_net *net) { return net->count; }
 SCNDEF size_t scn_net_param_count(const scn_net *net) { return net->nparams; }
 SCNDEF float *scn_net_params(scn_net *net) { return net->params; }
 SCNDEF float *scn_net_grads(scn_net *net) { return net->grads; }
@@ -3849,32 +4440,57 @@ SCNDEF float *scn_net_buffers(scn_net *net, size_t *count) {
     return net->buffers;
 }
 SCNDEF const char *scn_net_spec(const scn_net *net) { return net->spec; }
+SCNDEF scn_rng *scn_net_rng(scn_net *net) { return &net->rng; }
+
+static scn__layer *scn__net_layer(const scn_net *net, int i) {
+    return i >= 0 && i < net->count ? net->all[i] : NULL;
+}
+
+/* A layer's parameters with its body's and shortcut's: every layer
+ * numbered after it down to its depth's next. */
+SCNDEF size_t scn_net_layer_params(const scn_net *net, int i, size_t *count) {
+    scn__layer *l = scn__net_layer(net, i);
+    size_t n;
+    int j;
+    if (!l) { *count = 0; return 0; }
+    n = l->nparams;
+    for (j = i + 1; j < net->count && net->all[j]->depth > l->depth; j++)
+        n += net->all[j]->nparams;
+    *count = n;
+    return (size_t)(l->params - net->params);
+}
+
+SCNDEF const char *scn_net_layer_kind(const scn_net *net, int i) {
+    scn__layer *l = scn__net_layer(net, i);
+    return l ? l->kind->info.name : NULL;
+}
 
 SCNDEF void scn_net_layer_time(scn_net *net, int i, double *forward, double *backward,
                                int reset) {
-    scn__layer *l = &net->layers[i];
-    *forward = l->seconds[0];
-    *backward = l->seconds[1];
-    if (reset) l->seconds[0] = l->seconds[1] = 0.0;
+    scn__layer *l = scn__net_layer(net, i);
+    *forward = l ? l->seconds[0] : 0.0;
+    *backward = l ? l->seconds[1] : 0.0;
+    if (l && reset) l->seconds[0] = l->seconds[1] = 0.0;
 }
 
 SCNDEF float scn_net_layer_density(const scn_net *net, int i) {
-    if (i < 0 || i >= net->L || net->layers[i].d.kind != SCN_LAYER_SC) return -1.0f;
-    return net->layers[i].density;
+    scn__layer *l = scn__net_layer(net, i);
+    return l && l->kind->forward == scn__sc_forward ? l->density : -1.0f;
 }
 
 SCNDEF void scn_net_describe(const scn_net *net, int i, char *buf, size_t cap) {
-    const scn__layer *l;
-    if (i < 0 || i >= net->L) { snprintf(buf, cap, "(no layer %d)", i); return; }
-    l = &net->layers[i];
-    if (l->d.kind == SCN_LAYER_SC)
-        snprintf(buf, cap, "%2d %-8s %4d x %3d x %3d  %9zu params  (m %d, n %d, %dx%d/%d, "
-                 "lambda1 %.4g)", i + 1, l->ops->name, l->Co, l->Ho, l->Wo, l->nparams,
-                 l->C * l->k * l->k, l->d.n, l->k, l->k, l->stride,
-                 (double)l->params[l->ndecay]);
-    else
-        snprintf(buf, cap, "%2d %-8s %4d x %3d x %3d  %9zu params", i + 1, l->ops->name,
-                 l->Co, l->Ho, l->Wo, l->nparams);
+    const scn__layer *l = scn__net_layer(net, i);
+    size_t count, at;
+    if (!l) { snprintf(buf, cap, "(no layer %d)", i); return; }
+    scn_net_layer_params(net, i, &count);
+    at = (size_t)snprintf(buf, cap, "%2d %*s%-*s %4d x %3d x %3d  %9zu params", i + 1,
+                          2 * l->depth, "", 8 - 2 * (l->depth < 4 ? l->depth : 4),
+                          l->kind->info.name, l->Co, l->Ho, l->Wo, count);
+    if (l->kind->describe && at + 2 < cap) {
+        buf[at++] = ' ';
+        buf[at++] = ' ';
+        l->kind->describe(l, buf + at, cap - at);
+    }
 }
 
 SCNDEF scn_status scn_softmax_xent(const float *logits, const unsigned char *labels, int N,
@@ -3920,56 +4536,82 @@ SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_d
     if (!(opt->desc.lr > 0.0f) || !(opt->desc.momentum < 1.0f))
         return scn__fail(SCN_ERR_ARG, "sgd: lr = %g, momentum = %g", (double)opt->desc.lr,
                          (double)opt->desc.momentum);
+    if (opt->desc.schedule != SCN_LR_STEP && opt->desc.schedule != SCN_LR_COSINE)
+        return scn__fail(SCN_ERR_ARG, "sgd: schedule %d (SCN_LR_STEP or SCN_LR_COSINE)",
+                         opt->desc.schedule);
+    if (opt->desc.schedule == SCN_LR_COSINE && opt->desc.epochs < 1)
+        return scn__fail(SCN_ERR_ARG, "sgd: a cosine schedule needs its epochs (%d)",
+                         opt->desc.epochs);
     opt->count = net->nparams;
-    opt->velocity = (float *)scn__calloc(opt->count, sizeof(float), "sgd velocity");
-    return opt->velocity ? SCN_OK : SCN_ERR_NOMEM;
+    opt->velocity = (float *)net->be->alloc((opt->count ? opt->count : 1) * sizeof(float));
+    if (!opt->velocity)
+        return scn__fail(SCN_ERR_NOMEM, "sgd: no memory for %zu velocities", opt->count);
+    opt->be = net->be;
+    return SCN_OK;
 }
 
 SCNDEF void scn_sgd_free(scn_sgd *opt) {
-    SCN_FREE(opt->velocity);
+    if (opt->be) opt->be->release(opt->velocity);
     opt->velocity = NULL;
 }
 
 SCNDEF float scn_sgd_lr(const scn_sgd *opt, int epoch) {
     float lr = opt->desc.lr;
     int i;
+    if (opt->desc.schedule == SCN_LR_COSINE)
+        return (float)(lr * 0.5 * (1.0 + cos(3.141592653589793 * epoch / opt->desc.epochs)));
     for (i = 0; i < 8 && opt->desc.milestones[i] > 0; i++)
         if (epoch >= opt->desc.milestones[i]) lr *= opt->desc.gamma;
     return lr;
 }
 
-/* v = momentum v + g + decay w (decay only on each layer's weights);
- * w -= lr v (PyTorch's SGD convention); then the projections. */
+/* The first NaN or Inf of a layer's parameters or gradients: 1 with its
+ * index in *at, 0 if none (or the backend failed: *st says). */
+static int scn__nonfinite(const scn__layer *l, const float *x, size_t *at, scn_status *st) {
+    *st = l->be->find_nonfinite(x, l->nparams, at);
+    return !*st && *at < l->nparams;
+}
+
+/* Per parameter block: v = momentum v + g + decay w, w -= lr v (PyTorch's
+ * convention; Nesterov: w -= lr (g + decay w + momentum v)), lr scaled per
+ * layer, decay on weights only; frozen layers skipped. Then every layer's
+ * projection, told the step count. */
 SCNDEF scn_status scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
     float mu = opt->desc.momentum, wd = opt->desc.weight_decay;
+    scn_status s;
     size_t at;
-    int i;
-    for (i = 0; i < net->L; i++) {
-        scn__layer *l = &net->layers[i];
-        if (!l->d.frozen && !scn__all_finite(l->grads, l->nparams, &at))
+    int i, b;
+    for (i = 0; i < net->count; i++) {
+        scn__layer *l = net->all[i];
+        if (l->frozen || !l->nparams) continue;
+        if (scn__nonfinite(l, l->grads, &at, &s))
             return scn__fail(SCN_ERR_NUMERIC, "sgd: layer %d (%s) has a non-finite gradient "
-                             "(%g at %zu; diverged?); no parameter was changed", i + 1,
-                             l->ops->name, (double)l->grads[at], at);
+                             "(at %zu; diverged?); no parameter was changed", i + 1,
+                             l->kind->info.name, at);
+        if (s) return s;
     }
-    for (i = 0; i < net->L; i++) {
-        scn__layer *l = &net->layers[i];
-        size_t off = (size_t)(l->params - net->params), j;
-        float *v = opt->velocity + off;
-        if (l->d.frozen) continue;
-        for (j = 0; j < l->nparams; j++) {
-            float g = l->grads[j] + (j < l->ndecay ? wd * l->params[j] : 0.0f);
-            v[j] = mu * v[j] + g;
-            l->params[j] -= lr * v[j];
+    opt->steps++;
+    for (i = 0; i < net->count; i++) {
+        scn__layer *l = net->all[i];
+        size_t off = (size_t)(l->params - net->params);
+        if (l->frozen || !l->nparams) continue;
+        for (b = 0; b < l->nblocks; b++) {
+            const scn__block *k = &l->blocks[b];
+            if ((s = l->be->sgd_update(l->params + k->offset, l->grads + k->offset,
+                                       opt->velocity + off + k->offset, k->count,
+                                       lr * l->lr_scale, mu, k->decay ? wd : 0.0f,
+                                       opt->desc.nesterov)))
+                return s;
         }
-        if (l->ops->project) l->ops->project(l);
-        if (!scn__all_finite(l->params, l->nparams, &at))
+        if (l->kind->project && (s = l->kind->project(l, opt->steps))) return s;
+        if (scn__nonfinite(l, l->params, &at, &s))
             return scn__fail(SCN_ERR_NUMERIC, "sgd: layer %d (%s) has a non-finite parameter "
-                             "after the step (%g at %zu; lr %g too large?)", i + 1,
-                             l->ops->name, (double)l->params[at], at, (double)lr);
+                             "after the step (at %zu; lr %g too large?)", i + 1,
+                             l->kind->info.name, at, (double)lr);
+        if (s) return s;
     }
     return SCN_OK;
 }
-
 
 /* ======================================================================
  * 11. Data sets
@@ -5829,7 +6471,164 @@ SCNDEF scn_dataset *scn_dataset_open(const char *path, const char *split, const 
 
 
 /* ======================================================================
- * 14. Checkpoints
+ * 14. Training and evaluation
+ * ====================================================================== */
+
+/* What a pass reads: its items, batch buffers, and the progress clock. */
+typedef struct scn__pass {
+    int *items, count, batch, K;
+    float *x;
+    unsigned char *labels;
+    size_t item;                /* floats per item */
+    scn_progress p;
+    double t0, last;
+    long right, seen;
+    double loss;
+} scn__pass;
+
+static void scn__pass_free(scn__pass *ps) {
+    SCN_FREE(ps->items);
+    SCN_FREE(ps->x);
+    SCN_FREE(ps->labels);
+}
+
+/* Checks the net against the data and lays out the pass's buffers. */
+static scn_status scn__pass_start(scn__pass *ps, scn_net *net, scn_dataset *ds,
+                                  const scn_train_desc *d, int batch, int training) {
+    int i;
+    memset(ps, 0, sizeof *ps);
+    if (net->C != ds->C || net->H != ds->H || net->W != ds->W)
+        return scn__fail(SCN_ERR_ARG, "the net takes %dx%dx%d images but the data set holds "
+                         "%dx%dx%d", net->C, net->H, net->W, ds->C, ds->H, ds->W);
+    if (!ds->labels) return scn__fail(SCN_ERR_ARG, "the data set has no labels");
+    ps->K = scn_net_classes(net);
+    if (ds->classes > ps->K)
+        return scn__fail(SCN_ERR_ARG, "the net has %d outputs but the data has %d classes",
+                         ps->K, ds->classes);
+    if (ds->C > SCN_MAX_CHANNELS)
+        return scn__fail(SCN_ERR_ARG, "%d channels (at most %d)", ds->C, SCN_MAX_CHANNELS);
+    ps->count = d && d->item_count > 0 && (d->items || d->item_count < ds->count)
+              ? d->item_count : ds->count;
+    ps->batch = batch;
+    if (training && ps->count < batch)
+        return scn__fail(SCN_ERR_ARG, "a batch of %d is larger than the %d training images",
+                         batch, ps->count);
+    ps->item = (size_t)ds->C * ds->H * ds->W;
+    ps->items = (int *)scn__calloc((size_t)ps->count, sizeof(int), "pass");
+    ps->x = (float *)scn__calloc(ps->item * batch, sizeof(float), "pass");
+    ps->labels = (unsigned char *)scn__calloc((size_t)batch, 1, "pass");
+    if (!ps->items || !ps->x || !ps->labels) { scn__pass_free(ps); return SCN_ERR_NOMEM; }
+    for (i = 0; i < ps->count; i++) ps->items[i] = d && d->items ? d->items[i] : i;
+    ps->p.training = training;
+    ps->p.steps = training ? ps->count / batch : (ps->count + batch - 1) / batch;
+    ps->t0 = ps->last = scn__seconds();
+    return SCN_OK;
+}
+
+/* Reads batch `step` (n items), normalised. */
+static scn_status scn__pass_read(scn__pass *ps, scn_dataset *ds, const scn_train_state *st,
+                                 int step, int n) {
+    scn_status s = scn_dataset_read(ds, ps->items + (size_t)step * ps->batch, n, ps->x,
+                                    ps->labels);
+    if (s) return s;
+    scn_normalize(ps->x, n, ds->C, ds->H * ds->W, st->mean, st->std);
+    return SCN_OK;
+}
+
+/* Counts a batch and calls the progress function when it is due. */
+static void scn__pass_report(scn__pass *ps, const scn_train_desc *d, int n, int right,
+                             double loss) {
+    double now = scn__seconds(), every = d && d->progress_every > 0 ? d->progress_every : 0.5;
+    ps->p.step++;
+    ps->seen += n;
+    ps->right += right;
+    ps->loss += loss;
+    ps->p.seconds = now - ps->t0;
+    ps->p.loss = ps->loss / ps->seen;
+    ps->p.accuracy = (double)ps->right / ps->seen;
+    ps->p.images_per_s = ps->p.seconds > 0 ? ps->seen / ps->p.seconds : 0.0;
+    if (d && d->progress && (now - ps->last >= every || ps->p.step == ps->p.steps)) {
+        ps->last = now;
+        d->progress(&ps->p, d->user);
+    }
+}
+
+static void scn__pass_result(const scn__pass *ps, scn_pass_result *r) {
+    if (!r) return;
+    r->loss = ps->p.loss;
+    r->accuracy = ps->p.accuracy;
+    r->images = ps->seen;
+    r->seconds = ps->p.seconds;
+    r->images_per_s = ps->p.images_per_s;
+}
+
+SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
+                                  scn_train_state *st, const scn_train_desc *desc,
+                                  scn_pass_result *result) {
+    int batch = desc && desc->batch > 0 ? desc->batch : 64, step, correct;
+    float lr = scn_sgd_lr(opt, st->epoch);
+    float *dlogits;
+    scn__pass ps;
+    scn_status s;
+    if ((s = scn__pass_start(&ps, net, ds, desc, batch, 1))) return s;
+    dlogits = (float *)scn__calloc((size_t)batch * ps.K, sizeof(float), "training");
+    if (!dlogits) { scn__pass_free(&ps); return SCN_ERR_NOMEM; }
+    ps.p.epoch = st->epoch;
+    scn_shuffle(ps.items, ps.count, &st->rng);
+    for (step = 0; step < ps.p.steps; step++) {
+        const float *z;
+        double loss;
+        if ((s = scn__pass_read(&ps, ds, st, step, batch))) break;
+        scn_net_zero_grad(net);
+        if ((s = scn_augment(ps.x, batch, ds->C, ds->H, ds->W, desc ? desc->crop : 0,
+                             desc ? desc->flip : 0, &st->rng)))
+            break;
+        if (!(z = scn_net_forward(net, ps.x, batch, 1))) { s = scn__last_status; break; }
+        if ((s = scn_softmax_xent(z, ps.labels, batch, ps.K, dlogits, &loss, &correct)) ||
+            (s = scn_net_backward(net, dlogits, NULL)) || (s = scn_sgd_step(opt, net, lr)))
+            break;
+        st->step++;
+        scn__pass_report(&ps, desc, batch, correct, loss + batch * scn_net_extra_loss(net));
+    }
+    SCN_FREE(dlogits);
+    if (!s) {
+        st->epoch++;
+        scn__pass_result(&ps, result);
+    } else {
+        scn__fail(s, "epoch %d step %d: %s", st->epoch + 1, step + 1, scn_error());
+    }
+    scn__pass_free(&ps);
+    return s;
+}
+
+SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_state *st,
+                               const scn_train_desc *desc, scn_pass_result *result,
+                               long *confusion) {
+    int batch = desc && desc->batch > 0 ? desc->batch : 256, step, b, j;
+    scn__pass ps;
+    scn_status s;
+    if ((s = scn__pass_start(&ps, net, ds, desc, batch, 0))) return s;
+    for (step = 0; step < ps.p.steps; step++) {
+        int n = ps.count - step * batch < batch ? ps.count - step * batch : batch, right = 0;
+        const float *z;
+        if ((s = scn__pass_read(&ps, ds, st, step, n))) break;
+        if (!(z = scn_net_forward(net, ps.x, n, 0))) { s = scn__last_status; break; }
+        for (b = 0; b < n; b++) {
+            int best = 0;
+            for (j = 1; j < ps.K; j++) if (z[b * ps.K + j] > z[b * ps.K + best]) best = j;
+            right += best == ps.labels[b];
+            if (confusion) confusion[ps.labels[b] * ps.K + best]++;
+        }
+        scn__pass_report(&ps, desc, n, right, 0.0);
+    }
+    if (!s) scn__pass_result(&ps, result);
+    else scn__fail(s, "evaluation, batch %d: %s", step + 1, scn_error());
+    scn__pass_free(&ps);
+    return s;
+}
+
+/* ======================================================================
+ * 15. Checkpoints
  * ====================================================================== */
 
 /* Slicing by 4 over a table built on the stack: no shared state. */
@@ -5855,184 +6654,818 @@ SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t n) {
     return ~crc;
 }
 
-#define SCN__CKPT_MAGIC "SCNCKPT2"
-#define SCN__CKPT_MAGIC1 "SCNCKPT1"
 #define SCN__CKPT_SPEC_MAX 65536
+#define SCN__CKPT_SIDE_MAX 65536
 
-/* The fixed-size part after the magic, all little-endian 32/64-bit fields;
- * version 2 follows it with SCN_MAX_CHANNELS means, then as many stds
- * (mean and std here are channel 0's; version 1 had only these). */
-typedef struct scn__ckpt_head {
-    uint32_t spec_len, C, H, W;
-    uint64_t nparams, nbuffers, nvelocity;
-    int32_t epoch;
-    int64_t step;
-    uint64_t rng_state, rng_inc;
-    uint64_t net_rng_state, net_rng_inc;    /* dropout's generator */
-    float mean, std;
-    scn_sgd_desc sgd;
-} scn__ckpt_head;
+/* ---- little-endian encoding, field by field ---- */
 
-#ifndef SCN_NO_STDIO
-/* fwrite that also feeds the running CRC. */
-static int scn__put(FILE *f, const void *p, size_t bytes, uint32_t *crc) {
-    *crc = scn_crc32(*crc, p, bytes);
-    return fwrite(p, 1, bytes, f) == bytes;
+typedef struct scn__out {
+    unsigned char *p;
+    size_t len, cap;
+    int failed;                 /* an allocation failed: the image is incomplete */
+} scn__out;
+
+static void scn__out_bytes(scn__out *o, const void *data, size_t n) {
+    if (o->failed) return;
+    if (n > o->cap - o->len) {
+        size_t cap = o->cap ? o->cap : 4096;
+        unsigned char *grown;
+        while (n > cap - o->len) cap *= 2;
+        if (!(grown = (unsigned char *)SCN_REALLOC(o->p, cap))) {
+            o->failed = 1;
+            scn__fail(SCN_ERR_NOMEM, "checkpoint: no memory for %zu bytes", cap);
+            return;
+        }
+        o->p = grown;
+        o->cap = cap;
+    }
+    memcpy(o->p + o->len, data, n);
+    o->len += n;
 }
 
-SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
-                                      const scn_sgd *opt, const scn_train_state *st) {
-    char tmp[4096];
-    scn__ckpt_head h;
-    float zeros[SCN_MAX_CHANNELS] = {0};
-    size_t bad;
-    uint32_t crc = 0;
-    FILE *f;
-    int ok;
-    if (!scn__little_endian())
-        return scn__fail(SCN_ERR_IO, "%s: checkpoints are written on little-endian hosts",
-                         path);
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return scn__fail(SCN_ERR_ARG, "%s: path too long", path);
-    if (!scn__all_finite(net->params, net->nparams, &bad) ||
-        !scn__all_finite(net->buffers, net->nbuffers, &bad))
-        return scn__fail(SCN_ERR_NUMERIC, "%s: not written: the net holds a NaN or Inf "
-                         "(training diverged?); the file there is left as it was", path);
-    memset(&h, 0, sizeof h);
-    h.spec_len = (uint32_t)strlen(net->spec);
-    h.C = (uint32_t)net->C; h.H = (uint32_t)net->H; h.W = (uint32_t)net->W;
-    h.nparams = net->nparams;
-    h.nbuffers = net->nbuffers;
-    h.nvelocity = opt ? opt->count : 0;
-    h.net_rng_state = net->rng.state;
-    h.net_rng_inc = net->rng.inc;
-    if (opt) h.sgd = opt->desc;
+static void scn__out_u64(scn__out *o, uint64_t v) {
+    unsigned char b[8];
+    int i;
+    for (i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+    scn__out_bytes(o, b, 8);
+}
+
+static void scn__out_u32(scn__out *o, uint32_t v) {
+    unsigned char b[4];
+    int i;
+    for (i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+    scn__out_bytes(o, b, 4);
+}
+
+static void scn__out_f32(scn__out *o, float v) {
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    scn__out_u32(o, u);
+}
+
+/* count floats, each little-endian (a plain copy on little-endian hosts) */
+static void scn__out_f32s(scn__out *o, const float *x, size_t count) {
+    size_t i;
+    if (scn__little_endian()) { scn__out_bytes(o, x, count * sizeof *x); return; }
+    for (i = 0; i < count; i++) scn__out_f32(o, x[i]);
+}
+
+/* A record's tag and a size to patch when it ends; returns where. */
+static size_t scn__out_begin(scn__out *o, const char *tag) {
+    scn__out_bytes(o, tag, 4);
+    scn__out_u64(o, 0);
+    return o->len;
+}
+
+static void scn__out_end(scn__out *o, size_t start) {
+    uint64_t size = o->len - start;
+    int i;
+    if (o->failed) return;
+    for (i = 0; i < 8; i++) o->p[start - 8 + i] = (unsigned char)(size >> (8 * i));
+}
+
+/* count floats of a backend's memory in host memory (the same pointer on
+ * the CPU; else a copy in *tmp for the caller to free). */
+static const float *scn__to_host(const scn_backend *be, const float *x, size_t count,
+                                 float **tmp) {
+    *tmp = NULL;
+    if (be->host_memory) return x;
+    if (!(*tmp = (float *)scn__calloc(count ? count : 1, sizeof(float), "checkpoint")))
+        return NULL;
+    if (be->download(*tmp, x, count * sizeof *x)) { SCN_FREE(*tmp); return *tmp = NULL; }
+    return *tmp;
+}
+
+static void scn__out_floats(scn__out *o, const scn_backend *be, const float *x, size_t count) {
+    float *tmp;
+    const float *h = scn__to_host(be, x, count, &tmp);
+    scn__out_u64(o, count);
+    if (!h) { o->failed = 1; return; }
+    scn__out_f32s(o, h, count);
+    SCN_FREE(tmp);
+}
+
+SCNDEF scn_status scn_checkpoint_encode(const scn_net *net, const scn_sgd *opt,
+                                        const scn_train_state *st, unsigned char **bytes,
+                                        size_t *len) {
+    scn__out o;
+    size_t at;
+    int c, i;
+    scn_status s;
+    *bytes = NULL;
+    *len = 0;
+    if (scn__net_has_nonfinite(net, &s))
+        return scn__fail(SCN_ERR_NUMERIC, "the net holds a NaN or Inf (training diverged?)");
+    if (s) return s;
+    memset(&o, 0, sizeof o);
+    scn__out_bytes(&o, "SCNCKPT3", 8);
+    at = scn__out_begin(&o, "NET ");
+    scn__out_u32(&o, (uint32_t)net->C);
+    scn__out_u32(&o, (uint32_t)net->H);
+    scn__out_u32(&o, (uint32_t)net->W);
+    scn__out_u64(&o, net->rng.state);
+    scn__out_u64(&o, net->rng.inc);
+    scn__out_u32(&o, (uint32_t)strlen(net->spec));
+    scn__out_bytes(&o, net->spec, strlen(net->spec));
+    scn__out_end(&o, at);
+    at = scn__out_begin(&o, "PARM");
+    scn__out_floats(&o, net->be, net->params, net->nparams);
+    scn__out_end(&o, at);
+    at = scn__out_begin(&o, "BUFF");
+    scn__out_floats(&o, net->be, net->buffers, net->nbuffers);
+    scn__out_end(&o, at);
     if (st) {
-        h.epoch = st->epoch; h.step = st->step;
-        h.rng_state = st->rng.state; h.rng_inc = st->rng.inc;
-        h.mean = st->mean[0]; h.std = st->std[0];
+        int channels = net->C < SCN_MAX_CHANNELS ? net->C : SCN_MAX_CHANNELS;
+        at = scn__out_begin(&o, "NORM");
+        scn__out_u32(&o, (uint32_t)channels);
+        for (c = 0; c < channels; c++) scn__out_f32(&o, st->mean[c]);
+        for (c = 0; c < channels; c++) scn__out_f32(&o, st->std[c]);
+        scn__out_end(&o, at);
+        at = scn__out_begin(&o, "TRST");
+        scn__out_u32(&o, (uint32_t)st->epoch);
+        scn__out_u64(&o, (uint64_t)st->step);
+        scn__out_u64(&o, st->rng.state);
+        scn__out_u64(&o, st->rng.inc);
+        scn__out_u32(&o, (uint32_t)st->batch);
+        scn__out_end(&o, at);
     }
-    f = fopen(tmp, "wb");
-    if (!f) return scn__fail(SCN_ERR_IO, "%s: cannot open for writing", tmp);
-    ok = scn__put(f, SCN__CKPT_MAGIC, 8, &crc) && scn__put(f, &h, sizeof h, &crc) &&
-         scn__put(f, st ? st->mean : zeros, sizeof zeros, &crc) &&
-         scn__put(f, st ? st->std : zeros, sizeof zeros, &crc) &&
-         scn__put(f, net->spec, h.spec_len, &crc) &&
-         scn__put(f, net->params, net->nparams * sizeof(float), &crc) &&
-         scn__put(f, net->buffers, net->nbuffers * sizeof(float), &crc) &&
-         (!opt || scn__put(f, opt->velocity, opt->count * sizeof(float), &crc));
-    ok = ok && fwrite(&crc, 1, 4, f) == 4 && fflush(f) == 0;
-    if (fclose(f) != 0) ok = 0;
-    if (!ok) {
-        remove(tmp);
-        return scn__fail(SCN_ERR_IO, "%s: write failed (disk full?)", tmp);
+    if (opt) {
+        at = scn__out_begin(&o, "SGD ");
+        scn__out_f32(&o, opt->desc.lr);
+        scn__out_f32(&o, opt->desc.momentum);
+        scn__out_f32(&o, opt->desc.weight_decay);
+        scn__out_f32(&o, opt->desc.gamma);
+        scn__out_u32(&o, (uint32_t)opt->desc.nesterov);
+        scn__out_u32(&o, (uint32_t)opt->desc.schedule);
+        scn__out_u32(&o, (uint32_t)opt->desc.epochs);
+        for (i = 0; i < 8; i++) scn__out_u32(&o, (uint32_t)opt->desc.milestones[i]);
+        scn__out_u64(&o, (uint64_t)opt->steps);
+        scn__out_floats(&o, opt->be, opt->velocity, opt->count);
+        scn__out_end(&o, at);
     }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return scn__fail(SCN_ERR_IO, "%s: cannot rename %s over it", path, tmp);
-    }
+    at = scn__out_begin(&o, "END ");
+    scn__out_u32(&o, o.failed ? 0 : scn_crc32(0, o.p, at - 12));
+    scn__out_end(&o, at);
+    if (o.failed) { SCN_FREE(o.p); return SCN_ERR_NOMEM; }
+    *bytes = o.p;
+    *len = o.len;
     return SCN_OK;
 }
 
-/* Checks the header of a checkpoint image against its length; *hsize
- * receives the header's bytes after the magic (by version). */
-static scn_status scn__ckpt_check(const unsigned char *b, size_t len, const char *path,
-                                  scn__ckpt_head *h, size_t *hsize) {
+/* ---- decoding: every read bounded by its record ---- */
+
+typedef struct scn__in {
+    const unsigned char *p, *end;
+} scn__in;
+
+static uint64_t scn__in_u(scn__in *r, int bytes) {
+    uint64_t v = 0;
+    int i;
+    if (r->end - r->p < bytes) { r->p = r->end + 1; return 0; }   /* marks overrun */
+    for (i = 0; i < bytes; i++) v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += bytes;
+    return v;
+}
+
+static float scn__in_f32(scn__in *r) {
+    uint32_t u = (uint32_t)scn__in_u(r, 4);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static int scn__in_ok(const scn__in *r) { return r->p <= r->end; }
+
+/* count floats into x (host memory) */
+static void scn__in_f32s(scn__in *r, float *x, size_t count) {
+    size_t i;
+    if ((size_t)(r->end - r->p) / 4 < count) { r->p = r->end + 1; return; }
+    if (scn__little_endian()) { memcpy(x, r->p, count * 4); r->p += count * 4; return; }
+    for (i = 0; i < count; i++) x[i] = scn__in_f32(r);
+}
+
+/* What a checkpoint holds, before the net is built. */
+typedef struct scn__ckpt {
+    const char *name;
+    uint32_t C, H, W;
+    scn_rng net_rng;
+    const unsigned char *spec;
+    size_t spec_len;
+    uint64_t nparams, nbuffers, nvelocity;
+    const unsigned char *params, *buffers, *velocity;  /* little-endian f32 */
+    int has_state, has_sgd;
+    scn_train_state st;
+    scn_sgd_desc sgd;
+    int64_t sgd_steps;
+} scn__ckpt;
+
+/* The records of a version-3 image into k; checks sizes and the CRC. */
+static scn_status scn__ckpt_records(const unsigned char *b, size_t len, scn__ckpt *k) {
+    scn__in r;
+    int have_net = 0, i;
+    r.p = b + 8;
+    r.end = b + len;
+    for (;;) {
+        char tag[5];
+        uint64_t size;
+        scn__in f;
+        const unsigned char *start = r.p;
+        if (r.end - r.p < 12)
+            return scn__fail(SCN_ERR_FORMAT, "%s: truncated (no END record)", k->name);
+        memcpy(tag, r.p, 4);
+        tag[4] = '\0';
+        r.p += 4;
+        size = scn__in_u(&r, 8);
+        if (size > (uint64_t)(r.end - r.p))
+            return scn__fail(SCN_ERR_FORMAT, "%s: record '%s' of %llu bytes runs past the "
+                             "end (truncated?)", k->name, tag, (unsigned long long)size);
+        f.p = r.p;
+        f.end = r.p + size;
+        r.p += size;
+        if (!strcmp(tag, "END ")) {
+            uint32_t crc = (uint32_t)scn__in_u(&f, 4);
+            if (size != 4 || r.p != r.end)
+                return scn__fail(SCN_ERR_FORMAT, "%s: END is not the last record (corrupt)",
+                                 k->name);
+            if (crc != scn_crc32(0, b, (size_t)(start - b)))
+                return scn__fail(SCN_ERR_FORMAT, "%s: checksum mismatch (corrupt)", k->name);
+            break;
+        }
+        if (!strcmp(tag, "NET ")) {
+            k->C = (uint32_t)scn__in_u(&f, 4);
+            k->H = (uint32_t)scn__in_u(&f, 4);
+            k->W = (uint32_t)scn__in_u(&f, 4);
+            k->net_rng.state = scn__in_u(&f, 8);
+            k->net_rng.inc = scn__in_u(&f, 8);
+            k->spec_len = (size_t)scn__in_u(&f, 4);
+            k->spec = f.p;
+            have_net = scn__in_ok(&f) && k->spec_len == (size_t)(f.end - f.p);
+            if (!have_net)
+                return scn__fail(SCN_ERR_FORMAT, "%s: NET record of %llu bytes is malformed",
+                                 k->name, (unsigned long long)size);
+        } else if (!strcmp(tag, "PARM") || !strcmp(tag, "BUFF")) {
+            uint64_t n = scn__in_u(&f, 8);
+            if (!scn__in_ok(&f) || n != (uint64_t)(f.end - f.p) / 4 || (f.end - f.p) % 4)
+                return scn__fail(SCN_ERR_FORMAT, "%s: %s record says %llu floats in %llu "
+                                 "bytes", k->name, tag, (unsigned long long)n,
+                                 (unsigned long long)size);
+            if (tag[0] == 'P') { k->nparams = n; k->params = f.p; }
+            else { k->nbuffers = n; k->buffers = f.p; }
+        } else if (!strcmp(tag, "NORM")) {
+            uint32_t c, n = (uint32_t)scn__in_u(&f, 4);
+            if (n > SCN_MAX_CHANNELS || size != 4 + 8 * (uint64_t)n)
+                return scn__fail(SCN_ERR_FORMAT, "%s: NORM record of %u channels in %llu "
+                                 "bytes (at most %d channels)", k->name, n,
+                                 (unsigned long long)size, SCN_MAX_CHANNELS);
+            for (c = 0; c < SCN_MAX_CHANNELS; c++) { k->st.mean[c] = 0.0f; k->st.std[c] = 1.0f; }
+            for (c = 0; c < n; c++) k->st.mean[c] = scn__in_f32(&f);
+            for (c = 0; c < n; c++) k->st.std[c] = scn__in_f32(&f);
+            for (c = 0; c < n; c++)
+                if (!isfinite(k->st.mean[c]) || !(k->st.std[c] > 0.0f) ||
+                    !isfinite(k->st.std[c]))
+                    return scn__fail(SCN_ERR_FORMAT, "%s: channel %u's normalisation is mean "
+                                     "%g, std %g (corrupt?)", k->name, c,
+                                     (double)k->st.mean[c], (double)k->st.std[c]);
+            k->has_state |= 1;
+        } else if (!strcmp(tag, "TRST")) {
+            k->st.epoch = (int)(int32_t)scn__in_u(&f, 4);
+            k->st.step = (int64_t)scn__in_u(&f, 8);
+            k->st.rng.state = scn__in_u(&f, 8);
+            k->st.rng.inc = scn__in_u(&f, 8);
+            k->st.batch = (int)(int32_t)scn__in_u(&f, 4);
+            if (size != 32 || k->st.epoch < 0 || k->st.step < 0 || k->st.batch < 0)
+                return scn__fail(SCN_ERR_FORMAT, "%s: TRST record malformed (epoch %d, step "
+                                 "%lld)", k->name, k->st.epoch, (long long)k->st.step);
+            k->has_state |= 2;
+        } else if (!strcmp(tag, "SGD ")) {
+            k->sgd.lr = scn__in_f32(&f);
+            k->sgd.momentum = scn__in_f32(&f);
+            k->sgd.weight_decay = scn__in_f32(&f);
+            k->sgd.gamma = scn__in_f32(&f);
+            k->sgd.nesterov = (int)(int32_t)scn__in_u(&f, 4);
+            k->sgd.schedule = (int)(int32_t)scn__in_u(&f, 4);
+            k->sgd.epochs = (int)(int32_t)scn__in_u(&f, 4);
+            for (i = 0; i < 8; i++) k->sgd.milestones[i] = (int)(int32_t)scn__in_u(&f, 4);
+            k->sgd_steps = (int64_t)scn__in_u(&f, 8);
+            k->nvelocity = scn__in_u(&f, 8);
+            if (!scn__in_ok(&f) || k->nvelocity != (uint64_t)(f.end - f.p) / 4 ||
+                (f.end - f.p) % 4 || k->sgd_steps < 0)
+                return scn__fail(SCN_ERR_FORMAT, "%s: SGD record malformed", k->name);
+            k->velocity = f.p;
+            k->has_sgd = 1;
+        } else if (tag[0] >= 'A' && tag[0] <= 'Z') {
+            return scn__fail(SCN_ERR_FORMAT, "%s: record '%s' is not known to this scn.h "
+                             "(a newer version wrote it?)", k->name, tag);
+        }                                       /* lower case: optional, skipped */
+    }
+    if (!have_net || !k->params || !k->buffers)
+        return scn__fail(SCN_ERR_FORMAT, "%s: a NET, PARM or BUFF record is missing", k->name);
+    return SCN_OK;
+}
+
+/* Versions 1 and 2: the x86-64 layout of a 144-byte struct after the magic
+ * (u32 spec_len, C, H, W; u64 nparams, nbuffers, nvelocity; i32 epoch at
+ * 40; i64 step at 48; u64 rng state, inc, net rng state, inc at 56-80; f32
+ * mean, std at 88, 92; f32 lr, momentum, weight decay at 96-104; i32
+ * milestones[8] at 108; f32 gamma at 140), version 2 then 16 means and 16
+ * stds; then the spec, parameters, buffers, velocity, CRC-32. */
+static scn_status scn__ckpt_legacy(const unsigned char *b, size_t len, int v2, scn__ckpt *k) {
+    scn__in r;
+    size_t head = 144 + (v2 ? 32 * 4 : 0);
     uint64_t need;
-    uint32_t crc;
-    int v1 = len >= 8 && memcmp(b, SCN__CKPT_MAGIC1, 8) == 0;
-    if (len < 8 || (!v1 && memcmp(b, SCN__CKPT_MAGIC, 8) != 0))
-        return scn__fail(SCN_ERR_FORMAT, "%s: not an scn checkpoint (bad magic)", path);
-    *hsize = sizeof *h + (v1 ? 0 : 2 * SCN_MAX_CHANNELS * sizeof(float));
-    if (len < 8 + *hsize + 4)
-        return scn__fail(SCN_ERR_FORMAT, "%s: truncated header (%zu bytes)", path, len);
-    memcpy(h, b + 8, sizeof *h);
-    if (h->spec_len == 0 || h->spec_len > SCN__CKPT_SPEC_MAX || h->C > 1u << 16 ||
-        h->H > 1u << 16 || h->W > 1u << 16 || h->nparams > (1ull << 40) ||
-        h->nbuffers > (1ull << 40) || h->nvelocity > (1ull << 40))
-        return scn__fail(SCN_ERR_FORMAT, "%s: header fields out of range (corrupt?)", path);
-    need = 8 + *hsize + h->spec_len + 4 * (h->nparams + h->nbuffers + h->nvelocity) + 4;
+    float mean, std;
+    int c, i;
+    if (len < 8 + head + 4)
+        return scn__fail(SCN_ERR_FORMAT, "%s: truncated header (%zu bytes)", k->name, len);
+    r.p = b + 8;
+    r.end = b + len;
+    k->spec_len = (size_t)scn__in_u(&r, 4);
+    k->C = (uint32_t)scn__in_u(&r, 4);
+    k->H = (uint32_t)scn__in_u(&r, 4);
+    k->W = (uint32_t)scn__in_u(&r, 4);
+    k->nparams = scn__in_u(&r, 8);
+    k->nbuffers = scn__in_u(&r, 8);
+    k->nvelocity = scn__in_u(&r, 8);
+    k->st.epoch = (int)(int32_t)scn__in_u(&r, 4);
+    scn__in_u(&r, 4);
+    k->st.step = (int64_t)scn__in_u(&r, 8);
+    k->st.rng.state = scn__in_u(&r, 8);
+    k->st.rng.inc = scn__in_u(&r, 8);
+    k->net_rng.state = scn__in_u(&r, 8);
+    k->net_rng.inc = scn__in_u(&r, 8);
+    mean = scn__in_f32(&r);
+    std = scn__in_f32(&r);
+    k->sgd.lr = scn__in_f32(&r);
+    k->sgd.momentum = scn__in_f32(&r);
+    k->sgd.weight_decay = scn__in_f32(&r);
+    for (i = 0; i < 8; i++) k->sgd.milestones[i] = (int)(int32_t)scn__in_u(&r, 4);
+    k->sgd.gamma = scn__in_f32(&r);
+    for (c = 0; c < SCN_MAX_CHANNELS; c++) { k->st.mean[c] = mean; k->st.std[c] = std; }
+    if (v2) {
+        for (c = 0; c < 16; c++) { float v = scn__in_f32(&r); if (c < SCN_MAX_CHANNELS) k->st.mean[c] = v; }
+        for (c = 0; c < 16; c++) { float v = scn__in_f32(&r); if (c < SCN_MAX_CHANNELS) k->st.std[c] = v; }
+    }
+    for (c = 0; c < SCN_MAX_CHANNELS; c++)    /* saved without a state: none */
+        if (k->st.mean[c] == 0.0f && k->st.std[c] == 0.0f) k->st.std[c] = 1.0f;
+    if (k->spec_len == 0 || k->spec_len > SCN__CKPT_SPEC_MAX || k->nparams > SCN__NET_MAX ||
+        k->nbuffers > SCN__NET_MAX || k->nvelocity > SCN__NET_MAX || k->st.epoch < 0)
+        return scn__fail(SCN_ERR_FORMAT, "%s: header fields out of range (corrupt?)", k->name);
+    need = 8 + head + k->spec_len + 4 * (k->nparams + k->nbuffers + k->nvelocity) + 4;
     if (need != len)
         return scn__fail(SCN_ERR_FORMAT, "%s: header describes %llu bytes but the file "
-                         "holds %zu (truncated or corrupt)", path,
+                         "holds %zu (truncated or corrupt)", k->name,
                          (unsigned long long)need, len);
-    memcpy(&crc, b + len - 4, 4);
-    if (crc != scn_crc32(0, b, len - 4))
-        return scn__fail(SCN_ERR_FORMAT, "%s: checksum mismatch (corrupt)", path);
+    r.p = b + len - 4;
+    if ((uint32_t)scn__in_u(&r, 4) != scn_crc32(0, b, len - 4))
+        return scn__fail(SCN_ERR_FORMAT, "%s: checksum mismatch (corrupt)", k->name);
+    for (c = 0; c < SCN_MAX_CHANNELS && c < (int)k->C; c++)
+        if (!isfinite(k->st.mean[c]) || !(k->st.std[c] > 0.0f) || !isfinite(k->st.std[c]))
+            return scn__fail(SCN_ERR_FORMAT, "%s: channel %d's normalisation is mean %g, std "
+                             "%g (corrupt?)", k->name, c, (double)k->st.mean[c],
+                             (double)k->st.std[c]);
+    k->spec = b + 8 + head;
+    k->params = k->spec + k->spec_len;
+    k->buffers = k->params + 4 * k->nparams;
+    k->velocity = k->buffers + 4 * k->nbuffers;
+    k->has_state = 3;
+    k->has_sgd = k->nvelocity > 0;
     return SCN_OK;
+}
+
+/* count little-endian floats at src into the backend memory dst, after
+ * checking they are finite. */
+static scn_status scn__ckpt_floats(const scn__ckpt *k, const scn_backend *be, float *dst,
+                                   const unsigned char *src, size_t count, const char *what,
+                                   float **host) {
+    scn__in r;
+    size_t at;
+    scn_status s;
+    if (!(*host = (float *)scn__calloc(count ? count : 1, sizeof(float), k->name)))
+        return SCN_ERR_NOMEM;
+    r.p = src;
+    r.end = src + 4 * count;
+    scn__in_f32s(&r, *host, count);
+    if (!scn__all_finite(*host, count, &at))
+        return scn__fail(SCN_ERR_FORMAT, "%s: %s %zu is %g (a diverged or corrupt "
+                         "checkpoint)", k->name, what, at, (double)(*host)[at]);
+    if (be->host_memory) { memcpy(dst, *host, count * sizeof(float)); return SCN_OK; }
+    s = be->upload(dst, *host, count * sizeof(float));
+    return s;
+}
+
+SCNDEF scn_net *scn_checkpoint_decode(const unsigned char *b, size_t len, const char *name,
+                                      scn_sgd *opt, scn_train_state *st) {
+    scn__ckpt k;
+    char *spec = NULL;
+    scn_net *net = NULL;
+    float *params = NULL, *buffers = NULL, *velocity = NULL;
+    uint64_t counts[2];
+    scn_status s;
+    int i;
+    memset(&k, 0, sizeof k);
+    k.name = name ? name : "checkpoint";
+    if (opt) memset(opt, 0, sizeof *opt);
+    if (len >= 8 && !memcmp(b, "SCNCKPT3", 8)) s = scn__ckpt_records(b, len, &k);
+    else if (len >= 8 && !memcmp(b, "SCNCKPT2", 8)) s = scn__ckpt_legacy(b, len, 1, &k);
+    else if (len >= 8 && !memcmp(b, "SCNCKPT1", 8)) s = scn__ckpt_legacy(b, len, 0, &k);
+    else s = scn__fail(SCN_ERR_FORMAT, "%s: not an scn checkpoint (bad magic)", k.name);
+    if (s) return NULL;
+    if (k.spec_len == 0 || k.spec_len > SCN__CKPT_SPEC_MAX || k.C > SCN__CKPT_SIDE_MAX ||
+        k.H > SCN__CKPT_SIDE_MAX || k.W > SCN__CKPT_SIDE_MAX) {
+        scn__fail(SCN_ERR_FORMAT, "%s: input %u x %u x %u, spec of %zu bytes (corrupt?)",
+                  k.name, k.C, k.H, k.W, k.spec_len);
+        return NULL;
+    }
+    if (st && k.has_state != 3) {
+        scn__fail(SCN_ERR_FORMAT, "%s: holds no training state (NORM, TRST)", k.name);
+        return NULL;
+    }
+    if (opt && (!k.has_sgd || k.nvelocity != k.nparams)) {
+        scn__fail(SCN_ERR_FORMAT, "%s: holds no optimiser state to resume", k.name);
+        return NULL;
+    }
+    if (!(spec = (char *)scn__calloc(k.spec_len + 1, 1, k.name))) return NULL;
+    memcpy(spec, k.spec, k.spec_len);
+    counts[0] = k.nparams;
+    counts[1] = k.nbuffers;
+    net = scn__net_build(spec, (int)k.C, (int)k.H, (int)k.W, 0, counts);
+    if (!net) { scn__fail(SCN_ERR_FORMAT, "%s: its network: %s", k.name, scn_error()); goto fail; }
+    net->rng = k.net_rng;
+    if (scn__ckpt_floats(&k, net->be, net->params, k.params, net->nparams, "parameter",
+                         &params) ||
+        scn__ckpt_floats(&k, net->be, net->buffers, k.buffers, net->nbuffers, "buffer",
+                         &buffers))
+        goto fail;
+    for (i = 0; i < net->count; i++) {
+        scn__layer *l = net->all[i];
+        if (l->kind->check &&
+            l->kind->check(l, params + (l->params - net->params),
+                           buffers + (l->buffers - net->buffers))) {
+            scn__fail(SCN_ERR_FORMAT, "%s: layer %d (%s): %s", k.name, i + 1,
+                      l->kind->info.name, scn_error());
+            goto fail;
+        }
+    }
+    if (opt) {
+        if (scn_sgd_init(opt, net, &k.sgd) ||
+            scn__ckpt_floats(&k, net->be, opt->velocity, k.velocity, opt->count, "velocity",
+                             &velocity)) {
+            scn__fail(SCN_ERR_FORMAT, "%s: optimiser state: %s", k.name, scn_error());
+            scn_sgd_free(opt);
+            goto fail;
+        }
+        opt->steps = k.sgd_steps;
+    }
+    if (st) *st = k.st;
+    SCN_FREE(spec); SCN_FREE(params); SCN_FREE(buffers); SCN_FREE(velocity);
+    return net;
+fail:
+    scn_net_free(net);
+    SCN_FREE(spec); SCN_FREE(params); SCN_FREE(buffers); SCN_FREE(velocity);
+    return NULL;
+}
+
+#ifndef SCN_NO_STDIO
+SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
+                                      const scn_sgd *opt, const scn_train_state *st) {
+    unsigned char *bytes;
+    size_t len;
+    scn_status s = scn_checkpoint_encode(net, opt, st, &bytes, &len);
+    if (s) return scn__fail(s, "%s: not written: %s; the file there is left as it was", path,
+                            scn_error());
+    s = scn__write_atomic(path, bytes, len);
+    SCN_FREE(bytes);
+    return s;
 }
 
 SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_state *st) {
     size_t len;
     unsigned char *b = scn__read_file(path, SCN__FILE_MAX, &len, NULL);
-    scn__ckpt_head h;
-    char *spec = NULL;
-    scn_net *net = NULL;
-    const unsigned char *p;
-    size_t hsize = 0;
-    uint64_t counts[2];
-    float norm[2 * SCN_MAX_CHANNELS];       /* the means, then the stds */
-    int c;
+    scn_net *net;
     if (!b) return NULL;
-    if (scn__ckpt_check(b, len, path, &h, &hsize) != SCN_OK) goto done;
-    for (c = 0; c < SCN_MAX_CHANNELS; c++) { norm[c] = h.mean; norm[SCN_MAX_CHANNELS + c] = h.std; }
-    if (hsize > sizeof h) memcpy(norm, b + 8 + sizeof h, sizeof norm);
-    for (c = 0; c < SCN_MAX_CHANNELS; c++)    /* saved without a state: none */
-        if (norm[c] == 0.0f && norm[SCN_MAX_CHANNELS + c] == 0.0f) norm[SCN_MAX_CHANNELS + c] = 1.0f;
-    for (c = 0; c < SCN_MAX_CHANNELS && c < (int)h.C; c++)
-        if (!isfinite(norm[c]) || !(norm[SCN_MAX_CHANNELS + c] > 0.0f) ||
-            !isfinite(norm[SCN_MAX_CHANNELS + c])) {
-            scn__fail(SCN_ERR_FORMAT, "%s: channel %d's normalisation is mean %g, std %g "
-                      "(corrupt?)", path, c, (double)norm[c],
-                      (double)norm[SCN_MAX_CHANNELS + c]);
-            goto done;
-        }
-    spec = (char *)scn__calloc(h.spec_len + 1, 1, path);
-    if (!spec) goto done;
-    p = b + 8 + hsize;
-    memcpy(spec, p, h.spec_len);
-    p += h.spec_len;
-    counts[0] = h.nparams;
-    counts[1] = h.nbuffers;
-    net = scn__net_build(spec, (int)h.C, (int)h.H, (int)h.W, 0, counts);
-    if (!net) { scn__fail(SCN_ERR_FORMAT, "%s: its network: %s", path, scn_error()); goto done; }
-    net->rng.state = h.net_rng_state;
-    net->rng.inc = h.net_rng_inc;
-    memcpy(net->params, p, net->nparams * sizeof(float));
-    p += net->nparams * sizeof(float);
-    memcpy(net->buffers, p, net->nbuffers * sizeof(float));
-    p += net->nbuffers * sizeof(float);
-    if (opt) {
-        if (h.nvelocity != h.nparams || scn_sgd_init(opt, net, &h.sgd) != SCN_OK) {
-            if (h.nvelocity != h.nparams)
-                scn__fail(SCN_ERR_FORMAT, "%s: holds no optimiser state to resume", path);
-            scn_net_free(net);
-            net = NULL;
-            goto done;
-        }
-        memcpy(opt->velocity, p, opt->count * sizeof(float));
-    }
-    if (st) {
-        st->epoch = h.epoch; st->step = h.step;
-        st->rng.state = h.rng_state; st->rng.inc = h.rng_inc;
-        memcpy(st->mean, norm, sizeof st->mean);
-        memcpy(st->std, norm + SCN_MAX_CHANNELS, sizeof st->std);
-    }
-done:
-    SCN_FREE(spec);
+    net = scn_checkpoint_decode(b, len, path, opt, st);
     SCN_FREE(b);
     return net;
 }
 #endif
 
-
 /* ======================================================================
- * 15. Backends
+ * 16. Backends
+ *
+ * The CPU table: the reference every other backend is compared with. Its
+ * memory is host memory, so upload and download are copies.
  * ====================================================================== */
 
+static void *scn__cpu_alloc(size_t bytes) {
+    void *p = SCN_MALLOC(bytes ? bytes : 1);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+static void scn__cpu_release(void *p) { SCN_FREE(p); }
+
+static scn_status scn__cpu_memcpy(void *dst, const void *src, size_t bytes) {
+    if (bytes) memcpy(dst, src, bytes);
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_cols_to_nchw(const scn_conv_geom *g, int n, const float *A,
+                                        float *y) {
+    size_t hw = (size_t)g->Ho * g->Wo;
+    int b, j;
+    for (b = 0; b < g->N; b++)
+        for (j = 0; j < n; j++)
+            memcpy(y + ((size_t)b * n + j) * hw, A + (size_t)j * g->P + b * hw,
+                   hw * sizeof *y);
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_nchw_to_cols(const scn_conv_geom *g, int n, const float *y,
+                                        float *A) {
+    size_t hw = (size_t)g->Ho * g->Wo;
+    int b, j;
+    for (b = 0; b < g->N; b++)
+        for (j = 0; j < n; j++)
+            memcpy(A + (size_t)j * g->P + b * hw, y + ((size_t)b * n + j) * hw,
+                   hw * sizeof *A);
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_fill(float *y, size_t count, float v) {
+    size_t i;
+    if (v == 0.0f) memset(y, 0, count * sizeof *y);
+    else for (i = 0; i < count; i++) y[i] = v;
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_copy(float *y, const float *x, size_t count) {
+    if (count && y != x) memcpy(y, x, count * sizeof *y);
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_axpy(float *SCN__RESTRICT y, float a, const float *SCN__RESTRICT x,
+                                size_t count) {
+    size_t i;
+    for (i = 0; i < count; i++) y[i] += a * x[i];
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_relu(float *y, const float *x, size_t count) {
+    size_t i;
+    for (i = 0; i < count; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_relu_backward(float *dx, const float *y, const float *dy,
+                                         size_t count) {
+    size_t i;
+    for (i = 0; i < count; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_mul(float *y, const float *x, const float *mask, size_t count) {
+    size_t i;
+    for (i = 0; i < count; i++) y[i] = x[i] * mask[i];
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_broadcast(float *A, int rows, int cols, const float *b,
+                                     int by_col) {
+    int i, j;
+    for (i = 0; i < rows; i++)
+        for (j = 0; j < cols; j++) A[(size_t)i * cols + j] = by_col ? b[j] : b[i];
+    return SCN_OK;
+}
+
+/* sums in double, added to out once */
+static scn_status scn__cpu_sum_add(float *out, const float *A, int rows, int cols,
+                                   int by_col) {
+    int i, j;
+    if (!by_col) {
+        for (i = 0; i < rows; i++) {
+            double s = 0.0;
+            for (j = 0; j < cols; j++) s += A[(size_t)i * cols + j];
+            out[i] += (float)s;
+        }
+        return SCN_OK;
+    }
+    for (j = 0; j < cols; j++) {
+        double s = 0.0;
+        for (i = 0; i < rows; i++) s += A[(size_t)i * cols + j];
+        out[j] += (float)s;
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_dot(const float *x, const float *y, size_t count, double *out) {
+    double s = 0.0;
+    size_t i;
+    for (i = 0; i < count; i++) s += (double)x[i] * y[i];
+    *out = s;
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_count_nonzero(const float *x, size_t count, size_t *nonzero) {
+    size_t i, nz = 0;
+    for (i = 0; i < count; i++) nz += x[i] != 0.0f;
+    *nonzero = nz;
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_find_nonfinite(const float *x, size_t count, size_t *where) {
+    if (scn__all_finite(x, count, where)) *where = count;
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_bn_forward(const scn_bn_args *a, const float *x, float *y,
+                                      const float *gamma, const float *beta, float *running,
+                                      float *xhat, float *inv, int train) {
+    size_t hw = (size_t)a->HW, M = (size_t)a->N * hw;
+    int c;
+    SCN__OMP(parallel for schedule(static) if (M * a->C > SCN__OMP_MIN))
+    for (c = 0; c < a->C; c++) {
+        double mean = 0.0, var = 0.0;
+        float g = gamma[c], b = beta[c];
+        size_t i;
+        int n;
+        if (train) {
+            for (n = 0; n < a->N; n++) {
+                const float *p = x + ((size_t)n * a->C + c) * hw;
+                for (i = 0; i < hw; i++) mean += p[i];
+            }
+            mean /= (double)M;
+            for (n = 0; n < a->N; n++) {
+                const float *p = x + ((size_t)n * a->C + c) * hw;
+                for (i = 0; i < hw; i++) var += (p[i] - mean) * (p[i] - mean);
+            }
+            var /= (double)M;
+            running[c] += a->momentum * ((float)mean - running[c]);
+            running[a->C + c] += a->momentum *
+                ((float)(var * M / (M - 1)) - running[a->C + c]);
+        } else {
+            mean = running[c];
+            var = running[a->C + c];
+        }
+        inv[c] = (float)(1.0 / sqrt(var + a->eps));
+        for (n = 0; n < a->N; n++) {
+            size_t o = ((size_t)n * a->C + c) * hw;
+            for (i = 0; i < hw; i++) {
+                float h = (float)((x[o + i] - mean) * inv[c]);
+                xhat[o + i] = h;
+                y[o + i] = g * h + b;
+            }
+        }
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_bn_backward(const scn_bn_args *a, const float *dy,
+                                       const float *xhat, const float *inv,
+                                       const float *gamma, float *dgamma, float *dbeta,
+                                       float *dx) {
+    size_t hw = (size_t)a->HW, M = (size_t)a->N * hw;
+    int c;
+    SCN__OMP(parallel for schedule(static) if (M * a->C > SCN__OMP_MIN))
+    for (c = 0; c < a->C; c++) {
+        double dg = 0.0, db = 0.0;
+        size_t i;
+        int n;
+        for (n = 0; n < a->N; n++) {
+            size_t o = ((size_t)n * a->C + c) * hw;
+            for (i = 0; i < hw; i++) { dg += dy[o + i] * xhat[o + i]; db += dy[o + i]; }
+        }
+        dgamma[c] += (float)dg;
+        dbeta[c] += (float)db;
+        if (!dx) continue;
+        for (n = 0; n < a->N; n++) {
+            size_t o = ((size_t)n * a->C + c) * hw;
+            for (i = 0; i < hw; i++)
+                dx[o + i] = (float)(gamma[c] * inv[c] / (double)M *
+                                    (M * (double)dy[o + i] - db - xhat[o + i] * dg));
+        }
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_maxpool(const scn_pool_args *a, const float *x, float *y, int *arg) {
+    size_t planes = (size_t)a->N * a->C, pl, hw = (size_t)a->H * a->W;
+    for (pl = 0; pl < planes; pl++) {
+        const float *in = x + pl * hw;
+        int oy, ox, i, j;
+        for (oy = 0; oy < a->Ho; oy++)
+            for (ox = 0; ox < a->Wo; ox++) {
+                int best = (oy * a->stride) * a->W + ox * a->stride;
+                for (i = 0; i < a->kh; i++)
+                    for (j = 0; j < a->kw; j++) {
+                        int at = (oy * a->stride + i) * a->W + ox * a->stride + j;
+                        if (in[at] > in[best]) best = at;
+                    }
+                arg[(pl * a->Ho + oy) * a->Wo + ox] = best;
+                y[(pl * a->Ho + oy) * a->Wo + ox] = in[best];
+            }
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_maxpool_backward(const scn_pool_args *a, const float *dy,
+                                            const int *arg, float *dx) {
+    size_t planes = (size_t)a->N * a->C, pl, o, ohw = (size_t)a->Ho * a->Wo;
+    size_t hw = (size_t)a->H * a->W;
+    memset(dx, 0, planes * hw * sizeof *dx);
+    for (pl = 0; pl < planes; pl++)
+        for (o = 0; o < ohw; o++) dx[pl * hw + arg[pl * ohw + o]] += dy[pl * ohw + o];
+    return SCN_OK;
+}
+
+/* window sums in double */
+static scn_status scn__cpu_avgpool(const scn_pool_args *a, const float *x, float *y) {
+    size_t planes = (size_t)a->N * a->C, pl, hw = (size_t)a->H * a->W;
+    double area = (double)a->kh * a->kw;
+    for (pl = 0; pl < planes; pl++) {
+        const float *in = x + pl * hw;
+        int oy, ox, i, j;
+        for (oy = 0; oy < a->Ho; oy++)
+            for (ox = 0; ox < a->Wo; ox++) {
+                double s = 0.0;
+                for (i = 0; i < a->kh; i++)
+                    for (j = 0; j < a->kw; j++)
+                        s += in[(oy * a->stride + i) * a->W + ox * a->stride + j];
+                y[(pl * a->Ho + oy) * a->Wo + ox] = (float)(s / area);
+            }
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_avgpool_backward(const scn_pool_args *a, const float *dy,
+                                            float *dx) {
+    size_t planes = (size_t)a->N * a->C, pl, hw = (size_t)a->H * a->W;
+    float area = (float)a->kh * (float)a->kw;
+    memset(dx, 0, planes * hw * sizeof *dx);
+    for (pl = 0; pl < planes; pl++) {
+        float *out = dx + pl * hw;
+        int oy, ox, i, j;
+        for (oy = 0; oy < a->Ho; oy++)
+            for (ox = 0; ox < a->Wo; ox++) {
+                float g = dy[(pl * a->Ho + oy) * a->Wo + ox] / area;
+                for (i = 0; i < a->kh; i++)
+                    for (j = 0; j < a->kw; j++)
+                        out[(oy * a->stride + i) * a->W + ox * a->stride + j] += g;
+            }
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_sgd_update(float *SCN__RESTRICT w, const float *SCN__RESTRICT g,
+                                      float *SCN__RESTRICT v, size_t count, float lr,
+                                      float momentum, float decay, int nesterov) {
+    size_t j;
+    if (nesterov) {
+        for (j = 0; j < count; j++) {
+            float d = g[j] + decay * w[j];
+            v[j] = momentum * v[j] + d;
+            w[j] -= lr * (d + momentum * v[j]);
+        }
+        return SCN_OK;
+    }
+    for (j = 0; j < count; j++) {
+        v[j] = momentum * v[j] + (g[j] + decay * w[j]);
+        w[j] -= lr * v[j];
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_clamp_min(float *x, size_t count, float lo) {
+    size_t i;
+    for (i = 0; i < count; i++) if (x[i] < lo) x[i] = lo;
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_col_norm_clip(float *D, int m, int n, float max_norm) {
+    int i, j;
+    for (j = 0; j < n; j++) {
+        double s = 0.0;
+        for (i = 0; i < m; i++) s += (double)D[(size_t)i * n + j] * D[(size_t)i * n + j];
+        if (s > (double)max_norm * max_norm) {
+            float scale = (float)(max_norm / sqrt(s));
+            for (i = 0; i < m; i++) D[(size_t)i * n + j] *= scale;
+        }
+    }
+    return SCN_OK;
+}
+
 static const scn_backend scn__cpu_backend = {
-    "cpu", scn__cpu_gemm, scn__cpu_im2col, scn__cpu_col2im,
-    scn__cpu_en_solve, scn__cpu_en_backward
+    "cpu", 1,
+    scn__cpu_alloc, scn__cpu_release, scn__cpu_memcpy, scn__cpu_memcpy,
+    scn__cpu_gemm, scn__cpu_im2col, scn__cpu_col2im,
+    scn__cpu_cols_to_nchw, scn__cpu_nchw_to_cols,
+    scn__cpu_en_solve, scn__cpu_en_backward,
+    scn__cpu_fill, scn__cpu_copy, scn__cpu_axpy, scn__cpu_relu, scn__cpu_relu_backward,
+    scn__cpu_mul, scn__cpu_broadcast, scn__cpu_sum_add, scn__cpu_dot,
+    scn__cpu_count_nonzero, scn__cpu_find_nonfinite,
+    scn__cpu_bn_forward, scn__cpu_bn_backward,
+    scn__cpu_maxpool, scn__cpu_maxpool_backward, scn__cpu_avgpool,
+    scn__cpu_avgpool_backward,
+    scn__cpu_sgd_update, scn__cpu_clamp_min, scn__cpu_col_norm_clip
 };
 
 static const scn_backend *scn__backend = &scn__cpu_backend;

@@ -252,17 +252,30 @@ static void make_idx_gunzip(void) {
 
 /* ---- checkpoints ---- */
 
+/* the byte the target reads first: bit 0 clear, the target recomputes the
+ * checksum; bits 1, 2: load without an optimiser, a state */
+static unsigned char ckpt_mode(int with_opt, int with_state) {
+    return (unsigned char)((with_opt ? 0 : 2) | (with_state ? 0 : 4));
+}
+
+static void put_le64(buf *b, uint64_t v) { put_le32(b, (uint32_t)v); put_le32(b, (uint32_t)(v >> 32)); }
+static void put_f32(buf *b, float f) { uint32_t u; memcpy(&u, &f, 4); put_le32(b, u); }
+
+/* Version 3 from scn_checkpoint_save: NAME (the CRC recomputed by the
+ * target) and NAME_whole (taken as it is). optional: a lower-case
+ * record "zzzz" goes before END (a reader skips it). */
 static void ckpt(const char *name, const char *spec, int C, int H, int W, int with_opt,
-                 int with_state, int v1) {
+                 int with_state, int optional) {
     scn_net *net = scn_net_create(spec, C, H, W, 7);
     scn_sgd opt;
     scn_train_state st;
     unsigned char *bytes, mode;
+    char whole[128];
     size_t n;
     int c;
     if (!net) { fprintf(stderr, "%s: %s\n", spec, scn_error()); exit(1); }
     memset(&st, 0, sizeof st);
-    st.epoch = 3; st.step = 42;
+    st.epoch = 3; st.step = 42; st.batch = 8;
     scn_rng_seed(&st.rng, 9, 1);
     for (c = 0; c < SCN_MAX_CHANNELS; c++) { st.mean[c] = 0.25f; st.std[c] = 0.5f; }
     if (with_opt && scn_sgd_init(&opt, net, NULL) != SCN_OK) { fprintf(stderr, "sgd\n"); exit(1); }
@@ -274,34 +287,87 @@ static void ckpt(const char *name, const char *spec, int C, int H, int W, int wi
     if (with_opt) scn_sgd_free(&opt);
     scn_net_free(net);
     bytes = slurp(tmp_path("c.scn"), &n);
-    if (v1) {   /* version 1: SCNCKPT1, without the per-channel means and stds
-                 * that follow the fixed header (scn.h's own struct) */
-        size_t at = 8 + sizeof(scn__ckpt_head), norm = 2 * SCN_MAX_CHANNELS * sizeof(float);
-        memcpy(bytes, "SCNCKPT1", 8);
-        memmove(bytes + at, bytes + at + norm, n - at - norm);
-        n -= norm;
+    if (optional) {     /* "zzzz", 8 bytes, before the 16 bytes of END */
+        buf b = {0};
+        put(&b, bytes, n - 16);
+        puts_(&b, "zzzz");
+        put_le64(&b, 8);
+        puts_(&b, "optional");
+        put(&b, bytes + n - 16, 12);
+        put_le32(&b, scn_crc32(0, b.p, b.n - 12));
+        free(bytes);
+        bytes = b.p;
+        n = b.n;
     }
-    /* mode 0 (and 2, 4, 6): the body, the target appends the CRC;
-     * mode 1: the file as it is */
-    mode = (unsigned char)((with_opt ? 0 : 2) | (with_state ? 0 : 4));
-    seedp("fuzz_checkpoint", name, &mode, 1, bytes, n - 4);
-    if (!v1) {
-        char whole[128];
-        snprintf(whole, sizeof whole, "%s_whole", name);
-        mode |= 1;
-        seedp("fuzz_checkpoint", whole, &mode, 1, bytes, n);
-    }
+    mode = ckpt_mode(with_opt, with_state);
+    seedp("fuzz_checkpoint", name, &mode, 1, bytes, n);
+    snprintf(whole, sizeof whole, "%s_whole", name);
+    mode |= 1;
+    seedp("fuzz_checkpoint", whole, &mode, 1, bytes, n);
     free(bytes);
+}
+
+/* Versions 1 and 2 ("SCNCKPT1", "SCNCKPT2"), which scn.h still reads,
+ * written here from the offsets scn__ckpt_legacy documents: the x86-64
+ * layout of a 144-byte struct after the magic (u32 spec_len, C, H, W; u64
+ * nparams, nbuffers, nvelocity; i32 epoch at 40, 4 bytes of padding; i64
+ * step at 48; u64 rng state, inc, net rng state, inc at 56-80; f32 mean,
+ * std at 88, 92; f32 lr, momentum, weight decay at 96-104; i32
+ * milestones[8] at 108; f32 gamma at 140), version 2 then 16 means and 16
+ * stds; then the spec, the parameters, buffers and velocity as f32, and
+ * the CRC-32 of everything before it. The net is "bn linear:n=2" on 2 x 1
+ * x 2 with the parameters of scn_net_create, a velocity and a state. */
+static void ckpt_legacy(const char *name, int version) {
+    const char *spec = "bn linear:n=2";
+    scn_net *net = scn_net_create(spec, 2, 1, 2, 7);
+    buf b = {0};
+    const float *params;
+    float *buffers;
+    size_t np, nb, i;
+    unsigned char mode = ckpt_mode(1, 1);
+    if (!net) { fprintf(stderr, "%s: %s\n", spec, scn_error()); exit(1); }
+    params = scn_net_params(net);
+    np = scn_net_param_count(net);
+    buffers = scn_net_buffers(net, &nb);
+    puts_(&b, version == 1 ? "SCNCKPT1" : "SCNCKPT2");
+    put_le32(&b, (uint32_t)strlen(spec));
+    put_le32(&b, 2); put_le32(&b, 1); put_le32(&b, 2);          /* C, H, W */
+    put_le64(&b, np); put_le64(&b, nb); put_le64(&b, np);       /* velocity: one each */
+    put_le32(&b, 3); put_le32(&b, 0);                           /* epoch, padding */
+    put_le64(&b, 42);                                           /* step */
+    put_le64(&b, 0x853c49e6748fea9bULL); put_le64(&b, 0xda3e39cb94b95bdbULL);
+    put_le64(&b, 0x0123456789abcdefULL); put_le64(&b, 0x0fedcba987654321ULL);
+    put_f32(&b, 0.25f); put_f32(&b, 0.5f);                      /* mean, std */
+    put_f32(&b, 0.1f); put_f32(&b, 0.9f); put_f32(&b, 5e-4f);   /* lr, momentum, decay */
+    put_le32(&b, 10); put_le32(&b, 20);                         /* milestones */
+    for (i = 2; i < 8; i++) put_le32(&b, 0);
+    put_f32(&b, 0.1f);                                          /* gamma */
+    if (b.n != 8 + 144) { fprintf(stderr, "legacy header: %zu bytes\n", b.n); exit(1); }
+    if (version == 2) {
+        for (i = 0; i < 16; i++) put_f32(&b, 0.125f * (float)i);
+        for (i = 0; i < 16; i++) put_f32(&b, 0.5f + 0.25f * (float)i);
+    }
+    puts_(&b, spec);
+    for (i = 0; i < np; i++) put_f32(&b, params[i]);
+    for (i = 0; i < nb; i++) put_f32(&b, buffers[i]);
+    for (i = 0; i < np; i++) put_f32(&b, 0.001f * (float)i);
+    put_le32(&b, scn_crc32(0, b.p, b.n));
+    /* the target recomputes the trailing CRC (mode bit 0 clear) */
+    seedp("fuzz_checkpoint", name, &mode, 1, b.p, b.n);
+    scn_net_free(net);
+    free(b.p);
 }
 
 static void make_checkpoint(void) {
     ckpt("linear", "linear:n=2", 1, 2, 2, 1, 1, 0);
     ckpt("linear_bare", "linear:n=2", 1, 2, 2, 0, 0, 0);
-    ckpt("linear_v1", "linear:n=2", 1, 2, 2, 1, 1, 1);
+    ckpt("linear_optional", "linear:n=2", 1, 2, 2, 1, 1, 1);
     ckpt("bn_relu_flatten", "bn relu flatten linear:n=2", 2, 2, 2, 1, 1, 0);
     ckpt("conv_pool", "conv:n=2,k=1 relu maxpool avgpool:k=1 gap linear:n=2", 1, 2, 2, 1, 0, 0);
     ckpt("sc_dropout", "sc:n=2,k=1,l1=0.2,l2=0.01,iters=5,tol=0.001,norm=1 bn dropout:p=0.3 "
          "gap linear:n=2", 1, 2, 2, 0, 1, 0);
+    ckpt_legacy("legacy_v1", 1);
+    ckpt_legacy("legacy_v2", 2);
 }
 
 /* ---- CIFAR and STL-10 ---- */

@@ -1276,97 +1276,359 @@ static void test_bad_npy(void) {
           "\"%s\"", scn_error());
 }
 
-/* Checkpoints: what tests/test_checkpoint.c leaves out: headers that claim
- * other shapes or sizes with a valid CRC, so the checks behind the CRC run. */
-static void ckpt_fix_crc(unsigned char *b, size_t len) {
-    uint32_t crc = scn_crc32(0, b, len - 4);
-    memcpy(b + len - 4, &crc, 4);
+/* Checkpoints: what tests/test_checkpoint.c leaves out: version-3 records
+ * whose fields claim other shapes, sizes or values, with the END record's
+ * CRC recomputed, so the checks behind the CRC run. Each must fail with a
+ * message naming the file (never with the CRC's), and never crash. */
+
+/* a record: tag and a payload of its own */
+typedef struct ck_rec { char tag[5]; unsigned char *p; size_t n; } ck_rec;
+typedef struct ck_recs { ck_rec r[16]; int n; } ck_recs;
+
+static void ck_le(unsigned char *at, uint64_t v, int bytes) {
+    int i;
+    for (i = 0; i < bytes; i++) at[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* A version-2 checkpoint built by hand: spec, input shape, nparams zero
- * parameters, no buffers or velocity, mean 0 std 1. */
-static unsigned char *ckpt_build(const char *spec, uint32_t C, uint32_t H, uint32_t W,
-                                 uint64_t nparams, size_t *len) {
-    scn__ckpt_head h;
-    size_t hs = sizeof h + 2 * SCN_MAX_CHANNELS * sizeof(float), n;
+static uint64_t ck_get(const unsigned char *at, int bytes) {
+    uint64_t v = 0;
+    int i;
+    for (i = 0; i < bytes; i++) v |= (uint64_t)at[i] << (8 * i);
+    return v;
+}
+
+/* The records between the magic and END, payloads copied; 0 if malformed. */
+static int ck_parse(const unsigned char *b, size_t len, ck_recs *rs) {
+    size_t at = 8;
+    memset(rs, 0, sizeof *rs);
+    if (len < 8 || memcmp(b, "SCNCKPT3", 8)) return 0;
+    while (len - at >= 12 && rs->n < 16) {
+        uint64_t size = ck_get(b + at + 4, 8);
+        ck_rec *r = &rs->r[rs->n];
+        if (size > len - at - 12) return 0;
+        if (!memcmp(b + at, "END ", 4)) return at + 12 + size == len;
+        memcpy(r->tag, b + at, 4);
+        r->n = (size_t)size;
+        r->p = (unsigned char *)malloc(r->n + 1);
+        memcpy(r->p, b + at + 12, r->n);
+        rs->n++;
+        at += 12 + r->n;
+    }
+    return 0;
+}
+
+/* magic, the records, "END " with the CRC-32 of all before it */
+static unsigned char *ck_emit(const ck_recs *rs, size_t *len) {
+    size_t n = 8 + 16, at = 8;
     unsigned char *b;
-    float norm[2 * SCN_MAX_CHANNELS];
-    int c;
-    memset(&h, 0, sizeof h);
-    h.spec_len = (uint32_t)strlen(spec);
-    h.C = C; h.H = H; h.W = W;
-    h.nparams = nparams;
-    h.std = 1.0f;
-    for (c = 0; c < SCN_MAX_CHANNELS; c++) { norm[c] = 0.0f; norm[SCN_MAX_CHANNELS + c] = 1.0f; }
-    n = 8 + hs + h.spec_len + 4 * nparams + 4;
-    b = (unsigned char *)calloc(n, 1);
-    if (!b) return NULL;
-    memcpy(b, "SCNCKPT2", 8);
-    memcpy(b + 8, &h, sizeof h);
-    memcpy(b + 8 + sizeof h, norm, sizeof norm);
-    memcpy(b + 8 + hs, spec, h.spec_len);
-    ckpt_fix_crc(b, n);
+    int i;
+    for (i = 0; i < rs->n; i++) n += 12 + rs->r[i].n;
+    b = (unsigned char *)malloc(n);
+    memcpy(b, "SCNCKPT3", 8);
+    for (i = 0; i < rs->n; i++) {
+        memcpy(b + at, rs->r[i].tag, 4);
+        ck_le(b + at + 4, rs->r[i].n, 8);
+        if (rs->r[i].n) memcpy(b + at + 12, rs->r[i].p, rs->r[i].n);
+        at += 12 + rs->r[i].n;
+    }
+    memcpy(b + at, "END ", 4);
+    ck_le(b + at + 4, 4, 8);
+    ck_le(b + at + 12, scn_crc32(0, b, at), 4);
     *len = n;
     return b;
 }
 
+static ck_rec *ck_find(ck_recs *rs, const char *tag) {
+    int i;
+    for (i = 0; i < rs->n; i++)
+        if (!memcmp(rs->r[i].tag, tag, 4)) return &rs->r[i];
+    return NULL;
+}
+
+static void ck_drop(ck_recs *rs, const char *tag) {
+    int i, n = 0;
+    for (i = 0; i < rs->n; i++) {
+        if (!memcmp(rs->r[i].tag, tag, 4)) { free(rs->r[i].p); continue; }
+        rs->r[n++] = rs->r[i];
+    }
+    rs->n = n;
+}
+
+/* the payload to n bytes; new bytes zero */
+static void ck_resize(ck_rec *r, size_t n) {
+    r->p = (unsigned char *)realloc(r->p, n + 1);
+    if (n > r->n) memset(r->p + r->n, 0, n - r->n);
+    r->n = n;
+}
+
+static void ck_f32(ck_rec *r, size_t at, float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if (at + 4 <= r->n) ck_le(r->p + at, u, 4);
+}
+
+static void ck_u32(ck_rec *r, size_t at, uint32_t v) { if (at + 4 <= r->n) ck_le(r->p + at, v, 4); }
+static void ck_u64(ck_rec *r, size_t at, uint64_t v) { if (at + 8 <= r->n) ck_le(r->p + at, v, 8); }
+
+/* NET's spec (at 32, its length at 28) replaced by n bytes of s */
+static void ck_spec(ck_rec *r, const char *s, size_t n) {
+    ck_resize(r, 32 + n);
+    ck_u32(r, 28, (uint32_t)n);
+    memcpy(r->p + 32, s, n);
+}
+
+static void ck_free(ck_recs *rs) {
+    int i;
+    for (i = 0; i < rs->n; i++) free(rs->r[i].p);
+    rs->n = 0;
+}
+
+/* A version-3 checkpoint built by hand: spec, input shape, nparams zero
+ * parameters, no buffers, no state or optimiser. */
+static unsigned char *ckpt_build(const char *spec, uint32_t C, uint32_t H, uint32_t W,
+                                 uint64_t nparams, size_t *len) {
+    ck_recs rs;
+    ck_rec *r;
+    unsigned char *b;
+    memset(&rs, 0, sizeof rs);
+    r = &rs.r[rs.n++];
+    memcpy(r->tag, "NET ", 4);
+    ck_resize(r, 0);
+    ck_spec(r, spec, strlen(spec));
+    ck_u32(r, 0, C); ck_u32(r, 4, H); ck_u32(r, 8, W);
+    ck_u64(r, 12, 0x853c49e6748fea9bULL); ck_u64(r, 20, 0xda3e39cb94b95bdbULL);
+    r = &rs.r[rs.n++];
+    memcpy(r->tag, "PARM", 4);
+    ck_resize(r, 8 + 4 * (size_t)nparams);
+    ck_u64(r, 0, nparams);
+    r = &rs.r[rs.n++];
+    memcpy(r->tag, "BUFF", 4);
+    ck_resize(r, 8);
+    b = ck_emit(&rs, len);
+    ck_free(&rs);
+    return b;
+}
+
 static void test_bad_checkpoints(void) {
-    const char *f;
-    scn_net *net = scn_net_create("sc:n=4,s=2 bn gap linear:n=3", 3, 8, 8, 1), *back;
-    scn_sgd opt;
-    scn_train_state st;
+    const char *f, *spec = "sc:n=4,s=2 bn gap linear:n=3";
+    scn_net *net = scn_net_create(spec, 3, 8, 8, 1), *back;
+    scn_sgd opt, opt2;
+    scn_train_state st, st2;
     unsigned char *b, *c;
-    size_t len, n2;
-    scn__ckpt_head h;
+    size_t len, n2, np;
+    ck_recs rs;
+    int i;
     CHECK(net != NULL, "net: %s", scn_error());
     if (!net) return;
+    np = scn_net_param_count(net);
     memset(&st, 0, sizeof st);
+    st.epoch = 3; st.step = 99; st.batch = 16;
+    for (i = 0; i < SCN_MAX_CHANNELS; i++) { st.mean[i] = 0.5f; st.std[i] = 0.25f; }
     CHECK(scn_sgd_init(&opt, net, NULL) == SCN_OK, "sgd: %s", scn_error());
     f = P("%s/h/ckpt/good.scn", root);
     mkdirs(f, 0);
     CHECK(scn_checkpoint_save(f, net, &opt, &st) == SCN_OK, "save: %s", scn_error());
     scn_sgd_free(&opt);
     b = read_file(f, &len);
-    CHECK(b && len > 8 + sizeof h, "read back %s", f);
-    if (!b || len <= 8 + sizeof h) { free(b); scn_net_free(net); return; }
-    c = (unsigned char *)malloc(len + 64);
+    i = b && ck_parse(b, len, &rs) ? rs.n : -1;
+    CHECK(i == 6, "read back %s: %d records", f, i);
+    if (i >= 0) ck_free(&rs);
+    if (i != 6) { free(b); scn_net_free(net); return; }
 
-#define CKPT_CASE(fname, what, edit)                                          \
-    do {                                                                      \
-        const char *p_ = P("%s/h/ckpt/%s", root, fname);                      \
-        size_t n_ = len;                                                      \
-        memcpy(c, b, len);                                                    \
-        memcpy(&h, c + 8, sizeof h);                                          \
-        edit;                                                                 \
-        memcpy(c + 8, &h, sizeof h);                                          \
-        ckpt_fix_crc(c, n_);                                                  \
-        write_file(p_, c, n_);                                                \
-        back = scn_checkpoint_load(p_, NULL, NULL);                           \
-        CHECK(back == NULL, "checkpoint %s loaded", what);                    \
-        CHECK(strstr(scn_error(), p_) != NULL, "checkpoint %s: \"%s\"", what, \
-              scn_error());                                                   \
-        scn_net_free(back);                                                   \
+    /* edit: code on ck_rec *r (the record tagged tag) and ck_recs cp_;
+     * always: 1 if it must fail without an optimiser and a state too
+     * (every check but the optimiser's settings) */
+#define CKPT_CASE(fname, what, tag, always, edit)                               \
+    do {                                                                        \
+        const char *p_ = P("%s/h/ckpt/%s", root, fname);                        \
+        ck_recs cp_;                                                            \
+        ck_rec *r;                                                              \
+        unsigned char *e_;                                                      \
+        size_t n_;                                                              \
+        int k_;                                                                 \
+        if (!ck_parse(b, len, &cp_)) break;                                     \
+        r = ck_find(&cp_, tag);                                                 \
+        if (!r) { ck_free(&cp_); break; }                                       \
+        edit;                                                                   \
+        e_ = ck_emit(&cp_, &n_);                                                \
+        write_file(p_, e_, n_);                                                 \
+        for (k_ = 0; k_ < 1 + (always); k_++) {                                 \
+            back = scn_checkpoint_load(p_, k_ ? NULL : &opt2, k_ ? NULL : &st2);  \
+            CHECK(back == NULL, "checkpoint %s loaded (%s)", what,              \
+                  k_ ? "net only" : "with optimiser and state");                \
+            CHECK(back || (strstr(scn_error(), p_) != NULL &&                   \
+                           !strstr(scn_error(), "checksum")),                   \
+                  "checkpoint %s: \"%s\"", what, scn_error());                  \
+            if (back && !k_) scn_sgd_free(&opt2);                               \
+            scn_net_free(back);                                                 \
+        }                                                                       \
+        free(e_);                                                               \
+        ck_free(&cp_);                                                          \
     } while (0)
 
-    CKPT_CASE("c65536.scn", "claiming C = 65536", h.C = 65536);
-    CKPT_CASE("c70000.scn", "claiming C = 70000", h.C = 70000);
-    CKPT_CASE("hw.scn", "claiming H = W = 2^20", h.H = h.W = 1u << 20);
-    CKPT_CASE("c0.scn", "claiming C = 0", h.C = 0);
-    CKPT_CASE("np.scn", "claiming 2^40 parameters", h.nparams = 1ull << 40);
-    CKPT_CASE("np63.scn", "claiming 2^63 parameters", h.nparams = 1ull << 63);
-    CKPT_CASE("np1.scn", "claiming one parameter more", h.nparams += 1);
-    CKPT_CASE("spec0.scn", "with an empty spec", h.spec_len = 0);
-    CKPT_CASE("specbig.scn", "with a 2^31-byte spec", h.spec_len = 1u << 31);
-    CKPT_CASE("extra.scn", "with 16 bytes appended", (memset(c + len, 0, 16), n_ = len + 16));
-    CKPT_CASE("spec.scn", "with a spec that fails", memcpy(c + len - 4 - 4 * (h.nparams + h.nbuffers + h.nvelocity) - h.spec_len, "zz", 2));
-    CKPT_CASE("nan.scn", "with a NaN std", {
-        float nanv = NAN;
-        memcpy(c + 8 + sizeof h + SCN_MAX_CHANNELS * sizeof(float), &nanv, 4);
+    /* the control: the records re-emitted load */
+    if (ck_parse(b, len, &rs)) {
+        unsigned char *e = ck_emit(&rs, &n2);
+        CHECK(n2 == len && !memcmp(e, b, len), "records re-emitted differ");
+        f = P("%s/h/ckpt/again.scn", root);
+        write_file(f, e, n2);
+        back = scn_checkpoint_load(f, &opt2, &st2);
+        CHECK(back != NULL, "re-emitted checkpoint: %s", scn_error());
+        CHECK(!back || (st2.epoch == 3 && st2.batch == 16 && opt2.count == np),
+              "re-emitted checkpoint: epoch %d", st2.epoch);
+        if (back) scn_sgd_free(&opt2);
+        scn_net_free(back);
+        free(e);
+        ck_free(&rs);
+    }
+
+    /* NET: u32 C, H, W at 0, 4, 8; generator at 12, 20; spec length at 28 */
+    CKPT_CASE("c65536.scn", "claiming C = 65536", "NET ", 1, ck_u32(r, 0, 65536));
+    CKPT_CASE("c70000.scn", "claiming C = 70000", "NET ", 1, ck_u32(r, 0, 70000));
+    CKPT_CASE("cmax.scn", "claiming C = 2^32 - 1", "NET ", 1, ck_u32(r, 0, 0xffffffffu));
+    CKPT_CASE("hw.scn", "claiming H = W = 2^20", "NET ", 1,
+              (ck_u32(r, 4, 1u << 20), ck_u32(r, 8, 1u << 20)));
+    CKPT_CASE("c0.scn", "claiming C = 0", "NET ", 1, ck_u32(r, 0, 0));
+    CKPT_CASE("h0.scn", "claiming H = 0", "NET ", 1, ck_u32(r, 4, 0));
+    CKPT_CASE("w0.scn", "claiming W = 0", "NET ", 1, ck_u32(r, 8, 0));
+    CKPT_CASE("c4.scn", "claiming C = 4", "NET ", 1, ck_u32(r, 0, 4));
+    CKPT_CASE("speclen1.scn", "with a spec length one more than the record", "NET ", 1,
+              ck_u32(r, 28, (uint32_t)strlen(spec) + 1));
+    CKPT_CASE("speclen-1.scn", "with a spec length one less than the record", "NET ", 1,
+              ck_u32(r, 28, (uint32_t)strlen(spec) - 1));
+    CKPT_CASE("spec0.scn", "with an empty spec", "NET ", 1, ck_spec(r, "", 0));
+    CKPT_CASE("specbig.scn", "with a 2^31-byte spec length", "NET ", 1, ck_u32(r, 28, 1u << 31));
+    CKPT_CASE("specmax.scn", "with a 2^32-1-byte spec length", "NET ", 1,
+              ck_u32(r, 28, 0xffffffffu));
+    CKPT_CASE("net31.scn", "with a NET record of 31 bytes", "NET ", 1, ck_resize(r, 31));
+    CKPT_CASE("net12.scn", "with a NET record of 12 bytes", "NET ", 1, ck_resize(r, 12));
+    CKPT_CASE("net0.scn", "with an empty NET record", "NET ", 1, ck_resize(r, 0));
+    CKPT_CASE("spec.scn", "with a spec that fails", "NET ", 1, memcpy(r->p + 32, "zz", 2));
+    CKPT_CASE("specn.scn", "with a spec that builds more parameters (linear:n=4)", "NET ", 1,
+              ck_spec(r, "sc:n=4,s=2 bn gap linear:n=4", strlen(spec)));
+    CKPT_CASE("specbn.scn", "with a spec without its bn layer", "NET ", 1,
+              ck_spec(r, "sc:n=4,s=2 gap linear:n=3", strlen("sc:n=4,s=2 gap linear:n=3")));
+    CKPT_CASE("specnul.scn", "with a NUL inside the spec", "NET ", 1,
+              r->p[32 + 6] = '\0');
+    CKPT_CASE("specpreset.scn", "with a preset of other sizes as spec", "NET ", 1,
+              ck_spec(r, "lenet", 5));
+    {
+        char *longspec = (char *)malloc(70001);
+        if (longspec) {
+            memset(longspec, ' ', 70000);
+            memcpy(longspec, spec, strlen(spec));
+            CKPT_CASE("speclong.scn", "with a spec of 70000 bytes", "NET ", 1,
+                      ck_spec(r, longspec, 70000));
+            free(longspec);
+        }
+    }
+
+    /* PARM, BUFF: u64 count at 0, the floats at 8 */
+    CKPT_CASE("np1.scn", "claiming one parameter more", "PARM", 1, ck_u64(r, 0, np + 1));
+    CKPT_CASE("np-1.scn", "claiming one parameter less", "PARM", 1, ck_u64(r, 0, np - 1));
+    CKPT_CASE("np.scn", "claiming 2^40 parameters", "PARM", 1, ck_u64(r, 0, 1ull << 40));
+    CKPT_CASE("np63.scn", "claiming 2^63 parameters", "PARM", 1, ck_u64(r, 0, 1ull << 63));
+    CKPT_CASE("npmax.scn", "claiming 2^64-1 parameters", "PARM", 1, ck_u64(r, 0, ~0ull));
+    CKPT_CASE("npless.scn", "with one parameter fewer than the spec builds", "PARM", 1,
+              (ck_resize(r, r->n - 4), ck_u64(r, 0, np - 1)));
+    CKPT_CASE("npnone.scn", "with no parameters", "PARM", 1, (ck_resize(r, 8), ck_u64(r, 0, 0)));
+    CKPT_CASE("npodd.scn", "with a PARM record of 4k+2 bytes", "PARM", 1, ck_resize(r, r->n + 2));
+    CKPT_CASE("parm4.scn", "with a PARM record of 4 bytes", "PARM", 1, ck_resize(r, 4));
+    CKPT_CASE("parm0.scn", "with an empty PARM record", "PARM", 1, ck_resize(r, 0));
+    CKPT_CASE("nb1.scn", "claiming one buffer value more", "BUFF", 1,
+              ck_u64(r, 0, ck_get(r->p, 8) + 1));
+    CKPT_CASE("nbless.scn", "with one buffer value fewer than the spec builds", "BUFF", 1,
+              (ck_resize(r, r->n - 4), ck_u64(r, 0, ck_get(r->p, 8) - 1)));
+    CKPT_CASE("nbmore.scn", "with one buffer value more than the spec builds", "BUFF", 1,
+              (ck_resize(r, r->n + 4), ck_u64(r, 0, ck_get(r->p, 8) + 1)));
+    CKPT_CASE("nb62.scn", "claiming 2^62 buffer values", "BUFF", 1, ck_u64(r, 0, 1ull << 62));
+
+    /* NORM: u32 channels, the means, the stds */
+    CKPT_CASE("std0.scn", "with a zero std", "NORM", 1, ck_f32(r, 4 + 4 * 3 + 4, 0.0f));
+    CKPT_CASE("nan.scn", "with a NaN mean", "NORM", 1, ck_f32(r, 4, NAN));
+    CKPT_CASE("nanstd.scn", "with a NaN std", "NORM", 1, ck_f32(r, 4 + 4 * 3, NAN));
+    CKPT_CASE("neg.scn", "with a negative std", "NORM", 1, ck_f32(r, 4 + 4 * 3 + 8, -1.0f));
+    CKPT_CASE("infstd.scn", "with an Inf std", "NORM", 1, ck_f32(r, 4 + 4 * 3 + 4, INFINITY));
+    CKPT_CASE("infmean.scn", "with an Inf mean", "NORM", 1, ck_f32(r, 4 + 4, -INFINITY));
+    CKPT_CASE("norm17.scn", "with 17 channels of normalisation", "NORM", 1, {
+        ck_resize(r, 4 + 8 * 17);
+        ck_u32(r, 0, 17);
+        for (i = 0; i < 17; i++) ck_f32(r, 4 + 4 * 17 + 4 * (size_t)i, 1.0f);
     });
-    CKPT_CASE("neg.scn", "with a negative std", {
-        float negv = -1.0f;
-        memcpy(c + 8 + sizeof h + (SCN_MAX_CHANNELS + 2) * sizeof(float), &negv, 4);
-    });
+    CKPT_CASE("normmax.scn", "claiming 2^32-1 channels", "NORM", 1, ck_u32(r, 0, 0xffffffffu));
+    CKPT_CASE("norm2.scn", "claiming 2 channels in a record of 3", "NORM", 1, ck_u32(r, 0, 2));
+    CKPT_CASE("norm4.scn", "claiming 4 channels in a record of 3", "NORM", 1, ck_u32(r, 0, 4));
+    CKPT_CASE("norm3b.scn", "with a NORM record of 3 bytes", "NORM", 1, ck_resize(r, 3));
+    CKPT_CASE("normx.scn", "with a NORM record 4 bytes long", "NORM", 1, ck_resize(r, r->n + 4));
+
+    /* TRST: i32 epoch, i64 step, u64 state, u64 inc, i32 batch */
+    CKPT_CASE("epoch-1.scn", "with epoch -1", "TRST", 1, ck_u32(r, 0, 0xffffffffu));
+    CKPT_CASE("epochmin.scn", "with epoch -2^31", "TRST", 1, ck_u32(r, 0, 0x80000000u));
+    CKPT_CASE("step-1.scn", "with step -1", "TRST", 1, ck_u64(r, 4, ~0ull));
+    CKPT_CASE("batch-1.scn", "with batch -1", "TRST", 1, ck_u32(r, 28, 0xffffffffu));
+    CKPT_CASE("trst28.scn", "with a TRST record of 28 bytes", "TRST", 1, ck_resize(r, 28));
+    CKPT_CASE("trst36.scn", "with a TRST record of 36 bytes", "TRST", 1, ck_resize(r, 36));
+    CKPT_CASE("trst0.scn", "with an empty TRST record", "TRST", 1, ck_resize(r, 0));
+
+    /* SGD: f32 lr, momentum, decay, gamma at 0-12; i32 nesterov, schedule,
+     * epochs at 16-24; milestones at 28; i64 steps at 60; u64 count at 68;
+     * the velocity at 76 */
+    CKPT_CASE("sgdshort.scn", "with an SGD record one byte short", "SGD ", 1,
+              ck_resize(r, r->n - 1));
+    CKPT_CASE("sgd10.scn", "with an SGD record of 10 bytes", "SGD ", 1, ck_resize(r, 10));
+    CKPT_CASE("sgdnv1.scn", "claiming one velocity more", "SGD ", 1, ck_u64(r, 68, np + 1));
+    CKPT_CASE("sgdnv62.scn", "claiming 2^62 velocities", "SGD ", 1, ck_u64(r, 68, 1ull << 62));
+    CKPT_CASE("sgdsteps.scn", "with steps -1", "SGD ", 1, ck_u64(r, 60, ~0ull));
+    CKPT_CASE("sgdless.scn", "with one velocity fewer than parameters", "SGD ", 0,
+              (ck_resize(r, r->n - 4), ck_u64(r, 68, np - 1)));
+    CKPT_CASE("sgdnone.scn", "with no velocity", "SGD ", 0, (ck_resize(r, 76), ck_u64(r, 68, 0)));
+    CKPT_CASE("lr.scn", "with lr -1", "SGD ", 0, ck_f32(r, 0, -1.0f));
+    CKPT_CASE("lrnan.scn", "with lr NaN", "SGD ", 0, ck_f32(r, 0, NAN));
+    CKPT_CASE("mom.scn", "with momentum 1.5", "SGD ", 0, ck_f32(r, 4, 1.5f));
+    CKPT_CASE("momnan.scn", "with momentum NaN", "SGD ", 0, ck_f32(r, 4, NAN));
+    CKPT_CASE("sched.scn", "with schedule 7", "SGD ", 0, ck_u32(r, 20, 7));
+    CKPT_CASE("cos0.scn", "with a cosine schedule over 0 epochs", "SGD ", 0,
+              (ck_u32(r, 20, SCN_LR_COSINE), ck_u32(r, 24, 0)));
+    CKPT_CASE("velnan.scn", "with a NaN velocity", "SGD ", 0, ck_f32(r, 76 + 4, NAN));
+    CKPT_CASE("velinf.scn", "with an Inf velocity", "SGD ", 0,
+              ck_f32(r, 76 + 4 * (np - 1), INFINITY));
+
+    /* whole records missing, another magic */
+    CKPT_CASE("nonet.scn", "without a NET record", "NET ", 1, ck_drop(&cp_, "NET "));
+    CKPT_CASE("noparm.scn", "without a PARM record", "PARM", 1, ck_drop(&cp_, "PARM"));
+    CKPT_CASE("nobuff.scn", "without a BUFF record", "BUFF", 1, ck_drop(&cp_, "BUFF"));
+    CKPT_CASE("nonorm.scn", "without a NORM record", "NORM", 0, ck_drop(&cp_, "NORM"));
+    CKPT_CASE("notrst.scn", "without a TRST record", "TRST", 0, ck_drop(&cp_, "TRST"));
+    CKPT_CASE("nosgd.scn", "without an SGD record", "SGD ", 0, ck_drop(&cp_, "SGD "));
+    CKPT_CASE("unknown.scn", "with an unknown critical record", "NET ", 1,
+              memcpy(cp_.r[cp_.n - 1].tag, "Xtra", 4));
+
+    /* raw edits: bytes after END, END of 8 bytes, a version-4 magic */
+    c = (unsigned char *)malloc(len + 64);
+    f = P("%s/h/ckpt/extra.scn", root);
+    memcpy(c, b, len);
+    memset(c + len, 0, 16);
+    write_file(f, c, len + 16);
+    back = scn_checkpoint_load(f, NULL, NULL);
+    CHECK(back == NULL && strstr(scn_error(), f), "checkpoint with 16 bytes appended: %s",
+          back ? "loaded" : scn_error());
+    scn_net_free(back);
+    f = P("%s/h/ckpt/end8.scn", root);
+    ck_le(c + len - 12, 8, 8);
+    write_file(f, c, len + 4);
+    back = scn_checkpoint_load(f, NULL, NULL);
+    CHECK(back == NULL && strstr(scn_error(), f), "checkpoint with an 8-byte END: %s",
+          back ? "loaded" : scn_error());
+    scn_net_free(back);
+    f = P("%s/h/ckpt/v4.scn", root);
+    memcpy(c, b, len);
+    memcpy(c, "SCNCKPT4", 8);
+    ck_le(c + len - 4, scn_crc32(0, c, len - 16), 4);
+    write_file(f, c, len);
+    back = scn_checkpoint_load(f, NULL, NULL);
+    CHECK(back == NULL && strstr(scn_error(), f), "checkpoint of version 4: %s",
+          back ? "loaded" : scn_error());
+    scn_net_free(back);
     free(c);
     free(b);
 

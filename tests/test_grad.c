@@ -5,44 +5,24 @@
 #include "../scn.h"
 #include "check.h"
 #include "common.h"
+#include "fd.h"
 
 
-/* loss = sum G .* alpha(D, X, lambda1), in double */
-static double loss(const float *D, int m, int n, const float *X, int P,
-                   const scn_solve_desc *d, const float *G, float *alpha) {
+/* A matrix problem: loss = sum G .* alpha(D, X, lambda1), in double. */
+typedef struct matrix_case {
+    float *D, *X, *G, *alpha;
+    int m, n, P;
+    scn_solve_desc d;
+} matrix_case;
+
+static double matrix_loss(void *ctx) {
+    matrix_case *c = (matrix_case *)ctx;
     double s = 0.0;
     int i;
-    if (scn_en_solve(D, m, n, X, P, d, alpha, NULL) != SCN_OK) return NAN;
-    for (i = 0; i < n * P; i++) s += (double)G[i] * alpha[i];
+    if (scn_en_solve(c->D, c->m, c->n, c->X, c->P, &c->d, c->alpha, NULL) != SCN_OK)
+        return NAN;
+    for (i = 0; i < c->n * c->P; i++) s += (double)c->G[i] * c->alpha[i];
     return s;
-}
-
-/* Central difference of `loss` in every entry of v (count entries). */
-static void fd_all(float h, float *v, int count, float *out, const float *D, int m, int n,
-                   const float *X, int P, const scn_solve_desc *d, const float *G,
-                   float *alpha) {
-    int i;
-    for (i = 0; i < count; i++) {
-        float keep = v[i];
-        double up, down;
-        v[i] = keep + h;
-        up = loss(D, m, n, X, P, d, G, alpha);
-        v[i] = keep - h;
-        down = loss(D, m, n, X, P, d, G, alpha);
-        v[i] = keep;
-        out[i] = (float)((up - down) / (2.0 * h));
-    }
-}
-
-/* ||a - b|| / ||b|| */
-static double rel_err(const float *a, const float *b, int count) {
-    double num = 0.0, den = 0.0;
-    int i;
-    for (i = 0; i < count; i++) {
-        num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        den += (double)b[i] * b[i];
-    }
-    return sqrt(num / (den > 0 ? den : 1e-30));
 }
 
 /* h: the finite-difference step; badly conditioned problems have active
@@ -55,8 +35,8 @@ static void check_matrix(int m, int n, int P, float corr, float l1, float l2, in
     float *alpha = fmalloc(n * P), *tmp = fmalloc(n * P);
     float *dD = fmalloc(m * n), *dX = fmalloc(m * P), *fD = fmalloc(m * n),
           *fX = fmalloc(m * P), dl, fl;
-    double up, down;
     int i, active = 0;
+    matrix_case c;
     memset(&d, 0, sizeof d);
     d.lambda1 = l1; d.lambda2 = l2; d.signed_codes = sgn;
     scn_rng_seed(&r, seed, 7);
@@ -69,17 +49,14 @@ static void check_matrix(int m, int n, int P, float corr, float l1, float l2, in
     CHECK(active > P, "only %d active codes: the test would prove little", active);
     CHECK(scn_en_backward(D, m, n, X, P, alpha, G, &d, dD, dX, &dl) == SCN_OK, "%s",
           scn_error());
-    fd_all(h, D, m * n, fD, D, m, n, X, P, &d, G, tmp);
-    fd_all(h, X, m * P, fX, D, m, n, X, P, &d, G, tmp);
-    d.lambda1 = l1 + h;
-    up = loss(D, m, n, X, P, &d, G, tmp);
-    d.lambda1 = l1 - h;
-    down = loss(D, m, n, X, P, &d, G, tmp);
-    fl = (float)((up - down) / (2.0 * h));
-    CHECK(rel_err(dD, fD, m * n) < 1e-2, "dD: relative error %.3g (signed %d, corr %g)",
-          rel_err(dD, fD, m * n), sgn, corr);
-    CHECK(rel_err(dX, fX, m * P) < 1e-2, "dX: relative error %.3g (signed %d, corr %g)",
-          rel_err(dX, fX, m * P), sgn, corr);
+    c.D = D; c.X = X; c.G = G; c.alpha = tmp; c.m = m; c.n = n; c.P = P; c.d = d;
+    fd_all(D, (size_t)m * n, h, matrix_loss, &c, fD);
+    fd_all(X, (size_t)m * P, h, matrix_loss, &c, fX);
+    fl = (float)fd_central(&c.d.lambda1, 0, h, matrix_loss, &c);
+    CHECK(fd_rel_err(dD, fD, m * n) < 1e-2, "dD: relative error %.3g (signed %d, corr %g)",
+          fd_rel_err(dD, fD, m * n), sgn, corr);
+    CHECK(fd_rel_err(dX, fX, m * P) < 1e-2, "dX: relative error %.3g (signed %d, corr %g)",
+          fd_rel_err(dX, fX, m * P), sgn, corr);
     CHECK(fabs(dl - fl) < 1e-2 * fmax(1.0, fabs(fl)), "dlambda1 %.6g vs FD %.6g", dl, fl);
     /* any output may be skipped */
     CHECK(scn_en_backward(D, m, n, X, P, alpha, G, &d, NULL, NULL, &dl) == SCN_OK, "%s",
@@ -89,13 +66,21 @@ static void check_matrix(int m, int n, int P, float corr, float l1, float l2, in
 }
 
 /* The conv layer: loss = sum dcodes .* codes(x, D, lambda1). */
-static double conv_loss(const scn_conv_geom *g, const float *D, int n, const float *x,
-                        const scn_solve_desc *d, const float *dcodes, float *X,
-                        float *alpha, float *codes) {
+typedef struct conv_case {
+    scn_conv_geom g;
+    float *D, *x, *dcodes, *X, *alpha, *codes;
+    int n;
+    scn_solve_desc d;
+} conv_case;
+
+static double conv_loss(void *ctx) {
+    conv_case *c = (conv_case *)ctx;
     double s = 0.0;
     int i;
-    if (scn_sc_conv_forward(g, D, n, x, d, X, alpha, codes, NULL) != SCN_OK) return NAN;
-    for (i = 0; i < n * g->P; i++) s += (double)dcodes[i] * codes[i];
+    if (scn_sc_conv_forward(&c->g, c->D, c->n, c->x, &c->d, c->X, c->alpha, c->codes,
+                            NULL) != SCN_OK)
+        return NAN;
+    for (i = 0; i < c->n * c->g.P; i++) s += (double)c->dcodes[i] * c->codes[i];
     return s;
 }
 
@@ -104,9 +89,9 @@ static void check_conv(int N, int C, int H, int W, int k, int stride, int pad, i
     scn_conv_geom g;
     scn_solve_desc d;
     scn_rng r;
-    float *D, *x, *X, *alpha, *codes, *dcodes, *dD, *dx, *fD, *fx, dl, fl;
-    float *vars[3], h = 2e-4f;
-    int counts[3], v, i, xs = N * C * H * W;
+    float *D, *x, *X, *alpha, *codes, *dcodes, *dD, *dx, *fD, *fx, dl, fl, h = 2e-4f;
+    int i, xs = N * C * H * W;
+    conv_case c;
     CHECK(scn_conv_geom_init(&g, N, C, H, W, k, stride, pad) == SCN_OK, "%s", scn_error());
     D = fmalloc(g.m * n); x = fmalloc(xs); X = fmalloc(g.m * g.P);
     alpha = fmalloc(n * g.P); codes = fmalloc(n * g.P); dcodes = fmalloc(n * g.P);
@@ -121,29 +106,15 @@ static void check_conv(int N, int C, int H, int W, int k, int stride, int pad, i
           scn_error());
     CHECK(scn_sc_conv_backward(&g, D, n, X, alpha, dcodes, &d, dD, dx, &dl) == SCN_OK,
           "%s", scn_error());
-    vars[0] = D; counts[0] = g.m * n;
-    vars[1] = x; counts[1] = xs;
-    for (v = 0; v < 2; v++) {
-        float *out = v ? fx : fD;
-        for (i = 0; i < counts[v]; i++) {
-            float keep = vars[v][i];
-            double up, down;
-            vars[v][i] = keep + h;
-            up = conv_loss(&g, D, n, x, &d, dcodes, X, alpha, codes);
-            vars[v][i] = keep - h;
-            down = conv_loss(&g, D, n, x, &d, dcodes, X, alpha, codes);
-            vars[v][i] = keep;
-            out[i] = (float)((up - down) / (2.0 * h));
-        }
-    }
-    d.lambda1 = 0.05f + h;
-    fl = (float)conv_loss(&g, D, n, x, &d, dcodes, X, alpha, codes);
-    d.lambda1 = 0.05f - h;
-    fl = (float)((fl - conv_loss(&g, D, n, x, &d, dcodes, X, alpha, codes)) / (2 * h));
-    CHECK(rel_err(dD, fD, g.m * n) < 1e-2, "conv k%d s%d p%d: dD error %.3g", k, stride,
-          pad, rel_err(dD, fD, g.m * n));
-    CHECK(rel_err(dx, fx, xs) < 1e-2, "conv k%d s%d p%d: dx error %.3g", k, stride, pad,
-          rel_err(dx, fx, xs));
+    c.g = g; c.D = D; c.x = x; c.dcodes = dcodes; c.X = X; c.alpha = alpha; c.codes = codes;
+    c.n = n; c.d = d;
+    fd_all(D, (size_t)g.m * n, h, conv_loss, &c, fD);
+    fd_all(x, (size_t)xs, h, conv_loss, &c, fx);
+    fl = (float)fd_central(&c.d.lambda1, 0, h, conv_loss, &c);
+    CHECK(fd_rel_err(dD, fD, g.m * n) < 1e-2, "conv k%d s%d p%d: dD error %.3g", k, stride,
+          pad, fd_rel_err(dD, fD, g.m * n));
+    CHECK(fd_rel_err(dx, fx, xs) < 1e-2, "conv k%d s%d p%d: dx error %.3g", k, stride, pad,
+          fd_rel_err(dx, fx, xs));
     CHECK(fabs(dl - fl) < 1e-2 * fmax(1.0, fabs(fl)), "conv dlambda1 %.6g vs FD %.6g", dl,
           fl);
     free(D); free(x); free(X); free(alpha); free(codes); free(dcodes);

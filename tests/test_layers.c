@@ -1,82 +1,79 @@
 /* test_layers.c - every layer kind's gradients (parameters and input)
- * against central finite differences through a whole network, BN in both
- * modes, the SGD step (decay, momentum, projections), specs and presets. */
+ * against central finite differences through a whole network, residual
+ * blocks (identity and projection shortcuts, nested) and a layer's own
+ * loss included; BN in both modes; the SGD step (decay, momentum and
+ * Nesterov, per-layer learning-rate scale, frozen layers, projections,
+ * schedules); the kind tables, specs and presets. */
 #define SCN_IMPLEMENTATION
 #include "../scn.h"
 #include "check.h"
+#include "fd.h"
 #include <stdlib.h>
 #include <string.h>
 
-/* loss = sum w .* logits(x), in double; the dropout mask is reseeded so
- * every evaluation draws the same one */
-static double net_loss(scn_net *net, const float *x, int N, const float *w, int K) {
+/* loss = sum w .* logits(x) + the layers' own losses, in double; the
+ * dropout mask is reseeded so every evaluation draws the same one */
+typedef struct net_case {
+    scn_net *net;
+    const float *x, *w;
+    int N, K;
+} net_case;
+
+static double net_loss(void *ctx) {
+    net_case *c = (net_case *)ctx;
     const float *z;
-    double s = 0.0;
+    double s;
     int i;
-    scn_rng_seed(&net->rng, 99, 1);
-    z = scn_net_forward(net, x, N, 1);
+    scn_rng_seed(scn_net_rng(c->net), 99, 1);
+    z = scn_net_forward(c->net, c->x, c->N, 1);
     if (!z) return NAN;
-    for (i = 0; i < N * K; i++) s += (double)w[i] * z[i];
+    s = scn_net_extra_loss(c->net);
+    for (i = 0; i < c->N * c->K; i++) s += (double)c->w[i] * z[i];
     return s;
 }
 
-/* Checks entries of v (count) against the gradient g: all of them when
- * there are at most 20, else the last one (a layer's lambda1 or bias) and
- * 19 chosen at random. */
-static void fd_check(const char *spec, const char *what, float *v, size_t count,
-                     const float *g, scn_net *net, const float *x, int N, const float *w,
-                     int K, float h, double tol, scn_rng *r) {
-    size_t t, tries = count < 20 ? count : 20;
-    double worst = 0.0, scale = 1e-3;
-    size_t at = 0;
-    for (t = 0; t < count; t++) if (fabs(g[t]) > scale) scale = fabs(g[t]);
-    for (t = 0; t < tries; t++) {
-        size_t i = count <= 20 ? t : t == 0 ? count - 1 : scn_rng_below(r, (uint32_t)count);
-        float keep = v[i];
-        double up, down, fd, err;
-        v[i] = keep + h;
-        up = net_loss(net, x, N, w, K);
-        v[i] = keep - h;
-        down = net_loss(net, x, N, w, K);
-        v[i] = keep;
-        fd = (up - down) / (2.0 * h);
-        err = fabs(fd - g[i]) / scale;
-        if (err > worst) { worst = err; at = i; }
-    }
-    CHECK(worst < tol, "%s: d%s[%zu] off by %.3g of the largest gradient (%.3g)", spec,
-          what, at, worst, scale);
-}
+static size_t below(void *r, size_t n) { return scn_rng_below((scn_rng *)r, (uint32_t)n); }
 
+/* Every layer's own parameters (a block's body is checked layer by layer)
+ * and the input, 20 entries each at most. */
 static void check_spec(const char *spec, int C, int H, int W, int N, float h, double tol) {
     scn_net *net = scn_net_create(spec, C, H, W, 7);
     scn_rng r;
+    net_case c;
     float *x, *w, *dx, *g;
-    int K, i;
-    size_t np, xs = (size_t)N * C * H * W;
+    int i;
+    size_t np, xs = (size_t)N * C * H * W, at;
+    double worst;
     CHECK(net != NULL, "%s: %s", spec, scn_error());
     if (!net) return;
-    K = scn_net_classes(net);
+    c.net = net;
+    c.N = N;
+    c.K = scn_net_classes(net);
     np = scn_net_param_count(net);
     x = (float *)malloc(xs * sizeof *x);
     dx = (float *)malloc(xs * sizeof *dx);
-    w = (float *)malloc((size_t)N * K * sizeof *w);
+    w = (float *)malloc((size_t)N * c.K * sizeof *w);
     g = (float *)malloc((np ? np : 1) * sizeof *g);
+    c.x = x; c.w = w;
     scn_rng_seed(&r, 3, 3);
     for (i = 0; i < (int)xs; i++) x[i] = scn_rng_uniform(&r);
-    for (i = 0; i < N * K; i++) w[i] = scn_rng_normal(&r);
-    CHECK(net_loss(net, x, N, w, K) == net_loss(net, x, N, w, K), "%s: not repeatable", spec);
+    for (i = 0; i < N * c.K; i++) w[i] = scn_rng_normal(&r);
+    CHECK(net_loss(&c) == net_loss(&c), "%s: not repeatable", spec);
     scn_net_zero_grad(net);
-    net_loss(net, x, N, w, K);
+    net_loss(&c);
     CHECK(scn_net_backward(net, w, dx) == SCN_OK, "%s", scn_error());
     memcpy(g, scn_net_grads(net), np * sizeof *g);
-    for (i = 0; i < scn_net_layer_count(net); i++) {      /* each layer's own */
-        scn__layer *l = &net->layers[i];
-        size_t off = (size_t)(l->params - scn_net_params(net));
-        if (l->nparams)
-            fd_check(spec, l->ops->name, l->params, l->nparams, g + off, net, x, N, w, K,
-                     h, tol, &r);
+    for (i = 0; i < scn_net_layer_count(net); i++) {
+        const scn_kind_info *k = scn_kind_find(scn_net_layer_kind(net, i));
+        size_t count, off = scn_net_layer_params(net, i, &count);
+        if (!count || k->composite) continue;
+        worst = fd_sampled(scn_net_params(net) + off, g + off, count, 20, h, net_loss, &c,
+                           below, &r, &at);
+        CHECK(worst < tol, "%s: layer %d (%s) d[%zu] off by %.3g of the largest gradient",
+              spec, i + 1, k->name, at, worst);
     }
-    fd_check(spec, "x", x, xs, dx, net, x, N, w, K, h, tol, &r);
+    worst = fd_sampled(x, dx, xs, 20, h, net_loss, &c, below, &r, &at);
+    CHECK(worst < tol, "%s: dx[%zu] off by %.3g of the largest gradient", spec, at, worst);
     free(x); free(dx); free(w); free(g);
     scn_net_free(net);
 }
@@ -89,12 +86,21 @@ static void test_gradients(void) {
     check_spec("relu linear:n=3", 2, 4, 4, 2, 1e-3f, 5e-3);
     check_spec("maxpool linear:n=3", 2, 4, 6, 2, 1e-3f, 5e-3);
     check_spec("avgpool:k=3,s=1 linear:n=3", 2, 5, 5, 2, 1e-2f, 2e-3);
-    check_spec("gap linear:n=3", 4, 3, 3, 2, 1e-2f, 2e-3);
+    check_spec("gap linear:n=3", 4, 3, 5, 2, 1e-2f, 2e-3);
     check_spec("dropout:p=0.3 linear:n=3", 2, 3, 3, 2, 1e-2f, 2e-3);
     check_spec("sc:n=8,l1=0.05 linear:n=3", 2, 5, 5, 2, 2e-4f, 2e-2);
     check_spec("sc:n=6,k=3,s=2,l1=0.05,signed linear:n=2", 2, 6, 6, 2, 2e-4f, 2e-2);
     check_spec("sc:n=8,l1=0.05 bn sc:n=4,k=1,l1=0.02 bn gap linear:n=3", 2, 5, 5, 2, 2e-4f,
                3e-2);
+    /* a layer's own loss: SF eq. 12's reconstruction term, both signs of code */
+    check_spec("sc:n=8,l1=0.05,recon=0.5 linear:n=3", 2, 5, 5, 2, 2e-4f, 2e-2);
+    check_spec("sc:n=6,l1=0.05,signed,recon=2 gap linear:n=2", 2, 5, 5, 2, 2e-4f, 2e-2);
+    /* residual blocks: identity shortcut, projection shortcut, nested */
+    check_spec("conv:n=3 res[ conv:n=3 relu conv:n=3 ] linear:n=2", 2, 5, 5, 2, 1e-3f, 5e-3);
+    check_spec("res[ conv:n=4,s=2 bn relu conv:n=4 ] gap linear:n=2", 2, 6, 6, 3, 1e-2f,
+               5e-3);
+    check_spec("res[ conv:n=2 res[ conv:n=2 relu ] ] linear:n=2", 2, 4, 4, 2, 1e-2f, 5e-3);
+    check_spec("res[ sc:n=3,l1=0.05 ] linear:n=2", 3, 4, 4, 2, 2e-4f, 2e-2);
 }
 
 /* BN: training normalises each channel; eval uses the running statistics. */
@@ -133,8 +139,8 @@ static void test_sgd(void) {
     scn_sgd opt;
     scn_sgd_desc d;
     float *p = scn_net_params(net), *g = scn_net_grads(net);
-    size_t np = scn_net_param_count(net), lam = 9 * 4;
-    float before[256];
+    size_t np = scn_net_param_count(net), lam = 9 * 4, j;
+    float before[256], v;
     memset(&d, 0, sizeof d);
     d.lr = 0.5f; d.momentum = -1.0f; d.weight_decay = 0.1f;
     d.milestones[0] = 2; d.milestones[1] = 4;
@@ -151,6 +157,7 @@ static void test_sgd(void) {
     CHECK_NEAR(p[0], before[0] * (1.0f - 0.5f * 0.1f), 1e-6);     /* decay on D */
     CHECK(p[lam + 1] == before[lam + 1], "BN scale decayed");      /* no decay on BN */
     CHECK(p[np - 1] == before[np - 1], "linear bias decayed");
+    CHECK(opt.steps == 1, "%lld steps counted", (long long)opt.steps);
     scn_sgd_free(&opt);
     scn_net_free(net);
 
@@ -179,24 +186,87 @@ static void test_sgd(void) {
     CHECK(strstr(scn_error(), "non-finite parameter") != NULL, "message: %s", scn_error());
     scn_sgd_free(&opt);
     scn_net_free(net);
+
+    /* per-layer learning-rate scale, Nesterov momentum by hand, no decay on
+     * biases: linear:n=1 on 1 input, weight w then bias b */
+    net = scn_net_create("linear:n=1,lr=0.5", 1, 1, 1, 1);
+    memset(&d, 0, sizeof d);
+    d.lr = 0.1f; d.momentum = 0.9f; d.weight_decay = 0.01f; d.nesterov = 1;
+    CHECK(net && scn_sgd_init(&opt, net, &d) == SCN_OK, "%s", scn_error());
+    p = scn_net_params(net);
+    g = scn_net_grads(net);
+    p[0] = 2.0f; p[1] = 1.0f;
+    for (j = 0; j < 2; j++) {
+        float w0 = p[0], dw = 0.3f + 0.01f * w0;       /* step 1: v = dw */
+        g[0] = 0.3f; g[1] = -0.2f;
+        v = j == 0 ? dw : 0.9f * (0.3f + 0.01f * 2.0f) + dw;
+        CHECK(scn_sgd_step(&opt, net, scn_sgd_lr(&opt, 0)) == SCN_OK, "%s", scn_error());
+        CHECK_NEAR(p[0], w0 - 0.05f * (dw + 0.9f * v), 1e-6);
+    }
+    CHECK_NEAR(p[1], 1.0f - 0.05f * (-0.2f + 0.9f * -0.2f) -
+                     0.05f * (-0.2f + 0.9f * (0.9f * -0.2f - 0.2f)), 1e-6);
+    scn_sgd_free(&opt);
+    /* cosine: lr at epoch e of E is lr (1 + cos(pi e / E)) / 2 */
+    memset(&d, 0, sizeof d);
+    d.lr = 0.2f; d.schedule = SCN_LR_COSINE; d.epochs = 4;
+    CHECK(scn_sgd_init(&opt, net, &d) == SCN_OK, "%s", scn_error());
+    CHECK_NEAR(scn_sgd_lr(&opt, 0), 0.2, 1e-7);
+    CHECK_NEAR(scn_sgd_lr(&opt, 2), 0.1, 1e-7);
+    CHECK_NEAR(scn_sgd_lr(&opt, 1), 0.1 * (1 + sqrt(0.5)), 1e-6);
+    scn_sgd_free(&opt);
+    d.epochs = 0;
+    CHECK(scn_sgd_init(&opt, net, &d) == SCN_ERR_ARG, "cosine without epochs accepted");
+    scn_net_free(net);
+}
+
+/* Projections run every step; sc:norm keeps every atom within the bound. */
+static void test_projection(void) {
+    scn_net *net = scn_net_create("sc:n=3,k=1,norm=0.5 linear:n=2", 2, 2, 2, 1);
+    scn_sgd opt;
+    float *p;
+    int j;
+    CHECK(net && scn_sgd_init(&opt, net, NULL) == SCN_OK, "%s", scn_error());
+    if (!net) return;
+    p = scn_net_params(net);
+    scn_net_zero_grad(net);
+    CHECK(scn_sgd_step(&opt, net, 0.1f) == SCN_OK, "%s", scn_error());
+    for (j = 0; j < 3; j++)
+        CHECK(sqrt((double)p[j] * p[j] + (double)p[3 + j] * p[3 + j]) <= 0.5 + 1e-6,
+              "atom %d has norm %g over 0.5", j,
+              sqrt((double)p[j] * p[j] + (double)p[3 + j] * p[3 + j]));
+    scn_sgd_free(&opt);
+    scn_net_free(net);
 }
 
 static void test_specs(void) {
     static const char *bad[] = { "sc:n=0", "wat", "conv:n=4,q=2", "sc:n=x", "linear",
-                                 "maxpool:k=9", "", "dropout:p=1" };
+                                 "maxpool:k=9", "", "dropout:p=1", "relu:k=2",
+                                 "sc:n=4,n=5", "conv:n=2.5", "sc:n=4,recon",
+                                 "res[ relu", "relu ]", "res relu", "res[ ]", "[ relu ]",
+                                 "conv:n=2,s=0", "res[ conv:n=2,k=2,valid ]" };
     size_t i;
     scn_net *net;
     char line[200];
+    const scn_kind_info *k;
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         net = scn_net_create(bad[i], 1, 4, 4, 1);
         CHECK(net == NULL && scn_error()[0], "spec '%s' accepted", bad[i]);
         scn_net_free(net);
     }
+    /* an option the kind does not have names the kind and its options */
+    net = scn_net_create("bn:l1=3 gap linear:n=10", 1, 4, 4, 1);
+    CHECK(net == NULL && strstr(scn_error(), "'bn'") && strstr(scn_error(), "lr, frozen"),
+          "bn:l1=3: %s", scn_error());
+    /* an explicit 0 is 0, not the default */
+    net = scn_net_create("sc:n=4,l1=0,l2=0.5 linear:n=2", 1, 4, 4, 1);
+    CHECK(net && scn_net_params(net)[9 * 4] == 0.0f, "sc:l1=0: lambda1 %g",
+          net ? scn_net_params(net)[9 * 4] : -1.0f);
+    scn_net_free(net);
     net = scn_net_create("scn-mnist", 1, 28, 28, 1);
     CHECK(net && scn_net_classes(net) == 10, "scn-mnist: %s", scn_error());
     if (net) {
         scn_net_describe(net, 0, line, sizeof line);
-        CHECK(strstr(line, "sc") != NULL, "describe: %s", line);
+        CHECK(strstr(line, "sc") && strstr(line, "lambda1 0.1"), "describe: %s", line);
         scn_net_free(net);
     }
     net = scn_net_create("lenet", 1, 28, 28, 1);
@@ -206,12 +276,41 @@ static void test_specs(void) {
     net = scn_net_create("scn-cifar", 3, 32, 32, 1);
     CHECK(net && scn_net_layer_count(net) == 30, "scn-cifar: %s", scn_error());
     scn_net_free(net);
+    /* resnet-tiny: 2 blocks, the second with a projection, numbered in order */
+    net = scn_net_create("resnet-tiny", 1, 28, 28, 1);
+    CHECK(net != NULL, "resnet-tiny: %s", scn_error());
+    if (net) {
+        size_t count, off = scn_net_layer_params(net, 10, &count);
+        CHECK(scn_net_layer_count(net) == 20, "resnet-tiny: %d layers",
+              scn_net_layer_count(net));
+        CHECK(!strcmp(scn_net_layer_kind(net, 3), "res") &&
+              !strcmp(scn_net_layer_kind(net, 10), "res") &&
+              !strcmp(scn_net_layer_kind(net, 16), "conv"), "resnet-tiny: numbering");
+        CHECK(off + count == scn_net_param_count(net) - (16 * 10 + 10),
+              "resnet-tiny: the second block's parameters end at %zu", off + count);
+        scn_net_describe(net, 4, line, sizeof line);
+        CHECK(strstr(line, "   conv") != NULL, "a body layer is not indented: %s", line);
+        scn_net_free(net);
+    }
+    /* the kind tables: every kind found by name, every option documented */
+    CHECK(scn_kind_count() >= 11, "%d kinds", scn_kind_count());
+    for (i = 0; (int)i < scn_kind_count(); i++) {
+        int j;
+        k = scn_kind((int)i);
+        CHECK(k && scn_kind_find(k->name) == k && k->help[0], "kind %zu", i);
+        for (j = 0; k && j < k->option_count; j++)
+            CHECK(k->options[j].help[0] && k->options[j].min <= k->options[j].max,
+                  "%s:%s", k->name, k->options[j].name);
+    }
+    CHECK(scn_kind(-1) == NULL && scn_kind(scn_kind_count()) == NULL &&
+          scn_kind_find("nope") == NULL, "out of range kinds");
 }
 
 int main(void) {
     test_gradients();
     test_bn_modes();
     test_sgd();
+    test_projection();
     test_specs();
     return check_summary("layers");
 }

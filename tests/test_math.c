@@ -669,18 +669,86 @@ static void test_rng(void) {
 
 /* --------------------------------------------------------------- backend */
 
-static int count_gemm = 0, count_im2col = 0;
+static int count_gemm = 0, count_im2col = 0, count_up = 0, count_down = 0;
 
-static void counting_gemm(int ta, int tb, int M, int N, int K, float alpha,
-                          const float *A, int lda, const float *B, int ldb,
-                          float beta, float *C, int ldc) {
+static scn_status counting_gemm(scn_workspace *ws, int ta, int tb, int M, int N, int K,
+                                float alpha, const float *A, int lda, const float *B, int ldb,
+                                float beta, float *C, int ldc) {
     count_gemm++;
-    scn_backend_cpu()->gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return scn_backend_cpu()->gemm(ws, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-static void counting_im2col(const scn_conv_geom *g, const float *x, float *X) {
+static scn_status counting_im2col(const scn_conv_geom *g, const float *x, float *X) {
     count_im2col++;
-    scn_backend_cpu()->im2col(g, x, X);
+    return scn_backend_cpu()->im2col(g, x, X);
+}
+
+static scn_status counting_upload(void *dst, const void *src, size_t bytes) {
+    count_up++;
+    memcpy(dst, src, bytes);
+    return SCN_OK;
+}
+
+static scn_status counting_download(void *dst, const void *src, size_t bytes) {
+    count_down++;
+    memcpy(dst, src, bytes);
+    return SCN_OK;
+}
+
+/* One training step, an evaluation forward and a checkpoint image of a
+ * net made under the current backend. */
+static void device_run(scn_net **net, scn_sgd *opt, const float *x, float *dx,
+                       float *logits, unsigned char **ckpt, size_t *len) {
+    static const unsigned char labels[3] = { 0, 3, 1 };
+    float dlogits[3 * 4];
+    const float *z;
+    *net = scn_net_create("conv:n=3 bn relu dropout:p=0.2 res[ conv:n=3 relu ] "
+                          "res[ conv:n=4,s=2 ] gap linear:n=4", 2, 6, 6, 5);
+    CHECK(*net && scn_sgd_init(opt, *net, NULL) == SCN_OK, "%s", scn_error());
+    if (!*net) return;
+    scn_net_zero_grad(*net);
+    z = scn_net_forward(*net, x, 3, 1);
+    CHECK(z && scn_softmax_xent(z, labels, 3, 4, dlogits, NULL, NULL) == SCN_OK &&
+          scn_net_backward(*net, dlogits, dx) == SCN_OK &&
+          scn_sgd_step(opt, *net, 0.1f) == SCN_OK, "%s", scn_error());
+    z = scn_net_forward(*net, x, 3, 0);
+    CHECK(z != NULL, "%s", scn_error());
+    if (z) memcpy(logits, z, sizeof(float) * 3 * 4);
+    CHECK(scn_checkpoint_encode(*net, opt, NULL, ckpt, len) == SCN_OK, "%s", scn_error());
+}
+
+/* A backend whose memory is "device" memory (host_memory 0; here the host's
+ * own, copied through counting upload and download): the net moves its
+ * input, logits, gradients and checkpoint through them and computes the
+ * same bits as on the CPU backend. */
+static void test_device_backend(void) {
+    scn_backend dev = *scn_backend_cpu();
+    scn_net *a = NULL, *b = NULL;
+    scn_sgd oa, ob;
+    float x[3 * 2 * 36], dxa[3 * 2 * 36], dxb[3 * 2 * 36], la[12], lb[12];
+    unsigned char *ca = NULL, *cb = NULL;
+    size_t na = 0, nb = 0;
+    int i;
+    for (i = 0; i < 3 * 2 * 36; i++) x[i] = (float)((i * 37) % 11) / 11.0f - 0.4f;
+    dev.name = "device";
+    dev.host_memory = 0;
+    dev.upload = counting_upload;
+    dev.download = counting_download;
+    device_run(&a, &oa, x, dxa, la, &ca, &na);
+    scn_backend_set(&dev);
+    device_run(&b, &ob, x, dxb, lb, &cb, &nb);
+    scn_backend_set(NULL);
+    CHECK(count_up >= 3 && count_down >= 4, "uploads %d, downloads %d", count_up, count_down);
+    CHECK(a && b && !memcmp(scn_net_params(a), scn_net_params(b),
+                            scn_net_param_count(a) * sizeof(float)), "parameters differ");
+    CHECK(!memcmp(dxa, dxb, sizeof dxa) && !memcmp(la, lb, sizeof la), "dx or logits differ");
+    CHECK(na == nb && na && !memcmp(ca, cb, na), "checkpoint images differ");
+    scn_mem_free(ca);
+    scn_mem_free(cb);
+    if (a) scn_sgd_free(&oa);
+    if (b) scn_sgd_free(&ob);
+    scn_net_free(a);
+    scn_net_free(b);
 }
 
 static void test_backend(void) {
@@ -695,8 +763,14 @@ static void test_backend(void) {
     if (!cpu) return;
     CHECK(scn_backend_get() == cpu, "the initial backend is not the CPU one");
     CHECK(cpu->name && cpu->name[0], "the CPU backend has no name");
-    CHECK(cpu->gemm && cpu->im2col && cpu->col2im && cpu->en_solve && cpu->en_backward,
-          "the CPU backend has a NULL entry");
+    CHECK(cpu->host_memory && cpu->alloc && cpu->release && cpu->upload && cpu->download &&
+          cpu->gemm && cpu->im2col && cpu->col2im && cpu->cols_to_nchw &&
+          cpu->nchw_to_cols && cpu->en_solve && cpu->en_backward && cpu->fill && cpu->copy &&
+          cpu->axpy && cpu->relu && cpu->relu_backward && cpu->mul && cpu->broadcast &&
+          cpu->sum_add && cpu->dot && cpu->count_nonzero && cpu->find_nonfinite &&
+          cpu->bn_forward && cpu->bn_backward && cpu->maxpool && cpu->maxpool_backward &&
+          cpu->avgpool && cpu->avgpool_backward && cpu->sgd_update && cpu->clamp_min &&
+          cpu->col_norm_clip, "the CPU backend has a NULL entry");
 
     mine = *cpu;
     mine.name = "counting";
@@ -757,6 +831,7 @@ int main(void) {
     test_conv_geom();
     test_im2col();
     test_backend();
+    test_device_backend();
     test_gemm();
     test_gemm_kernels();
     test_gemm_determinism();

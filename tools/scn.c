@@ -10,6 +10,8 @@
 #include "../scn.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,28 +248,30 @@ done:
 static const char *train_help =
     "usage: scn train [--data DIR] [--format F] [--model NAME|SPEC] [--epochs E]\n"
     "                 [--batch B] [--lr LR] --out model.scn [--resume] [--log run.csv]\n"
-    "                 [--threads T] [--momentum M] [--wd W] [--milestones E1,E2,...]\n"
-    "                 [--seed S] [--limit N | --per-class K] [--crop P] [--flip]\n"
+    "                 [--threads T] [--momentum M] [--nesterov] [--wd W]\n"
+    "                 [--milestones E1,E2,... | --cosine] [--seed S]\n"
+    "                 [--limit N | --per-class K] [--crop P] [--flip] [--profile]\n"
     "\n"
     "Trains a network with SGD on the training split of DIR (default\n"
     "/usr/share/datasets/fashion-mnist), evaluates on the test split after every\n"
     "epoch and writes a checkpoint to --out after each. Inputs are normalised per\n"
     "channel with the training split's mean and std. A NaN or Inf in the loss,\n"
     "a gradient or a parameter stops training with a message; --out then keeps\n"
-    "the last good epoch.\n"
+    "the last good epoch. Two runs cannot write the same --out at once.\n"
     "\n"
     "  --format F    idx, cifar10, cifar100, cifar100-coarse, stl10, amat, folder\n"
     "                (default: detected from the files; see scn info)\n"
-    "  --model       a preset (scn-mnist, scn-cifar, lenet) or a layer spec, e.g.\n"
-    "                \"sc:n=32 bn sc:n=8 bn sc:n=64,s=2 bn gap linear:n=10\"; words:\n"
-    "                sc bn conv linear relu maxpool avgpool gap flatten dropout;\n"
-    "                options: n k s valid l1 l2 signed iters tol norm p frozen\n"
-    "                (default scn-mnist)\n"
+    "  --model       a preset or a layer spec (default scn-mnist), e.g.\n"
+    "                \"sc:n=32 bn sc:n=8 bn sc:n=64,s=2 bn gap linear:n=10\";\n"
+    "                presets and layer words with their options are listed below\n"
     "  --epochs E    total epochs (default 3)        --batch B   batch size (default 64)\n"
     "  --lr LR       initial learning rate (0.1)     --momentum  0.9\n"
-    "  --wd W        weight decay, not on lambda1 or BN (5e-4)\n"
+    "  --nesterov    Nesterov momentum\n"
+    "  --wd W        weight decay, on weights only: not biases, lambda1 or BN (5e-4)\n"
     "  --milestones  epochs where lr drops 10x (default: none)\n"
-    "  --resume      continue from --out exactly as if never stopped\n"
+    "  --cosine      cosine schedule from lr down to 0 over --epochs\n"
+    "  --resume      continue from --out exactly as if never stopped (the same\n"
+    "                --model; the checkpoint's optimiser settings are kept)\n"
     "  --log FILE    one CSV row per epoch: epoch,lr,loss,train_acc,test_acc,seconds,\n"
     "                images_per_s (seconds: the whole epoch with its test pass;\n"
     "                images/s: training images over training time)\n"
@@ -280,6 +284,29 @@ static const char *train_help =
     "  --seed S      initialisation and shuffling seed (default 1)\n"
     "  --profile     after each epoch, seconds per layer (forward, backward)\n";
 
+/* The presets, then every layer kind with its options, from the tables. */
+static void print_kinds(FILE *f) {
+    int i, j;
+    fputs("\npresets:", f);
+    for (i = 0; scn_net_preset_name(i); i++) fprintf(f, " %s", scn_net_preset_name(i));
+    fputs("\n\nlayer words (word:option=value,flag,...; blocks take a body: res[ ... ]):\n", f);
+    for (i = 0; i < scn_kind_count(); i++) {
+        const scn_kind_info *k = scn_kind(i);
+        fprintf(f, "  %-9s %s\n", k->name, k->help);
+        for (j = 0; j < k->option_count; j++) {
+            const scn_option *o = &k->options[j];
+            char def[48];
+            if (o->required) snprintf(def, sizeof def, "required");
+            else if (o->type == SCN_OPTION_FLAG) snprintf(def, sizeof def, "flag");
+            else if (isinf(o->def)) snprintf(def, sizeof def, "default none");
+            else if (o->def < o->min) def[0] = '\0';
+            else snprintf(def, sizeof def, "default %g", o->def);
+            fprintf(f, "      %-7s %s%s%s%s\n", o->name, o->help, def[0] ? " (" : "", def,
+                    def[0] ? ")" : "");
+        }
+    }
+}
+
 /* Whether the net takes items of the data set's shape (says why not). */
 static int same_input(const scn_net *net, const scn_dataset *ds, const char *model,
                       const char *data) {
@@ -291,39 +318,30 @@ static int same_input(const scn_net *net, const scn_dataset *ds, const char *mod
     return 0;
 }
 
-/* Test accuracy of net on ds, in batches; fills confusion (K x K) if given. */
-static int evaluate(scn_net *net, scn_dataset *ds, const scn_train_state *st, int batch,
-                    double *acc, long *confusion) {
-    int K = scn_net_classes(net), i, n, b, j;
-    size_t item = (size_t)ds->C * ds->H * ds->W;
-    float *x = malloc(item * batch * sizeof *x);
-    unsigned char *labels = malloc(batch);
-    int *idx = malloc(batch * sizeof *idx);
-    long right = 0;
-    if (!x || !labels || !idx) { free(x); free(labels); free(idx); return die("%s", "out of memory"); }
-    for (i = 0; i < ds->count; i += n) {
-        const float *z;
-        n = ds->count - i < batch ? ds->count - i : batch;
-        for (b = 0; b < n; b++) idx[b] = i + b;
-        z = NULL;
-        if (scn_dataset_read(ds, idx, n, x, labels) == SCN_OK) {
-            scn_normalize(x, n, ds->C, ds->H * ds->W, st->mean, st->std);
-            z = scn_net_forward(net, x, n, 0);
-        }
-        if (!z) {
-            free(x); free(labels); free(idx);
-            return die_lib();
-        }
-        for (b = 0; b < n; b++) {
-            int best = 0;
-            for (j = 1; j < K; j++) if (z[b * K + j] > z[b * K + best]) best = j;
-            right += best == labels[b];
-            if (confusion && labels[b] < K) confusion[labels[b] * K + best]++;
-        }
-    }
-    *acc = ds->count ? (double)right / ds->count : 0.0;
-    free(x); free(labels); free(idx);
-    return 0;
+static void fmt_time(double s, char *buf, size_t cap) {
+    long t = (long)(s + 0.5);
+    snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+/* The library's progress reports: one line updated in place on a terminal,
+ * a line per report otherwise. */
+typedef struct progress_ctx {
+    int epochs, tty;
+} progress_ctx;
+
+static void show_progress(const scn_progress *p, void *user) {
+    const progress_ctx *c = (const progress_ctx *)user;
+    char eta[32];
+    fmt_time(p->step ? p->seconds / p->step * (p->steps - p->step) : 0.0, eta, sizeof eta);
+    if (p->training)
+        fprintf(stderr, "%sepoch %d/%d step %d/%d loss %.4f acc %.2f%% %.0f img/s ETA %s%s",
+                c->tty ? "\r" : "", p->epoch + 1, c->epochs, p->step, p->steps, p->loss,
+                100.0 * p->accuracy, p->images_per_s, eta, c->tty ? "   " : "\n");
+    else
+        fprintf(stderr, "%sevaluating: batch %d/%d acc %.2f%% %.0f img/s ETA %s%s",
+                c->tty ? "\r" : "", p->step, p->steps, 100.0 * p->accuracy,
+                p->images_per_s, eta, c->tty ? "   " : "\n");
+    if (c->tty && p->step == p->steps) fputc('\n', stderr);
 }
 
 /* Seconds per layer since the last call, and SC code density. */
@@ -340,11 +358,6 @@ static void print_profile(scn_net *net) {
         else printf("profile %s forward %8.2fs backward %8.2fs\n", line, f, b);
     }
     fflush(stdout);
-}
-
-static void fmt_time(double s, char *buf, size_t cap) {
-    long t = (long)(s + 0.5);
-    snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
 }
 
 static int parse_milestones(const char *s, scn_sgd_desc *d) {
@@ -373,38 +386,85 @@ static const char *sized_preset(const char *model, int classes, char *buf, size_
     return buf;
 }
 
+/* Writes a line to the log and flushes it; 1 (with the message) if either fails. */
+static int log_line(FILE *f, const char *path, const char *fmt, ...) {
+    va_list ap;
+    int bad;
+    va_start(ap, fmt);
+    bad = vfprintf(f, fmt, ap) < 0;
+    va_end(ap);
+    if (bad || fflush(f) != 0 || ferror(f))
+        return die("cannot write the log %s (disk full?)", path);
+    return 0;
+}
+
+/* The net to train: resumed from out (refused when --model names another
+ * spec) or made from model for the data. */
+static scn_net *train_net(const char *out, int resume, const char *model, int have_model,
+                          const scn_dataset *train, int seed, scn_sgd *opt,
+                          const scn_sgd_desc *sd, scn_train_state *st, int batch) {
+    char spec[512];
+    const char *want = sized_preset(model, train->classes, spec, sizeof spec);
+    scn_net *net;
+    if (resume && access(out, F_OK) == 0) {
+        if (!(net = scn_checkpoint_load(out, opt, st))) { die_lib(); return NULL; }
+        if (have_model && strcmp(scn_net_preset(want) ? scn_net_preset(want) : want,
+                                 scn_net_spec(net))) {
+            fprintf(stderr, "%s: --resume: %s holds \"%s\", not --model %s\n", prog_cmd, out,
+                    scn_net_spec(net), model);
+            scn_sgd_free(opt);
+            scn_net_free(net);
+            return NULL;
+        }
+        if (st->batch && st->batch != batch)
+            fprintf(stderr, "%s: --resume: batch %d (the checkpoint trained with %d)\n",
+                    prog_cmd, batch, st->batch);
+        printf("resuming %s after epoch %d (step %lld)\n", out, st->epoch, (long long)st->step);
+        return net;
+    }
+    if (!(net = scn_net_create(want, train->C, train->H, train->W, (uint64_t)seed)) ||
+        scn_sgd_init(opt, net, sd) || scn_dataset_stats((scn_dataset *)train, st->mean, st->std)) {
+        die_lib();
+        scn_net_free(net);
+        return NULL;
+    }
+    scn_rng_seed(&st->rng, (uint64_t)seed, 0x7a1);
+    return net;
+}
+
 static int cmd_train(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *model = "scn-mnist";
     const char *out = NULL, *log_path = NULL, *milestones = NULL, *format = NULL;
     int epochs = 3, batch = 64, resume = 0, threads = 0, seed = 1, limit = 0, rc = 1;
-    int profile = 0, per_class = 0, crop = 0, flip = 0;
-    int have_lr = 0, have_mom = 0, have_wd = 0, K, count, step, steps, e, i;
+    int profile = 0, per_class = 0, crop = 0, flip = 0, nesterov = 0, cosine = 0;
+    int have_lr = 0, have_mom = 0, have_wd = 0, have_model = 0, K, i;
     float lr = 0.1f, momentum = 0.9f, wd = 5e-4f;
     scn_dataset *train = NULL, *test = NULL;
     scn_net *net = NULL;
     scn_sgd opt;
     scn_sgd_desc sd;
     scn_train_state st;
+    scn_train_desc td, ed;
+    scn_output_lock lock;
+    progress_ctx pc;
     FILE *logf = NULL;
-    char spec[512];
-    float *x = NULL, *dlogits = NULL;
-    unsigned char *labels = NULL;
-    int *order = NULL, *pool = NULL;
-    size_t item;
+    int *pool = NULL;
     const option opts[] = {
         { "--data", OPT_STR, &data, 0, 0, NULL },
         { "--format", OPT_STR, &format, 0, 0, NULL },
         { "--per-class", OPT_INT, &per_class, 1, 2147483647.0, NULL },
         { "--crop", OPT_INT, &crop, 0, 64, NULL },
         { "--flip", OPT_FLAG, &flip, 0, 0, NULL },
-        { "--model", OPT_STR, &model, 0, 0, NULL },
+        { "--model", OPT_STR, &model, 0, 0, &have_model },
         { "--out", OPT_STR, &out, 0, 0, NULL },
         { "--log", OPT_STR, &log_path, 0, 0, NULL },
         { "--milestones", OPT_STR, &milestones, 0, 0, NULL },
+        { "--cosine", OPT_FLAG, &cosine, 0, 0, NULL },
         { "--epochs", OPT_INT, &epochs, 1, 100000, NULL },
         { "--batch", OPT_INT, &batch, 2, 65536, NULL },
         { "--lr", OPT_FLOAT, &lr, 1e-30, 1e3, &have_lr },
         { "--momentum", OPT_FLOAT, &momentum, 0, 0.999, &have_mom },
+        { "--nesterov", OPT_FLAG, &nesterov, 0, 0, NULL },
         { "--wd", OPT_FLOAT, &wd, 0, 1, &have_wd },
         { "--resume", OPT_FLAG, &resume, 0, 0, NULL },
         { "--threads", OPT_INT, &threads, 1, 1024, NULL },
@@ -415,38 +475,47 @@ static int cmd_train(int argc, char **argv) {
     };
     memset(&opt, 0, sizeof opt);
     memset(&st, 0, sizeof st);
-    if ((rc = parse_options(argc, argv, opts, train_help)) != 0) return rc == 2 ? 0 : 1;
+    memset(&lock, 0, sizeof lock);
+    lock.fd = -1;
+    if ((rc = parse_options(argc, argv, opts, train_help)) != 0) {
+        if (rc == 2) print_kinds(stdout);
+        return rc == 2 ? 0 : 1;
+    }
     rc = 1;
     if (!out) return die("%s", "--out is required (see scn train --help)");
     memset(&sd, 0, sizeof sd);
     sd.lr = lr;
     sd.momentum = momentum > 0 ? momentum : -1.0f;
     sd.weight_decay = wd > 0 ? wd : -1.0f;
+    sd.nesterov = nesterov;
+    sd.schedule = cosine ? SCN_LR_COSINE : SCN_LR_STEP;
+    sd.epochs = epochs;
     if (!parse_milestones(milestones, &sd))
         return die("--milestones %s: need up to 8 epochs like 10,20", milestones);
+    if (cosine && milestones) return die("%s", "--cosine and --milestones exclude each other");
     if (limit && per_class) return die("%s", "--limit and --per-class exclude each other");
+    if (nesterov && momentum <= 0) return die("%s", "--nesterov needs --momentum above 0");
     set_threads(threads);
+    if (scn_output_check(out) || scn_output_lock_take(out, &lock) ||
+        (log_path && scn_output_check(log_path)))
+        return die_lib();
     if (!(train = scn_dataset_open(data, "train", format)) ||
         !(test = scn_dataset_open(data, "test", format))) { rc = die_lib(); goto done; }
-    if (resume && access(out, F_OK) == 0) {
-        if (!(net = scn_checkpoint_load(out, &opt, &st))) { rc = die_lib(); goto done; }
-        if (have_lr || have_mom || have_wd || milestones)
-            fprintf(stderr, "scn train: --resume keeps the checkpoint's optimiser settings\n");
-        printf("resuming %s after epoch %d (step %lld)\n", out, st.epoch, (long long)st.step);
-    } else {
-        if (!(net = scn_net_create(sized_preset(model, train->classes, spec, sizeof spec),
-                                   train->C, train->H, train->W, (uint64_t)seed)) ||
-            scn_sgd_init(&opt, net, &sd) || scn_dataset_stats(train, st.mean, st.std))
-            { rc = die_lib(); goto done; }
-        scn_rng_seed(&st.rng, (uint64_t)seed, 0x7a1);
-    }
+    if (!(net = train_net(out, resume, model, have_model, train, seed, &opt, &sd, &st, batch)))
+        goto done;
+    if (st.epoch && (have_lr || have_mom || have_wd || milestones || nesterov || cosine))
+        fprintf(stderr, "%s: --resume keeps the checkpoint's optimiser settings\n", prog_cmd);
+    st.batch = batch;
     K = scn_net_classes(net);
     if (!same_input(net, train, out, data) || !same_input(net, test, out, data)) goto done;
-    if (K < train->classes) {
-        fprintf(stderr, "scn train: the model has %d outputs but the data has %d classes\n",
-                K, train->classes);
+    if (K < train->classes || K < test->classes) {
+        fprintf(stderr, "%s: the model has %d outputs but the data has %d classes\n", prog_cmd,
+                K, train->classes > test->classes ? train->classes : test->classes);
         goto done;
     }
+    if (K > train->classes)
+        fprintf(stderr, "%s: the model has %d outputs for %d classes (the extra ones are "
+                "never the answer)\n", prog_cmd, K, train->classes);
     for (i = 0; i < scn_net_layer_count(net); i++) {
         char line[200];
         scn_net_describe(net, i, line, sizeof line);
@@ -455,94 +524,69 @@ static int cmd_train(int argc, char **argv) {
     printf("%zu parameters; %s: %d train, %d test, %dx%dx%d, %d classes\n",
            scn_net_param_count(net), data, train->count, test->count, train->C, train->H,
            train->W, train->classes);
-    count = limit && limit < train->count ? limit : train->count;
-    pool = malloc(((size_t)count + (size_t)per_class * train->classes) * sizeof *pool);
-    if (!pool) { rc = die("%s", "out of memory"); goto done; }
-    for (i = 0; i < count; i++) pool[i] = i;
+    memset(&td, 0, sizeof td);
+    td.batch = batch;
+    td.crop = crop;
+    td.flip = flip;
+    td.item_count = limit;
     if (per_class) {
         scn_rng pick;
+        pool = malloc((size_t)per_class * train->classes * sizeof *pool);
+        if (!pool) { rc = die("%s", "out of memory"); goto done; }
         scn_rng_seed(&pick, (uint64_t)seed, 0x5e1);
-        if ((count = scn_dataset_per_class(train, per_class, &pick, pool)) < 0)
+        if ((td.item_count = scn_dataset_per_class(train, per_class, &pick, pool)) < 0)
             { rc = die_lib(); goto done; }
-        printf("training on %d images: %d of each class\n", count, per_class);
+        td.items = pool;
+        printf("training on %d images: %d of each class\n", td.item_count, per_class);
     }
-    steps = count / batch;
-    if (steps < 1) {
-        fprintf(stderr, "scn train: --batch %d is larger than the %d training images\n",
-                batch, count);
-        goto done;
-    }
-    item = (size_t)train->C * train->H * train->W;
-    x = malloc(item * batch * sizeof *x);
-    dlogits = malloc((size_t)batch * K * sizeof *dlogits);
-    labels = malloc(batch);
-    order = malloc(count * sizeof *order);
-    if (!x || !dlogits || !labels || !order) { rc = die("%s", "out of memory"); goto done; }
+    pc.epochs = epochs;
+    pc.tty = isatty(2);
+    td.progress = show_progress;
+    td.user = &pc;
+    td.progress_every = pc.tty ? 0.5 : 30.0;
+    ed = td;
+    ed.items = NULL;
+    ed.item_count = 0;
     if (log_path && !(logf = fopen(log_path, st.epoch ? "a" : "w")))
         { rc = die("cannot open the log %s", log_path); goto done; }
-    if (logf && !st.epoch) fprintf(logf, "epoch,lr,loss,train_acc,test_acc,seconds,images_per_s\n");
-    for (e = st.epoch; e < epochs; e++) {
-        float elr = scn_sgd_lr(&opt, e);
-        double loss_sum = 0.0, t0 = now_seconds(), last = 0.0, acc, train_s;
-        long right = 0, seen = 0;
-        char eta[32];
-        memcpy(order, pool, (size_t)count * sizeof *order);
-        scn_shuffle(order, count, &st.rng);
-        for (step = 0; step < steps; step++) {
-            const float *z;
-            double loss;
-            int correct;
-            if (scn_dataset_read(train, order + step * batch, batch, x, labels)) { rc = die_lib(); goto done; }
-            scn_normalize(x, batch, train->C, train->H * train->W, st.mean, st.std);
-            scn_net_zero_grad(net);
-            if (scn_augment(x, batch, train->C, train->H, train->W, crop, flip, &st.rng) ||
-                !(z = scn_net_forward(net, x, batch, 1)) ||
-                scn_softmax_xent(z, labels, batch, K, dlogits, &loss, &correct) ||
-                scn_net_backward(net, dlogits, NULL) || scn_sgd_step(&opt, net, elr)) {
-                fprintf(stderr, "\nscn train: epoch %d step %d: %s\n", e + 1, step + 1,
-                        scn_error());
-                if (st.epoch > 0)
-                    fprintf(stderr, "scn train: stopped; %s keeps epoch %d, the last good "
-                            "one\n", out, st.epoch);
-                else
-                    fprintf(stderr, "scn train: stopped before the first checkpoint\n");
-                goto done;
-            }
-            st.step++;
-            loss_sum += loss; right += correct; seen += batch;
-            if (now_seconds() - last > 0.5 || step + 1 == steps) {
-                double el = now_seconds() - t0;
-                last = now_seconds();
-                fmt_time(el / (step + 1) * (steps - step - 1), eta, sizeof eta);
-                fprintf(stderr, "\repoch %d/%d step %d/%d loss %.4f acc %.2f%% %.0f img/s "
-                        "ETA %s   ", e + 1, epochs, step + 1, steps, loss_sum / seen,
-                        100.0 * right / seen, seen / el, eta);
-            }
+    if (logf && !st.epoch &&
+        log_line(logf, log_path, "epoch,lr,loss,train_acc,test_acc,seconds,images_per_s\n"))
+        goto done;
+    fflush(stdout);
+    while (st.epoch < epochs) {
+        float elr = scn_sgd_lr(&opt, st.epoch);
+        double t0 = now_seconds();
+        scn_pass_result tr, te;
+        if (scn_train_epoch(net, &opt, train, &st, &td, &tr)) {
+            fprintf(stderr, "\n%s: %s\n", prog_cmd, scn_error());
+            if (st.epoch > 0)
+                fprintf(stderr, "%s: stopped; %s keeps epoch %d, the last good one\n",
+                        prog_cmd, out, st.epoch);
+            else
+                fprintf(stderr, "%s: stopped before the first checkpoint\n", prog_cmd);
+            goto done;
         }
-        fputc('\n', stderr);
-        train_s = now_seconds() - t0;           /* images/s counts training only */
         if (profile) print_profile(net);
-        if (evaluate(net, test, &st, batch, &acc, NULL)) goto done;
-        st.epoch = e + 1;
-        if (scn_checkpoint_save(out, net, &opt, &st)) { rc = die_lib(); goto done; }
+        if (scn_evaluate(net, test, &st, &ed, &te, NULL) ||
+            scn_checkpoint_save(out, net, &opt, &st)) { rc = die_lib(); goto done; }
         printf("epoch %d/%d lr %.4g loss %.4f train %.2f%% test %.2f%% time %.1fs %.0f img/s\n",
-               e + 1, epochs, elr, loss_sum / seen, 100.0 * right / seen, 100.0 * acc,
-               now_seconds() - t0, seen / train_s);
+               st.epoch, epochs, elr, tr.loss, 100.0 * tr.accuracy, 100.0 * te.accuracy,
+               now_seconds() - t0, tr.images_per_s);
         fflush(stdout);
-        if (logf) {
-            fprintf(logf, "%d,%g,%.6f,%.4f,%.4f,%.2f,%.1f\n", e + 1, elr, loss_sum / seen,
-                    (double)right / seen, acc, now_seconds() - t0, seen / train_s);
-            fflush(logf);
-        }
+        if (logf && log_line(logf, log_path, "%d,%g,%.6f,%.4f,%.4f,%.2f,%.1f\n", st.epoch, elr,
+                             tr.loss, tr.accuracy, te.accuracy, now_seconds() - t0,
+                             tr.images_per_s))
+            goto done;
     }
     rc = 0;
 done:
-    if (logf) fclose(logf);
-    free(x); free(dlogits); free(labels); free(order); free(pool);
+    if (logf && fclose(logf) != 0 && rc == 0) rc = die("cannot write the log %s", log_path);
+    free(pool);
     scn_sgd_free(&opt);
     scn_net_free(net);
     scn_dataset_close(train);
     scn_dataset_close(test);
+    scn_output_lock_release(&lock);
     return rc;
 }
 
@@ -554,7 +598,8 @@ static const char *eval_help =
     "\n"
     "Evaluates a checkpoint on the test split of DIR (default\n"
     "/usr/share/datasets/fashion-mnist): prints \"test accuracy: NN.NN%\" and the\n"
-    "confusion matrix (rows: true class, columns: predicted).\n";
+    "confusion matrix (rows: true class, columns: predicted).\n"
+    "  --batch B     images per forward pass (default 256; memory grows with it)\n";
 
 static int cmd_eval(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *model = NULL, *format = NULL;
@@ -562,8 +607,10 @@ static int cmd_eval(int argc, char **argv) {
     scn_dataset *test = NULL;
     scn_net *net = NULL;
     scn_train_state st;
+    scn_train_desc ed;
+    scn_pass_result te;
+    progress_ctx pc;
     long *confusion = NULL;
-    double acc;
     const option opts[] = {
         { "--model", OPT_STR, &model, 0, 0, NULL },
         { "--data", OPT_STR, &data, 0, 0, NULL },
@@ -582,8 +629,15 @@ static int cmd_eval(int argc, char **argv) {
     if (!same_input(net, test, model, data)) goto done;
     confusion = calloc((size_t)K * K, sizeof *confusion);
     if (!confusion) { rc = die("%s", "out of memory"); goto done; }
-    if (evaluate(net, test, &st, batch, &acc, confusion)) goto done;
-    printf("test accuracy: %.2f%%\n", 100.0 * acc);
+    memset(&ed, 0, sizeof ed);
+    ed.batch = batch;
+    pc.epochs = 0;
+    pc.tty = isatty(2);
+    ed.progress = show_progress;
+    ed.user = &pc;
+    ed.progress_every = pc.tty ? 0.5 : 30.0;
+    if (scn_evaluate(net, test, &st, &ed, &te, confusion)) { rc = die_lib(); goto done; }
+    printf("test accuracy: %.2f%%\n", 100.0 * te.accuracy);
     printf("confusion (rows: true, columns: predicted)\n     ");
     for (j = 0; j < K; j++) printf(" %6d", j);
     printf("\n");
