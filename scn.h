@@ -305,6 +305,9 @@ typedef struct scn_solve_info {     /* kkt is computed only when info is given *
     double kkt;         /* max violation of SCN eqs. 3-4 over all entries
                            (-1: no memory to measure it; the codes stand) */
     double kappa;       /* the step's Lipschitz bound */
+    int unconverged;    /* of the unpolished columns, those that did not meet
+                           tol within max_iter (their codes are approximate;
+                           always 0 with fixed_iter, which has no test) */
 } scn_solve_info;
 
 /* Solves all P columns; alpha is n x P (read first if warm_start). info
@@ -2087,7 +2090,11 @@ SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
 #define SCN__KKT_TOL          1e-6   /* relative to the column's scale */
 
 /* Threads the column loops may use (bounded so their scratch can live in
- * a fixed array). */
+ * a fixed array). Every parallel region that indexes scratch by thread
+ * number caps its team with num_threads(scn__threads()): OpenMP may give
+ * more (OMP_NUM_THREADS=300), and a thread past the scratch would write
+ * out of bounds. Each column's result does not depend on which thread
+ * computes it, so the cap changes no bits. */
 #define SCN__MAX_THREADS 256
 static int scn__threads(void) {
     int t = scn__max_threads();
@@ -2280,7 +2287,12 @@ SCNDEF scn_status scn_en_lipschitz(const float *D, int m, int n, float lambda2,
                                    double *kappa) {
     double *Dt, *Gd;
     scn_status s;
+    size_t at;
+    SCN_ASSERT(D && kappa);
     if (m < 1 || n < 1) return scn__fail(SCN_ERR_ARG, "lipschitz: m = %d, n = %d", m, n);
+    if (!scn__all_finite(D, (size_t)m * n, &at))
+        return scn__fail(SCN_ERR_NUMERIC, "lipschitz: dictionary entry (%zu, %zu) is %g",
+                         at / n, at % n, (double)D[at]);
     Dt = (double *)scn__calloc((size_t)n * m + (size_t)n * n, sizeof(double), "lipschitz");
     if (!Dt) return SCN_ERR_NOMEM;
     Gd = Dt + (size_t)n * m;
@@ -2306,6 +2318,9 @@ typedef struct scn__fista {
     const float *DtX;               /* D^T X, n x P */
     float invk, thr, tol;
     int signed_codes, test, warm;
+    int threads;                    /* panel states in the scratch (scn__threads) */
+    unsigned char *stalled;         /* per column: 1 if its last run ended at the
+                                       iteration cap with the test unmet */
 } scn__fista;
 
 /* One panel's state: n x NR matrices and NR per-column values. */
@@ -2439,6 +2454,7 @@ static int scn__fista_panel(const scn__fista *f, const int *cols, int cnt, int i
     }
     for (j = 0; j < n; j++)
         for (q = 0; q < cnt; q++) alpha[(size_t)j * P + cols[q]] = pn->a[(size_t)j * nr + q];
+    for (q = 0; q < cnt; q++) f->stalled[cols[q]] = f->test && pn->live[q] != 0.0f;
     return it;
 }
 
@@ -2449,7 +2465,8 @@ static int scn__fista_run(const scn__fista *f, const int *cols, int count, int i
                           float *state, float *alpha) {
     int nr = f->k->nr, panels = (count + nr - 1) / nr, pi, most = 0;
     size_t per = SCN__ALIGN(scn__panel_floats(f->n, nr) * sizeof(float)) / sizeof(float);
-    SCN__OMP(parallel for schedule(dynamic, 1) reduction(max : most) if (panels > 1))
+    SCN__OMP(parallel for schedule(dynamic, 1) reduction(max : most) if (panels > 1)
+             num_threads(f->threads))
     for (pi = 0; pi < panels; pi++) {
         float *w = state + per * scn__thread_id();
         scn__panel pn;
@@ -2620,6 +2637,9 @@ static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
             if (v > most) { most = v; add = j; gadd = g; }
         }
         if (add < 0) {
+            /* a solution beyond float range is no answer: leave FISTA's */
+            for (i = 0; i < k; i++)
+                if (!(fabs(w->y[i]) <= FLT_MAX)) return 0;
             for (j = 0; j < n; j++) a[j] = 0.0f;
             for (i = 0; i < k; i++) a[w->S[i]] = (float)w->y[i];
             return 1;
@@ -2632,13 +2652,15 @@ static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
     return 0;
 }
 
-/* Polishes the `count` columns listed in cols, SCN__CH at a time; keeps
- * those that failed in cols (in order) and returns how many they are. */
+/* Polishes the `count` columns listed in cols, SCN__CH at a time, on at
+ * most T threads (w holds T); keeps those that failed in cols (in order)
+ * and returns how many they are. */
 static int scn__polish(const double *Dt, const double *Gd, const float *DtX, int m, int n,
                        const float *X, int P, const scn_solve_desc *d, float *alpha,
-                       scn__colwork *w, int *cols, int count, unsigned char *ok) {
+                       scn__colwork *w, int T, int *cols, int count, unsigned char *ok) {
     int c0, q, failed = 0;
-    SCN__OMP(parallel for schedule(dynamic, 1) private(q) if (count > SCN__CH))
+    SCN__OMP(parallel for schedule(dynamic, 1) private(q) if (count > SCN__CH)
+             num_threads(T))
     for (c0 = 0; c0 < count; c0 += SCN__CH) {
         scn__colwork *t = w + scn__thread_id();
         const int *cc = cols + c0;
@@ -2701,13 +2723,20 @@ static void scn__solve_stages(scn__fista *f, const scn_solve_desc *d, const doub
     for (;;) {
         info->iters += scn__fista_run(f, cols, count, budget - info->iters, state, alpha);
         if (!cw) break;
-        count = scn__polish(Dt, Gd, f->DtX, m, n, X, P, d, alpha, cw, cols, count, ok);
+        count = scn__polish(Dt, Gd, f->DtX, m, n, X, P, d, alpha, cw, f->threads, cols,
+                            count, ok);
         if (!count || f->tol <= tol || info->iters >= budget) break;
         f->tol = f->tol * 0.1f > tol ? f->tol * 0.1f : tol;
         f->warm = 1;
     }
     info->unpolished = cw ? count : P;
     info->polished = P - info->unpolished;
+    /* a column left at the FISTA iterate met the caller's tolerance only
+     * if its last run stopped by the test at that tolerance, not at a
+     * coarser stage's or at the iteration cap */
+    if (f->test)
+        for (q = 0; q < info->unpolished; q++)
+            info->unconverged += f->tol > tol || f->stalled[cw ? cols[q] : q];
 }
 
 static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X, int P,
@@ -2733,6 +2762,7 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
         { (void **)&state, T * SCN__ALIGN(scn__panel_floats(n, k->nr) * sizeof(float)) },
         { (void **)&cols, (size_t)P * sizeof(int) },
         { (void **)&ok, (size_t)P },
+        { (void **)&f.stalled, (size_t)P },
         { (void **)&colblock, polish ? T * scn__colwork_bytes(m, n) : 0 },
     };
     scn_status s = scn__en_check("sparse solve", D, m, n, X, P, d);
@@ -2745,19 +2775,41 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
     if (polish) scn__colwork_setup(cw, T, colblock, m, n);
     scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
     s = scn__kappa(Gd, n, &kappa);
+    /* each check below stops a value that left float range from passing as
+     * an answer: an infinite D^T X thresholds to all-zero codes that the
+     * polishing test, scaled by that infinity, would accept */
+    if (!s && !(kappa <= FLT_MAX))
+        s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: the step bound lambda_max(D^T D + "
+                      "lambda2 I) = %g exceeds float range (scale the dictionary down)",
+                      kappa);
     if (!s) {
         for (i = 0; i < nn; i++)               /* A = I - (D^T D + lambda2 I) / kappa */
             A[i] = (float)((i % (n + 1) == 0 ? 1.0 : 0.0) - Gd[i] / kappa);
         scn__pack_a(0, A, (size_t)n, 0, n, 0, n, k->mr, apack);
         scn_gemm(1, 0, n, P, m, 1.0f, D, n, X, P, 0.0f, DtX, P);
-        f.k = k; f.n = n; f.P = P; f.apack = apack; f.DtX = DtX;
+        if (!scn__all_finite(DtX, (size_t)n * P, &i))
+            s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: D^T X entry (%zu, %zu) is %g: the "
+                          "product of the dictionary and the input leaves float range "
+                          "(scale them down)", i / P, i % P, (double)DtX[i]);
+    }
+    if (!s) {
+        f.k = k; f.n = n; f.P = P; f.apack = apack; f.DtX = DtX; f.threads = T;
         f.invk = (float)(1.0 / kappa);
         f.thr = (float)(d->lambda1 / kappa);
         f.signed_codes = d->signed_codes;
         info->kappa = kappa;
         scn__solve_stages(&f, d, Dt, Gd, m, X, polish ? cw : NULL, cols, ok, state, alpha,
                           info);
-        if (info != &local) info->kkt = scn_en_kkt(D, m, n, X, P, d, alpha);
+        if (!scn__all_finite(alpha, (size_t)n * P, &i))
+            s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: code (%zu, %zu) is %g: the "
+                          "iteration left float range", i / P, i % P, (double)alpha[i]);
+        else if (info != &local) {
+            info->kkt = scn_en_kkt(D, m, n, X, P, d, alpha);
+            if (!(info->kkt <= DBL_MAX))
+                s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: the KKT residual is %g: D "
+                              "alpha - X leaves float range (scale the inputs down)",
+                              info->kkt);
+        }
     }
     SCN_FREE(owned);
     return s;
@@ -2853,7 +2905,7 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
     if (s) return s;
     scn__colwork_setup(cw, T, colblock, m, n);
     scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
-    SCN__OMP(parallel for schedule(dynamic, 1) if (P > SCN__CH))
+    SCN__OMP(parallel for schedule(dynamic, 1) if (P > SCN__CH) num_threads(T))
     for (p = 0; p < P; p += SCN__CH) {
         scn__colwork *t = cw + scn__thread_id();
         int cols[SCN__CH], cnt = P - p < SCN__CH ? P - p : SCN__CH, q;
@@ -2875,23 +2927,46 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
                       "singular (lambda2 = %g; use lambda2 > 0)", bad, (double)d->lambda2);
         goto done;
     }
+    /* gamma solves a system that may be nearly singular: an entry beyond
+     * float range would make every output below infinite or NaN */
+    if (!scn__all_finite(Gamma, (size_t)n * P, &at)) {
+        s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: gamma (%zu, %zu) is %g: the "
+                      "active-set system of that column is too ill-conditioned (lambda2 = "
+                      "%g)", at / P, at % P, (double)Gamma[at], (double)d->lambda2);
+        goto done;
+    }
     if (dlambda1) {
         double sum = 0.0;
         for (p = 0; p < P; p++) sum += dl[p];
         *dlambda1 = (float)sum;
+        if (!isfinite(*dlambda1)) {
+            s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: dlambda1 = %g leaves float "
+                          "range", sum);
+            goto done;
+        }
     }
-    if (dX) scn_gemm(0, 0, m, P, n, 1.0f, D, n, Gamma, P, 0.0f, dX, P);   /* SCN eq. 17 */
+    if (dX) {
+        scn_gemm(0, 0, m, P, n, 1.0f, D, n, Gamma, P, 0.0f, dX, P);       /* SCN eq. 17 */
+        if (!scn__all_finite(dX, (size_t)m * P, &at)) {
+            s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: dX entry (%zu, %zu) is %g: "
+                          "D Gamma leaves float range", at / P, at % P, (double)dX[at]);
+            goto done;
+        }
+    }
     if (dD) {                        /* SCN eq. 11: (X - D A) Gamma^T - D (Gamma A^T) */
         int sl;
         scn_gemm(0, 1, n, n, P, 1.0f, Gamma, P, alpha, P, 0.0f, S, n);
         scn_gemm(0, 0, m, n, n, -1.0f, D, n, S, n, 0.0f, dD, n);
-        SCN__OMP(parallel for schedule(dynamic, 1))
+        SCN__OMP(parallel for schedule(dynamic, 1) num_threads(T))
         for (sl = 0; sl < SCN__SLABS; sl++)
             scn__residual_slab(D, m, n, X, P, alpha, Gamma, (int)((long long)P * sl / SCN__SLABS),
                                (int)((long long)P * (sl + 1) / SCN__SLABS),
                                R + (size_t)scn__thread_id() * m * SCN__RCHUNK, parts + sl * mn);
         for (sl = 0; sl < SCN__SLABS; sl++)
             for (at = 0; at < mn; at++) dD[at] += parts[sl * mn + at];
+        if (!scn__all_finite(dD, mn, &at))
+            s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: dD entry (%zu, %zu) is %g: the "
+                          "gradient leaves float range", at / n, at % n, (double)dD[at]);
     }
 done:
     SCN_FREE(owned);
@@ -2953,7 +3028,15 @@ SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, i
     else {
         scn_codes_to_matrix(g, n, dcodes, G);
         s = scn_en_backward(D, g->m, n, X, g->P, alpha, G, desc, dD, dX, dlambda1);
-        if (!s && dx) scn_col2im(g, dX, dx);
+        if (!s && dx) {
+            size_t at, len = (size_t)g->N * g->C * g->H * g->W;
+            scn_col2im(g, dX, dx);
+            /* overlapping windows add up: a finite dX can still sum past float */
+            if (!scn__all_finite(dx, len, &at))
+                s = scn__fail(SCN_ERR_NUMERIC, "conv backward: dx entry %zu is %g: the sum "
+                              "over overlapping windows leaves float range", at,
+                              (double)dx[at]);
+        }
     }
     SCN_FREE(G);
     SCN_FREE(dX);
