@@ -308,6 +308,9 @@ typedef struct scn_solve_info {     /* kkt is computed only when info is given *
     double kkt;         /* max violation of SCN eqs. 3-4 over all entries
                            (-1: no memory to measure it; the codes stand) */
     double kappa;       /* the step's Lipschitz bound */
+    int unconverged;    /* of the unpolished columns, those that did not meet
+                           tol within max_iter (their codes are approximate;
+                           always 0 with fixed_iter, which has no test) */
 } scn_solve_info;
 
 /* Solves all P columns; alpha is n x P (read first if warm_start). info
@@ -1062,11 +1065,13 @@ SCNDEF void scn_backend_set(const scn_backend *be);
 #define SCN__PRAGMA(x) _Pragma(#x)
 #define SCN__OMP(x) SCN__PRAGMA(omp x)
 static int scn__max_threads(void) { return omp_get_max_threads(); }
+static int scn__in_parallel(void) { return omp_in_parallel(); }
 static double scn__seconds(void) { return omp_get_wtime(); }
 static int scn__thread_id(void) { return omp_get_thread_num(); }
 #else
 #define SCN__OMP(x)
 static int scn__max_threads(void) { return 1; }
+static int scn__in_parallel(void) { return 0; }
 #include <time.h>
 static double scn__seconds(void) { return (double)clock() / CLOCKS_PER_SEC; }
 static int scn__thread_id(void) { return 0; }
@@ -1539,6 +1544,14 @@ static void scn__gemm_tile(const scn__kernel *k, int ta, int tb, int K, float al
     }
 }
 
+/* The most floats one thread's packing takes, whatever the shapes: a
+ * workspace of scn__gemm_team() times this never grows. */
+#define SCN__PACK_FLOATS ((size_t)(SCN__MC + 6) * SCN__KC + (size_t)SCN__KC * SCN__NC)
+
+/* The threads a GEMM called here runs on: all, or 1 inside a parallel
+ * region (nested regions are inactive). */
+static int scn__gemm_team(void) { return scn__in_parallel() ? 1 : scn__max_threads(); }
+
 /* The blocked GEMM with a given microkernel, packing in ws (grown when too
  * small; NULL: a buffer for this call). C is cut into column strips (each
  * packs its slice of op(B) once), and into row bands as well when there
@@ -1546,7 +1559,7 @@ static void scn__gemm_tile(const scn__kernel *k, int ta, int tb, int K, float al
 static scn_status scn__gemm_with(const scn__kernel *k, scn_workspace *ws, int ta, int tb,
                                  int M, int N, int K, float alpha, const float *A, int lda,
                                  const float *B, int ldb, float beta, float *C, int ldc) {
-    int threads = scn__max_threads(), panels, strip, strips, bands, band, tiles, t;
+    int team = scn__gemm_team(), threads = team, panels, strip, strips, bands, band, tiles, t;
     size_t apack_n = (size_t)(SCN__MC + 6) * SCN__KC, per_thread, bytes;
     float *buf;
     if (M <= 0 || N <= 0) return SCN_OK;
@@ -1562,14 +1575,14 @@ static scn_status scn__gemm_with(const scn__kernel *k, scn_workspace *ws, int ta
     bands = (M + band - 1) / band;
     tiles = bands * strips;
     per_thread = apack_n + (size_t)SCN__KC * strip * k->nr;
-    bytes = per_thread * scn__max_threads() * sizeof(float);
+    bytes = per_thread * team * sizeof(float);
     if (ws && ws->size < bytes) scn_workspace_free(ws);
     buf = ws && ws->data ? (float *)ws->data : (float *)SCN_MALLOC(bytes);
     if (!buf)
         return scn__fail(SCN_ERR_NOMEM, "gemm: no memory for %zu bytes of packing buffers",
                          bytes);
     if (ws && !ws->data) { ws->data = buf; ws->size = bytes; }
-    SCN__OMP(parallel for schedule(dynamic, 1) if (tiles > 1))
+    SCN__OMP(parallel for schedule(dynamic, 1) num_threads(team) if (tiles > 1 && team > 1))
     for (t = 0; t < tiles; t++) {
         float *apack = buf + per_thread * scn__thread_id();
         int i0 = t / strips * band, j0 = t % strips * strip * k->nr;
@@ -2302,7 +2315,11 @@ SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
 #define SCN__KKT_TOL          1e-6   /* relative to the column's scale */
 
 /* Threads the column loops may use (bounded so their scratch can live in
- * a fixed array). */
+ * a fixed array). Every parallel region that indexes scratch by thread
+ * number caps its team with num_threads(scn__threads()): OpenMP may give
+ * more (OMP_NUM_THREADS=300), and a thread past the scratch would write
+ * out of bounds. Each column's result does not depend on which thread
+ * computes it, so the cap changes no bits. */
 #define SCN__MAX_THREADS 256
 static int scn__threads(void) {
     int t = scn__max_threads();
@@ -2495,7 +2512,12 @@ SCNDEF scn_status scn_en_lipschitz(const float *D, int m, int n, float lambda2,
                                    double *kappa) {
     double *Dt, *Gd;
     scn_status s;
+    size_t at;
+    SCN_ASSERT(D && kappa);
     if (m < 1 || n < 1) return scn__fail(SCN_ERR_ARG, "lipschitz: m = %d, n = %d", m, n);
+    if (!scn__all_finite(D, (size_t)m * n, &at))
+        return scn__fail(SCN_ERR_NUMERIC, "lipschitz: dictionary entry (%zu, %zu) is %g",
+                         at / n, at % n, (double)D[at]);
     Dt = (double *)scn__calloc((size_t)n * m + (size_t)n * n, sizeof(double), "lipschitz");
     if (!Dt) return SCN_ERR_NOMEM;
     Gd = Dt + (size_t)n * m;
@@ -2521,6 +2543,9 @@ typedef struct scn__fista {
     const float *DtX;               /* D^T X, n x P */
     float invk, thr, tol;
     int signed_codes, test, warm;
+    int threads;                    /* panel states in the scratch (scn__threads) */
+    unsigned char *stalled;         /* per column: 1 if its last run ended at the
+                                       iteration cap with the test unmet */
 } scn__fista;
 
 /* One panel's state: n x NR matrices and NR per-column values. */
@@ -2654,6 +2679,7 @@ static int scn__fista_panel(const scn__fista *f, const int *cols, int cnt, int i
     }
     for (j = 0; j < n; j++)
         for (q = 0; q < cnt; q++) alpha[(size_t)j * P + cols[q]] = pn->a[(size_t)j * nr + q];
+    for (q = 0; q < cnt; q++) f->stalled[cols[q]] = f->test && pn->live[q] != 0.0f;
     return it;
 }
 
@@ -2664,7 +2690,8 @@ static int scn__fista_run(const scn__fista *f, const int *cols, int count, int i
                           float *state, float *alpha) {
     int nr = f->k->nr, panels = (count + nr - 1) / nr, pi, most = 0;
     size_t per = SCN__ALIGN(scn__panel_floats(f->n, nr) * sizeof(float)) / sizeof(float);
-    SCN__OMP(parallel for schedule(dynamic, 1) reduction(max : most) if (panels > 1))
+    SCN__OMP(parallel for schedule(dynamic, 1) reduction(max : most) if (panels > 1)
+             num_threads(f->threads))
     for (pi = 0; pi < panels; pi++) {
         float *w = state + per * scn__thread_id();
         scn__panel pn;
@@ -2835,6 +2862,9 @@ static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
             if (v > most) { most = v; add = j; gadd = g; }
         }
         if (add < 0) {
+            /* a solution beyond float range is no answer: leave FISTA's */
+            for (i = 0; i < k; i++)
+                if (!(fabs(w->y[i]) <= FLT_MAX)) return 0;
             for (j = 0; j < n; j++) a[j] = 0.0f;
             for (i = 0; i < k; i++) a[w->S[i]] = (float)w->y[i];
             return 1;
@@ -2847,13 +2877,15 @@ static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
     return 0;
 }
 
-/* Polishes the `count` columns listed in cols, SCN__CH at a time; keeps
- * those that failed in cols (in order) and returns how many they are. */
+/* Polishes the `count` columns listed in cols, SCN__CH at a time, on at
+ * most T threads (w holds T); keeps those that failed in cols (in order)
+ * and returns how many they are. */
 static int scn__polish(const double *Dt, const double *Gd, const float *DtX, int m, int n,
                        const float *X, int P, const scn_solve_desc *d, float *alpha,
-                       scn__colwork *w, int *cols, int count, unsigned char *ok) {
+                       scn__colwork *w, int T, int *cols, int count, unsigned char *ok) {
     int c0, q, failed = 0;
-    SCN__OMP(parallel for schedule(dynamic, 1) private(q) if (count > SCN__CH))
+    SCN__OMP(parallel for schedule(dynamic, 1) private(q) if (count > SCN__CH)
+             num_threads(T))
     for (c0 = 0; c0 < count; c0 += SCN__CH) {
         scn__colwork *t = w + scn__thread_id();
         const int *cc = cols + c0;
@@ -2879,10 +2911,17 @@ SCNDEF double scn_en_kkt(const float *D, int m, int n, const float *X, int P,
     float *Q = (float *)scn__calloc((size_t)n * P, sizeof(float), "kkt");
     double worst = 0.0;
     size_t i, nP = (size_t)n * P;
-    if (!R || !Q) { SCN_FREE(R); SCN_FREE(Q); return -1.0; }
-    memcpy(R, X, (size_t)m * P * sizeof *R);
-    scn_gemm(0, 0, m, P, n, 1.0f, D, n, alpha, P, -1.0f, R, P);      /* D alpha - x */
-    scn_gemm(1, 0, n, P, m, 1.0f, D, n, R, P, 0.0f, Q, P);           /* D^T (...) */
+    scn_workspace pack = { NULL, 0 };           /* one packing buffer for both products */
+    if (R) memcpy(R, X, (size_t)m * P * sizeof *R);
+    if (!R || !Q ||
+        scn__cpu_gemm(&pack, 0, 0, m, P, n, 1.0f, D, n, alpha, P, -1.0f, R, P) ||  /* D a - x */
+        scn__cpu_gemm(&pack, 1, 0, n, P, m, 1.0f, D, n, R, P, 0.0f, Q, P)) {       /* D^T (.) */
+        SCN_FREE(R);
+        SCN_FREE(Q);
+        scn_workspace_free(&pack);
+        return -1.0;
+    }
+    scn_workspace_free(&pack);
     for (i = 0; i < nP; i++) {
         double g = Q[i] + (double)d->lambda2 * alpha[i], a = alpha[i], v;
         if (a != 0.0) v = fabs(g + d->lambda1 * (a > 0 ? 1.0 : -1.0));   /* eq. 3 */
@@ -2916,13 +2955,20 @@ static void scn__solve_stages(scn__fista *f, const scn_solve_desc *d, const doub
     for (;;) {
         info->iters += scn__fista_run(f, cols, count, budget - info->iters, state, alpha);
         if (!cw) break;
-        count = scn__polish(Dt, Gd, f->DtX, m, n, X, P, d, alpha, cw, cols, count, ok);
+        count = scn__polish(Dt, Gd, f->DtX, m, n, X, P, d, alpha, cw, f->threads, cols,
+                            count, ok);
         if (!count || f->tol <= tol || info->iters >= budget) break;
         f->tol = f->tol * 0.1f > tol ? f->tol * 0.1f : tol;
         f->warm = 1;
     }
     info->unpolished = cw ? count : P;
     info->polished = P - info->unpolished;
+    /* a column left at the FISTA iterate met the caller's tolerance only
+     * if its last run stopped by the test at that tolerance, not at a
+     * coarser stage's or at the iteration cap */
+    if (f->test)
+        for (q = 0; q < info->unpolished; q++)
+            info->unconverged += f->tol > tol || f->stalled[cw ? cols[q] : q];
 }
 
 static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X, int P,
@@ -2932,7 +2978,7 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
     scn__fista f;
     scn__colwork cw[SCN__MAX_THREADS];
     double *Dt, *Gd, kappa;
-    float *A, *apack, *DtX, *state;
+    float *A, *apack, *DtX, *state, *pack;
     int *cols;
     unsigned char *ok, *colblock;
     void *owned = NULL;
@@ -2948,7 +2994,9 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
         { (void **)&state, T * SCN__ALIGN(scn__panel_floats(n, k->nr) * sizeof(float)) },
         { (void **)&cols, (size_t)P * sizeof(int) },
         { (void **)&ok, (size_t)P },
+        { (void **)&f.stalled, (size_t)P },
         { (void **)&colblock, polish ? T * scn__colwork_bytes(m, n) : 0 },
+        { (void **)&pack, scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float) },
     };
     scn_status s = scn__en_check("sparse solve", D, m, n, X, P, d);
     if (s) return s;
@@ -2960,19 +3008,44 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
     if (polish) scn__colwork_setup(cw, T, colblock, m, n);
     scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
     s = scn__kappa(Gd, n, &kappa);
+    /* each check below stops a value that left float range from passing as
+     * an answer: an infinite D^T X thresholds to all-zero codes that the
+     * polishing test, scaled by that infinity, would accept */
+    if (!s && !(kappa <= FLT_MAX))
+        s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: the step bound lambda_max(D^T D + "
+                      "lambda2 I) = %g exceeds float range (scale the dictionary down)",
+                      kappa);
     if (!s) {
         for (i = 0; i < nn; i++)               /* A = I - (D^T D + lambda2 I) / kappa */
             A[i] = (float)((i % (n + 1) == 0 ? 1.0 : 0.0) - Gd[i] / kappa);
         scn__pack_a(0, A, (size_t)n, 0, n, 0, n, k->mr, apack);
-        scn_gemm(1, 0, n, P, m, 1.0f, D, n, X, P, 0.0f, DtX, P);
-        f.k = k; f.n = n; f.P = P; f.apack = apack; f.DtX = DtX;
+        scn_workspace pw;
+        pw.data = pack;
+        pw.size = scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float);
+        s = scn__cpu_gemm(&pw, 1, 0, n, P, m, 1.0f, D, n, X, P, 0.0f, DtX, P);
+        if (!s && !scn__all_finite(DtX, (size_t)n * P, &i))
+            s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: D^T X entry (%zu, %zu) is %g: the "
+                          "product of the dictionary and the input leaves float range "
+                          "(scale them down)", i / P, i % P, (double)DtX[i]);
+    }
+    if (!s) {
+        f.k = k; f.n = n; f.P = P; f.apack = apack; f.DtX = DtX; f.threads = T;
         f.invk = (float)(1.0 / kappa);
         f.thr = (float)(d->lambda1 / kappa);
         f.signed_codes = d->signed_codes;
         info->kappa = kappa;
         scn__solve_stages(&f, d, Dt, Gd, m, X, polish ? cw : NULL, cols, ok, state, alpha,
                           info);
-        if (info != &local) info->kkt = scn_en_kkt(D, m, n, X, P, d, alpha);
+        if (!scn__all_finite(alpha, (size_t)n * P, &i))
+            s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: code (%zu, %zu) is %g: the "
+                          "iteration left float range", i / P, i % P, (double)alpha[i]);
+        else if (info != &local) {
+            info->kkt = scn_en_kkt(D, m, n, X, P, d, alpha);
+            if (!(info->kkt <= DBL_MAX))
+                s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: the KKT residual is %g: D "
+                              "alpha - X leaves float range (scale the inputs down)",
+                              info->kkt);
+        }
     }
     SCN_FREE(owned);
     return s;
@@ -3019,19 +3092,25 @@ static double scn__gamma_column(const double *Gd, int n, const float *a, float *
 #define SCN__SLABS  16
 #define SCN__RCHUNK 256
 
-/* part = (X - D A) Gamma^T over the columns [p0, p1); R: m x SCN__RCHUNK. */
-static void scn__residual_slab(const float *D, int m, int n, const float *X, int P,
-                               const float *alpha, const float *Gamma, int p0, int p1,
-                               float *R, float *part) {
+/* part = (X - D A) Gamma^T over the columns [p0, p1); R: m x SCN__RCHUNK;
+ * pack: SCN__PACK_FLOATS for the products (run on this thread alone). */
+static scn_status scn__residual_slab(const float *D, int m, int n, const float *X, int P,
+                                     const float *alpha, const float *Gamma, int p0, int p1,
+                                     float *R, float *part, float *pack) {
     int c0, i;
+    scn_workspace pw;
+    scn_status s = SCN_OK;
+    pw.data = pack;
+    pw.size = SCN__PACK_FLOATS * sizeof(float);
     memset(part, 0, (size_t)m * n * sizeof *part);
-    for (c0 = p0; c0 < p1; c0 += SCN__RCHUNK) {
+    for (c0 = p0; c0 < p1 && !s; c0 += SCN__RCHUNK) {
         int c = p1 - c0 < SCN__RCHUNK ? p1 - c0 : SCN__RCHUNK;
         for (i = 0; i < m; i++)
             memcpy(R + (size_t)i * c, X + (size_t)i * P + c0, (size_t)c * sizeof *R);
-        scn_gemm(0, 0, m, c, n, -1.0f, D, n, alpha + c0, P, 1.0f, R, c);
-        scn_gemm(0, 1, m, n, c, 1.0f, R, c, Gamma + c0, P, 1.0f, part, n);
+        if (!(s = scn__cpu_gemm(&pw, 0, 0, m, c, n, -1.0f, D, n, alpha + c0, P, 1.0f, R, c)))
+            s = scn__cpu_gemm(&pw, 0, 1, m, n, c, 1.0f, R, c, Gamma + c0, P, 1.0f, part, n);
     }
+    return s;
 }
 
 static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float *X,
@@ -3039,7 +3118,8 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
                                        const scn_solve_desc *d,
                                        float *dD, float *dX, float *dlambda1) {
     double *Dt, *Gd, *dl;
-    float *Gamma, *S, *R, *parts;
+    float *Gamma, *S, *R, *parts, *pack;
+    scn_workspace pw;
     scn__colwork cw[SCN__MAX_THREADS];
     unsigned char *colblock;
     void *owned = NULL;
@@ -3054,6 +3134,7 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
         { (void **)&R, dD ? (size_t)T * m * SCN__RCHUNK * sizeof(float) : 0 },
         { (void **)&parts, dD ? SCN__SLABS * mn * sizeof(float) : 0 },
         { (void **)&colblock, T * scn__colwork_bytes(m, n) },
+        { (void **)&pack, dD || dX ? scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float) : 0 },
     };
     scn_status s = scn__en_check("sparse backward", D, m, n, X, P, d);
     if (s) return s;
@@ -3068,7 +3149,7 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
     if (s) return s;
     scn__colwork_setup(cw, T, colblock, m, n);
     scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
-    SCN__OMP(parallel for schedule(dynamic, 1) if (P > SCN__CH))
+    SCN__OMP(parallel for schedule(dynamic, 1) if (P > SCN__CH) num_threads(T))
     for (p = 0; p < P; p += SCN__CH) {
         scn__colwork *t = cw + scn__thread_id();
         int cols[SCN__CH], cnt = P - p < SCN__CH ? P - p : SCN__CH, q;
@@ -3090,23 +3171,58 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
                       "singular (lambda2 = %g; use lambda2 > 0)", bad, (double)d->lambda2);
         goto done;
     }
+    /* gamma solves a system that may be nearly singular: an entry beyond
+     * float range would make every output below infinite or NaN */
+    if (!scn__all_finite(Gamma, (size_t)n * P, &at)) {
+        s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: gamma (%zu, %zu) is %g: the "
+                      "active-set system of that column is too ill-conditioned (lambda2 = "
+                      "%g)", at / P, at % P, (double)Gamma[at], (double)d->lambda2);
+        goto done;
+    }
     if (dlambda1) {
         double sum = 0.0;
         for (p = 0; p < P; p++) sum += dl[p];
         *dlambda1 = (float)sum;
+        if (!isfinite(*dlambda1)) {
+            s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: dlambda1 = %g leaves float "
+                          "range", sum);
+            goto done;
+        }
     }
-    if (dX) scn_gemm(0, 0, m, P, n, 1.0f, D, n, Gamma, P, 0.0f, dX, P);   /* SCN eq. 17 */
+    pw.data = pack;
+    pw.size = scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float);
+    if (dX) {
+        if ((s = scn__cpu_gemm(&pw, 0, 0, m, P, n, 1.0f, D, n, Gamma, P, 0.0f, dX, P)))
+            goto done;                                                    /* SCN eq. 17 */
+        if (!scn__all_finite(dX, (size_t)m * P, &at)) {
+            s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: dX entry (%zu, %zu) is %g: "
+                          "D Gamma leaves float range", at / P, at % P, (double)dX[at]);
+            goto done;
+        }
+    }
     if (dD) {                        /* SCN eq. 11: (X - D A) Gamma^T - D (Gamma A^T) */
         int sl;
-        scn_gemm(0, 1, n, n, P, 1.0f, Gamma, P, alpha, P, 0.0f, S, n);
-        scn_gemm(0, 0, m, n, n, -1.0f, D, n, S, n, 0.0f, dD, n);
-        SCN__OMP(parallel for schedule(dynamic, 1))
-        for (sl = 0; sl < SCN__SLABS; sl++)
-            scn__residual_slab(D, m, n, X, P, alpha, Gamma, (int)((long long)P * sl / SCN__SLABS),
-                               (int)((long long)P * (sl + 1) / SCN__SLABS),
-                               R + (size_t)scn__thread_id() * m * SCN__RCHUNK, parts + sl * mn);
+        if ((s = scn__cpu_gemm(&pw, 0, 1, n, n, P, 1.0f, Gamma, P, alpha, P, 0.0f, S, n)) ||
+            (s = scn__cpu_gemm(&pw, 0, 0, m, n, n, -1.0f, D, n, S, n, 0.0f, dD, n)))
+            goto done;
+        SCN__OMP(parallel for schedule(dynamic, 1) num_threads(T))
+        for (sl = 0; sl < SCN__SLABS; sl++) {
+            int id = scn__thread_id();
+            scn_status e = scn__residual_slab(
+                D, m, n, X, P, alpha, Gamma, (int)((long long)P * sl / SCN__SLABS),
+                (int)((long long)P * (sl + 1) / SCN__SLABS), R + (size_t)id * m * SCN__RCHUNK,
+                parts + sl * mn, pack + (size_t)id * SCN__PACK_FLOATS);
+            if (e) {
+                SCN__OMP(critical)
+                s = e;
+            }
+        }
+        if (s) goto done;
         for (sl = 0; sl < SCN__SLABS; sl++)
             for (at = 0; at < mn; at++) dD[at] += parts[sl * mn + at];
+        if (!scn__all_finite(dD, mn, &at))
+            s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: dD entry (%zu, %zu) is %g: the "
+                          "gradient leaves float range", at / n, at % n, (double)dD[at]);
     }
 done:
     SCN_FREE(owned);
@@ -3158,8 +3274,13 @@ SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, i
                       g->P);
     else if (!(s = be->nchw_to_cols(g, n, dcodes, G)) &&
              !(s = be->en_backward(D, g->m, n, X, g->P, alpha, G, desc, dD, dX, dlambda1)) &&
-             dx)
-        s = be->col2im(g, dX, dx);
+             dx && !(s = be->col2im(g, dX, dx))) {
+        size_t at, len = (size_t)g->N * g->C * g->H * g->W;
+        /* overlapping windows add up: a finite dX can still sum past float */
+        if (!(s = be->find_nonfinite(dx, len, &at)) && at < len)
+            s = scn__fail(SCN_ERR_NUMERIC, "conv backward: dx entry %zu is not finite: the "
+                          "sum over overlapping windows leaves float range", at);
+    }
     be->release(G);
     be->release(dX);
     return s;
@@ -3348,7 +3469,7 @@ static const scn_option scn__sc_options[] = {
     { "l2", SCN_OPTION_FLOAT, 0, 1e3, 0.01, 0, "lambda2 (fixed)" },
     { "signed", SCN_OPTION_FLAG, 0, 1, 0, 0, "signed codes (SF/CSF) instead of >= 0" },
     { "iters", SCN_OPTION_INT, 1, 1e6, 100, 0, "FISTA iteration cap" },
-    { "tol", SCN_OPTION_FLOAT, 0, 1, 1e-5, 0, "solver tolerance (relative step)" },
+    { "tol", SCN_OPTION_FLOAT, 1e-12, 1, 1e-5, 0, "solver tolerance (relative step)" },
     { "norm", SCN_OPTION_FLOAT, 1e-6, INFINITY, INFINITY, 0,
       "atoms projected to norm <= this after each step" },
     { "recon", SCN_OPTION_FLOAT, 0, 1e6, 0, 0,

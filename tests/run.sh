@@ -5,7 +5,8 @@ dir=$1; shift
 pass=0; fail=0
 for t in "$@"; do
     start=$(date +%s)
-    if [ "$t" = test_cli ]; then cmd="sh tests/test_cli.sh $dir/scn"; else cmd="$dir/$t"; fi
+    # a name with a script tests/NAME.sh is a CLI check given the tool's path
+    if [ -f "tests/$t.sh" ]; then cmd="sh tests/$t.sh $dir/scn"; else cmd="$dir/$t"; fi
     if $cmd >/tmp/scn_$t.log 2>&1; then
         pass=$((pass + 1)); status=PASS
     else

@@ -36,6 +36,9 @@ static void assert_fail(const char *what) {
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static char dir[64];
 
@@ -188,12 +191,123 @@ static void test_lock(void) {
     close(to_child[0]); close(to_child[1]); close(to_parent[0]); close(to_parent[1]);
 }
 
+
+/* ---- class 1: more threads than the solver's scratch was sized for ---- */
+#define TM 12
+#define TN 24
+#define TP 700
+static void solve_all(const float *D, const float *X, const float *G, float *alpha,
+                      float *dD, float *dX, float *dl, scn_solve_info *info) {
+    scn_solve_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.lambda1 = 0.1f; sd.lambda2 = 0.01f;
+    CHECK(scn_en_solve(D, TM, TN, X, TP, &sd, alpha, info) == SCN_OK, "%s", scn_error());
+    CHECK(scn_en_backward(D, TM, TN, X, TP, alpha, G, &sd, dD, dX, dl) == SCN_OK, "%s",
+          scn_error());
+}
+
+static void test_threads(void) {
+    static float D[TM * TN], X[TM * TP], G[TN * TP], a1[TN * TP], a2[TN * TP],
+        dD1[TM * TN], dD2[TM * TN], dX1[TM * TP], dX2[TM * TP];
+    float dl1, dl2;
+    scn_solve_info i1, i2;
+    scn_rng r;
+    int i;
+    scn_rng_seed(&r, 5, 1);
+    for (i = 0; i < TM * TN; i++) D[i] = scn_rng_normal(&r) * 0.4f;
+    for (i = 0; i < TM * TP; i++) X[i] = scn_rng_normal(&r);
+    for (i = 0; i < TN * TP; i++) G[i] = scn_rng_normal(&r);
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+    solve_all(D, X, G, a1, dD1, dX1, &dl1, &i1);
+#ifdef _OPENMP
+    omp_set_num_threads(300);           /* past SCN__MAX_THREADS (256) */
+#endif
+    solve_all(D, X, G, a2, dD2, dX2, &dl2, &i2);
+    CHECK(!memcmp(a1, a2, sizeof a1) && i1.iters == i2.iters && i1.polished == i2.polished,
+          "300 threads: codes differ from 1 thread");
+    CHECK(!memcmp(dD1, dD2, sizeof dD1) && !memcmp(dX1, dX2, sizeof dX1) && dl1 == dl2,
+          "300 threads: gradients differ from 1 thread");
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+#endif
+}
+
+/* ---- class 2: finite inputs whose products leave float range ---- */
+static void test_float_range(void) {
+    enum { m = 8, n = 6, P = 40 };
+    static float D[m * n], X[m * P], alpha[n * P], G[n * P], dD[m * n], dX[m * P];
+    scn_solve_desc sd;
+    scn_solve_info info;
+    scn_rng r;
+    float dl;
+    int i;
+    scn_rng_seed(&r, 7, 1);
+    memset(&sd, 0, sizeof sd);
+    sd.lambda1 = 0.1f; sd.lambda2 = 0.01f;
+    for (i = 0; i < m * n; i++) D[i] = 1.0f + 0.5f * scn_rng_uniform(&r);
+    /* D^T X overflows: every entry of X is 1e38, so each product is ~1e39 */
+    for (i = 0; i < m * P; i++) X[i] = 1e38f;
+    CHECK(scn_en_solve(D, m, n, X, P, &sd, alpha, &info) == SCN_ERR_NUMERIC &&
+          strstr(scn_error(), "D^T X"), "D^T X past FLT_MAX: %s", scn_error());
+    sd.no_polish = 1;
+    CHECK(scn_en_solve(D, m, n, X, P, &sd, alpha, NULL) == SCN_ERR_NUMERIC,
+          "D^T X past FLT_MAX, unpolished, no info: %s", scn_error());
+    sd.no_polish = 0;
+    /* the step bound overflows: D^T D ~ 1e40 */
+    for (i = 0; i < m * P; i++) X[i] = scn_rng_normal(&r);
+    for (i = 0; i < m * n; i++) D[i] *= 1e20f;
+    CHECK(scn_en_solve(D, m, n, X, P, &sd, alpha, &info) == SCN_ERR_NUMERIC &&
+          strstr(scn_error(), "step bound"), "kappa past FLT_MAX: %s", scn_error());
+    for (i = 0; i < m * n; i++) D[i] = scn_rng_normal(&r);
+
+    /* a solve stopped by the iteration cap says so; polished columns and
+     * converged ones do not count */
+    sd.max_iter = 1; sd.no_polish = 1; sd.tol = 1e-7f;
+    CHECK(scn_en_solve(D, m, n, X, P, &sd, alpha, &info) == SCN_OK &&
+          info.unconverged == P && info.polished == 0, "capped: %d unconverged of %d",
+          info.unconverged, P);
+    sd.max_iter = 0; sd.no_polish = 0; sd.tol = 0;
+    CHECK(scn_en_solve(D, m, n, X, P, &sd, alpha, &info) == SCN_OK &&
+          info.unconverged == 0 && info.polished == P, "default: %d unconverged, %d polished",
+          info.unconverged, info.polished);
+    sd.max_iter = 2;
+    CHECK(scn_en_solve(D, m, n, X, P, &sd, alpha, &info) == SCN_OK &&
+          info.unconverged == info.unpolished, "capped at 2 with polishing: %d unconverged, "
+          "%d unpolished", info.unconverged, info.unpolished);
+    sd.max_iter = 0;
+
+    /* backward: a nearly singular active set makes gamma overflow */
+    for (i = 0; i < m * n; i++) D[i] = scn_rng_normal(&r) * 1e-4f;
+    for (i = 0; i < n * P; i++) { alpha[i] = 1.0f; G[i] = 1e36f; }
+    sd.lambda2 = 0.0f;
+    CHECK(scn_en_backward(D, m, n, X, P, alpha, G, &sd, dD, dX, &dl) == SCN_ERR_NUMERIC,
+          "gamma past FLT_MAX: %s", scn_error());
+    /* and a finite gamma can still give an infinite D Gamma: D is 6
+     * orthonormal columns of the 8 x 8 Hadamard matrix / sqrt(8), so
+     * gamma = g / (1 + lambda2) ~ 2e38 stays finite, but row 0 of D is all
+     * 1/sqrt(8) and sums the six into ~4e38 */
+    for (i = 0; i < m * n; i++) {
+        int row = i / n, col = i % n, bits = row & col, par = 0;
+        for (; bits; bits >>= 1) par ^= bits & 1;
+        D[i] = (par ? -1.0f : 1.0f) / sqrtf(8.0f);
+    }
+    for (i = 0; i < n * P; i++) { alpha[i] = 1.0f; G[i] = 2e38f; }
+    sd.lambda2 = 0.01f;
+    CHECK(scn_en_backward(D, m, n, X, P, alpha, G, &sd, NULL, dX, NULL) == SCN_ERR_NUMERIC &&
+          strstr(scn_error(), "dX"),
+          "outputs past FLT_MAX: %s", scn_error());
+}
+
 int main(void) {
     alarm(60);
     snprintf(dir, sizeof dir, "/tmp/scn_harden_XXXXXX");
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
     test_outputs();
     test_lock();
+    test_threads();
+    test_float_range();
     {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

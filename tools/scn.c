@@ -138,7 +138,8 @@ static const char *layer_help =
     "(--signed drops alpha >= 0) and writes DIR/alpha.npy (n x P). With --grad G\n"
     "(n x P, dLoss/dalpha) it also writes the fixed-point gradients DIR/dD.npy\n"
     "(m x n), DIR/dX.npy (m x P) and DIR/dlambda1.npy (shape (1,)). All float32.\n"
-    "Prints one line: FISTA iterations, final KKT residual, seconds, polished columns.\n"
+    "Prints one line: FISTA iterations, final KKT residual, seconds, polished columns,\n"
+    "and the columns that stopped at --max-iter short of --tol (approximate codes).\n"
     "\n"
     "  --tol T        FISTA stops a column when its largest change is <= T times\n"
     "                 its largest entry (default 1e-5)\n"
@@ -230,8 +231,8 @@ static int cmd_layer(int argc, char **argv) {
         if (scn_en_backward(D->data, m, n, X->data, P, alpha->data, G->data, &sd,
                             dD->data, dX->data, dl->data)) { rc = die_lib(); goto done; }
     }
-    printf("iterations %d kkt %.3e seconds %.3f polished %d/%d\n", info.iters, info.kkt,
-           now_seconds() - t0, info.polished, P);
+    printf("iterations %d kkt %.3e seconds %.3f polished %d/%d unconverged %d\n",
+           info.iters, info.kkt, now_seconds() - t0, info.polished, P, info.unconverged);
     if (save_in(out, "alpha.npy", alpha)) goto done;
     if (G && (save_in(out, "dD.npy", dD) || save_in(out, "dX.npy", dX) ||
               save_in(out, "dlambda1.npy", dl))) goto done;

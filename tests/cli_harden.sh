@@ -1,0 +1,117 @@
+#!/bin/sh
+# cli_harden.sh - the scn tool against what an adversarial run found
+# (issue 12): outputs that are symlinks, devices, directories or in a
+# missing directory; a write cut short by a file size limit (as on a full
+# disk); thread counts above the solver's old 256-thread scratch; FIFOs
+# and /dev/zero as inputs.
+#
+#   sh tests/cli_harden.sh bin/scn
+#
+# Silent on success; prints each failed check and exits 1 otherwise.
+set -u
+export LC_ALL=C
+[ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: $0 PATH/TO/scn" >&2; exit 2; }
+case $1 in /*) SCN=$1 ;; *) SCN=$PWD/$1 ;; esac
+FIX=$PWD/tests/fixtures
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/scn_cli_harden.XXXXXX") || exit 2
+trap 'rm -rf "$TMP"' EXIT
+cd "$TMP" || exit 2
+cp "$FIX/nonneg_well_D.npy" D.npy && cp "$FIX/nonneg_well_X.npy" X.npy &&
+    cp "$FIX/nonneg_well_G.npy" G.npy || exit 2
+
+failures=0
+fail() { failures=$((failures + 1)); echo "cli_harden: $*" >&2; }
+# a hung run (a reader blocked on a FIFO) is killed and fails its check
+if command -v timeout >/dev/null 2>&1; then T="timeout 20"; else T=""; fi
+# layer ARGS...: scn layer on the fixture; rc and err.txt
+layer() {
+    $T "$SCN" layer --dict D.npy --input X.npy --lambda1 0.1 --lambda2 0.01 "$@" \
+        >out.txt 2>err.txt
+    rc=$?
+}
+# expect_fail WHAT PATTERN: the last run failed (not killed) naming PATTERN
+expect_fail() {
+    if [ $rc -eq 0 ] || [ $rc -ge 124 ]; then fail "$1: rc $rc"; return; fi
+    grep -q -- "$2" err.txt || fail "$1: message lacks '$2': $(head -c 300 err.txt)"
+}
+
+# class 3: a symlinked output is written through, the link stays
+mkdir s && echo old >real.npy && ln -s ../real.npy s/alpha.npy
+layer --out s
+[ $rc -eq 0 ] || fail "symlinked alpha.npy: rc $rc: $(cat err.txt)"
+[ -L s/alpha.npy ] || fail "symlinked alpha.npy: the link was replaced by a file"
+[ "$(head -c 6 real.npy | tail -c 5)" = NUMPY ] || fail "symlinked alpha.npy: target is stale"
+
+# devices, directories and missing directories are refused before the solve
+mkdir dev && ln -s /dev/full dev/alpha.npy
+layer --out dev
+expect_fail "alpha.npy -> /dev/full" "not a regular file"
+grep -q iterations out.txt && fail "alpha.npy -> /dev/full: refused only after the solve"
+[ -c /dev/full ] || fail "/dev/full is no longer a device"
+mkdir dir && mkdir dir/alpha.npy
+layer --out dir
+expect_fail "alpha.npy a directory" "is a directory"
+mkdir grad && ln -s /dev/null grad/dX.npy
+layer --grad G.npy --out grad
+expect_fail "dX.npy -> /dev/null" "dX.npy"
+[ -e grad/alpha.npy ] && fail "dX.npy -> /dev/null: alpha.npy written anyway"
+layer --out missing/out
+expect_fail "missing parent directory" "missing/out"
+layer --out /dev/null
+expect_fail "--out /dev/null" "not a directory\|Not a directory"
+
+# a write cut short (file size limit, like a full disk) leaves the old
+# alpha.npy as it was and no temporary behind
+mkdir full && layer --grad G.npy --out full && cp full/dX.npy dX.good
+(trap '' XFSZ; ulimit -f 1; layer --grad G.npy --out full; exit $rc)
+rc=$?
+expect_fail "write past the file size limit" "write failed"
+cmp -s full/dX.npy dX.good || fail "write past the file size limit: the old dX.npy was spoilt"
+ls full | grep -q tmp && fail "write past the file size limit: temporary left: $(ls full)"
+
+# class 1: more threads than the old 256-thread scratch, same bits
+layer --grad G.npy --threads 1 --out t1
+for n in 300 1024; do
+    layer --grad G.npy --threads $n --out t$n
+    [ $rc -eq 0 ] || fail "--threads $n: rc $rc: $(head -c 300 err.txt)"
+    for f in alpha dD dX dlambda1; do
+        cmp -s t1/$f.npy t$n/$f.npy || fail "--threads $n: $f.npy differs from --threads 1"
+    done
+done
+OMP_NUM_THREADS=300 layer --grad G.npy --out omp300
+[ $rc -eq 0 ] || fail "OMP_NUM_THREADS=300: rc $rc: $(head -c 300 err.txt)"
+cmp -s t1/alpha.npy omp300/alpha.npy || fail "OMP_NUM_THREADS=300: alpha.npy differs"
+
+# class 5: special files as inputs fail at once
+mkfifo fifo.npy
+$T "$SCN" layer --dict fifo.npy --input X.npy --lambda1 0.1 --lambda2 0.01 --out f \
+    >out.txt 2>err.txt
+rc=$?
+expect_fail "--dict a FIFO" "fifo.npy"
+$T "$SCN" layer --dict D.npy --input /dev/zero --lambda1 0.1 --lambda2 0.01 --out f \
+    >out.txt 2>err.txt
+rc=$?
+expect_fail "--input /dev/zero" "/dev/zero"
+$T "$SCN" info --data fifo.npy >out.txt 2>err.txt
+rc=$?
+[ $rc -ge 124 ] && fail "info --data a FIFO: hung"
+
+# class 2: finite inputs whose product leaves float range fail, naming it
+# npy1 FILE O1 O2 O3 O4: a (1, 1) '<f4' .npy holding the little-endian bytes
+# given in octal (dash's printf knows no \x)
+npy1() {
+    dict="{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }"
+    pad=$(( (64 - (10 + ${#dict} + 1) % 64) % 64 ))
+    hlen=$(( ${#dict} + pad + 1 ))
+    { printf '\223NUMPY\001\000'; printf "\\$(printf %03o $hlen)\\000"
+      printf '%s' "$dict"; printf "%${pad}s\n" ''; printf "\\$2\\$3\\$4\\$5"; } >"$1"
+}
+npy1 D8.npy 000 000 000 101            # 8.0
+npy1 Xbig.npy 231 166 226 176           # 1e38 (0x7e967699)
+$T "$SCN" layer --dict D8.npy --input Xbig.npy --lambda1 0.1 --lambda2 0.01 --out big \
+    >out.txt 2>err.txt
+rc=$?
+expect_fail "D^T X past FLT_MAX" "D^T X"
+[ -e big/alpha.npy ] && fail "D^T X past FLT_MAX: alpha.npy written"
+
+[ $failures -eq 0 ] || { echo "cli_harden: $failures checks failed" >&2; exit 1; }
