@@ -29,8 +29,16 @@ bin:
 bin/test_cxx: tests/cxx.cpp scn.h | bin
 	$(CXX) $(OPT) -std=c++11 -Wall -Wextra -Werror -x c++ -o $@ tests/cxx.cpp $(LIBS)
 
-bin/test_%: tests/test_%.c tests/check.h scn.h | bin
-	$(CC) $(OPT) $(WARN) -o $@ $< $(LIBS)
+# The tests share one compiled implementation, bin/scn_impl.o; the few that
+# configure it themselves (their own allocator, assert or limits) define
+# SCN_IMPLEMENTATION and compile their own copy.
+OWN_IMPL = $(shell grep -l 'define SCN_IMPLEMENTATION' tests/test_*.c)
+
+bin/scn_impl.o: scn.h | bin
+	$(CC) $(OPT) $(WARN) -DSCN_IMPLEMENTATION -x c -c -o $@ scn.h
+
+bin/test_%: tests/test_%.c tests/check.h tests/fd.h tests/common.h scn.h bin/scn_impl.o | bin
+	$(CC) $(OPT) $(WARN) -o $@ $< $(if $(filter $<,$(OWN_IMPL)),,bin/scn_impl.o) $(LIBS)
 
 test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx
 	@sh tests/run.sh bin $(TESTS) test_cxx test_cli cli_harden

@@ -125,6 +125,8 @@ typedef enum scn_status {
 
 /* The message of the most recent failure in this thread ("" if none). */
 SCNDEF const char *scn_error(void);
+/* Empties this thread's message (to see whether a call sets one). */
+SCNDEF void scn_error_clear(void);
 /* A fixed name for a status code, e.g. "out of memory". */
 SCNDEF const char *scn_status_string(scn_status s);
 
@@ -183,6 +185,17 @@ SCNDEF uint32_t scn_rng_below(scn_rng *r, uint32_t bound);
 SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc);
+
+/* The GEMM microkernels built in, best first ("avx512", "avx2", "c"): the
+ * name of kernel i (NULL past the last) and, in *runs, whether this CPU
+ * runs it (runs may be NULL). */
+SCNDEF const char *scn_gemm_kernel_name(int i, int *runs);
+/* Uses the named microkernel from now on (NULL: the best this CPU runs,
+ * the default, chosen on first use); fails for a name this CPU cannot
+ * run. Global state: see section 16. */
+SCNDEF scn_status scn_gemm_kernel_select(const char *name);
+/* The name of the microkernel in use. */
+SCNDEF const char *scn_gemm_kernel(void);
 
 /* Geometry of a convolution window over a batch of N x C x H x W images:
  * square window k, stride, zero padding. Filled by scn_conv_geom_init. */
@@ -1085,6 +1098,7 @@ static SCN__TLS char scn__errbuf[512];
 static SCN__TLS scn_status scn__last_status;   /* of the message in scn__errbuf */
 
 SCNDEF const char *scn_error(void) { return scn__errbuf; }
+SCNDEF void scn_error_clear(void) { scn__errbuf[0] = '\0'; }
 
 SCNDEF const char *scn_status_string(scn_status s) {
     switch (s) {
@@ -1449,6 +1463,29 @@ static const scn__kernel *scn__kernel_pick(void) {
     }
     return scn__gemm_kernel;
 }
+
+SCNDEF const char *scn_gemm_kernel_name(int i, int *runs) {
+    int count = (int)(sizeof scn__kernels / sizeof scn__kernels[0]);
+    if (i < 0 || i >= count) return NULL;
+    if (runs) *runs = scn__kernels[i].supported();
+    return scn__kernels[i].name;
+}
+
+SCNDEF scn_status scn_gemm_kernel_select(const char *name) {
+    int i, runs;
+    const char *k;
+    if (!name) { scn__gemm_kernel = NULL; return SCN_OK; }
+    for (i = 0; (k = scn_gemm_kernel_name(i, &runs)) != NULL; i++)
+        if (!strcmp(k, name)) {
+            if (!runs)
+                return scn__fail(SCN_ERR_ARG, "gemm: this CPU cannot run the %s kernel", name);
+            scn__gemm_kernel = &scn__kernels[i];
+            return SCN_OK;
+        }
+    return scn__fail(SCN_ERR_ARG, "gemm: no kernel named '%s'", name);
+}
+
+SCNDEF const char *scn_gemm_kernel(void) { return scn__kernel_pick()->name; }
 
 /* Rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-row panels,
  * zero-padded to a multiple of MR rows. */

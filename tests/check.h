@@ -8,6 +8,8 @@
 #define SCN_TEST_CHECK_H
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int check_failures = 0;
 static int check_count = 0;

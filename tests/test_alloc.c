@@ -288,10 +288,9 @@ static long tolerated;              /* failures the library survived as document
 static int run_failed;              /* a step failed (cleanly) in this run */
 static int verbose;
 
-/* clears scn_error() (the implementation's buffer: there is no public way),
- * so a failed call is seen to set it */
+/* clears scn_error(), so a failed call is seen to set it */
 static void step_begin(void) {
-    scn__errbuf[0] = '\0';
+    scn_error_clear();
     step_f0 = ta_failed;
 }
 

@@ -140,6 +140,8 @@ near() {
 }
 
 not_signal() { [ "$rc" -lt 128 ]; }
+# not COMMAND...: COMMAND fails
+not() { ! "$@"; }
 
 # ------------------------------------------------------------ help / usage
 
@@ -414,6 +416,65 @@ if [ -d data/amat ]; then
             test ! -e diverged.scn
     fi
     check "diverging run: left diverged.scn.tmp behind" test ! -e diverged.scn.tmp
+fi
+
+# --------------------------------------------------------------- layer kinds
+
+# --help lists every kind and its options from the library's tables
+run train --help
+check "train --help: exit $rc" test "$rc" -eq 0
+for word in sc bn conv linear relu maxpool avgpool gap flatten dropout res; do
+    check "train --help does not list the layer word '$word'" matches "^  $word " "${OUT[@]}"
+done
+for opt in n k s valid l1 l2 signed iters tol norm recon lr frozen p; do
+    check "train --help does not list the option '$opt'" matches "^      $opt " "${OUT[@]}"
+done
+check "train --help does not list the presets" \
+    matches '^presets: scn-mnist scn-cifar lenet resnet-tiny' "${OUT[@]}"
+
+# an option the kind does not have: one line naming the kind and its options
+run train --model "bn:l1=3 gap linear:n=10" --out never2.scn
+check "bn:l1=3: exit $rc, want non-zero" test "$rc" -ne 0
+check "bn:l1=3: ${#ERR[@]} lines on stderr, want 1 ($ERRTEXT)" test "${#ERR[@]}" -eq 1
+check "bn:l1=3: '$ERRTEXT' does not name bn and its options" \
+    matches "'bn' has no option 'l1' \(its options: lr, frozen\)" "${ERR[@]}"
+check "bn:l1=3 wrote a checkpoint" test ! -e never2.scn
+
+# outputs are checked before any training: a missing directory, a device
+run train --model "sc:n=4 gap linear:n=10" --out nodir/x.scn
+check "--out in a missing directory: exit $rc, want non-zero" test "$rc" -ne 0
+check "--out in a missing directory: trained first" not matches '^epoch' "${OUT[@]}"
+
+if [ -d data/idx ]; then
+    # a residual preset trains end to end, with Nesterov momentum and the
+    # cosine schedule, and evaluates
+    run train --data data/idx --model resnet-tiny --epochs 2 --batch 10 --cosine --nesterov \
+        --out res.scn --log res.csv
+    check "resnet-tiny: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "resnet-tiny: no line 'epoch 2/2 ...'" matches '^epoch 2/2 lr 0.05 ' "${OUT[@]}"
+    check "resnet-tiny: no block in the layer list" matches '^ 4 res ' "${OUT[@]}"
+    check "resnet-tiny: no checkpoint" test -f res.scn
+    check "resnet-tiny: the log has $(wc -l <res.csv 2>/dev/null) lines, want 3" \
+        test "$(wc -l <res.csv 2>/dev/null)" -eq 3
+    run eval --model res.scn --data data/idx
+    check "resnet-tiny eval: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    # --resume refuses another model, and says when the batch changed
+    run train --data data/idx --model scn-mnist --epochs 3 --batch 10 --resume --out res.scn
+    check "resume with another model: exit $rc, want non-zero" test "$rc" -ne 0
+    check "resume with another model: '$ERRTEXT' does not say what the checkpoint holds" \
+        matches 'holds .*res\[' "${ERR[@]}"
+    run train --data data/idx --model resnet-tiny --epochs 3 --batch 20 --cosine --resume \
+        --out res.scn
+    check "resume: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "resume with another batch: '$ERRTEXT' does not say so" \
+        matches 'batch 20 \(the checkpoint trained with 10\)' "${ERR[@]}"
+    # a log that cannot be written fails the run instead of passing silently
+    run train --data data/idx --model "sc:n=4,s=2 gap linear:n=10" --epochs 1 --batch 10 \
+        --out lg.scn --log /dev/full
+    check "--log /dev/full: exit $rc, want non-zero" test "$rc" -ne 0
+    check "--log /dev/full: '$ERRTEXT' does not name it" matches '/dev/full' "${ERR[@]}"
+    # progress written to a file has no carriage returns
+    check "progress to a file holds carriage returns" not grep -q $'\r' err.txt
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -3,7 +3,6 @@
  * the repository root. Targets (relative Frobenius error): alpha 1e-4;
  * dD, dX, dlambda1 1e-4 on well-conditioned cases, 1e-2 on badly
  * conditioned ones. */
-#define SCN_IMPLEMENTATION
 #include "../scn.h"
 #include "check.h"
 #include <string.h>

@@ -1,7 +1,6 @@
 /* test_grad.c - every fixed-point gradient (dD, dlambda1, dX; matrix
  * solver and convolutional layer; nonnegative and signed) against central
  * finite differences of converged, polished solves. */
-#define SCN_IMPLEMENTATION
 #include "../scn.h"
 #include "check.h"
 #include "common.h"

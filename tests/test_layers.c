@@ -4,7 +4,6 @@
  * loss included; BN in both modes; the SGD step (decay, momentum and
  * Nesterov, per-layer learning-rate scale, frozen layers, projections,
  * schedules); the kind tables, specs and presets. */
-#define SCN_IMPLEMENTATION
 #include "../scn.h"
 #include "check.h"
 #include "fd.h"

@@ -8,7 +8,6 @@
  * im2col is checked against its defining formula, col2im against a direct
  * scatter and both against the adjoint identity <im2col x, Y> = <x, col2im Y>.
  */
-#define SCN_IMPLEMENTATION
 #include "../scn.h"
 #include "check.h"
 
@@ -224,17 +223,26 @@ static void test_gemm(void) {
 static void test_gemm_kernels(void) {
     size_t i;
     int ta, tb;
-    for (i = 0; i < sizeof scn__kernels / sizeof scn__kernels[0]; i++) {
-        if (!scn__kernels[i].supported()) continue;
-        scn__gemm_kernel = &scn__kernels[i];
+    const char *name;
+    int runs;
+    for (i = 0; (name = scn_gemm_kernel_name((int)i, &runs)) != NULL; i++) {
+        if (!runs) {
+            CHECK(scn_gemm_kernel_select(name) == SCN_ERR_ARG, "%s selected", name);
+            continue;
+        }
+        CHECK(scn_gemm_kernel_select(name) == SCN_OK && !strcmp(scn_gemm_kernel(), name),
+              "%s: %s", name, scn_error());
         for (ta = 0; ta < 2; ta++)
             for (tb = 0; tb < 2; tb++) {
                 gemm_case(ta, tb, 13, 37, 5, 1.0f, 0.0f, 0, 0, 0);
                 gemm_case(ta, tb, 121, 600, 257, -0.5f, 0.3f, 3, 1, 2);
             }
     }
-    scn__gemm_kernel = NULL;
-    CHECK(scn__kernel_pick()->supported(), "picked an unsupported kernel");
+    CHECK(scn_gemm_kernel_select("vax") == SCN_ERR_ARG, "an unknown kernel selected");
+    CHECK(scn_gemm_kernel_select(NULL) == SCN_OK, "%s", scn_error());
+    for (i = 0; (name = scn_gemm_kernel_name((int)i, &runs)) != NULL && !runs; i++) {}
+    CHECK(name && !strcmp(scn_gemm_kernel(), name), "the default %s is not the best kernel "
+          "this CPU runs", scn_gemm_kernel());
 }
 
 static void test_gemm_determinism(void) {

@@ -9,7 +9,6 @@
  * of bounds (also run this under -fsanitize=address). The test builds all
  * bytes itself; its files live in a mkdtemp directory under /tmp.
  */
-#define SCN_IMPLEMENTATION
 #include "../scn.h"
 #include "check.h"
 

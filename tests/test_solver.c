@@ -1,6 +1,5 @@
 /* test_solver.c - the elastic-net solver: optimality (KKT), polishing,
  * the step bound, warm start, fixed iterations, determinism, bad input. */
-#define SCN_IMPLEMENTATION
 #include "../scn.h"
 #include "check.h"
 #include "common.h"
@@ -48,15 +47,17 @@ static void test_kkt(void) {
         { 32, 16, 100, 0.0f, 0.0f, 0.01f, 0 },     /* lambda1 = 0 */
         { 8, 8, 30, 0.0f, 1.0f, 1.0f, 1 },
     };
-    unsigned i, k;
+    unsigned i;
+    int k, runs;
+    const char *name;
     /* every microkernel this machine runs: FISTA's panels and epilogue
      * follow its width and instruction set */
-    for (k = 0; k < sizeof scn__kernels / sizeof scn__kernels[0]; k++) {
-        if (!scn__kernels[k].supported()) continue;
-        scn__gemm_kernel = &scn__kernels[k];
+    for (k = 0; (name = scn_gemm_kernel_name(k, &runs)) != NULL; k++) {
+        if (!runs) continue;
+        CHECK(scn_gemm_kernel_select(name) == SCN_OK, "%s", scn_error());
         for (i = 0; i < sizeof cases / sizeof cases[0]; i++) check_problem(&cases[i], 10 + i);
     }
-    scn__gemm_kernel = NULL;
+    scn_gemm_kernel_select(NULL);
 }
 
 /* D = I: alpha = shrink(x, lambda1) / (1 + lambda2) in closed form. */

@@ -3,7 +3,6 @@
  * as an uninterrupted one; SIGKILL at random moments never leaves a
  * checkpoint that fails to load; bad data gives a one-line error. Run from
  * the repository root after `make` (it drives bin/scn). */
-#define SCN_IMPLEMENTATION
 #include "../scn.h"
 #include "check.h"
 #include <signal.h>
