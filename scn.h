@@ -1,4 +1,4 @@
-/* scn.h - deep sparse-coding networks in one C header.            v0.1
+/* scn.h - deep sparse-coding networks in one C header.          v0.2.0
  *
  * WHAT IT IS
  *   A self-contained library for networks whose layers are sparse codes:
@@ -8,7 +8,10 @@
  *   It holds the core every model is built from (tensors, a seeded RNG,
  *   GEMM, im2col/col2im, .npy files, the batched elastic-net solver with
  *   support polishing and its fixed-point backward pass) and what trains
- *   a model on it: layers, networks, SGD, data sets, checkpoints.
+ *   a model on it: layer kinds defined by tables, networks with residual
+ *   blocks, SGD, the training and evaluation loops, data sets,
+ *   checkpoints, and a backend table every loop over tensor data goes
+ *   through (the CPU one built in).
  *
  * HOW TO USE IT
  *   Include scn.h wherever you need it. In exactly ONE .c file, define the
@@ -34,29 +37,40 @@
  *
  *       scn_en_backward(D, m, n, X, P, alpha, G, &sd, dD, dX, &dlambda1);
  *
- *   Training a network (examples/fashion_mnist.c is this, complete):
+ *   Training a network (examples/fashion_mnist.c is this, complete; every
+ *   call returns a status or NULL to check):
  *
  *       scn_dataset *train = scn_dataset_open(dir, "train", NULL); // detected
  *       scn_net *net = scn_net_create("scn-mnist", 1, 28, 28, seed);
- *       scn_sgd opt;  scn_sgd_init(&opt, net, NULL);            // lr 0.1 ...
- *       // per batch: scn_dataset_read, scn_normalize, scn_augment, then
- *       scn_net_zero_grad(net);
- *       z = scn_net_forward(net, x, N, 1);
- *       scn_softmax_xent(z, labels, N, 10, dlogits, &loss, &correct);
- *       scn_net_backward(net, dlogits, NULL);
- *       scn_sgd_step(&opt, net, scn_sgd_lr(&opt, epoch));   // each may fail
- *       // after an epoch: scn_checkpoint_save(path, net, &opt, &state);
+ *       scn_sgd opt;  scn_sgd_init(&opt, net, NULL);     // lr 0.1, momentum 0.9
+ *       scn_train_state st = {0};                        // epoch, generator, ...
+ *       scn_dataset_stats(train, st.mean, st.std);       // input normalisation
+ *       scn_train_desc desc = {0};                       // batch 64, ...
+ *       while (st.epoch < epochs) {
+ *           scn_train_epoch(net, &opt, train, &st, &desc, &result);
+ *           scn_evaluate(net, test, &st, &desc, &result, NULL);
+ *           scn_checkpoint_save(path, net, &opt, &st);
+ *       }
+ *
+ *   A network is a spec, one layer per word, residual blocks in brackets:
+ *   "conv:n=16 bn relu res[ conv:n=16 bn relu conv:n=16 bn ] gap linear:n=10";
+ *   scn_kind() lists every layer kind with its options (section 8).
  *
  * CONFIGURATION (define before including the implementation)
  *   SCN_MALLOC(sz), SCN_REALLOC(p,sz), SCN_FREE(p)
  *                     allocator; define all three or none (default: libc).
  *                     A NULL from SCN_MALLOC is reported as SCN_ERR_NOMEM.
  *   SCN_ASSERT(x)     checks programmer errors only (default: assert.h).
+ *   SCNDEF            what every public function is declared with
+ *                     (default: extern; SCN_STATIC makes it static).
  *   SCN_STATIC        make every function static (private copy per file).
  *   SCN_NO_STDIO      drop the functions that read or write files.
  *   SCN_NO_STB_IMAGE  no gzip (.gz IDX files), no image folders, no
- *                     stb_image; see section 12 for SCN_STB_IMAGE_PATH and
- *                     the size limits, section 13 for the other readers'.
+ *                     stb_image (section 12).
+ *   SCN_STB_IMAGE_PATH  the stb_image.h to include instead of
+ *                     <stb/stb_image.h> (section 12).
+ *   SCN_GUNZIP_MAX, SCN_IDX_MAX_CLASSES, SCN_IMAGE_MAX_SIDE,
+ *   SCN_AMAT_MAX_VALUES  the readers' size limits (sections 12, 13).
  *   _OPENMP           set by the compiler with -fopenmp: GEMM, the solver
  *                     and the backward pass then run on all cores. Results
  *                     are bit-identical for any thread count.
@@ -68,42 +82,85 @@
  *   - float32 everywhere. Tensors are NCHW, row-major. A matrix of signals
  *     has one signal per column (m x P), as in the papers.
  *   - Whoever calls scn_X_create calls scn_X_free; views never own data.
+ *   - A description struct's zero value means "the default" (scn_solve_desc,
+ *     scn_sgd_desc, scn_train_desc); in a spec, a given option means
+ *     exactly its value.
  *   - Comments cite the equation they implement ("SCN eq. 7").
+ *
+ * THREADS AND GLOBAL STATE
+ *   The library keeps three pieces of global state: the current backend
+ *   (scn_backend_set), the GEMM microkernel (scn_gemm_kernel_select, or
+ *   the best this CPU runs, chosen on first use), and each thread's error
+ *   message (scn_error). Set the first two before any work starts, not
+ *   while another thread uses the library. Everything else lives in
+ *   objects the caller owns: different nets, optimisers, workspaces and
+ *   data sets may be used from different threads at once, one object from
+ *   one thread at a time; the functions of sections 3-7 may be called from
+ *   many threads at once with separate outputs and workspaces.
  *
  * TABLE OF CONTENTS (each entry is a banner comment below, in the API and
  * again in the implementation)
  *   1. Errors
  *   2. Tensors and RNG
  *   3. Math: GEMM, im2col, col2im
- *   4. .npy files
+ *   4. .npy files and output files    (atomic writes, output locks)
  *   5. Sparse coding solvers          (elastic net, FISTA, polishing)
  *   6. Fixed-point backward           (SCN eqs. 11, 13, 17)
  *   7. Convolutional sparse coding    (im2col -> solve -> codes)
- *   8. Layers                         (sc, bn, conv, linear, relu, pooling, ...)
- *   9. Networks                       (specs, presets, forward, backward, loss)
- *  10. Optimisation                   (SGD, schedule, projections)
+ *   8. Layers                         (kinds as tables: sc, bn, conv, linear,
+ *                                      relu, pooling, dropout, res, ...)
+ *   9. Networks                       (specs, blocks, presets, forward, backward)
+ *  10. Optimisation                   (SGD, Nesterov, schedules, projections)
  *  11. Data sets                      (interface, normalisation, augmentation)
  *  12. Data sets: IDX files and gzip  (MNIST, Fashion-MNIST)
  *  13. Data sets: other formats       (CIFAR-10/100, STL-10, .amat, folders)
- *  14. Checkpoints                    (atomic, versioned, CRC-checked)
- *  15. Backends                       (the table heavy math goes through)
+ *  14. Training and evaluation        (scn_train_epoch, scn_evaluate, progress)
+ *  15. Checkpoints                    (version 3 byte layout, atomic, CRC)
+ *  16. Backends                       (the table every loop goes through)
+ *
+ * VERSION HISTORY (CHANGELOG.md has the details)
+ *   0.2.0  layer kinds as tables, residual blocks, training loop in the
+ *          library, backend table over every layer, checkpoint version 3
+ *   0.1.0  SCN: solver, fixed-point gradients, layers, data sets, CLI
  *
  * LICENSE
- *   MIT. Copyright (c) 2026 the scn.h authors. Permission is hereby
- *   granted, free of charge, to any person obtaining a copy of this
- *   software, to deal in it without restriction, subject to keeping this
- *   notice. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.
+ *   MIT License. Copyright (c) 2026 the scn.h authors.
+ *
+ *   Permission is hereby granted, free of charge, to any person obtaining a
+ *   copy of this software and associated documentation files (the
+ *   "Software"), to deal in the Software without restriction, including
+ *   without limitation the rights to use, copy, modify, merge, publish,
+ *   distribute, sublicense, and/or sell copies of the Software, and to
+ *   permit persons to whom the Software is furnished to do so, subject to
+ *   the following conditions:
+ *
+ *   The above copyright notice and this permission notice shall be included
+ *   in all copies or substantial portions of the Software.
+ *
+ *   THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS
+ *   OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF
+ *   MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT.
+ *   IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY
+ *   CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT,
+ *   TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE
+ *   SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
  */
 #ifndef SCN_H
 #define SCN_H
 
+#define SCN_VERSION_MAJOR 0
+#define SCN_VERSION_MINOR 2
+#define SCN_VERSION_PATCH 0
+
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef SCNDEF
 #ifdef SCN_STATIC
 #define SCNDEF static
 #else
 #define SCNDEF extern
+#endif
 #endif
 
 #ifdef __cplusplus
@@ -192,7 +249,7 @@ SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float 
 SCNDEF const char *scn_gemm_kernel_name(int i, int *runs);
 /* Uses the named microkernel from now on (NULL: the best this CPU runs,
  * the default, chosen on first use); fails for a name this CPU cannot
- * run. Global state: see section 16. */
+ * run. Global state: see THREADS AND GLOBAL STATE at the top. */
 SCNDEF scn_status scn_gemm_kernel_select(const char *name);
 /* The name of the microkernel in use. */
 SCNDEF const char *scn_gemm_kernel(void);
@@ -217,7 +274,7 @@ SCNDEF scn_status scn_im2col(const scn_conv_geom *g, const float *x, float *X);
 SCNDEF scn_status scn_col2im(const scn_conv_geom *g, const float *X, float *x);
 
 /* ======================================================================
- * 4. .npy files
+ * 4. .npy files and output files
  * ====================================================================== */
 
 #ifndef SCN_NO_STDIO
@@ -914,14 +971,8 @@ SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t len);
  * memory, while scn_net_forward takes its input and returns its logits in
  * host memory (copied when host_memory is 0).
  *
- * GLOBAL STATE. scn.h has three pieces of global state: the current backend
- * (scn_backend_set; set it before creating nets or calling solvers, not
- * while another thread uses the library: the pointer is read without a
- * lock), the GEMM microkernel choice (made once, on first use, from the
- * CPU's features; the same for every thread), and the per-thread error
- * message (scn_error). Everything else lives in objects the caller owns:
- * different nets, workspaces and data sets may be used from different
- * threads at once; one object from one thread at a time.
+ * Global state: the current backend is one of the three pieces listed under
+ * THREADS AND GLOBAL STATE at the top of this file.
  * ====================================================================== */
 
 typedef struct scn_bn_args {
@@ -1007,7 +1058,7 @@ SCNDEF const scn_backend *scn_backend_cpu(void);
 /* The backend in use (the CPU one unless another was set). */
 SCNDEF const scn_backend *scn_backend_get(void);
 /* Installs a backend for nets created from now on and for the functions
- * of sections 3-7; NULL restores the CPU one. See GLOBAL STATE above. */
+ * of sections 3-7; NULL restores the CPU one (global state: see the top). */
 SCNDEF void scn_backend_set(const scn_backend *be);
 
 #ifdef __cplusplus
@@ -1730,7 +1781,7 @@ SCNDEF scn_status scn_col2im(const scn_conv_geom *g, const float *X, float *x) {
 }
 
 /* ======================================================================
- * 4. .npy files
+ * 4. .npy files and output files
  *
  * Layout (numpy's NEP 1): "\x93NUMPY", major, minor, header length
  * (uint16 little-endian in 1.0, uint32 in 2.0/3.0), an ASCII Python dict
