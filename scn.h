@@ -913,9 +913,10 @@ SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_st
  *
  *   "SCNCKPT3"                      8 bytes, the magic
  *   records, each:
- *     tag    4 ASCII bytes          a capital first letter marks a record
- *                                   a reader must understand; it skips
- *                                   unknown ones that start in lower case
+ *     tag    4 ASCII bytes          a reader skips an unknown record whose
+ *                                   tag starts with a lower-case letter
+ *                                   (optional) and refuses any other
+ *                                   unknown one
  *     size   u64                    bytes of the payload that follows
  *     payload
  *   "END " record last, payload u32: CRC-32 of every byte before its tag.
@@ -4734,6 +4735,7 @@ SCNDEF scn_status scn_softmax_xent(const float *logits, const unsigned char *lab
  * ====================================================================== */
 
 SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_desc *desc) {
+    int i;
     memset(opt, 0, sizeof *opt);
     if (desc) opt->desc = *desc;
     if (opt->desc.lr == 0.0f) opt->desc.lr = 0.1f;
@@ -4742,9 +4744,19 @@ SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_d
     if (opt->desc.weight_decay == 0.0f) opt->desc.weight_decay = 5e-4f;
     if (opt->desc.weight_decay < 0.0f) opt->desc.weight_decay = 0.0f;
     if (opt->desc.gamma == 0.0f) opt->desc.gamma = 0.1f;
-    if (!(opt->desc.lr > 0.0f) || !(opt->desc.momentum < 1.0f))
-        return scn__fail(SCN_ERR_ARG, "sgd: lr = %g, momentum = %g", (double)opt->desc.lr,
-                         (double)opt->desc.momentum);
+    if (!(opt->desc.lr > 0.0f && opt->desc.lr <= FLT_MAX) || !(opt->desc.momentum < 1.0f) ||
+        !(opt->desc.weight_decay <= FLT_MAX) || !(opt->desc.gamma > 0.0f &&
+                                                 opt->desc.gamma <= FLT_MAX))
+        return scn__fail(SCN_ERR_ARG, "sgd: lr %g, momentum %g, weight decay %g, gamma %g "
+                         "(need lr and gamma finite and > 0, momentum < 1, decay finite)",
+                         (double)opt->desc.lr, (double)opt->desc.momentum,
+                         (double)opt->desc.weight_decay, (double)opt->desc.gamma);
+    if (opt->desc.nesterov != 0 && opt->desc.nesterov != 1)
+        return scn__fail(SCN_ERR_ARG, "sgd: nesterov = %d (0 or 1)", opt->desc.nesterov);
+    for (i = 0; i < 8; i++)
+        if (opt->desc.milestones[i] < 0)
+            return scn__fail(SCN_ERR_ARG, "sgd: milestone %d is %d", i,
+                             opt->desc.milestones[i]);
     if (opt->desc.schedule != SCN_LR_STEP && opt->desc.schedule != SCN_LR_COSINE)
         return scn__fail(SCN_ERR_ARG, "sgd: schedule %d (SCN_LR_STEP or SCN_LR_COSINE)",
                          opt->desc.schedule);
@@ -6966,6 +6978,13 @@ SCNDEF scn_status scn_checkpoint_encode(const scn_net *net, const scn_sgd *opt,
     if (scn__net_has_nonfinite(net, &s))
         return scn__fail(SCN_ERR_NUMERIC, "the net holds a NaN or Inf (training diverged?)");
     if (s) return s;
+    if (opt) {
+        size_t at;
+        if ((s = opt->be->find_nonfinite(opt->velocity, opt->count, &at))) return s;
+        if (at < opt->count)
+            return scn__fail(SCN_ERR_NUMERIC, "the optimiser's velocity %zu is not finite "
+                             "(training diverged?)", at);
+    }
     memset(&o, 0, sizeof o);
     scn__out_bytes(&o, "SCNCKPT3", 8);
     at = scn__out_begin(&o, "NET ");
@@ -7025,12 +7044,13 @@ SCNDEF scn_status scn_checkpoint_encode(const scn_net *net, const scn_sgd *opt,
 
 typedef struct scn__in {
     const unsigned char *p, *end;
+    int overrun;                /* a read went past end (it read zeros) */
 } scn__in;
 
 static uint64_t scn__in_u(scn__in *r, int bytes) {
     uint64_t v = 0;
     int i;
-    if (r->end - r->p < bytes) { r->p = r->end + 1; return 0; }   /* marks overrun */
+    if (r->end - r->p < bytes) { r->overrun = 1; return 0; }
     for (i = 0; i < bytes; i++) v |= (uint64_t)r->p[i] << (8 * i);
     r->p += bytes;
     return v;
@@ -7043,12 +7063,12 @@ static float scn__in_f32(scn__in *r) {
     return f;
 }
 
-static int scn__in_ok(const scn__in *r) { return r->p <= r->end; }
+static int scn__in_ok(const scn__in *r) { return !r->overrun; }
 
 /* count floats into x (host memory) */
 static void scn__in_f32s(scn__in *r, float *x, size_t count) {
     size_t i;
-    if ((size_t)(r->end - r->p) / 4 < count) { r->p = r->end + 1; return; }
+    if ((size_t)(r->end - r->p) / 4 < count) { r->overrun = 1; return; }
     if (scn__little_endian()) { memcpy(x, r->p, count * 4); r->p += count * 4; return; }
     for (i = 0; i < count; i++) x[i] = scn__in_f32(r);
 }
@@ -7063,6 +7083,7 @@ typedef struct scn__ckpt {
     uint64_t nparams, nbuffers, nvelocity;
     const unsigned char *params, *buffers, *velocity;  /* little-endian f32 */
     int has_state, has_sgd;
+    uint32_t norm_channels;
     scn_train_state st;
     scn_sgd_desc sgd;
     int64_t sgd_steps;
@@ -7072,6 +7093,7 @@ typedef struct scn__ckpt {
 static scn_status scn__ckpt_records(const unsigned char *b, size_t len, scn__ckpt *k) {
     scn__in r;
     int have_net = 0, i;
+    memset(&r, 0, sizeof r);
     r.p = b + 8;
     r.end = b + len;
     for (;;) {
@@ -7090,6 +7112,7 @@ static scn_status scn__ckpt_records(const unsigned char *b, size_t len, scn__ckp
                              "end (truncated?)", k->name, tag, (unsigned long long)size);
         f.p = r.p;
         f.end = r.p + size;
+        f.overrun = 0;
         r.p += size;
         if (!strcmp(tag, "END ")) {
             uint32_t crc = (uint32_t)scn__in_u(&f, 4);
@@ -7122,10 +7145,13 @@ static scn_status scn__ckpt_records(const unsigned char *b, size_t len, scn__ckp
             else { k->nbuffers = n; k->buffers = f.p; }
         } else if (!strcmp(tag, "NORM")) {
             uint32_t c, n = (uint32_t)scn__in_u(&f, 4);
-            if (n > SCN_MAX_CHANNELS || size != 4 + 8 * (uint64_t)n)
+            if (n > SCN_MAX_CHANNELS)
+                return scn__fail(SCN_ERR_FORMAT, "%s: NORM record of %u channels (at most "
+                                 "%d)", k->name, n, SCN_MAX_CHANNELS);
+            if (size != 4 + 8 * (uint64_t)n)
                 return scn__fail(SCN_ERR_FORMAT, "%s: NORM record of %u channels in %llu "
-                                 "bytes (at most %d channels)", k->name, n,
-                                 (unsigned long long)size, SCN_MAX_CHANNELS);
+                                 "bytes", k->name, n, (unsigned long long)size);
+            k->norm_channels = n;
             for (c = 0; c < SCN_MAX_CHANNELS; c++) { k->st.mean[c] = 0.0f; k->st.std[c] = 1.0f; }
             for (c = 0; c < n; c++) k->st.mean[c] = scn__in_f32(&f);
             for (c = 0; c < n; c++) k->st.std[c] = scn__in_f32(&f);
@@ -7162,7 +7188,7 @@ static scn_status scn__ckpt_records(const unsigned char *b, size_t len, scn__ckp
                 return scn__fail(SCN_ERR_FORMAT, "%s: SGD record malformed", k->name);
             k->velocity = f.p;
             k->has_sgd = 1;
-        } else if (tag[0] >= 'A' && tag[0] <= 'Z') {
+        } else if (!(tag[0] >= 'a' && tag[0] <= 'z')) {
             return scn__fail(SCN_ERR_FORMAT, "%s: record '%s' is not known to this scn.h "
                              "(a newer version wrote it?)", k->name, tag);
         }                                       /* lower case: optional, skipped */
@@ -7217,7 +7243,8 @@ static scn_status scn__ckpt_legacy(const unsigned char *b, size_t len, int v2, s
     for (c = 0; c < SCN_MAX_CHANNELS; c++)    /* saved without a state: none */
         if (k->st.mean[c] == 0.0f && k->st.std[c] == 0.0f) k->st.std[c] = 1.0f;
     if (k->spec_len == 0 || k->spec_len > SCN__CKPT_SPEC_MAX || k->nparams > SCN__NET_MAX ||
-        k->nbuffers > SCN__NET_MAX || k->nvelocity > SCN__NET_MAX || k->st.epoch < 0)
+        k->nbuffers > SCN__NET_MAX || k->nvelocity > SCN__NET_MAX || k->st.epoch < 0 ||
+        k->st.step < 0)
         return scn__fail(SCN_ERR_FORMAT, "%s: header fields out of range (corrupt?)", k->name);
     need = 8 + head + k->spec_len + 4 * (k->nparams + k->nbuffers + k->nvelocity) + 4;
     if (need != len)
@@ -7237,6 +7264,7 @@ static scn_status scn__ckpt_legacy(const unsigned char *b, size_t len, int v2, s
     k->buffers = k->params + 4 * k->nparams;
     k->velocity = k->buffers + 4 * k->nbuffers;
     k->has_state = 3;
+    k->norm_channels = k->C < SCN_MAX_CHANNELS ? k->C : SCN_MAX_CHANNELS;
     k->has_sgd = k->nvelocity > 0;
     return SCN_OK;
 }
@@ -7289,6 +7317,12 @@ SCNDEF scn_net *scn_checkpoint_decode(const unsigned char *b, size_t len, const 
         scn__fail(SCN_ERR_FORMAT, "%s: holds no training state (NORM, TRST)", k.name);
         return NULL;
     }
+    if ((k.has_state & 1) &&
+        k.norm_channels != (k.C < SCN_MAX_CHANNELS ? k.C : SCN_MAX_CHANNELS)) {
+        scn__fail(SCN_ERR_FORMAT, "%s: NORM holds %u channels for a net of %u", k.name,
+                  k.norm_channels, k.C);
+        return NULL;
+    }
     if (opt && (!k.has_sgd || k.nvelocity != k.nparams)) {
         scn__fail(SCN_ERR_FORMAT, "%s: holds no optimiser state to resume", k.name);
         return NULL;
@@ -7316,10 +7350,12 @@ SCNDEF scn_net *scn_checkpoint_decode(const unsigned char *b, size_t len, const 
         }
     }
     if (opt) {
-        if (scn_sgd_init(opt, net, &k.sgd) ||
-            scn__ckpt_floats(&k, net->be, opt->velocity, k.velocity, opt->count, "velocity",
+        if (scn_sgd_init(opt, net, &k.sgd)) {
+            scn__fail(SCN_ERR_FORMAT, "%s: optimiser settings: %s", k.name, scn_error());
+            goto fail;
+        }
+        if (scn__ckpt_floats(&k, net->be, opt->velocity, k.velocity, opt->count, "velocity",
                              &velocity)) {
-            scn__fail(SCN_ERR_FORMAT, "%s: optimiser state: %s", k.name, scn_error());
             scn_sgd_free(opt);
             goto fail;
         }

@@ -21,7 +21,6 @@
  *                naming the file; a missing file, a directory; a checkpoint
  *                without optimiser state cannot resume
  */
-#define SCN_IMPLEMENTATION
 #include "../scn.h"
 #include "check.h"
 #include <dirent.h>
@@ -292,8 +291,8 @@ static void test_layout(void) {
         params[1] = 1e-40f;                 /* a subnormal, kept bit for bit */
         params[2] = -0.0f;
         for (i = 0; i < (int)nb; i++) buffers[i] = 0.5f + 0.25f * (float)i;  /* var > 0 */
-        net->rng.state = 0x0123456789abcdefULL;
-        net->rng.inc = 0xfedcba9876543211ULL;
+        scn_net_rng(net)->state = 0x0123456789abcdefULL;
+        scn_net_rng(net)->inc = 0xfedcba9876543211ULL;
         memset(&d, 0, sizeof d);
         d.lr = 0.05f; d.momentum = 0.85f; d.weight_decay = 2e-4f; d.gamma = 0.3f;
         d.nesterov = 1; d.schedule = SCN_LR_COSINE; d.epochs = 40;
@@ -316,7 +315,7 @@ static void test_layout(void) {
             const scn_train_state *s = (combo & 2) ? &st : NULL;
             unsigned char *file, *mem;
             size_t flen, mlen, at;
-            expected_v3(&e, nets[k].spec, (uint32_t)nets[k].C, 1, 3, net->rng, params, np,
+            expected_v3(&e, nets[k].spec, (uint32_t)nets[k].C, 1, 3, *scn_net_rng(net), params, np,
                         buffers, nb, o, s);
             CHECK(scn_checkpoint_save(path, net, o, s) == SCN_OK, "%s", scn_error());
             file = slurp(path, &flen);
@@ -344,7 +343,8 @@ static void test_layout(void) {
                       scn_net_spec(back));
                 scn_net_input_shape(back, &C, &H, &W);
                 CHECK(C == nets[k].C && H == 1 && W == 3, "input %d x %d x %d", C, H, W);
-                CHECK(back->rng.state == net->rng.state && back->rng.inc == net->rng.inc,
+                CHECK(scn_net_rng(back)->state == scn_net_rng(net)->state &&
+                      scn_net_rng(back)->inc == scn_net_rng(net)->inc,
                       "net generator differs");
                 if (o) {
                     CHECK(opt2.count == np && !memcmp(opt2.velocity, opt.velocity,
@@ -479,7 +479,8 @@ static void test_legacy(void) {
             CHECK(same_net(back, params, 18, buffers, 4), "version %d: parameters or buffers "
                   "differ", v);
             CHECK(!strcmp(scn_net_spec(back), L.spec), "version %d: spec", v);
-            CHECK(back->rng.state == L.net_rng.state && back->rng.inc == L.net_rng.inc,
+            CHECK(scn_net_rng(back)->state == L.net_rng.state &&
+                  scn_net_rng(back)->inc == L.net_rng.inc,
                   "version %d: net generator", v);
             CHECK(opt.count == 18 && !memcmp(opt.velocity, velocity, sizeof velocity),
                   "version %d: velocity differs", v);
