@@ -205,6 +205,17 @@ SCNDEF void scn_col2im(const scn_conv_geom *g, const float *X, float *x);
  * ====================================================================== */
 
 #ifndef SCN_NO_STDIO
+/* INPUT FILES. Every reader opens regular files only, checked before
+ * anything is read (a FIFO would block, /dev/zero never ends, a directory
+ * is no data); the readers that take a whole file at once (.npy, IDX,
+ * checkpoints, images) also take a pipe or FIFO (e.g. <(zcat D.npy.gz)),
+ * read up to SCN_STREAM_MAX bytes; one with nothing writing to it fails
+ * at once as empty. Limits: a .npy file or checkpoint is read whole, so
+ * it needs its size in memory (plus the tensor); IDX and image limits are
+ * in sections 12 and 13. */
+#ifndef SCN_STREAM_MAX
+#define SCN_STREAM_MAX ((size_t)1 << 30)
+#endif
 /* Reads a C-order float32 ('<f4') or float64 ('<f8', converted) array of
  * at most SCN_MAX_DIMS dimensions (a 0-d array becomes shape (1,)),
  * format versions 1.0, 2.0 and 3.0. Returns NULL and explains otherwise. */
@@ -545,6 +556,10 @@ struct scn_dataset {
                        unsigned char *labels);
     void (*close)(scn_dataset *ds);
     void *impl;
+    /* The files the split was read from, by name, comma-separated (an image
+     * folder: its directory), so a run can say what it trained on; ends
+     * in "..." when longer than fits. Filled by scn_dataset_open. */
+    char files[256];
 };
 
 #ifndef SCN_NO_STDIO
@@ -597,7 +612,10 @@ SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r);
  * any byte; define it lower to reject labels a model cannot have).
  * Nothing over SCN_GUNZIP_MAX bytes (default 1 GiB) is read or inflated,
  * and no buffer is allocated before a header or trailer has been checked
- * against the bytes that are actually there.
+ * against the bytes that are actually there. An IDX file is a regular
+ * file or a pipe (see INPUT FILES in section 4): a FIFO with no writer
+ * reads as empty and fails at once; a device such as /dev/zero is
+ * refused.
  *
  * gzip (RFC 1952, one member) is parsed here; the deflate data inside is
  * inflated by stb_image's zlib decoder (public domain, Sean Barrett) and
@@ -677,7 +695,10 @@ SCNDEF void scn_mem_free(void *p);
  *   CIFAR-10   records of 1 label byte (0-9) + 3072 pixel bytes (1024
  *              red, 1024 green, 1024 blue; each 32x32 row-major),
  *              10000 per data_batch_N.bin; the batches are taken in order
- *              from data_batch_1.bin up to the first one missing.
+ *              from data_batch_1.bin up to the first one missing (at most
+ *              16; scn_dataset.files names those read). A batch in that
+ *              sequence that is a directory or a FIFO is an error naming
+ *              it, as is a data_batch_17.bin after 16.
  *   CIFAR-100  records of a coarse (0-19) and a fine (0-99) label byte +
  *              the same 3072 pixel bytes.
  *   STL-10     96x96x3 images of 27648 bytes, each channel's plane stored
@@ -699,6 +720,13 @@ SCNDEF void scn_mem_free(void *p);
  * A file that is truncated, corrupt, empty, oversized or inconsistent with
  * its partner (labels vs images) fails with a message naming it. Folder
  * data sets need POSIX <dirent.h> and stb_image (section 12).
+ * Limits: CIFAR, STL-10 and .amat files must be regular files (records
+ * are read on demand by seeking, and a regular file's size bounds what
+ * is read): a FIFO or device fails at once, naming it. A record file may
+ * have up to LONG_MAX bytes (only labels are held in memory); an .amat
+ * file is held as floats, 4 bytes per value (at most SCN_AMAT_MAX_VALUES
+ * per line, and no more values than the file has); an image file may have
+ * up to INT_MAX bytes and sides up to SCN_IMAGE_MAX_SIDE.
  * ====================================================================== */
 
 /* The longest side an image in a folder may have. */
@@ -1666,31 +1694,115 @@ SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name
 }
 
 #ifndef SCN_NO_STDIO
+#include <sys/stat.h>
+#ifndef S_ISDIR
+#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
+#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
+#endif
+
+/* POSIX systems write outputs through open/fsync/rename and lock them with
+ * fcntl. lstat, readlink and ftruncate are POSIX.1-2001: a strict ISO
+ * build (-std=c99 with no feature macro) does not declare them and takes
+ * the stdio path below instead (see the header comment of section 4). */
+#if defined(__APPLE__) || (defined(__unix__) && (!defined(__STRICT_ANSI__) || \
+    (defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L) || \
+    defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_DEFAULT_SOURCE)))
+#define SCN__POSIX_FILES 1
+#include <fcntl.h>
+#include <unistd.h>
+
+/* What a file that is not a regular one is, for messages. */
+static const char *scn__file_kind(mode_t m) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISFIFO(m)) return "a FIFO";
+    return "not a regular file";
+}
+#endif
+
 /* The largest file the .npy and checkpoint readers take. */
 #define SCN__FILE_MAX ((size_t)-1 / 4)
 
-/* Reads a whole file of at most max bytes in growing chunks (no trust in
- * ftell: a directory or a pipe reports no meaningful size). *missing, if
- * given, is set when the file does not exist. */
+/* The size scn__open_input reports for a pipe or FIFO: not known. */
+#define SCN__SIZE_STREAM ((size_t)-1)
+
+/* Opens an input for reading after checking what it is: a regular file
+ * (*size its size), or with `streams` a pipe or FIFO (*size =
+ * SCN__SIZE_STREAM; readers that take one bound what they read). Devices
+ * are refused (/dev/zero never ends), directories too. A FIFO must not
+ * block the open: with no writer it then reads as empty at once. *missing,
+ * if given, is set when path does not exist. NULL with the message
+ * otherwise. */
+static FILE *scn__open_input(const char *path, int streams, size_t *size, int *missing) {
+    struct stat st;
+    FILE *f;
+    const char *kind = "not a regular file";
+#ifdef SCN__POSIX_FILES
+    /* O_NONBLOCK: opening a FIFO that has no writer returns at once; fstat
+     * then examines what was opened, so nothing can swap in after the
+     * check. The flag is cleared before anything is read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK), ok;
+    if (missing) *missing = 0;
+    if (fd < 0) {
+        if (missing) *missing = errno == ENOENT;
+        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    ok = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || (streams && S_ISFIFO(st.st_mode)));
+    if (!ok && fstat(fd, &st) == 0) kind = scn__file_kind(st.st_mode);
+    if (!ok || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
+        !(f = fdopen(fd, "rb"))) {
+        close(fd);
+        if (!ok)
+            scn__fail(SCN_ERR_IO, "%s: %s; this input is read only from a regular file%s",
+                      path, kind, streams ? " or a pipe" : "");
+        else
+            scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    *size = S_ISREG(st.st_mode) ? (size_t)st.st_size : SCN__SIZE_STREAM;
+#else
+    if (missing) *missing = 0;
+    if (stat(path, &st) != 0) {
+        if (missing) *missing = errno == ENOENT;
+        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    (void)streams;                      /* without POSIX, no FIFO that would not block */
+    if (!S_ISREG(st.st_mode)) {
+        scn__fail(SCN_ERR_IO, "%s: %s; inputs are read only from regular files", path, kind);
+        return NULL;
+    }
+    if (!(f = fopen(path, "rb"))) {
+        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    *size = (size_t)st.st_size;
+#endif
+    return f;
+}
+
+/* Reads a whole regular file or pipe of at most max bytes, in growing
+ * chunks (a file's size is checked first, but it may change while it is
+ * read). *missing, if given, is set when the file does not exist. */
 static unsigned char *scn__read_file(const char *path, size_t max, size_t *len,
                                      int *missing) {
     FILE *f;
     unsigned char *buf = NULL, *grown;
-    size_t cap = 0, got = 0;
-    if (missing) *missing = 0;
-    errno = 0;
-    f = fopen(path, "rb");
-    if (!f) {
-        if (missing) *missing = errno == ENOENT;
-        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path,
-                  errno ? strerror(errno) : "unknown error");
+    size_t cap = 0, got = 0, size;
+    if (!(f = scn__open_input(path, 1, &size, missing))) return NULL;
+    if (size == SCN__SIZE_STREAM && max > (size_t)SCN_STREAM_MAX) max = SCN_STREAM_MAX;
+    if (size != SCN__SIZE_STREAM && size > max) {
+        fclose(f);
+        scn__fail(SCN_ERR_FORMAT, "%s: %zu bytes is over the %zu-byte limit", path, size, max);
         return NULL;
     }
     for (;;) {
         if (got == cap) {
             if (cap == max + 1) {
-                scn__fail(SCN_ERR_FORMAT, "%s: larger than the %zu-byte limit "
-                          "(SCN_GUNZIP_MAX)", path, max);
+                scn__fail(SCN_ERR_FORMAT, "%s: larger than the %zu-byte limit%s", path, max,
+                          size == SCN__SIZE_STREAM ? " on a pipe (SCN_STREAM_MAX)" : "");
                 break;
             }
             cap = cap ? cap * 2 : (size_t)1 << 16;
@@ -1705,7 +1817,12 @@ static unsigned char *scn__read_file(const char *path, size_t max, size_t *len,
         got += fread(buf + got, 1, cap - got, f);
         if (got < cap) {
             if (ferror(f)) {
-                scn__fail(SCN_ERR_IO, "%s: read error (a directory?)", path);
+                scn__fail(SCN_ERR_IO, "%s: read error", path);
+                break;
+            }
+            if (got == 0 && size == SCN__SIZE_STREAM) {
+                scn__fail(SCN_ERR_IO, "%s: a pipe or FIFO that gave no data (nothing "
+                          "writing to it?)", path);
                 break;
             }
             fclose(f);
@@ -1730,24 +1847,6 @@ SCNDEF scn_tensor *scn_npy_load(const char *path) {
 
 /* ---- output files: one path for everything the library writes ---- */
 
-#include <sys/stat.h>
-#ifndef S_ISDIR
-#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
-#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
-#endif
-
-/* POSIX systems write outputs through open/fsync/rename and lock them with
- * fcntl. lstat, readlink and ftruncate are POSIX.1-2001: a strict ISO
- * build (-std=c99 with no feature macro) does not declare them and takes
- * the stdio path below instead (see the header comment of section 4). */
-#if defined(__APPLE__) || (defined(__unix__) && (!defined(__STRICT_ANSI__) || \
-    (defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L) || \
-    defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_DEFAULT_SOURCE)))
-#define SCN__POSIX_FILES 1
-#include <fcntl.h>
-#include <unistd.h>
-#endif
-
 /* The longest output path (after following symlinks) the writers take. */
 #define SCN__PATH_MAX 4096
 
@@ -1759,14 +1858,6 @@ SCNDEF scn_tensor *scn_npy_load(const char *path) {
 #else
 #define SCN__SETLK F_SETLK
 #endif
-
-static const char *scn__file_kind(mode_t m) {
-    if (S_ISDIR(m)) return "a directory";
-    if (S_ISCHR(m)) return "a character device";
-    if (S_ISBLK(m)) return "a block device";
-    if (S_ISFIFO(m)) return "a FIFO";
-    return "not a regular file";
-}
 
 /* The file path names, following symlinks by hand (realpath() fails on a
  * link whose target does not exist yet, which is a fine output), into
@@ -2659,6 +2750,7 @@ static int scn__polish(const double *Dt, const double *Gd, const float *DtX, int
                        const float *X, int P, const scn_solve_desc *d, float *alpha,
                        scn__colwork *w, int T, int *cols, int count, unsigned char *ok) {
     int c0, q, failed = 0;
+    (void)T;                            /* read only by OpenMP's clause */
     SCN__OMP(parallel for schedule(dynamic, 1) private(q) if (count > SCN__CH)
              num_threads(T))
     for (c0 = 0; c0 < count; c0 += SCN__CH) {
@@ -4703,7 +4795,22 @@ static scn_status scn__idx_load_file(const char *dir, const char *base, int ndim
     return scn__idx_parse(buf, len, buf, p, ndim, dims, data);
 }
 
-SCNDEF scn_status scn_idx_load(const char *dir, int train, scn_idx_set *out) {
+/* Appends the last component of path to ds->files (see scn_dataset). */
+static void scn__ds_note(scn_dataset *ds, const char *path) {
+    const char *base = strrchr(path, '/');
+    size_t have = strlen(ds->files), cap = sizeof ds->files;
+    base = base && base[1] ? base + 1 : path;
+    if (have + 2 + strlen(base) + 4 > cap) {        /* keep room for "..." */
+        if (have + 4 < cap && !strstr(ds->files, "...")) strcat(ds->files, ", ...");
+        return;
+    }
+    if (have) strcat(ds->files, ", ");
+    strcat(ds->files, base);
+}
+
+/* scn_idx_load, noting the files used in ds->files when ds is given. */
+static scn_status scn__idx_load_noted(const char *dir, int train, scn_idx_set *out,
+                                      scn_dataset *ds) {
     const char *set = train ? "train" : "t10k";
     char ibase[32], lbase[32];
     char *ipath = NULL, *lpath = NULL;
@@ -4722,9 +4829,17 @@ SCNDEF scn_status scn_idx_load(const char *dir, int train, scn_idx_set *out) {
         if (s) SCN_FREE(labels);
         else s = scn__idx_pair(images, idims, ipath, labels, ldims[0], lpath, out);
     }
+    if (!s && ds) {
+        scn__ds_note(ds, ipath);
+        scn__ds_note(ds, lpath);
+    }
     SCN_FREE(ipath);
     SCN_FREE(lpath);
     return s;
+}
+
+SCNDEF scn_status scn_idx_load(const char *dir, int train, scn_idx_set *out) {
+    return scn__idx_load_noted(dir, train, out, NULL);
 }
 #endif /* SCN_NO_STDIO */
 #ifndef SCN_NO_STDIO
@@ -4756,7 +4871,7 @@ static void scn__idx_close(scn_dataset *ds) {
 static scn_dataset *scn__idx_open(const char *dir, int train) {
     scn__idx_dataset *d = (scn__idx_dataset *)scn__calloc(1, sizeof *d, "data set");
     if (!d) return NULL;
-    if (scn_idx_load(dir, train, &d->set) != SCN_OK) {
+    if (scn__idx_load_noted(dir, train, &d->set, &d->ds) != SCN_OK) {
         SCN_FREE(d);
         return NULL;
     }
@@ -4801,13 +4916,14 @@ static int scn__path_is(const char *path, int want_dir) {
     return want_dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode);
 }
 
-/* 1 if dir/name is a regular file, 0 if not, -1 (with the error) when
- * out of memory. */
-static int scn__has_file(const char *dir, const char *name) {
+/* 1 if dir/name exists (any kind of file), 0 if not, -1 (with the error)
+ * when out of memory. */
+static int scn__name_exists(const char *dir, const char *name) {
     char *p = scn__path_join(dir, name);
+    struct stat sb;
     int yes;
     if (!p) return -1;
-    yes = scn__path_is(p, 0);
+    yes = stat(p, &sb) == 0;
     SCN_FREE(p);
     return yes;
 }
@@ -4815,11 +4931,13 @@ static int scn__has_file(const char *dir, const char *name) {
 /* The published archives unpack into a folder (cifar-10-batches-bin, ...):
  * path itself if it holds probe, else path/sub if that does, else NULL
  * (*nomem = 1, with the error, when that is for want of memory).
- * Allocated. */
+ * Allocated. A probe that is there but not a regular file (a directory, a
+ * FIFO) still counts: opening it then fails naming it, which says more
+ * than "no data set here". */
 static char *scn__data_dir(const char *path, const char *sub, const char *probe,
                            int *nomem) {
     char *d;
-    int has = scn__has_file(path, probe);
+    int has = scn__name_exists(path, probe);
     *nomem = 1;
     if (has < 0) return NULL;
     if (has) {
@@ -4827,21 +4945,10 @@ static char *scn__data_dir(const char *path, const char *sub, const char *probe,
         return d;
     }
     if (!(d = scn__path_join(path, sub))) return NULL;
-    if ((has = scn__has_file(d, probe)) > 0) { *nomem = 0; return d; }
+    if ((has = scn__name_exists(d, probe)) > 0) { *nomem = 0; return d; }
     SCN_FREE(d);
     *nomem = has < 0;
     return NULL;
-}
-
-/* The bytes of an open file, or -1 (with the error naming path). */
-static long scn__file_size(FILE *f, const char *path) {
-    long n = -1;
-    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        scn__fail(SCN_ERR_IO, "%s: cannot tell its size (not a regular file?)", path);
-        return -1;
-    }
-    return n;
 }
 
 /* ---- fixed-size records (CIFAR, STL-10): read on demand, labels kept ---- */
@@ -4918,8 +5025,7 @@ static scn__rec_dataset *scn__rec_new(const char *format, int classes, int C, in
 /* Opens path (taken over) as the next file of d: a whole number of records. */
 static scn_status scn__rec_add(scn__rec_dataset *d, char *path, const char *what) {
     FILE *f;
-    long size;
-    size_t items;
+    size_t items, size;
     if (!path) return SCN_ERR_NOMEM;
     if (d->nfiles == SCN__REC_FILES) {
         scn__fail(SCN_ERR_ARG, "%s: more than %d files in one split", path, SCN__REC_FILES);
@@ -4927,17 +5033,20 @@ static scn_status scn__rec_add(scn__rec_dataset *d, char *path, const char *what
         return SCN_ERR_ARG;
     }
     d->paths[d->nfiles] = path;
-    f = d->files[d->nfiles] = fopen(path, "rb");
+    scn__ds_note(&d->ds, path);
+    f = d->files[d->nfiles] = scn__open_input(path, 0, &size, NULL);
     d->nfiles++;
-    if (!f)
-        return scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    if ((size = scn__file_size(f, path)) < 0) return SCN_ERR_IO;
-    items = (size_t)size / d->rec;
+    if (!f) return SCN_ERR_IO;
+    /* items are found by fseek with a long offset */
+    if (size > (size_t)LONG_MAX)
+        return scn__fail(SCN_ERR_FORMAT, "%s: %zu bytes is over the %ld-byte limit", path,
+                         size, LONG_MAX);
+    items = size / d->rec;
     if (size == 0)
         return scn__fail(SCN_ERR_FORMAT, "%s: empty (a %s file holds %zu-byte records)", path,
                          what, d->rec);
-    if ((size_t)size % d->rec)
-        return scn__fail(SCN_ERR_FORMAT, "%s: %ld bytes is not a whole number of %zu-byte "
+    if (size % d->rec)
+        return scn__fail(SCN_ERR_FORMAT, "%s: %zu bytes is not a whole number of %zu-byte "
                          "%s records (truncated or not %s? item %zu is cut short)", path,
                          size, d->rec, what, what, items);
     if (items > (size_t)INT_MAX - (size_t)d->ds.count)
@@ -4985,17 +5094,15 @@ static scn_status scn__rec_labels_inline(scn__rec_dataset *d, size_t at, const c
 /* Labels in their own file (STL-10 *_y.bin): one byte per item, 1 to
  * classes, stored here as 0 to classes - 1. path is taken over. */
 static scn_status scn__rec_labels_file(scn__rec_dataset *d, char *path) {
-    size_t n = (size_t)d->ds.count, i;
+    size_t n = (size_t)d->ds.count, i, size;
     FILE *f;
-    long size;
     scn_status s = SCN_OK;
     if (!path) return SCN_ERR_NOMEM;
-    if (!(f = fopen(path, "rb")))
-        s = scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    else if ((size = scn__file_size(f, path)) < 0)
+    scn__ds_note(&d->ds, path);
+    if (!(f = scn__open_input(path, 0, &size, NULL)))
         s = SCN_ERR_IO;
-    else if ((size_t)size != n)
-        s = scn__fail(SCN_ERR_FORMAT, "%s: %ld labels for the %d images of %s", path, size,
+    else if (size != n)
+        s = scn__fail(SCN_ERR_FORMAT, "%s: %zu labels for the %d images of %s", path, size,
                       d->ds.count, d->paths[0]);
     else if (!(d->labels = (unsigned char *)scn__calloc(n, 1, path)))
         s = SCN_ERR_NOMEM;
@@ -5037,13 +5144,22 @@ static scn_dataset *scn__cifar_open(const char *path, int train, int cifar100, i
                      1 + (size_t)cifar100, 0);
     if (!d) { SCN_FREE(dir); return NULL; }
     if (cifar100 || !train) s = scn__rec_add(d, scn__path_join(dir, probe), what);
-    for (k = 1; !cifar100 && train && !s && k <= SCN__REC_FILES; k++) {
+    /* batches 1, 2, ... up to the first missing (ds->files says which were
+     * read); any name at all that is there is opened, so a directory or a
+     * FIFO in the sequence is refused by name (scn__rec_add) instead of
+     * ending it, and one past the most files a split keeps is an error */
+    for (k = 1; !cifar100 && train && !s; k++) {
         char name[32];
         snprintf(name, sizeof name, "data_batch_%d.bin", k);
         if (k > 1) {
-            int has = scn__has_file(dir, name);
-            if (has < 0) s = SCN_ERR_NOMEM;
-            if (has <= 0) break;
+            int there = scn__name_exists(dir, name);
+            if (there < 0) s = SCN_ERR_NOMEM;
+            if (there <= 0) break;
+        }
+        if (k > SCN__REC_FILES) {
+            s = scn__fail(SCN_ERR_FORMAT, "%s: %s is there, but a split is read from at most "
+                          "%d batches", dir, name, SCN__REC_FILES);
+            break;
         }
         s = scn__rec_add(d, scn__path_join(dir, name), what);
     }
@@ -5252,8 +5368,8 @@ static scn_status scn__amat_load(const char *path, scn__amat_dataset *d) {
     int tl = 0;
     size_t got, i;
     scn_status s = SCN_OK;
-    FILE *f = fopen(path, "rb");
-    if (!f) return scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    FILE *f = scn__open_input(path, 0, &got, NULL);
+    if (!f) return SCN_ERR_IO;
     memset(&ps, 0, sizeof ps);
     ps.path = path;
     ps.line = 1;
@@ -5320,6 +5436,7 @@ static scn_dataset *scn__amat_open(const char *path, int train) {
     if (!d) { SCN_FREE(file); return NULL; }
     d->ds.C = 1;
     strcpy(d->ds.format, "amat");
+    scn__ds_note(&d->ds, file);
     d->ds.read = scn__amat_read;
     d->ds.close = scn__amat_close;
     s = scn__amat_load(file, d);
@@ -5811,6 +5928,7 @@ static scn_dataset *scn__folder_open(const char *path, int train) {
     if (d) {
         d->ds.classes = nc > 0 ? nc : 0;
         strcpy(d->ds.format, "folder");
+        if (root) scn__ds_note(&d->ds, root);
         d->ds.read = scn__folder_read;
         d->ds.close = scn__folder_close;
     }

@@ -300,13 +300,89 @@ static void test_float_range(void) {
           "outputs past FLT_MAX: %s", scn_error());
 }
 
+/* ---- classes 5 and 6: special files as inputs, CIFAR batches ---- */
+static int write_bytes(const char *p, const void *b, size_t n) {
+    FILE *f = fopen(p, "wb");
+    size_t w = f && n ? fwrite(b, 1, n, f) : 0;
+    return f && fclose(f) == 0 && w == n;
+}
+
+static void test_inputs(void) {
+    static unsigned char rec[3073];
+    char a[256], b[256], name[64];
+    scn_idx_set set;
+    scn_dataset *ds;
+    int k;
+    /* each of these used to block in open() or read without end; alarm()
+     * in main turns a regression into a failure */
+    mkpath(a, sizeof a, "fifo.npy");
+    CHECK(mkfifo(a, 0600) == 0, "mkfifo");
+    CHECK(!scn_npy_load(a) && strstr(scn_error(), "fifo.npy") &&
+          strstr(scn_error(), "no data"), "a FIFO as .npy: %s", scn_error());
+    CHECK(!scn_npy_load("/dev/zero") && strstr(scn_error(), "/dev/zero") &&
+          strstr(scn_error(), "character device"), "/dev/zero as .npy: %s", scn_error());
+    CHECK(!scn_npy_load(dir) && strstr(scn_error(), "directory"), "a directory as .npy: %s",
+          scn_error());
+
+    /* IDX: the labels file is a FIFO, then /dev/zero */
+    mkpath(a, sizeof a, "idx");
+    CHECK(mkdir(a, 0700) == 0, "mkdir");
+    mkpath(b, sizeof b, "idx/train-labels-idx1-ubyte");
+    CHECK(mkfifo(b, 0600) == 0, "mkfifo");
+    CHECK(scn_idx_load(a, 1, &set) != SCN_OK && strstr(scn_error(), "train-labels"),
+          "a FIFO as IDX labels: %s", scn_error());
+    CHECK(unlink(b) == 0 && symlink("/dev/zero", b) == 0, "symlink");
+    CHECK(scn_idx_load(a, 1, &set) != SCN_OK && strstr(scn_error(), "character device"),
+          "/dev/zero as IDX labels: %s", scn_error());
+
+    /* CIFAR-10: seven good batches are all read, and named */
+    mkpath(a, sizeof a, "c10");
+    CHECK(mkdir(a, 0700) == 0, "mkdir");
+    for (k = 1; k <= 7; k++) {
+        snprintf(name, sizeof name, "c10/data_batch_%d.bin", k);
+        rec[0] = (unsigned char)(k % 10);
+        CHECK(write_bytes(mkpath(b, sizeof b, name), rec, sizeof rec), "write %s", b);
+    }
+    ds = scn_dataset_open(a, "train", "cifar10");
+    CHECK(ds && ds->count == 7 && strstr(ds->files, "data_batch_1.bin") &&
+          strstr(ds->files, "data_batch_7.bin"), "seven batches: %s",
+          ds ? ds->files : scn_error());
+    scn_dataset_close(ds);
+    /* a batch that is a FIFO, or a directory, is an error naming it */
+    CHECK(unlink(mkpath(b, sizeof b, "c10/data_batch_3.bin")) == 0 && mkfifo(b, 0600) == 0,
+          "mkfifo");
+    ds = scn_dataset_open(a, "train", "cifar10");
+    CHECK(!ds && strstr(scn_error(), "data_batch_3.bin") && strstr(scn_error(), "FIFO"),
+          "a FIFO batch: %s", ds ? ds->files : scn_error());
+    scn_dataset_close(ds);
+    CHECK(unlink(b) == 0 && mkdir(b, 0700) == 0, "mkdir");
+    ds = scn_dataset_open(a, "train", "cifar10");
+    CHECK(!ds && strstr(scn_error(), "data_batch_3.bin") && strstr(scn_error(), "directory"),
+          "a directory batch: %s", ds ? ds->files : scn_error());
+    scn_dataset_close(ds);
+    /* the first batch, which detection looks for, as a directory */
+    CHECK(unlink(mkpath(b, sizeof b, "c10/data_batch_1.bin")) == 0 && mkdir(b, 0700) == 0,
+          "mkdir");
+    ds = scn_dataset_open(a, "train", NULL);
+    CHECK(!ds && strstr(scn_error(), "data_batch_1.bin") && strstr(scn_error(), "directory"),
+          "data_batch_1.bin a directory: %s", ds ? ds->files : scn_error());
+    scn_dataset_close(ds);
+    /* test_batch.bin as a FIFO */
+    CHECK(mkfifo(mkpath(b, sizeof b, "c10/test_batch.bin"), 0600) == 0, "mkfifo");
+    ds = scn_dataset_open(a, "test", "cifar10");
+    CHECK(!ds && strstr(scn_error(), "test_batch.bin") && strstr(scn_error(), "FIFO"),
+          "a FIFO test batch: %s", ds ? ds->files : scn_error());
+    scn_dataset_close(ds);
+}
+
 int main(void) {
-    alarm(60);
+    alarm(30);
     snprintf(dir, sizeof dir, "/tmp/scn_harden_XXXXXX");
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
     test_outputs();
     test_lock();
     test_threads();
+    test_inputs();
     test_float_range();
     {
         char cmd[128];
