@@ -68,6 +68,10 @@
  *   - float32 everywhere. Tensors are NCHW, row-major. A matrix of signals
  *     has one signal per column (m x P), as in the papers.
  *   - Whoever calls scn_X_create calls scn_X_free; views never own data.
+ *   - Every pointer argument is required unless its function's comment
+ *     says it may be NULL. A NULL where one is required is a programmer
+ *     error, caught by SCN_ASSERT before anything is dereferenced (a few
+ *     older entry points, said so below, return SCN_ERR_ARG instead).
  *   - Comments cite the equation they implement ("SCN eq. 7").
  *
  * TABLE OF CONTENTS (each entry is a banner comment below, in the API and
@@ -262,7 +266,8 @@ SCNDEF scn_status scn_output_lock_take(const char *path, scn_output_lock *lk);
 SCNDEF void scn_output_lock_release(scn_output_lock *lk);
 #endif
 /* Parses a .npy image held in memory (what scn_npy_load does after reading
- * the file); `name` labels error messages. */
+ * the file); `name` labels error messages (may be NULL). bytes may be NULL
+ * only when len is 0. */
 SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name);
 
 /* ======================================================================
@@ -292,6 +297,7 @@ typedef struct scn_workspace {
     size_t size;
 } scn_workspace;
 
+/* Frees the scratch and zeroes *ws; NULL is fine. */
 SCNDEF void scn_workspace_free(scn_workspace *ws);
 
 typedef struct scn_solve_desc {
@@ -322,7 +328,10 @@ typedef struct scn_solve_info {     /* kkt is computed only when info is given *
 } scn_solve_info;
 
 /* Solves all P columns; alpha is n x P (read first if warm_start). info
- * may be NULL. */
+ * may be NULL. A value that leaves float range on the way (D^T X, the
+ * step bound, the codes, the KKT residual) fails with SCN_ERR_NUMERIC:
+ * finite inputs do not guarantee finite products. A column that stopped
+ * at max_iter short of tol is counted in info->unconverged, not failed. */
 SCNDEF scn_status scn_en_solve(const float *D, int m, int n, const float *X, int P,
                                const scn_solve_desc *desc, float *alpha,
                                scn_solve_info *info);
@@ -347,6 +356,8 @@ SCNDEF scn_status scn_en_lipschitz(const float *D, int m, int n, float lambda2,
  * gradients only at the true minimiser: solve with polishing first.
  * ====================================================================== */
 
+/* gamma or an output beyond float range (a nearly singular active set)
+ * fails with SCN_ERR_NUMERIC; the outputs are then unspecified. */
 SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, int P,
                                   const float *alpha, const float *G,
                                   const scn_solve_desc *desc,
@@ -361,13 +372,15 @@ SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, 
  * ====================================================================== */
 
 /* x: N x C x H x W as g describes; codes: N x n x Ho x Wo. X (m x P) and
- * alpha (n x P) are caller buffers kept for the backward pass. */
+ * alpha (n x P) are caller buffers kept for the backward pass. info may be
+ * NULL. */
 SCNDEF scn_status scn_sc_conv_forward(const scn_conv_geom *g, const float *D, int n,
                                       const float *x, const scn_solve_desc *desc,
                                       float *X, float *alpha, float *codes,
                                       scn_solve_info *info);
 /* dcodes: N x n x Ho x Wo. Outputs dD (m x n), dx (N x C x H x W),
- * dlambda1; any may be NULL. */
+ * dlambda1; any may be NULL. An output that leaves float range (dx sums
+ * overlapping windows) fails with SCN_ERR_NUMERIC. */
 SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, int n,
                                        const float *X, const float *alpha,
                                        const float *dcodes, const scn_solve_desc *desc,
@@ -565,25 +578,29 @@ struct scn_dataset {
 #ifndef SCN_NO_STDIO
 /* Opens a split ("train", "test", or "unlabeled" for STL-10) of the data
  * set at path in format (a name from the table; NULL or "auto": detected
- * from the file names). NULL on error. */
+ * from the file names). NULL on error (a NULL path or split included). */
 SCNDEF scn_dataset *scn_dataset_open(const char *path, const char *split, const char *format);
 /* The format the files at path are in, or NULL (with the error) if none. */
 SCNDEF const char *scn_dataset_detect(const char *path);
 #endif
+/* Closes and frees ds; NULL is fine. */
 SCNDEF void scn_dataset_close(scn_dataset *ds);
-/* Reads items idx[0..n) after checking every index is in range. */
+/* Reads items idx[0..n) after checking every index is in range. labels
+ * may be NULL; a NULL ds, or idx or x with n > 0, is SCN_ERR_ARG. */
 SCNDEF scn_status scn_dataset_read(scn_dataset *ds, const int *idx, int n, float *x,
                                    unsigned char *labels);
 /* Mean and standard deviation of each of the C channels (arrays of C,
  * C <= SCN_MAX_CHANNELS) over every item: one pass over the data. */
 SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std);
-/* x = (x - mean[c]) / std[c] for n items of C channels of HW values. */
+/* x = (x - mean[c]) / std[c] for n items of C channels of HW values (x
+ * may be NULL when n is 0). */
 SCNDEF void scn_normalize(float *x, int n, int C, int HW, const float *mean,
                           const float *std);
 /* In place, per item: a random crop of the item zero-padded by pad pixels
  * on each side (pad 0: none; offsets uniform in [-pad, pad]), then, if
  * flip, a horizontal flip with probability 1/2. Seeded through r: the
- * same generator state gives the same batch. */
+ * same generator state gives the same batch (r may be NULL when pad is 0
+ * and flip is 0; x when n is 0). */
 SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int flip,
                               scn_rng *r);
 /* Chooses k items of every class at random through r and writes their
@@ -591,7 +608,7 @@ SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int
  * or -1 (with the error) if a class has fewer than k or there are no
  * labels. */
 SCNDEF int scn_dataset_per_class(const scn_dataset *ds, int k, scn_rng *r, int *idx);
-/* Fisher-Yates shuffle of idx[0..n). */
+/* Fisher-Yates shuffle of idx[0..n) (idx may be NULL when n <= 1). */
 SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r);
 
 /* ======================================================================
@@ -661,11 +678,13 @@ typedef struct scn_idx_set {
 /* Loads the training pair (train != 0: train-images-idx3-ubyte and
  * train-labels-idx1-ubyte) or the test pair (t10k-...) from dir, each
  * file with or without ".gz" (the raw one wins when both are there).
- * On failure *out is zeroed and scn_error() names the file and problem. */
+ * On failure *out is zeroed and scn_error() names the file and problem.
+ * A NULL dir or out is SCN_ERR_ARG. */
 SCNDEF scn_status scn_idx_load(const char *dir, int train, scn_idx_set *out);
 #endif
 /* The same from an images and a labels file held in memory (raw or gzip);
- * the names label error messages. */
+ * the names label error messages (either may be NULL). A NULL out, or a
+ * NULL buffer with a nonzero length, is SCN_ERR_ARG. */
 SCNDEF scn_status scn_idx_set_parse(const void *images, size_t images_len,
                                     const char *images_name, const void *labels,
                                     size_t labels_len, const char *labels_name,
@@ -675,13 +694,15 @@ SCNDEF void scn_idx_free(scn_idx_set *s);
 /* One IDX file in memory, raw or gzip. ndim = 3 expects images
  * (0x00000803: count, rows, cols), ndim = 1 labels (0x00000801: count).
  * dims receives the ndim dimensions, *data a copy of the bytes after the
- * header (the product of dims; free it with scn_mem_free). */
+ * header (the product of dims; free it with scn_mem_free). name may be
+ * NULL; a NULL dims or data, or bytes with len > 0, is SCN_ERR_ARG. */
 SCNDEF scn_status scn_idx_parse(const void *bytes, size_t len, const char *name,
                                 int ndim, int *dims, unsigned char **data);
 /* Inflates a gzip file held in memory (one member; header fields FTEXT,
  * FHCRC, FEXTRA, FNAME, FCOMMENT understood; CRC-32 and size checked).
  * *out (free with scn_mem_free) receives *outlen bytes; `name` labels
- * error messages. */
+ * error messages (may be NULL). A NULL out or outlen, or in with len > 0,
+ * is SCN_ERR_ARG. */
 SCNDEF scn_status scn_gunzip(const void *in, size_t len, const char *name,
                              unsigned char **out, size_t *outlen);
 /* Frees a buffer that scn_gunzip or scn_idx_parse returned. NULL is fine. */
@@ -976,6 +997,7 @@ SCNDEF scn_tensor *scn_tensor_create(int ndim, const int *shape) {
     scn_tensor *t;
     size_t size;
     int i;
+    SCN_ASSERT(shape);
     if (scn__shape_size(ndim, shape, &size) != SCN_OK) return NULL;
     t = (scn_tensor *)scn__calloc(1, sizeof *t, "tensor");
     if (!t) return NULL;
@@ -1004,7 +1026,9 @@ SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
                                   const int *shape, scn_tensor *view) {
     size_t size;
     int i;
-    scn_status s = scn__shape_size(ndim, shape, &size);
+    scn_status s;
+    SCN_ASSERT(t && shape && view);
+    s = scn__shape_size(ndim, shape, &size);
     if (s) return s;
     if (offset > t->size || size > t->size - offset)
         return scn__fail(SCN_ERR_ARG, "tensor view: %zu elements at offset %zu of a "
@@ -1021,7 +1045,9 @@ SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
 SCNDEF scn_status scn_tensor_reshape(scn_tensor *t, int ndim, const int *shape) {
     size_t size;
     int i;
-    scn_status s = scn__shape_size(ndim, shape, &size);
+    scn_status s;
+    SCN_ASSERT(t && shape);
+    s = scn__shape_size(ndim, shape, &size);
     if (s) return s;
     if (size != t->size)
         return scn__fail(SCN_ERR_ARG, "tensor reshape: %zu elements into a shape of %zu",
@@ -1032,8 +1058,10 @@ SCNDEF scn_status scn_tensor_reshape(scn_tensor *t, int ndim, const int *shape) 
 }
 
 SCNDEF uint32_t scn_rng_u32(scn_rng *r) {
-    uint64_t old = r->state;
+    uint64_t old;
     uint32_t xorshifted, rot;
+    SCN_ASSERT(r);
+    old = r->state;
     r->state = old * 6364136223846793005ULL + r->inc;
     xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
     rot = (uint32_t)(old >> 59);
@@ -1041,6 +1069,7 @@ SCNDEF uint32_t scn_rng_u32(scn_rng *r) {
 }
 
 SCNDEF void scn_rng_seed(scn_rng *r, uint64_t seed, uint64_t stream) {
+    SCN_ASSERT(r);
     r->state = 0;
     r->inc = (stream << 1) | 1u;
     scn_rng_u32(r);
@@ -1060,7 +1089,9 @@ SCNDEF float scn_rng_normal(scn_rng *r) {
 }
 
 SCNDEF uint32_t scn_rng_below(scn_rng *r, uint32_t bound) {
-    uint32_t threshold = (uint32_t)(-bound) % bound, x;
+    uint32_t threshold, x;
+    SCN_ASSERT(r && bound > 0);
+    threshold = (uint32_t)(-bound) % bound;
     do x = scn_rng_u32(r); while (x < threshold);
     return x % bound;
 }
@@ -1639,6 +1670,8 @@ SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name
     scn__npy_header h;
     scn_tensor *t;
     const char *err;
+    SCN_ASSERT(bytes || len == 0);
+    if (!name) name = ".npy data";
     if (len < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
         scn__fail(SCN_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", name);
         return NULL;
@@ -1837,8 +1870,10 @@ static unsigned char *scn__read_file(const char *path, size_t max, size_t *len,
 
 SCNDEF scn_tensor *scn_npy_load(const char *path) {
     size_t len;
-    unsigned char *buf = scn__read_file(path, SCN__FILE_MAX, &len, NULL);
+    unsigned char *buf;
     scn_tensor *t;
+    SCN_ASSERT(path);
+    buf = scn__read_file(path, SCN__FILE_MAX, &len, NULL);
     if (!buf) return NULL;
     t = scn_npy_parse(buf, len, path);
     SCN_FREE(buf);
@@ -2774,10 +2809,12 @@ static int scn__polish(const double *Dt, const double *Gd, const float *DtX, int
 
 SCNDEF double scn_en_kkt(const float *D, int m, int n, const float *X, int P,
                          const scn_solve_desc *d, const float *alpha) {
-    float *R = (float *)scn__calloc((size_t)m * P, sizeof(float), "kkt");
-    float *Q = (float *)scn__calloc((size_t)n * P, sizeof(float), "kkt");
+    float *R, *Q;
     double worst = 0.0;
     size_t i, nP = (size_t)n * P;
+    SCN_ASSERT(D && X && d && alpha);
+    R = (float *)scn__calloc((size_t)m * P, sizeof(float), "kkt");
+    Q = (float *)scn__calloc((size_t)n * P, sizeof(float), "kkt");
     if (!R || !Q) { SCN_FREE(R); SCN_FREE(Q); return -1.0; }
     memcpy(R, X, (size_t)m * P * sizeof *R);
     scn_gemm(0, 0, m, P, n, 1.0f, D, n, alpha, P, -1.0f, R, P);      /* D alpha - x */
@@ -2910,6 +2947,7 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
 SCNDEF scn_status scn_en_solve(const float *D, int m, int n, const float *X, int P,
                                const scn_solve_desc *desc, float *alpha,
                                scn_solve_info *info) {
+    SCN_ASSERT(D && X && desc && alpha);
     return scn_backend_get()->en_solve(D, m, n, X, P, desc, alpha, info);
 }
 
@@ -3069,6 +3107,7 @@ SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, 
                                   const float *alpha, const float *G,
                                   const scn_solve_desc *desc,
                                   float *dD, float *dX, float *dlambda1) {
+    SCN_ASSERT(D && X && alpha && G && desc);
     return scn_backend_get()->en_backward(D, m, n, X, P, alpha, G, desc, dD, dX, dlambda1);
 }
 
@@ -3078,8 +3117,10 @@ SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, 
 
 SCNDEF void scn_codes_from_matrix(const scn_conv_geom *g, int n, const float *alpha,
                                   float *codes) {
-    size_t hw = (size_t)g->Ho * g->Wo;
+    size_t hw;
     int b, j;
+    SCN_ASSERT(g && alpha && codes);
+    hw = (size_t)g->Ho * g->Wo;
     for (b = 0; b < g->N; b++)
         for (j = 0; j < n; j++)
             memcpy(codes + ((size_t)b * n + j) * hw, alpha + (size_t)j * g->P + b * hw,
@@ -3088,8 +3129,10 @@ SCNDEF void scn_codes_from_matrix(const scn_conv_geom *g, int n, const float *al
 
 SCNDEF void scn_codes_to_matrix(const scn_conv_geom *g, int n, const float *codes,
                                 float *alpha) {
-    size_t hw = (size_t)g->Ho * g->Wo;
+    size_t hw;
     int b, j;
+    SCN_ASSERT(g && codes && alpha);
+    hw = (size_t)g->Ho * g->Wo;
     for (b = 0; b < g->N; b++)
         for (j = 0; j < n; j++)
             memcpy(alpha + (size_t)j * g->P + b * hw, codes + ((size_t)b * n + j) * hw,
@@ -3101,6 +3144,7 @@ SCNDEF scn_status scn_sc_conv_forward(const scn_conv_geom *g, const float *D, in
                                       float *X, float *alpha, float *codes,
                                       scn_solve_info *info) {
     scn_status s;
+    SCN_ASSERT(g && D && x && desc && X && alpha && codes);
     scn_im2col(g, x, X);
     s = scn_en_solve(D, g->m, n, X, g->P, desc, alpha, info);
     if (s) return s;
@@ -3112,9 +3156,11 @@ SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, i
                                        const float *X, const float *alpha,
                                        const float *dcodes, const scn_solve_desc *desc,
                                        float *dD, float *dx, float *dlambda1) {
-    float *G = (float *)SCN_MALLOC((size_t)n * g->P * sizeof(float));
-    float *dX = dx ? (float *)SCN_MALLOC((size_t)g->m * g->P * sizeof(float)) : NULL;
+    float *G, *dX;
     scn_status s = SCN_ERR_NOMEM;
+    SCN_ASSERT(g && D && X && alpha && dcodes && desc);
+    G = (float *)SCN_MALLOC((size_t)n * g->P * sizeof(float));
+    dX = dx ? (float *)SCN_MALLOC((size_t)g->m * g->P * sizeof(float)) : NULL;
     if (!G || (dx && !dX))
         scn__fail(SCN_ERR_NOMEM, "conv backward: no memory for the %d x %d gradients", n, g->P);
     else {
@@ -4167,12 +4213,15 @@ SCNDEF scn_status scn_dataset_read(scn_dataset *ds, const int *idx, int n, float
 
 SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std) {
     enum { CHUNK = 64 };
-    size_t hw = (size_t)ds->H * ds->W, j;
+    size_t hw, j;
     double s[SCN_MAX_CHANNELS] = {0}, s2[SCN_MAX_CHANNELS] = {0};
-    double count = (double)hw * ds->count;
+    double count;
     float *x;
     int idx[CHUNK], i, n, b, c;
     scn_status st = SCN_OK;
+    SCN_ASSERT(ds && mean && std);
+    hw = (size_t)ds->H * ds->W;
+    count = (double)hw * ds->count;
     if (ds->C < 1 || ds->C > SCN_MAX_CHANNELS)
         return scn__fail(SCN_ERR_ARG, "data set statistics: %d channels (at most %d, "
                          "SCN_MAX_CHANNELS)", ds->C, SCN_MAX_CHANNELS);
@@ -4205,6 +4254,7 @@ SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std) {
 SCNDEF void scn_normalize(float *x, int n, int C, int HW, const float *mean,
                           const float *std) {
     int b, c, j;
+    SCN_ASSERT((x || n == 0) && mean && std);
     for (b = 0; b < n; b++)
         for (c = 0; c < C; c++) {
             float m = mean[c], inv = 1.0f / std[c];
@@ -4231,6 +4281,7 @@ SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int
                               scn_rng *r) {
     float *tmp;
     int b, c;
+    SCN_ASSERT((x || n == 0) && (r || (pad == 0 && !flip)));
     if (pad < 0 || n < 0 || C < 1 || H < 1 || W < 1)
         return scn__fail(SCN_ERR_ARG, "augment: pad %d for %d items of %dx%dx%d", pad, n,
                          C, H, W);
@@ -4257,6 +4308,7 @@ static int scn__int_cmp(const void *a, const void *b) {
 
 SCNDEF int scn_dataset_per_class(const scn_dataset *ds, int k, scn_rng *r, int *idx) {
     int *order, *taken, i, n = 0, c;
+    SCN_ASSERT(ds && r && idx);
     if (!ds->labels || ds->classes < 1) {
         scn__fail(SCN_ERR_ARG, "per-class subset: the %s split has no labels", ds->format);
         return -1;
@@ -4295,6 +4347,7 @@ SCNDEF int scn_dataset_per_class(const scn_dataset *ds, int k, scn_rng *r, int *
 
 SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r) {
     int i;
+    SCN_ASSERT((idx || n <= 1) && r);
     for (i = n - 1; i > 0; i--) {
         int j = (int)scn_rng_below(r, (uint32_t)(i + 1)), t = idx[i];
         idx[i] = idx[j];
@@ -5969,8 +6022,9 @@ SCNDEF const char *scn_dataset_detect(const char *path) {
     };
     char **names;
     int k, i, n;
-    if (!path || !scn__path_is(path, 1)) {
-        scn__fail(SCN_ERR_IO, "%s: not a directory", path ? path : "(NULL)");
+    SCN_ASSERT(path);
+    if (!scn__path_is(path, 1)) {
+        scn__fail(SCN_ERR_IO, "%s: not a directory", path);
         return NULL;
     }
     for (k = 0; k < (int)(sizeof known / sizeof *known); k++)

@@ -375,6 +375,65 @@ static void test_inputs(void) {
     scn_dataset_close(ds);
 }
 
+/* ---- class 7: NULL where a buffer is required ---- */
+#define EXPECT_ASSERT(call) do {                                           \
+    assert_fired = 0;                                                      \
+    assert_armed = 1;                                                      \
+    if (!setjmp(assert_jump)) (void)(call);                                \
+    assert_armed = 0;                                                      \
+    CHECK(assert_fired, "%s: returned without SCN_ASSERT", #call);          \
+} while (0)
+
+static void test_null(void) {
+    float D[6] = {1, 0, 0, 1, 1, 1}, X[3] = {1, 2, 3}, a[2] = {0, 0}, codes[2];
+    int shape[1] = {2}, idx[3] = {0, 1, 2};
+    scn_solve_desc sd;
+    scn_tensor *t = scn_tensor_create(1, shape), view;
+    scn_conv_geom g;
+    scn_rng r;
+    memset(&sd, 0, sizeof sd);
+    scn_rng_seed(&r, 1, 1);
+    scn_conv_geom_init(&g, 1, 1, 2, 2, 1, 1, 0);
+    EXPECT_ASSERT(scn_tensor_create(1, NULL));
+    EXPECT_ASSERT(scn_tensor_view(NULL, 0, 1, shape, &view));
+    EXPECT_ASSERT(scn_tensor_view(t, 0, 1, shape, NULL));
+    EXPECT_ASSERT(scn_tensor_reshape(t, 1, NULL));
+    EXPECT_ASSERT(scn_rng_u32(NULL));
+    EXPECT_ASSERT(scn_rng_below(&r, 0));
+    EXPECT_ASSERT(scn_npy_load(NULL));
+    EXPECT_ASSERT(scn_npy_save("/tmp/x.npy", NULL));
+    EXPECT_ASSERT(scn_npy_parse(NULL, 10, "x"));
+    EXPECT_ASSERT(scn_output_check(NULL));
+    EXPECT_ASSERT(scn_output_lock_take("/tmp/x", NULL));
+    EXPECT_ASSERT(scn_en_solve(NULL, 3, 2, X, 1, &sd, a, NULL));
+    EXPECT_ASSERT(scn_en_solve(D, 3, 2, X, 1, NULL, a, NULL));
+    EXPECT_ASSERT(scn_en_solve(D, 3, 2, X, 1, &sd, NULL, NULL));
+    EXPECT_ASSERT(scn_en_kkt(D, 3, 2, X, 1, &sd, NULL));
+    EXPECT_ASSERT(scn_en_lipschitz(D, 3, 2, 0.0f, NULL));
+    EXPECT_ASSERT(scn_en_backward(D, 3, 2, X, 1, a, NULL, &sd, NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_codes_from_matrix(&g, 2, NULL, codes));
+    EXPECT_ASSERT(scn_codes_to_matrix(&g, 2, codes, NULL));
+    EXPECT_ASSERT(scn_sc_conv_forward(NULL, D, 2, X, &sd, X, a, codes, NULL));
+    EXPECT_ASSERT(scn_sc_conv_backward(&g, D, 2, X, a, NULL, &sd, NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_dataset_stats(NULL, a, a));
+    EXPECT_ASSERT(scn_normalize(NULL, 1, 1, 1, a, a));
+    EXPECT_ASSERT(scn_augment(a, 1, 1, 1, 2, 1, 0, NULL));
+    EXPECT_ASSERT(scn_dataset_per_class(NULL, 1, &r, idx));
+    EXPECT_ASSERT(scn_shuffle(NULL, 3, &r));
+    EXPECT_ASSERT(scn_dataset_detect(NULL));
+    /* the ones documented as fine with NULL stay fine */
+    scn_tensor_free(NULL);
+    scn_workspace_free(NULL);
+    scn_dataset_close(NULL);
+    scn_idx_free(NULL);
+    scn_shuffle(NULL, 0, &r);
+    CHECK(scn_augment(a, 1, 1, 1, 2, 0, 0, NULL) == SCN_OK, "augment without r: %s",
+          scn_error());
+    CHECK(scn_npy_parse(NULL, 0, NULL) == NULL && strstr(scn_error(), ".npy data"),
+          "parse of nothing: %s", scn_error());
+    scn_tensor_free(t);
+}
+
 int main(void) {
     alarm(30);
     snprintf(dir, sizeof dir, "/tmp/scn_harden_XXXXXX");
@@ -383,6 +442,7 @@ int main(void) {
     test_lock();
     test_threads();
     test_inputs();
+    test_null();
     test_float_range();
     {
         char cmd[128];
