@@ -85,6 +85,10 @@
  *   - A description struct's zero value means "the default" (scn_solve_desc,
  *     scn_sgd_desc, scn_train_desc); in a spec, a given option means
  *     exactly its value.
+ *   - Every pointer argument is required unless its function's comment
+ *     says it may be NULL. A NULL where one is required is a programmer
+ *     error, caught by SCN_ASSERT before anything is dereferenced (a few
+ *     older entry points, said so below, return SCN_ERR_ARG instead).
  *   - Comments cite the equation they implement ("SCN eq. 7").
  *
  * THREADS AND GLOBAL STATE
@@ -278,6 +282,17 @@ SCNDEF scn_status scn_col2im(const scn_conv_geom *g, const float *X, float *x);
  * ====================================================================== */
 
 #ifndef SCN_NO_STDIO
+/* INPUT FILES. Every reader opens regular files only, checked before
+ * anything is read (a FIFO would block, /dev/zero never ends, a directory
+ * is no data); the readers that take a whole file at once (.npy, IDX,
+ * checkpoints, images) also take a pipe or FIFO (e.g. <(zcat D.npy.gz)),
+ * read up to SCN_STREAM_MAX bytes; one with nothing writing to it fails
+ * at once as empty. Limits: a .npy file or checkpoint is read whole, so
+ * it needs its size in memory (plus the tensor); IDX and image limits are
+ * in sections 12 and 13. */
+#ifndef SCN_STREAM_MAX
+#define SCN_STREAM_MAX ((size_t)1 << 30)
+#endif
 /* Reads a C-order float32 ('<f4') or float64 ('<f8', converted) array of
  * at most SCN_MAX_DIMS dimensions (a 0-d array becomes shape (1,)),
  * format versions 1.0, 2.0 and 3.0. Returns NULL and explains otherwise. */
@@ -324,7 +339,8 @@ SCNDEF scn_status scn_output_lock_take(const char *path, scn_output_lock *lk);
 SCNDEF void scn_output_lock_release(scn_output_lock *lk);
 #endif
 /* Parses a .npy image held in memory (what scn_npy_load does after reading
- * the file); `name` labels error messages. */
+ * the file); `name` labels error messages (may be NULL). bytes may be NULL
+ * only when len is 0. */
 SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name);
 
 /* ======================================================================
@@ -354,6 +370,7 @@ typedef struct scn_workspace {
     size_t size;
 } scn_workspace;
 
+/* Frees the scratch and zeroes *ws; NULL is fine. */
 SCNDEF void scn_workspace_free(scn_workspace *ws);
 
 typedef struct scn_solve_desc {
@@ -384,7 +401,10 @@ typedef struct scn_solve_info {     /* kkt is computed only when info is given *
 } scn_solve_info;
 
 /* Solves all P columns; alpha is n x P (read first if warm_start). info
- * may be NULL. */
+ * may be NULL. A value that leaves float range on the way (D^T X, the
+ * step bound, the codes, the KKT residual) fails with SCN_ERR_NUMERIC:
+ * finite inputs do not guarantee finite products. A column that stopped
+ * at max_iter short of tol is counted in info->unconverged, not failed. */
 SCNDEF scn_status scn_en_solve(const float *D, int m, int n, const float *X, int P,
                                const scn_solve_desc *desc, float *alpha,
                                scn_solve_info *info);
@@ -409,6 +429,8 @@ SCNDEF scn_status scn_en_lipschitz(const float *D, int m, int n, float lambda2,
  * gradients only at the true minimiser: solve with polishing first.
  * ====================================================================== */
 
+/* gamma or an output beyond float range (a nearly singular active set)
+ * fails with SCN_ERR_NUMERIC; the outputs are then unspecified. */
 SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, int P,
                                   const float *alpha, const float *G,
                                   const scn_solve_desc *desc,
@@ -423,13 +445,15 @@ SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, 
  * ====================================================================== */
 
 /* x: N x C x H x W as g describes; codes: N x n x Ho x Wo. X (m x P) and
- * alpha (n x P) are caller buffers kept for the backward pass. */
+ * alpha (n x P) are caller buffers kept for the backward pass. info may be
+ * NULL. */
 SCNDEF scn_status scn_sc_conv_forward(const scn_conv_geom *g, const float *D, int n,
                                       const float *x, const scn_solve_desc *desc,
                                       float *X, float *alpha, float *codes,
                                       scn_solve_info *info);
 /* dcodes: N x n x Ho x Wo. Outputs dD (m x n), dx (N x C x H x W),
- * dlambda1; any may be NULL. */
+ * dlambda1; any may be NULL. An output that leaves float range (dx sums
+ * overlapping windows) fails with SCN_ERR_NUMERIC. */
 SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, int n,
                                        const float *X, const float *alpha,
                                        const float *dcodes, const scn_solve_desc *desc,
@@ -670,30 +694,38 @@ struct scn_dataset {
                        unsigned char *labels);
     void (*close)(scn_dataset *ds);
     void *impl;
+    /* The files the split was read from, by name, comma-separated (an image
+     * folder: its directory), so a run can say what it trained on; ends
+     * in "..." when longer than fits. Filled by scn_dataset_open. */
+    char files[256];
 };
 
 #ifndef SCN_NO_STDIO
 /* Opens a split ("train", "test", or "unlabeled" for STL-10) of the data
  * set at path in format (a name from the table; NULL or "auto": detected
- * from the file names). NULL on error. */
+ * from the file names). NULL on error (a NULL path or split included). */
 SCNDEF scn_dataset *scn_dataset_open(const char *path, const char *split, const char *format);
 /* The format the files at path are in, or NULL (with the error) if none. */
 SCNDEF const char *scn_dataset_detect(const char *path);
 #endif
+/* Closes and frees ds; NULL is fine. */
 SCNDEF void scn_dataset_close(scn_dataset *ds);
-/* Reads items idx[0..n) after checking every index is in range. */
+/* Reads items idx[0..n) after checking every index is in range. labels
+ * may be NULL; a NULL ds, or idx or x with n > 0, is SCN_ERR_ARG. */
 SCNDEF scn_status scn_dataset_read(scn_dataset *ds, const int *idx, int n, float *x,
                                    unsigned char *labels);
 /* Mean and standard deviation of each of the C channels (arrays of C,
  * C <= SCN_MAX_CHANNELS) over every item: one pass over the data. */
 SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std);
-/* x = (x - mean[c]) / std[c] for n items of C channels of HW values. */
+/* x = (x - mean[c]) / std[c] for n items of C channels of HW values (x
+ * may be NULL when n is 0). */
 SCNDEF void scn_normalize(float *x, int n, int C, int HW, const float *mean,
                           const float *std);
 /* In place, per item: a random crop of the item zero-padded by pad pixels
  * on each side (pad 0: none; offsets uniform in [-pad, pad]), then, if
  * flip, a horizontal flip with probability 1/2. Seeded through r: the
- * same generator state gives the same batch. */
+ * same generator state gives the same batch (r may be NULL when pad is 0
+ * and flip is 0; x when n is 0). */
 SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int flip,
                               scn_rng *r);
 /* Chooses k items of every class at random through r and writes their
@@ -701,7 +733,7 @@ SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int
  * or -1 (with the error) if a class has fewer than k or there are no
  * labels. */
 SCNDEF int scn_dataset_per_class(const scn_dataset *ds, int k, scn_rng *r, int *idx);
-/* Fisher-Yates shuffle of idx[0..n). */
+/* Fisher-Yates shuffle of idx[0..n) (idx may be NULL when n <= 1). */
 SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r);
 
 /* ======================================================================
@@ -722,7 +754,10 @@ SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r);
  * any byte; define it lower to reject labels a model cannot have).
  * Nothing over SCN_GUNZIP_MAX bytes (default 1 GiB) is read or inflated,
  * and no buffer is allocated before a header or trailer has been checked
- * against the bytes that are actually there.
+ * against the bytes that are actually there. An IDX file is a regular
+ * file or a pipe (see INPUT FILES in section 4): a FIFO with no writer
+ * reads as empty and fails at once; a device such as /dev/zero is
+ * refused.
  *
  * gzip (RFC 1952, one member) is parsed here; the deflate data inside is
  * inflated by stb_image's zlib decoder (public domain, Sean Barrett) and
@@ -768,11 +803,13 @@ typedef struct scn_idx_set {
 /* Loads the training pair (train != 0: train-images-idx3-ubyte and
  * train-labels-idx1-ubyte) or the test pair (t10k-...) from dir, each
  * file with or without ".gz" (the raw one wins when both are there).
- * On failure *out is zeroed and scn_error() names the file and problem. */
+ * On failure *out is zeroed and scn_error() names the file and problem.
+ * A NULL dir or out is SCN_ERR_ARG. */
 SCNDEF scn_status scn_idx_load(const char *dir, int train, scn_idx_set *out);
 #endif
 /* The same from an images and a labels file held in memory (raw or gzip);
- * the names label error messages. */
+ * the names label error messages (either may be NULL). A NULL out, or a
+ * NULL buffer with a nonzero length, is SCN_ERR_ARG. */
 SCNDEF scn_status scn_idx_set_parse(const void *images, size_t images_len,
                                     const char *images_name, const void *labels,
                                     size_t labels_len, const char *labels_name,
@@ -782,13 +819,15 @@ SCNDEF void scn_idx_free(scn_idx_set *s);
 /* One IDX file in memory, raw or gzip. ndim = 3 expects images
  * (0x00000803: count, rows, cols), ndim = 1 labels (0x00000801: count).
  * dims receives the ndim dimensions, *data a copy of the bytes after the
- * header (the product of dims; free it with scn_mem_free). */
+ * header (the product of dims; free it with scn_mem_free). name may be
+ * NULL; a NULL dims or data, or bytes with len > 0, is SCN_ERR_ARG. */
 SCNDEF scn_status scn_idx_parse(const void *bytes, size_t len, const char *name,
                                 int ndim, int *dims, unsigned char **data);
 /* Inflates a gzip file held in memory (one member; header fields FTEXT,
  * FHCRC, FEXTRA, FNAME, FCOMMENT understood; CRC-32 and size checked).
  * *out (free with scn_mem_free) receives *outlen bytes; `name` labels
- * error messages. */
+ * error messages (may be NULL). A NULL out or outlen, or in with len > 0,
+ * is SCN_ERR_ARG. */
 SCNDEF scn_status scn_gunzip(const void *in, size_t len, const char *name,
                              unsigned char **out, size_t *outlen);
 /* Frees a buffer that scn_gunzip or scn_idx_parse returned. NULL is fine. */
@@ -802,7 +841,10 @@ SCNDEF void scn_mem_free(void *p);
  *   CIFAR-10   records of 1 label byte (0-9) + 3072 pixel bytes (1024
  *              red, 1024 green, 1024 blue; each 32x32 row-major),
  *              10000 per data_batch_N.bin; the batches are taken in order
- *              from data_batch_1.bin up to the first one missing.
+ *              from data_batch_1.bin up to the first one missing (at most
+ *              16; scn_dataset.files names those read). A batch in that
+ *              sequence that is a directory or a FIFO is an error naming
+ *              it, as is a data_batch_17.bin after 16.
  *   CIFAR-100  records of a coarse (0-19) and a fine (0-99) label byte +
  *              the same 3072 pixel bytes.
  *   STL-10     96x96x3 images of 27648 bytes, each channel's plane stored
@@ -824,6 +866,13 @@ SCNDEF void scn_mem_free(void *p);
  * A file that is truncated, corrupt, empty, oversized or inconsistent with
  * its partner (labels vs images) fails with a message naming it. Folder
  * data sets need POSIX <dirent.h> and stb_image (section 12).
+ * Limits: CIFAR, STL-10 and .amat files must be regular files (records
+ * are read on demand by seeking, and a regular file's size bounds what
+ * is read): a FIFO or device fails at once, naming it. A record file may
+ * have up to LONG_MAX bytes (only labels are held in memory); an .amat
+ * file is held as floats, 4 bytes per value (at most SCN_AMAT_MAX_VALUES
+ * per line, and no more values than the file has); an image file may have
+ * up to INT_MAX bytes and sides up to SCN_IMAGE_MAX_SIDE.
  * ====================================================================== */
 
 /* The longest side an image in a folder may have. */
@@ -1241,6 +1290,7 @@ SCNDEF scn_tensor *scn_tensor_create(int ndim, const int *shape) {
     scn_tensor *t;
     size_t size;
     int i;
+    SCN_ASSERT(shape);
     if (scn__shape_size(ndim, shape, &size) != SCN_OK) return NULL;
     t = (scn_tensor *)scn__calloc(1, sizeof *t, "tensor");
     if (!t) return NULL;
@@ -1269,7 +1319,9 @@ SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
                                   const int *shape, scn_tensor *view) {
     size_t size;
     int i;
-    scn_status s = scn__shape_size(ndim, shape, &size);
+    scn_status s;
+    SCN_ASSERT(t && shape && view);
+    s = scn__shape_size(ndim, shape, &size);
     if (s) return s;
     if (offset > t->size || size > t->size - offset)
         return scn__fail(SCN_ERR_ARG, "tensor view: %zu elements at offset %zu of a "
@@ -1286,7 +1338,9 @@ SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
 SCNDEF scn_status scn_tensor_reshape(scn_tensor *t, int ndim, const int *shape) {
     size_t size;
     int i;
-    scn_status s = scn__shape_size(ndim, shape, &size);
+    scn_status s;
+    SCN_ASSERT(t && shape);
+    s = scn__shape_size(ndim, shape, &size);
     if (s) return s;
     if (size != t->size)
         return scn__fail(SCN_ERR_ARG, "tensor reshape: %zu elements into a shape of %zu",
@@ -1297,8 +1351,10 @@ SCNDEF scn_status scn_tensor_reshape(scn_tensor *t, int ndim, const int *shape) 
 }
 
 SCNDEF uint32_t scn_rng_u32(scn_rng *r) {
-    uint64_t old = r->state;
+    uint64_t old;
     uint32_t xorshifted, rot;
+    SCN_ASSERT(r);
+    old = r->state;
     r->state = old * 6364136223846793005ULL + r->inc;
     xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
     rot = (uint32_t)(old >> 59);
@@ -1306,6 +1362,7 @@ SCNDEF uint32_t scn_rng_u32(scn_rng *r) {
 }
 
 SCNDEF void scn_rng_seed(scn_rng *r, uint64_t seed, uint64_t stream) {
+    SCN_ASSERT(r);
     r->state = 0;
     r->inc = (stream << 1) | 1u;
     scn_rng_u32(r);
@@ -1325,7 +1382,9 @@ SCNDEF float scn_rng_normal(scn_rng *r) {
 }
 
 SCNDEF uint32_t scn_rng_below(scn_rng *r, uint32_t bound) {
-    uint32_t threshold = (uint32_t)(-bound) % bound, x;
+    uint32_t threshold, x;
+    SCN_ASSERT(r && bound > 0);
+    threshold = (uint32_t)(-bound) % bound;
     do x = scn_rng_u32(r); while (x < threshold);
     return x % bound;
 }
@@ -1925,6 +1984,8 @@ SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name
     scn__npy_header h;
     scn_tensor *t;
     const char *err;
+    SCN_ASSERT(bytes || len == 0);
+    if (!name) name = ".npy data";
     if (len < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
         scn__fail(SCN_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", name);
         return NULL;
@@ -1980,70 +2041,6 @@ SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name
 }
 
 #ifndef SCN_NO_STDIO
-/* The largest file the .npy and checkpoint readers take. */
-#define SCN__FILE_MAX ((size_t)-1 / 4)
-
-/* Reads a whole file of at most max bytes in growing chunks (no trust in
- * ftell: a directory or a pipe reports no meaningful size). *missing, if
- * given, is set when the file does not exist. */
-static unsigned char *scn__read_file(const char *path, size_t max, size_t *len,
-                                     int *missing) {
-    FILE *f;
-    unsigned char *buf = NULL, *grown;
-    size_t cap = 0, got = 0;
-    if (missing) *missing = 0;
-    errno = 0;
-    f = fopen(path, "rb");
-    if (!f) {
-        if (missing) *missing = errno == ENOENT;
-        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path,
-                  errno ? strerror(errno) : "unknown error");
-        return NULL;
-    }
-    for (;;) {
-        if (got == cap) {
-            if (cap == max + 1) {
-                scn__fail(SCN_ERR_FORMAT, "%s: larger than the %zu-byte limit "
-                          "(SCN_GUNZIP_MAX)", path, max);
-                break;
-            }
-            cap = cap ? cap * 2 : (size_t)1 << 16;
-            if (cap > max + 1) cap = max + 1;
-            grown = (unsigned char *)SCN_REALLOC(buf, cap);
-            if (!grown) {
-                scn__fail(SCN_ERR_NOMEM, "%s: no memory to read %zu bytes", path, cap);
-                break;
-            }
-            buf = grown;
-        }
-        got += fread(buf + got, 1, cap - got, f);
-        if (got < cap) {
-            if (ferror(f)) {
-                scn__fail(SCN_ERR_IO, "%s: read error (a directory?)", path);
-                break;
-            }
-            fclose(f);
-            *len = got;
-            return buf;
-        }
-    }
-    fclose(f);
-    SCN_FREE(buf);
-    return NULL;
-}
-
-SCNDEF scn_tensor *scn_npy_load(const char *path) {
-    size_t len;
-    unsigned char *buf = scn__read_file(path, SCN__FILE_MAX, &len, NULL);
-    scn_tensor *t;
-    if (!buf) return NULL;
-    t = scn_npy_parse(buf, len, path);
-    SCN_FREE(buf);
-    return t;
-}
-
-/* ---- output files: one path for everything the library writes ---- */
-
 #include <sys/stat.h>
 #ifndef S_ISDIR
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
@@ -2060,7 +2057,144 @@ SCNDEF scn_tensor *scn_npy_load(const char *path) {
 #define SCN__POSIX_FILES 1
 #include <fcntl.h>
 #include <unistd.h>
+
+/* What a file that is not a regular one is, for messages. */
+static const char *scn__file_kind(mode_t m) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISFIFO(m)) return "a FIFO";
+    return "not a regular file";
+}
 #endif
+
+/* The largest file the .npy and checkpoint readers take. */
+#define SCN__FILE_MAX ((size_t)-1 / 4)
+
+/* The size scn__open_input reports for a pipe or FIFO: not known. */
+#define SCN__SIZE_STREAM ((size_t)-1)
+
+/* Opens an input for reading after checking what it is: a regular file
+ * (*size its size), or with `streams` a pipe or FIFO (*size =
+ * SCN__SIZE_STREAM; readers that take one bound what they read). Devices
+ * are refused (/dev/zero never ends), directories too. A FIFO must not
+ * block the open: with no writer it then reads as empty at once. *missing,
+ * if given, is set when path does not exist. NULL with the message
+ * otherwise. */
+static FILE *scn__open_input(const char *path, int streams, size_t *size, int *missing) {
+    struct stat st;
+    FILE *f;
+    const char *kind = "not a regular file";
+#ifdef SCN__POSIX_FILES
+    /* O_NONBLOCK: opening a FIFO that has no writer returns at once; fstat
+     * then examines what was opened, so nothing can swap in after the
+     * check. The flag is cleared before anything is read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK), ok;
+    if (missing) *missing = 0;
+    if (fd < 0) {
+        if (missing) *missing = errno == ENOENT;
+        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    ok = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || (streams && S_ISFIFO(st.st_mode)));
+    if (!ok && fstat(fd, &st) == 0) kind = scn__file_kind(st.st_mode);
+    if (!ok || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
+        !(f = fdopen(fd, "rb"))) {
+        close(fd);
+        if (!ok)
+            scn__fail(SCN_ERR_IO, "%s: %s; this input is read only from a regular file%s",
+                      path, kind, streams ? " or a pipe" : "");
+        else
+            scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    *size = S_ISREG(st.st_mode) ? (size_t)st.st_size : SCN__SIZE_STREAM;
+#else
+    if (missing) *missing = 0;
+    if (stat(path, &st) != 0) {
+        if (missing) *missing = errno == ENOENT;
+        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    (void)streams;                      /* without POSIX, no FIFO that would not block */
+    if (!S_ISREG(st.st_mode)) {
+        scn__fail(SCN_ERR_IO, "%s: %s; inputs are read only from regular files", path, kind);
+        return NULL;
+    }
+    if (!(f = fopen(path, "rb"))) {
+        scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    *size = (size_t)st.st_size;
+#endif
+    return f;
+}
+
+/* Reads a whole regular file or pipe of at most max bytes, in growing
+ * chunks (a file's size is checked first, but it may change while it is
+ * read). *missing, if given, is set when the file does not exist. */
+static unsigned char *scn__read_file(const char *path, size_t max, size_t *len,
+                                     int *missing) {
+    FILE *f;
+    unsigned char *buf = NULL, *grown;
+    size_t cap = 0, got = 0, size;
+    if (!(f = scn__open_input(path, 1, &size, missing))) return NULL;
+    if (size == SCN__SIZE_STREAM && max > (size_t)SCN_STREAM_MAX) max = SCN_STREAM_MAX;
+    if (size != SCN__SIZE_STREAM && size > max) {
+        fclose(f);
+        scn__fail(SCN_ERR_FORMAT, "%s: %zu bytes is over the %zu-byte limit", path, size, max);
+        return NULL;
+    }
+    for (;;) {
+        if (got == cap) {
+            if (cap == max + 1) {
+                scn__fail(SCN_ERR_FORMAT, "%s: larger than the %zu-byte limit%s", path, max,
+                          size == SCN__SIZE_STREAM ? " on a pipe (SCN_STREAM_MAX)" : "");
+                break;
+            }
+            cap = cap ? cap * 2 : (size_t)1 << 16;
+            if (cap > max + 1) cap = max + 1;
+            grown = (unsigned char *)SCN_REALLOC(buf, cap);
+            if (!grown) {
+                scn__fail(SCN_ERR_NOMEM, "%s: no memory to read %zu bytes", path, cap);
+                break;
+            }
+            buf = grown;
+        }
+        got += fread(buf + got, 1, cap - got, f);
+        if (got < cap) {
+            if (ferror(f)) {
+                scn__fail(SCN_ERR_IO, "%s: read error", path);
+                break;
+            }
+            if (got == 0 && size == SCN__SIZE_STREAM) {
+                scn__fail(SCN_ERR_IO, "%s: a pipe or FIFO that gave no data (nothing "
+                          "writing to it?)", path);
+                break;
+            }
+            fclose(f);
+            *len = got;
+            return buf;
+        }
+    }
+    fclose(f);
+    SCN_FREE(buf);
+    return NULL;
+}
+
+SCNDEF scn_tensor *scn_npy_load(const char *path) {
+    size_t len;
+    unsigned char *buf;
+    scn_tensor *t;
+    SCN_ASSERT(path);
+    buf = scn__read_file(path, SCN__FILE_MAX, &len, NULL);
+    if (!buf) return NULL;
+    t = scn_npy_parse(buf, len, path);
+    SCN_FREE(buf);
+    return t;
+}
+
+/* ---- output files: one path for everything the library writes ---- */
 
 /* The longest output path (after following symlinks) the writers take. */
 #define SCN__PATH_MAX 4096
@@ -2073,14 +2207,6 @@ SCNDEF scn_tensor *scn_npy_load(const char *path) {
 #else
 #define SCN__SETLK F_SETLK
 #endif
-
-static const char *scn__file_kind(mode_t m) {
-    if (S_ISDIR(m)) return "a directory";
-    if (S_ISCHR(m)) return "a character device";
-    if (S_ISBLK(m)) return "a block device";
-    if (S_ISFIFO(m)) return "a FIFO";
-    return "not a regular file";
-}
 
 /* The file path names, following symlinks by hand (realpath() fails on a
  * link whose target does not exist yet, which is a fine output), into
@@ -2973,6 +3099,7 @@ static int scn__polish(const double *Dt, const double *Gd, const float *DtX, int
                        const float *X, int P, const scn_solve_desc *d, float *alpha,
                        scn__colwork *w, int T, int *cols, int count, unsigned char *ok) {
     int c0, q, failed = 0;
+    (void)T;                            /* read only by OpenMP's clause */
     SCN__OMP(parallel for schedule(dynamic, 1) private(q) if (count > SCN__CH)
              num_threads(T))
     for (c0 = 0; c0 < count; c0 += SCN__CH) {
@@ -2996,11 +3123,13 @@ static int scn__polish(const double *Dt, const double *Gd, const float *DtX, int
 
 SCNDEF double scn_en_kkt(const float *D, int m, int n, const float *X, int P,
                          const scn_solve_desc *d, const float *alpha) {
-    float *R = (float *)scn__calloc((size_t)m * P, sizeof(float), "kkt");
-    float *Q = (float *)scn__calloc((size_t)n * P, sizeof(float), "kkt");
+    float *R, *Q;
     double worst = 0.0;
     size_t i, nP = (size_t)n * P;
     scn_workspace pack = { NULL, 0 };           /* one packing buffer for both products */
+    SCN_ASSERT(D && X && d && alpha);
+    R = (float *)scn__calloc((size_t)m * P, sizeof(float), "kkt");
+    Q = (float *)scn__calloc((size_t)n * P, sizeof(float), "kkt");
     if (R) memcpy(R, X, (size_t)m * P * sizeof *R);
     if (!R || !Q ||
         scn__cpu_gemm(&pack, 0, 0, m, P, n, 1.0f, D, n, alpha, P, -1.0f, R, P) ||  /* D a - x */
@@ -3143,6 +3272,7 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
 SCNDEF scn_status scn_en_solve(const float *D, int m, int n, const float *X, int P,
                                const scn_solve_desc *desc, float *alpha,
                                scn_solve_info *info) {
+    SCN_ASSERT(D && X && desc && alpha);
     return scn_backend_get()->en_solve(D, m, n, X, P, desc, alpha, info);
 }
 
@@ -3322,6 +3452,7 @@ SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, 
                                   const float *alpha, const float *G,
                                   const scn_solve_desc *desc,
                                   float *dD, float *dX, float *dlambda1) {
+    SCN_ASSERT(D && X && alpha && G && desc);
     return scn_backend_get()->en_backward(D, m, n, X, P, alpha, G, desc, dD, dX, dlambda1);
 }
 
@@ -3331,11 +3462,13 @@ SCNDEF scn_status scn_en_backward(const float *D, int m, int n, const float *X, 
 
 SCNDEF scn_status scn_codes_from_matrix(const scn_conv_geom *g, int n, const float *alpha,
                                         float *codes) {
+    SCN_ASSERT(g && alpha && codes);
     return scn_backend_get()->cols_to_nchw(g, n, alpha, codes);
 }
 
 SCNDEF scn_status scn_codes_to_matrix(const scn_conv_geom *g, int n, const float *codes,
                                       float *alpha) {
+    SCN_ASSERT(g && codes && alpha);
     return scn_backend_get()->nchw_to_cols(g, n, codes, alpha);
 }
 
@@ -3345,6 +3478,7 @@ SCNDEF scn_status scn_sc_conv_forward(const scn_conv_geom *g, const float *D, in
                                       scn_solve_info *info) {
     const scn_backend *be = scn_backend_get();
     scn_status s;
+    SCN_ASSERT(g && D && x && desc && X && alpha && codes);
     if ((s = be->im2col(g, x, X)) || (s = be->en_solve(D, g->m, n, X, g->P, desc, alpha, info)))
         return s;
     return be->cols_to_nchw(g, n, alpha, codes);
@@ -3355,9 +3489,11 @@ SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, i
                                        const float *dcodes, const scn_solve_desc *desc,
                                        float *dD, float *dx, float *dlambda1) {
     const scn_backend *be = scn_backend_get();
-    float *G = (float *)be->alloc((size_t)n * g->P * sizeof(float));
-    float *dX = dx ? (float *)be->alloc((size_t)g->m * g->P * sizeof(float)) : NULL;
+    float *G, *dX;
     scn_status s;
+    SCN_ASSERT(g && D && X && alpha && dcodes && desc);
+    G = (float *)be->alloc((size_t)n * g->P * sizeof(float));
+    dX = dx ? (float *)be->alloc((size_t)g->m * g->P * sizeof(float)) : NULL;
     if (!G || (dx && !dX))
         s = scn__fail(SCN_ERR_NOMEM, "conv backward: no memory for the %d x %d gradients", n,
                       g->P);
@@ -4855,12 +4991,15 @@ SCNDEF scn_status scn_dataset_read(scn_dataset *ds, const int *idx, int n, float
 
 SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std) {
     enum { CHUNK = 64 };
-    size_t hw = (size_t)ds->H * ds->W, j;
+    size_t hw, j;
     double s[SCN_MAX_CHANNELS] = {0}, s2[SCN_MAX_CHANNELS] = {0};
-    double count = (double)hw * ds->count;
+    double count;
     float *x;
     int idx[CHUNK], i, n, b, c;
     scn_status st = SCN_OK;
+    SCN_ASSERT(ds && mean && std);
+    hw = (size_t)ds->H * ds->W;
+    count = (double)hw * ds->count;
     if (ds->C < 1 || ds->C > SCN_MAX_CHANNELS)
         return scn__fail(SCN_ERR_ARG, "data set statistics: %d channels (at most %d, "
                          "SCN_MAX_CHANNELS)", ds->C, SCN_MAX_CHANNELS);
@@ -4893,6 +5032,7 @@ SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std) {
 SCNDEF void scn_normalize(float *x, int n, int C, int HW, const float *mean,
                           const float *std) {
     int b, c, j;
+    SCN_ASSERT((x || n == 0) && mean && std);
     for (b = 0; b < n; b++)
         for (c = 0; c < C; c++) {
             float m = mean[c], inv = 1.0f / std[c];
@@ -4919,6 +5059,7 @@ SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int
                               scn_rng *r) {
     float *tmp;
     int b, c;
+    SCN_ASSERT((x || n == 0) && (r || (pad == 0 && !flip)));
     if (pad < 0 || n < 0 || C < 1 || H < 1 || W < 1)
         return scn__fail(SCN_ERR_ARG, "augment: pad %d for %d items of %dx%dx%d", pad, n,
                          C, H, W);
@@ -4945,6 +5086,7 @@ static int scn__int_cmp(const void *a, const void *b) {
 
 SCNDEF int scn_dataset_per_class(const scn_dataset *ds, int k, scn_rng *r, int *idx) {
     int *order, *taken, i, n = 0, c;
+    SCN_ASSERT(ds && r && idx);
     if (!ds->labels || ds->classes < 1) {
         scn__fail(SCN_ERR_ARG, "per-class subset: the %s split has no labels", ds->format);
         return -1;
@@ -4983,6 +5125,7 @@ SCNDEF int scn_dataset_per_class(const scn_dataset *ds, int k, scn_rng *r, int *
 
 SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r) {
     int i;
+    SCN_ASSERT((idx || n <= 1) && r);
     for (i = n - 1; i > 0; i--) {
         int j = (int)scn_rng_below(r, (uint32_t)(i + 1)), t = idx[i];
         idx[i] = idx[j];
@@ -5483,7 +5626,22 @@ static scn_status scn__idx_load_file(const char *dir, const char *base, int ndim
     return scn__idx_parse(buf, len, buf, p, ndim, dims, data);
 }
 
-SCNDEF scn_status scn_idx_load(const char *dir, int train, scn_idx_set *out) {
+/* Appends the last component of path to ds->files (see scn_dataset). */
+static void scn__ds_note(scn_dataset *ds, const char *path) {
+    const char *base = strrchr(path, '/');
+    size_t have = strlen(ds->files), cap = sizeof ds->files;
+    base = base && base[1] ? base + 1 : path;
+    if (have + 2 + strlen(base) + 4 > cap) {        /* keep room for "..." */
+        if (have + 4 < cap && !strstr(ds->files, "...")) strcat(ds->files, ", ...");
+        return;
+    }
+    if (have) strcat(ds->files, ", ");
+    strcat(ds->files, base);
+}
+
+/* scn_idx_load, noting the files used in ds->files when ds is given. */
+static scn_status scn__idx_load_noted(const char *dir, int train, scn_idx_set *out,
+                                      scn_dataset *ds) {
     const char *set = train ? "train" : "t10k";
     char ibase[32], lbase[32];
     char *ipath = NULL, *lpath = NULL;
@@ -5502,9 +5660,17 @@ SCNDEF scn_status scn_idx_load(const char *dir, int train, scn_idx_set *out) {
         if (s) SCN_FREE(labels);
         else s = scn__idx_pair(images, idims, ipath, labels, ldims[0], lpath, out);
     }
+    if (!s && ds) {
+        scn__ds_note(ds, ipath);
+        scn__ds_note(ds, lpath);
+    }
     SCN_FREE(ipath);
     SCN_FREE(lpath);
     return s;
+}
+
+SCNDEF scn_status scn_idx_load(const char *dir, int train, scn_idx_set *out) {
+    return scn__idx_load_noted(dir, train, out, NULL);
 }
 #endif /* SCN_NO_STDIO */
 #ifndef SCN_NO_STDIO
@@ -5536,7 +5702,7 @@ static void scn__idx_close(scn_dataset *ds) {
 static scn_dataset *scn__idx_open(const char *dir, int train) {
     scn__idx_dataset *d = (scn__idx_dataset *)scn__calloc(1, sizeof *d, "data set");
     if (!d) return NULL;
-    if (scn_idx_load(dir, train, &d->set) != SCN_OK) {
+    if (scn__idx_load_noted(dir, train, &d->set, &d->ds) != SCN_OK) {
         SCN_FREE(d);
         return NULL;
     }
@@ -5581,13 +5747,14 @@ static int scn__path_is(const char *path, int want_dir) {
     return want_dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode);
 }
 
-/* 1 if dir/name is a regular file, 0 if not, -1 (with the error) when
- * out of memory. */
-static int scn__has_file(const char *dir, const char *name) {
+/* 1 if dir/name exists (any kind of file), 0 if not, -1 (with the error)
+ * when out of memory. */
+static int scn__name_exists(const char *dir, const char *name) {
     char *p = scn__path_join(dir, name);
+    struct stat sb;
     int yes;
     if (!p) return -1;
-    yes = scn__path_is(p, 0);
+    yes = stat(p, &sb) == 0;
     SCN_FREE(p);
     return yes;
 }
@@ -5595,11 +5762,13 @@ static int scn__has_file(const char *dir, const char *name) {
 /* The published archives unpack into a folder (cifar-10-batches-bin, ...):
  * path itself if it holds probe, else path/sub if that does, else NULL
  * (*nomem = 1, with the error, when that is for want of memory).
- * Allocated. */
+ * Allocated. A probe that is there but not a regular file (a directory, a
+ * FIFO) still counts: opening it then fails naming it, which says more
+ * than "no data set here". */
 static char *scn__data_dir(const char *path, const char *sub, const char *probe,
                            int *nomem) {
     char *d;
-    int has = scn__has_file(path, probe);
+    int has = scn__name_exists(path, probe);
     *nomem = 1;
     if (has < 0) return NULL;
     if (has) {
@@ -5607,21 +5776,10 @@ static char *scn__data_dir(const char *path, const char *sub, const char *probe,
         return d;
     }
     if (!(d = scn__path_join(path, sub))) return NULL;
-    if ((has = scn__has_file(d, probe)) > 0) { *nomem = 0; return d; }
+    if ((has = scn__name_exists(d, probe)) > 0) { *nomem = 0; return d; }
     SCN_FREE(d);
     *nomem = has < 0;
     return NULL;
-}
-
-/* The bytes of an open file, or -1 (with the error naming path). */
-static long scn__file_size(FILE *f, const char *path) {
-    long n = -1;
-    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        scn__fail(SCN_ERR_IO, "%s: cannot tell its size (not a regular file?)", path);
-        return -1;
-    }
-    return n;
 }
 
 /* ---- fixed-size records (CIFAR, STL-10): read on demand, labels kept ---- */
@@ -5698,8 +5856,7 @@ static scn__rec_dataset *scn__rec_new(const char *format, int classes, int C, in
 /* Opens path (taken over) as the next file of d: a whole number of records. */
 static scn_status scn__rec_add(scn__rec_dataset *d, char *path, const char *what) {
     FILE *f;
-    long size;
-    size_t items;
+    size_t items, size;
     if (!path) return SCN_ERR_NOMEM;
     if (d->nfiles == SCN__REC_FILES) {
         scn__fail(SCN_ERR_ARG, "%s: more than %d files in one split", path, SCN__REC_FILES);
@@ -5707,17 +5864,20 @@ static scn_status scn__rec_add(scn__rec_dataset *d, char *path, const char *what
         return SCN_ERR_ARG;
     }
     d->paths[d->nfiles] = path;
-    f = d->files[d->nfiles] = fopen(path, "rb");
+    scn__ds_note(&d->ds, path);
+    f = d->files[d->nfiles] = scn__open_input(path, 0, &size, NULL);
     d->nfiles++;
-    if (!f)
-        return scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    if ((size = scn__file_size(f, path)) < 0) return SCN_ERR_IO;
-    items = (size_t)size / d->rec;
+    if (!f) return SCN_ERR_IO;
+    /* items are found by fseek with a long offset */
+    if (size > (size_t)LONG_MAX)
+        return scn__fail(SCN_ERR_FORMAT, "%s: %zu bytes is over the %ld-byte limit", path,
+                         size, LONG_MAX);
+    items = size / d->rec;
     if (size == 0)
         return scn__fail(SCN_ERR_FORMAT, "%s: empty (a %s file holds %zu-byte records)", path,
                          what, d->rec);
-    if ((size_t)size % d->rec)
-        return scn__fail(SCN_ERR_FORMAT, "%s: %ld bytes is not a whole number of %zu-byte "
+    if (size % d->rec)
+        return scn__fail(SCN_ERR_FORMAT, "%s: %zu bytes is not a whole number of %zu-byte "
                          "%s records (truncated or not %s? item %zu is cut short)", path,
                          size, d->rec, what, what, items);
     if (items > (size_t)INT_MAX - (size_t)d->ds.count)
@@ -5765,17 +5925,15 @@ static scn_status scn__rec_labels_inline(scn__rec_dataset *d, size_t at, const c
 /* Labels in their own file (STL-10 *_y.bin): one byte per item, 1 to
  * classes, stored here as 0 to classes - 1. path is taken over. */
 static scn_status scn__rec_labels_file(scn__rec_dataset *d, char *path) {
-    size_t n = (size_t)d->ds.count, i;
+    size_t n = (size_t)d->ds.count, i, size;
     FILE *f;
-    long size;
     scn_status s = SCN_OK;
     if (!path) return SCN_ERR_NOMEM;
-    if (!(f = fopen(path, "rb")))
-        s = scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    else if ((size = scn__file_size(f, path)) < 0)
+    scn__ds_note(&d->ds, path);
+    if (!(f = scn__open_input(path, 0, &size, NULL)))
         s = SCN_ERR_IO;
-    else if ((size_t)size != n)
-        s = scn__fail(SCN_ERR_FORMAT, "%s: %ld labels for the %d images of %s", path, size,
+    else if (size != n)
+        s = scn__fail(SCN_ERR_FORMAT, "%s: %zu labels for the %d images of %s", path, size,
                       d->ds.count, d->paths[0]);
     else if (!(d->labels = (unsigned char *)scn__calloc(n, 1, path)))
         s = SCN_ERR_NOMEM;
@@ -5817,13 +5975,22 @@ static scn_dataset *scn__cifar_open(const char *path, int train, int cifar100, i
                      1 + (size_t)cifar100, 0);
     if (!d) { SCN_FREE(dir); return NULL; }
     if (cifar100 || !train) s = scn__rec_add(d, scn__path_join(dir, probe), what);
-    for (k = 1; !cifar100 && train && !s && k <= SCN__REC_FILES; k++) {
+    /* batches 1, 2, ... up to the first missing (ds->files says which were
+     * read); any name at all that is there is opened, so a directory or a
+     * FIFO in the sequence is refused by name (scn__rec_add) instead of
+     * ending it, and one past the most files a split keeps is an error */
+    for (k = 1; !cifar100 && train && !s; k++) {
         char name[32];
         snprintf(name, sizeof name, "data_batch_%d.bin", k);
         if (k > 1) {
-            int has = scn__has_file(dir, name);
-            if (has < 0) s = SCN_ERR_NOMEM;
-            if (has <= 0) break;
+            int there = scn__name_exists(dir, name);
+            if (there < 0) s = SCN_ERR_NOMEM;
+            if (there <= 0) break;
+        }
+        if (k > SCN__REC_FILES) {
+            s = scn__fail(SCN_ERR_FORMAT, "%s: %s is there, but a split is read from at most "
+                          "%d batches", dir, name, SCN__REC_FILES);
+            break;
         }
         s = scn__rec_add(d, scn__path_join(dir, name), what);
     }
@@ -6032,8 +6199,8 @@ static scn_status scn__amat_load(const char *path, scn__amat_dataset *d) {
     int tl = 0;
     size_t got, i;
     scn_status s = SCN_OK;
-    FILE *f = fopen(path, "rb");
-    if (!f) return scn__fail(SCN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    FILE *f = scn__open_input(path, 0, &got, NULL);
+    if (!f) return SCN_ERR_IO;
     memset(&ps, 0, sizeof ps);
     ps.path = path;
     ps.line = 1;
@@ -6100,6 +6267,7 @@ static scn_dataset *scn__amat_open(const char *path, int train) {
     if (!d) { SCN_FREE(file); return NULL; }
     d->ds.C = 1;
     strcpy(d->ds.format, "amat");
+    scn__ds_note(&d->ds, file);
     d->ds.read = scn__amat_read;
     d->ds.close = scn__amat_close;
     s = scn__amat_load(file, d);
@@ -6591,6 +6759,7 @@ static scn_dataset *scn__folder_open(const char *path, int train) {
     if (d) {
         d->ds.classes = nc > 0 ? nc : 0;
         strcpy(d->ds.format, "folder");
+        if (root) scn__ds_note(&d->ds, root);
         d->ds.read = scn__folder_read;
         d->ds.close = scn__folder_close;
     }
@@ -6631,8 +6800,9 @@ SCNDEF const char *scn_dataset_detect(const char *path) {
     };
     char **names;
     int k, i, n;
-    if (!path || !scn__path_is(path, 1)) {
-        scn__fail(SCN_ERR_IO, "%s: not a directory", path ? path : "(NULL)");
+    SCN_ASSERT(path);
+    if (!scn__path_is(path, 1)) {
+        scn__fail(SCN_ERR_IO, "%s: not a directory", path);
         return NULL;
     }
     for (k = 0; k < (int)(sizeof known / sizeof *known); k++)

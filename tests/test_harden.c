@@ -300,13 +300,149 @@ static void test_float_range(void) {
           "outputs past FLT_MAX: %s", scn_error());
 }
 
+/* ---- classes 5 and 6: special files as inputs, CIFAR batches ---- */
+static int write_bytes(const char *p, const void *b, size_t n) {
+    FILE *f = fopen(p, "wb");
+    size_t w = f && n ? fwrite(b, 1, n, f) : 0;
+    return f && fclose(f) == 0 && w == n;
+}
+
+static void test_inputs(void) {
+    static unsigned char rec[3073];
+    char a[256], b[256], name[64];
+    scn_idx_set set;
+    scn_dataset *ds;
+    int k;
+    /* each of these used to block in open() or read without end; alarm()
+     * in main turns a regression into a failure */
+    mkpath(a, sizeof a, "fifo.npy");
+    CHECK(mkfifo(a, 0600) == 0, "mkfifo");
+    CHECK(!scn_npy_load(a) && strstr(scn_error(), "fifo.npy") &&
+          strstr(scn_error(), "no data"), "a FIFO as .npy: %s", scn_error());
+    CHECK(!scn_npy_load("/dev/zero") && strstr(scn_error(), "/dev/zero") &&
+          strstr(scn_error(), "character device"), "/dev/zero as .npy: %s", scn_error());
+    CHECK(!scn_npy_load(dir) && strstr(scn_error(), "directory"), "a directory as .npy: %s",
+          scn_error());
+
+    /* IDX: the labels file is a FIFO, then /dev/zero */
+    mkpath(a, sizeof a, "idx");
+    CHECK(mkdir(a, 0700) == 0, "mkdir");
+    mkpath(b, sizeof b, "idx/train-labels-idx1-ubyte");
+    CHECK(mkfifo(b, 0600) == 0, "mkfifo");
+    CHECK(scn_idx_load(a, 1, &set) != SCN_OK && strstr(scn_error(), "train-labels"),
+          "a FIFO as IDX labels: %s", scn_error());
+    CHECK(unlink(b) == 0 && symlink("/dev/zero", b) == 0, "symlink");
+    CHECK(scn_idx_load(a, 1, &set) != SCN_OK && strstr(scn_error(), "character device"),
+          "/dev/zero as IDX labels: %s", scn_error());
+
+    /* CIFAR-10: seven good batches are all read, and named */
+    mkpath(a, sizeof a, "c10");
+    CHECK(mkdir(a, 0700) == 0, "mkdir");
+    for (k = 1; k <= 7; k++) {
+        snprintf(name, sizeof name, "c10/data_batch_%d.bin", k);
+        rec[0] = (unsigned char)(k % 10);
+        CHECK(write_bytes(mkpath(b, sizeof b, name), rec, sizeof rec), "write %s", b);
+    }
+    ds = scn_dataset_open(a, "train", "cifar10");
+    CHECK(ds && ds->count == 7 && strstr(ds->files, "data_batch_1.bin") &&
+          strstr(ds->files, "data_batch_7.bin"), "seven batches: %s",
+          ds ? ds->files : scn_error());
+    scn_dataset_close(ds);
+    /* a batch that is a FIFO, or a directory, is an error naming it */
+    CHECK(unlink(mkpath(b, sizeof b, "c10/data_batch_3.bin")) == 0 && mkfifo(b, 0600) == 0,
+          "mkfifo");
+    ds = scn_dataset_open(a, "train", "cifar10");
+    CHECK(!ds && strstr(scn_error(), "data_batch_3.bin") && strstr(scn_error(), "FIFO"),
+          "a FIFO batch: %s", ds ? ds->files : scn_error());
+    scn_dataset_close(ds);
+    CHECK(unlink(b) == 0 && mkdir(b, 0700) == 0, "mkdir");
+    ds = scn_dataset_open(a, "train", "cifar10");
+    CHECK(!ds && strstr(scn_error(), "data_batch_3.bin") && strstr(scn_error(), "directory"),
+          "a directory batch: %s", ds ? ds->files : scn_error());
+    scn_dataset_close(ds);
+    /* the first batch, which detection looks for, as a directory */
+    CHECK(unlink(mkpath(b, sizeof b, "c10/data_batch_1.bin")) == 0 && mkdir(b, 0700) == 0,
+          "mkdir");
+    ds = scn_dataset_open(a, "train", NULL);
+    CHECK(!ds && strstr(scn_error(), "data_batch_1.bin") && strstr(scn_error(), "directory"),
+          "data_batch_1.bin a directory: %s", ds ? ds->files : scn_error());
+    scn_dataset_close(ds);
+    /* test_batch.bin as a FIFO */
+    CHECK(mkfifo(mkpath(b, sizeof b, "c10/test_batch.bin"), 0600) == 0, "mkfifo");
+    ds = scn_dataset_open(a, "test", "cifar10");
+    CHECK(!ds && strstr(scn_error(), "test_batch.bin") && strstr(scn_error(), "FIFO"),
+          "a FIFO test batch: %s", ds ? ds->files : scn_error());
+    scn_dataset_close(ds);
+}
+
+/* ---- class 7: NULL where a buffer is required ---- */
+#define EXPECT_ASSERT(call) do {                                           \
+    assert_fired = 0;                                                      \
+    assert_armed = 1;                                                      \
+    if (!setjmp(assert_jump)) (void)(call);                                \
+    assert_armed = 0;                                                      \
+    CHECK(assert_fired, "%s: returned without SCN_ASSERT", #call);          \
+} while (0)
+
+static void test_null(void) {
+    float D[6] = {1, 0, 0, 1, 1, 1}, X[3] = {1, 2, 3}, a[2] = {0, 0}, codes[2];
+    int shape[1] = {2}, idx[3] = {0, 1, 2};
+    scn_solve_desc sd;
+    scn_tensor *t = scn_tensor_create(1, shape), view;
+    scn_conv_geom g;
+    scn_rng r;
+    memset(&sd, 0, sizeof sd);
+    scn_rng_seed(&r, 1, 1);
+    scn_conv_geom_init(&g, 1, 1, 2, 2, 1, 1, 0);
+    EXPECT_ASSERT(scn_tensor_create(1, NULL));
+    EXPECT_ASSERT(scn_tensor_view(NULL, 0, 1, shape, &view));
+    EXPECT_ASSERT(scn_tensor_view(t, 0, 1, shape, NULL));
+    EXPECT_ASSERT(scn_tensor_reshape(t, 1, NULL));
+    EXPECT_ASSERT(scn_rng_u32(NULL));
+    EXPECT_ASSERT(scn_rng_below(&r, 0));
+    EXPECT_ASSERT(scn_npy_load(NULL));
+    EXPECT_ASSERT(scn_npy_save("/tmp/x.npy", NULL));
+    EXPECT_ASSERT(scn_npy_parse(NULL, 10, "x"));
+    EXPECT_ASSERT(scn_output_check(NULL));
+    EXPECT_ASSERT(scn_output_lock_take("/tmp/x", NULL));
+    EXPECT_ASSERT(scn_en_solve(NULL, 3, 2, X, 1, &sd, a, NULL));
+    EXPECT_ASSERT(scn_en_solve(D, 3, 2, X, 1, NULL, a, NULL));
+    EXPECT_ASSERT(scn_en_solve(D, 3, 2, X, 1, &sd, NULL, NULL));
+    EXPECT_ASSERT(scn_en_kkt(D, 3, 2, X, 1, &sd, NULL));
+    EXPECT_ASSERT(scn_en_lipschitz(D, 3, 2, 0.0f, NULL));
+    EXPECT_ASSERT(scn_en_backward(D, 3, 2, X, 1, a, NULL, &sd, NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_codes_from_matrix(&g, 2, NULL, codes));
+    EXPECT_ASSERT(scn_codes_to_matrix(&g, 2, codes, NULL));
+    EXPECT_ASSERT(scn_sc_conv_forward(NULL, D, 2, X, &sd, X, a, codes, NULL));
+    EXPECT_ASSERT(scn_sc_conv_backward(&g, D, 2, X, a, NULL, &sd, NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_dataset_stats(NULL, a, a));
+    EXPECT_ASSERT(scn_normalize(NULL, 1, 1, 1, a, a));
+    EXPECT_ASSERT(scn_augment(a, 1, 1, 1, 2, 1, 0, NULL));
+    EXPECT_ASSERT(scn_dataset_per_class(NULL, 1, &r, idx));
+    EXPECT_ASSERT(scn_shuffle(NULL, 3, &r));
+    EXPECT_ASSERT(scn_dataset_detect(NULL));
+    /* the ones documented as fine with NULL stay fine */
+    scn_tensor_free(NULL);
+    scn_workspace_free(NULL);
+    scn_dataset_close(NULL);
+    scn_idx_free(NULL);
+    scn_shuffle(NULL, 0, &r);
+    CHECK(scn_augment(a, 1, 1, 1, 2, 0, 0, NULL) == SCN_OK, "augment without r: %s",
+          scn_error());
+    CHECK(scn_npy_parse(NULL, 0, NULL) == NULL && strstr(scn_error(), ".npy data"),
+          "parse of nothing: %s", scn_error());
+    scn_tensor_free(t);
+}
+
 int main(void) {
-    alarm(60);
+    alarm(30);
     snprintf(dir, sizeof dir, "/tmp/scn_harden_XXXXXX");
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
     test_outputs();
     test_lock();
     test_threads();
+    test_inputs();
+    test_null();
     test_float_range();
     {
         char cmd[128];

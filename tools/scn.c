@@ -662,10 +662,12 @@ static const char *info_help =
     "\n"
     "Says what data set DIR holds (default /usr/share/datasets/fashion-mnist):\n"
     "its format, then per split the item count, the image size (CxHxW), the\n"
-    "classes and how many items each label has. Formats (--format, default\n"
+    "classes, the files it was read from and how many items each label has.\n"
+    "Formats (--format, default\n"
     "detected): idx, cifar10, cifar100, cifar100-coarse, stl10, amat, folder.\n";
 
-/* One line for a split, then its label histogram; 1 if it cannot be opened. */
+/* One line for a split, its files, then its label histogram; 1 if it cannot
+ * be opened. */
 static int print_split(const char *data, const char *split, const char *format) {
     scn_dataset *ds = scn_dataset_open(data, split, format);
     long hist[256] = {0};
@@ -678,7 +680,11 @@ static int print_split(const char *data, const char *split, const char *format) 
     if (!ds->labels) {
         printf("no labels\n");
     } else {
-        printf("%d classes\n  labels", ds->classes);
+        printf("%d classes\n", ds->classes);
+    }
+    printf("  files %s\n", ds->files);
+    if (ds->labels) {
+        printf("  labels");
         for (i = 0; i < ds->count; i++) hist[ds->labels[i]]++;
         for (i = 0; i < ds->classes; i++)
             printf("%s%d:%ld", i && i % 10 == 0 ? "\n        " : " ", i, hist[i]);
