@@ -4706,6 +4706,25 @@ static scn_status scn__seq_forward(scn__seq *q, const float *x, int N, int train
     return SCN_OK;
 }
 
+/* A NaN or Inf in the logits would pass for an answer (an argmax) in
+ * evaluation: it is an error naming the first top-level layer whose output
+ * holds one (the inputs are finite, so that layer made it). */
+static scn_status scn__net_check_output(const scn_net *net, int N) {
+    const scn__seq *q = &net->top;
+    size_t at, count = (size_t)N * scn__out_size(&q->layers[q->L - 1]);
+    scn_status s;
+    int i;
+    if ((s = net->be->find_nonfinite(q->act[q->L - 1], count, &at)) || at == count) return s;
+    for (i = 0; i < q->L; i++) {
+        count = (size_t)N * scn__out_size(&q->layers[i]);
+        if ((s = net->be->find_nonfinite(q->act[i], count, &at))) return s;
+        if (at < count) break;
+    }
+    return scn__fail(SCN_ERR_NUMERIC, "net forward: layer %d (%s) gives a NaN or Inf (output "
+                     "value %zu; parameters diverged, or values left float range)",
+                     q->layers[i].number, q->layers[i].kind->info.name, at);
+}
+
 SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int train) {
     const float *z;
     size_t in = (size_t)net->C * net->H * net->W;
@@ -4717,7 +4736,8 @@ SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int tra
         if (net->be->upload(net->input, x, in * N * sizeof *x)) return NULL;
         x = net->input;
     }
-    if (scn__seq_forward(&net->top, x, N, train, &z)) return NULL;
+    if (scn__seq_forward(&net->top, x, N, train, &z) || scn__net_check_output(net, N))
+        return NULL;
     net->extra = 0.0;
     for (i = 0; i < net->count; i++)
         if (net->all[i]->kind->extra_loss) net->extra += net->all[i]->kind->extra_loss(net->all[i]);

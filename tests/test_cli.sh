@@ -418,6 +418,14 @@ if [ -d data/amat ]; then
     check "diverging run: left diverged.scn.tmp behind" test ! -e diverged.scn.tmp
 fi
 
+# test labels beyond the model's classes are refused, not scored as wrong
+if [ -f cifar10.scn ] && [ -d data/cifar100 ]; then
+    run eval --model cifar10.scn --data data/cifar100
+    check "eval of a 10-class model on 100 classes: exit $rc, want non-zero" test "$rc" -ne 0
+    check "eval of a 10-class model on 100 classes: '$ERRTEXT'" \
+        matches '10 outputs but the data has 100 classes' "${ERR[@]}"
+fi
+
 # --------------------------------------------------------------- layer kinds
 
 # --help lists every kind and its options from the library's tables

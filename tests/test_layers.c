@@ -305,8 +305,23 @@ static void test_specs(void) {
           scn_kind_find("nope") == NULL, "out of range kinds");
 }
 
+/* Values that leave float range in a layer are an error naming it, never
+ * logits of NaN that an argmax would read as an answer. */
+static void test_nonfinite_forward(void) {
+    scn_net *net = scn_net_create("linear:n=3 relu linear:n=2", 1, 1, 2, 1);
+    float x[4] = { 1.0f, 2.0f, 3.0f, 4.0f };
+    CHECK(net && scn_net_forward(net, x, 2, 0) != NULL, "%s", scn_error());
+    if (!net) return;
+    scn_net_params(net)[0] = 3e38f;                 /* the first weight: overflows */
+    x[0] = 1e10f;
+    CHECK(scn_net_forward(net, x, 2, 0) == NULL, "an overflowing forward passed");
+    CHECK(strstr(scn_error(), "layer 1 (linear)") != NULL, "message: %s", scn_error());
+    scn_net_free(net);
+}
+
 int main(void) {
     test_gradients();
+    test_nonfinite_forward();
     test_bn_modes();
     test_sgd();
     test_projection();
