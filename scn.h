@@ -205,6 +205,8 @@ typedef struct scn_tensor {
     int shape[SCN_MAX_DIMS];
     size_t size;        /* product of shape */
     int owns;
+    const struct scn_backend *device;   /* whose memory data is: NULL for host
+                                           memory (every tensor made here) */
 } scn_tensor;
 
 /* A zero-filled tensor of shape[0..ndim), or NULL (see scn_error()). */
@@ -942,14 +944,15 @@ typedef struct scn_pass_result {
 /* Trains epoch st->epoch over ds's items in batches (a last partial batch
  * is left out, as the steps of an epoch are fixed), then st->epoch += 1;
  * st->step counts the steps. The rate is scn_sgd_lr(opt, st->epoch). On
- * failure scn_error() says at which epoch and step and why. result may be
- * NULL. */
+ * failure scn_error() says at which epoch and step and why. desc and
+ * result may be NULL. */
 SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
                                   scn_train_state *st, const scn_train_desc *desc,
                                   scn_pass_result *result);
 /* Accuracy of net on ds's items (all of them, the last batch partial),
  * normalised with st's mean and std. confusion (classes x classes, rows
- * true, columns predicted) is added to when not NULL. */
+ * true, columns predicted) is added to when not NULL; desc and result may
+ * be NULL too. */
 SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_state *st,
                                const scn_train_desc *desc, scn_pass_result *result,
                                long *confusion);
@@ -1311,7 +1314,8 @@ SCNDEF scn_tensor *scn_tensor_create4(int n, int c, int h, int w) {
 
 SCNDEF void scn_tensor_free(scn_tensor *t) {
     if (!t) return;
-    if (t->owns) SCN_FREE(t->data);
+    if (t->owns && t->device) t->device->release(t->data);
+    else if (t->owns) SCN_FREE(t->data);
     SCN_FREE(t);
 }
 
@@ -1332,6 +1336,7 @@ SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
     for (i = 0; i < ndim; i++) view->shape[i] = shape[i];
     view->size = size;
     view->owns = 0;
+    view->device = t->device;
     return SCN_OK;
 }
 
@@ -3567,6 +3572,7 @@ struct scn__layer {
     unsigned given;                 /* bit i: option i was in the spec */
     int depth;                      /* 0 at the top, 1 inside a block, ... */
     int number;                     /* 1-based, in the net's numbering */
+    int is_shortcut;                /* 1: a residual block's projection */
     int C, H, W;                    /* input of one sample */
     int Co, Ho, Wo;                 /* output of one sample */
     int k, stride, pad;             /* window, where the kind has one */
@@ -4484,6 +4490,7 @@ static scn_status scn__res_setup(scn__layer *l) {
     if (!(proj = scn__seq_push(&l->shortcut, &cap))) return SCN_ERR_NOMEM;
     snprintf(word, sizeof word, "conv:n=%d,k=1,s=%d,valid", l->Co, s);
     if ((st = scn__spec_word(proj, word, l, l->depth + 1))) return st;
+    proj->is_shortcut = 1;
     return scn__layer_setup(proj, l->C, l->H, l->W, 0, word);
 }
 
@@ -4727,8 +4734,11 @@ static scn_status scn__net_check_output(const scn_net *net, int N) {
 
 SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int train) {
     const float *z;
-    size_t in = (size_t)net->C * net->H * net->W;
-    int K = scn_net_classes(net), i;
+    size_t in;
+    int K, i;
+    SCN_ASSERT(net && x);
+    in = (size_t)net->C * net->H * net->W;
+    K = scn_net_classes(net);
     if (N < 1) { scn__fail(SCN_ERR_ARG, "net forward: batch of %d", N); return NULL; }
     if (scn__net_reserve(net, N) != SCN_OK) return NULL;
     net->trained = 0;
@@ -4749,7 +4759,10 @@ SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int tra
     return net->logits;
 }
 
-SCNDEF double scn_net_extra_loss(const scn_net *net) { return net->extra; }
+SCNDEF double scn_net_extra_loss(const scn_net *net) {
+    SCN_ASSERT(net);
+    return net->extra;
+}
 
 static scn_status scn__seq_backward(scn__seq *q, const float *x, const float *dy, float *dx,
                                     int N) {
@@ -4769,9 +4782,11 @@ static scn_status scn__seq_backward(scn__seq *q, const float *x, const float *dy
 }
 
 SCNDEF scn_status scn_net_backward(scn_net *net, const float *dlogits, float *dx) {
-    size_t in = (size_t)net->C * net->H * net->W;
+    size_t in;
     float *ddev = dx;
     scn_status s;
+    SCN_ASSERT(net && dlogits);
+    in = (size_t)net->C * net->H * net->W;
     if (!net->trained)
         return scn__fail(SCN_ERR_ARG, "net backward: no training forward to go back through");
     if (!net->be->host_memory) {
@@ -4787,14 +4802,17 @@ SCNDEF scn_status scn_net_backward(scn_net *net, const float *dlogits, float *dx
 }
 
 SCNDEF void scn_net_zero_grad(scn_net *net) {
+    SCN_ASSERT(net);
     net->be->fill(net->grads, net->nparams, 0.0f);
 }
 
 SCNDEF void scn_net_input_shape(const scn_net *net, int *C, int *H, int *W) {
+    SCN_ASSERT(net && C && H && W);
     *C = net->C; *H = net->H; *W = net->W;
 }
 
 SCNDEF int scn_net_classes(const scn_net *net) {
+    SCN_ASSERT(net);
     return (int)scn__out_size(&net->top.layers[net->top.L - 1]);
 }
 SCNDEF int scn_net_layer_count(const scn_net *net) { return net->count; }
@@ -4815,9 +4833,11 @@ static scn__layer *scn__net_layer(const scn_net *net, int i) {
 /* A layer's parameters with its body's and shortcut's: every layer
  * numbered after it down to its depth's next. */
 SCNDEF size_t scn_net_layer_params(const scn_net *net, int i, size_t *count) {
-    scn__layer *l = scn__net_layer(net, i);
+    scn__layer *l;
     size_t n;
     int j;
+    SCN_ASSERT(net && count);
+    l = scn__net_layer(net, i);
     if (!l) { *count = 0; return 0; }
     n = l->nparams;
     for (j = i + 1; j < net->count && net->all[j]->depth > l->depth; j++)
@@ -4827,7 +4847,9 @@ SCNDEF size_t scn_net_layer_params(const scn_net *net, int i, size_t *count) {
 }
 
 SCNDEF const char *scn_net_layer_kind(const scn_net *net, int i) {
-    scn__layer *l = scn__net_layer(net, i);
+    scn__layer *l;
+    SCN_ASSERT(net);
+    l = scn__net_layer(net, i);
     return l ? l->kind->info.name : NULL;
 }
 
@@ -4845,14 +4867,17 @@ SCNDEF float scn_net_layer_density(const scn_net *net, int i) {
 }
 
 SCNDEF void scn_net_describe(const scn_net *net, int i, char *buf, size_t cap) {
-    const scn__layer *l = scn__net_layer(net, i);
+    const scn__layer *l;
     size_t count, at;
+    SCN_ASSERT(net && buf && cap > 0);
+    l = scn__net_layer(net, i);
     if (!l) { snprintf(buf, cap, "(no layer %d)", i); return; }
     scn_net_layer_params(net, i, &count);
     at = (size_t)snprintf(buf, cap, "%2d %*s%-*s %4d x %3d x %3d  %9zu params", i + 1,
                           2 * l->depth, "", 8 - 2 * (l->depth < 4 ? l->depth : 4),
                           l->kind->info.name, l->Co, l->Ho, l->Wo, count);
-    if (l->kind->describe && at + 2 < cap) {
+    if (l->is_shortcut && at < cap) snprintf(buf + at, cap - at, "  (the block's shortcut)");
+    else if (l->kind->describe && at + 2 < cap) {
         buf[at++] = ' ';
         buf[at++] = ' ';
         l->kind->describe(l, buf + at, cap - at);
@@ -4863,6 +4888,7 @@ SCNDEF scn_status scn_softmax_xent(const float *logits, const unsigned char *lab
                                    int K, float *dlogits, double *loss, int *correct) {
     double total = 0.0;
     int b, j, right = 0;
+    SCN_ASSERT(logits && labels);
     for (b = 0; b < N; b++) {
         const float *z = logits + (size_t)b * K;
         double mx = z[0], sum = 0.0;
@@ -4892,6 +4918,7 @@ SCNDEF scn_status scn_softmax_xent(const float *logits, const unsigned char *lab
 
 SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_desc *desc) {
     int i;
+    SCN_ASSERT(opt && net);
     memset(opt, 0, sizeof *opt);
     if (desc) opt->desc = *desc;
     if (opt->desc.lr == 0.0f) opt->desc.lr = 0.1f;
@@ -4928,13 +4955,16 @@ SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_d
 }
 
 SCNDEF void scn_sgd_free(scn_sgd *opt) {
+    SCN_ASSERT(opt);
     if (opt->be) opt->be->release(opt->velocity);
     opt->velocity = NULL;
 }
 
 SCNDEF float scn_sgd_lr(const scn_sgd *opt, int epoch) {
-    float lr = opt->desc.lr;
+    float lr;
     int i;
+    SCN_ASSERT(opt);
+    lr = opt->desc.lr;
     if (opt->desc.schedule == SCN_LR_COSINE)
         return (float)(lr * 0.5 * (1.0 + cos(3.141592653589793 * epoch / opt->desc.epochs)));
     for (i = 0; i < 8 && opt->desc.milestones[i] > 0; i++)
@@ -4954,10 +4984,13 @@ static int scn__nonfinite(const scn__layer *l, const float *x, size_t *at, scn_s
  * layer, decay on weights only; frozen layers skipped. Then every layer's
  * projection, told the step count. */
 SCNDEF scn_status scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
-    float mu = opt->desc.momentum, wd = opt->desc.weight_decay;
+    float mu, wd;
     scn_status s;
     size_t at;
     int i, b;
+    SCN_ASSERT(opt && net && opt->count == net->nparams);
+    mu = opt->desc.momentum;
+    wd = opt->desc.weight_decay;
     for (i = 0; i < net->count; i++) {
         scn__layer *l = net->all[i];
         if (l->frozen || !l->nparams) continue;
@@ -6977,10 +7010,11 @@ SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
                                   scn_train_state *st, const scn_train_desc *desc,
                                   scn_pass_result *result) {
     int batch = desc && desc->batch > 0 ? desc->batch : 64, step, correct;
-    float lr = scn_sgd_lr(opt, st->epoch);
-    float *dlogits;
+    float lr, *dlogits;
     scn__pass ps;
     scn_status s;
+    SCN_ASSERT(net && opt && ds && st);
+    lr = scn_sgd_lr(opt, st->epoch);
     if ((s = scn__pass_start(&ps, net, ds, desc, batch, 1))) return s;
     dlogits = (float *)scn__calloc((size_t)batch * ps.K, sizeof(float), "training");
     if (!dlogits) { scn__pass_free(&ps); return SCN_ERR_NOMEM; }
@@ -7018,6 +7052,7 @@ SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_st
     int batch = desc && desc->batch > 0 ? desc->batch : 256, step, b, j;
     scn__pass ps;
     scn_status s;
+    SCN_ASSERT(net && ds && st);
     if ((s = scn__pass_start(&ps, net, ds, desc, batch, 0))) return s;
     for (step = 0; step < ps.p.steps; step++) {
         int n = ps.count - step * batch < batch ? ps.count - step * batch : batch, right = 0;
@@ -7163,6 +7198,7 @@ SCNDEF scn_status scn_checkpoint_encode(const scn_net *net, const scn_sgd *opt,
     size_t at;
     int c, i;
     scn_status s;
+    SCN_ASSERT(net && bytes && len);
     *bytes = NULL;
     *len = 0;
     if (scn__net_has_nonfinite(net, &s))
@@ -7489,6 +7525,7 @@ SCNDEF scn_net *scn_checkpoint_decode(const unsigned char *b, size_t len, const 
     uint64_t counts[2];
     scn_status s;
     int i;
+    SCN_ASSERT(b || len == 0);
     memset(&k, 0, sizeof k);
     k.name = name ? name : "checkpoint";
     if (opt) memset(opt, 0, sizeof *opt);
@@ -7566,6 +7603,7 @@ SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
     unsigned char *bytes;
     size_t len;
     scn_status s = scn_checkpoint_encode(net, opt, st, &bytes, &len);
+    SCN_ASSERT(path && net);
     if (s) return scn__fail(s, "%s: not written: %s; the file there is left as it was", path,
                             scn_error());
     s = scn__write_atomic(path, bytes, len);
@@ -7577,6 +7615,7 @@ SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_st
     size_t len;
     unsigned char *b = scn__read_file(path, SCN__FILE_MAX, &len, NULL);
     scn_net *net;
+    SCN_ASSERT(path);
     if (!b) return NULL;
     net = scn_checkpoint_decode(b, len, path, opt, st);
     SCN_FREE(b);

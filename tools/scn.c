@@ -231,8 +231,11 @@ static int cmd_layer(int argc, char **argv) {
         if (scn_en_backward(D->data, m, n, X->data, P, alpha->data, G->data, &sd,
                             dD->data, dX->data, dl->data)) { rc = die_lib(); goto done; }
     }
-    printf("iterations %d kkt %.3e seconds %.3f polished %d/%d unconverged %d\n",
-           info.iters, info.kkt, now_seconds() - t0, info.polished, P, info.unconverged);
+    printf("iterations %d kkt %.3e seconds %.3f polished %d/%d\n", info.iters, info.kkt,
+           now_seconds() - t0, info.polished, P);
+    if (info.unconverged)       /* the line above is parsed by scripts: a note of its own */
+        fprintf(stderr, "%s: %d of %d columns stopped at --max-iter before reaching --tol\n",
+                prog_cmd, info.unconverged, P);
     if (save_in(out, "alpha.npy", alpha)) goto done;
     if (G && (save_in(out, "dD.npy", dD) || save_in(out, "dX.npy", dX) ||
               save_in(out, "dlambda1.npy", dl))) goto done;
