@@ -5,6 +5,7 @@
  * conditioned ones. */
 #include "../scn.h"
 #include "check.h"
+#include "fd.h"
 #include <string.h>
 
 #define DIR "tests/fixtures/"
@@ -16,16 +17,6 @@ static scn_tensor *load(const char *name, const char *what) {
     t = scn_npy_load(path);
     CHECK(t != NULL, "%s", scn_error());
     return t;
-}
-
-static double rel_err(const float *a, const float *b, size_t count) {
-    double num = 0.0, den = 0.0;
-    size_t i;
-    for (i = 0; i < count; i++) {
-        num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        den += (double)b[i] * b[i];
-    }
-    return sqrt(num / (den > 0.0 ? den : 1e-300));
 }
 
 static void check_case(const char *name, int m, int n, int P, float l1, float l2, int sgn,
@@ -45,12 +36,12 @@ static void check_case(const char *name, int m, int n, int P, float l1, float l2
     memset(&d, 0, sizeof d);
     d.lambda1 = l1; d.lambda2 = l2; d.signed_codes = sgn;
     CHECK(scn_en_solve(D->data, m, n, X->data, P, &d, a, NULL) == SCN_OK, "%s", scn_error());
-    CHECK((e = rel_err(a, a0->data, a0->size)) < 1e-4, "%s: alpha error %.3g", name, e);
+    CHECK((e = fd_rel_err(a, a0->data, a0->size)) < 1e-4, "%s: alpha error %.3g", name, e);
     CHECK(scn_en_backward(D->data, m, n, X->data, P, a, G->data, &d, dD, dX, &dl) == SCN_OK,
           "%s", scn_error());
-    CHECK((e = rel_err(dD, dD0->data, dD0->size)) < tol, "%s: dD error %.3g", name, e);
-    CHECK((e = rel_err(dX, dX0->data, dX0->size)) < tol, "%s: dX error %.3g", name, e);
-    CHECK((e = rel_err(&dl, dl0->data, 1)) < tol, "%s: dlambda1 error %.3g", name, e);
+    CHECK((e = fd_rel_err(dD, dD0->data, dD0->size)) < tol, "%s: dD error %.3g", name, e);
+    CHECK((e = fd_rel_err(dX, dX0->data, dX0->size)) < tol, "%s: dX error %.3g", name, e);
+    CHECK((e = fd_rel_err(&dl, dl0->data, 1)) < tol, "%s: dlambda1 error %.3g", name, e);
     free(a); free(dD); free(dX);
 done:
     scn_tensor_free(D); scn_tensor_free(X); scn_tensor_free(G); scn_tensor_free(a0);
