@@ -3725,9 +3725,16 @@ static void scn__sc_init(scn__layer *l, scn_rng *r) {
     l->params[l->blocks[1].offset] = (float)l->opt[SC_L1];
 }
 
+/* lambda1, read from the backend's memory */
+static float scn__sc_lambda1(const scn__layer *l) {
+    float l1 = 0.0f;
+    l->be->download(&l1, l->params + l->blocks[1].offset, sizeof l1);
+    return l1;
+}
+
 static scn_solve_desc scn__sc_solve_desc(scn__layer *l) {
     scn_solve_desc sd;
-    float l1 = l->params[l->blocks[1].offset];
+    float l1 = scn__sc_lambda1(l);
     memset(&sd, 0, sizeof sd);
     sd.lambda1 = l1 > 0.0f ? l1 : 0.0f;
     sd.lambda2 = (float)l->opt[SC_L2];
@@ -3814,7 +3821,7 @@ static double scn__sc_extra_loss(const scn__layer *l) { return l->extra; }
 
 static void scn__sc_describe(const scn__layer *l, char *buf, size_t cap) {
     snprintf(buf, cap, "(m %d, n %d, %dx%d/%d, lambda1 %.4g)", scn__sc_m(l), scn__sc_n(l),
-             l->k, l->k, l->stride, (double)l->params[l->blocks[1].offset]);
+             l->k, l->k, l->stride, (double)scn__sc_lambda1(l));
 }
 
 /* ---- batch normalisation: scale, shift; buffers running mean, var ---- */
@@ -4593,14 +4600,44 @@ static scn_status scn__net_parse(scn_net *net, const char *spec) {
     return SCN_OK;
 }
 
+/* Points every layer into the blocks and runs its kind's init, which
+ * writes host memory: on a device backend, into host copies uploaded after. */
+static scn_status scn__net_init(scn_net *net) {
+    const scn_backend *be = net->be;
+    float *hp = net->params, *hb = net->buffers;
+    size_t p = 0, b = 0;
+    scn_status s = SCN_OK;
+    int i, pass;
+    if (!be->host_memory) {
+        hp = (float *)scn__calloc(net->nparams ? net->nparams : 1, sizeof(float), "net");
+        hb = (float *)scn__calloc(net->nbuffers ? net->nbuffers : 1, sizeof(float), "net");
+        if (!hp || !hb) { SCN_FREE(hp); SCN_FREE(hb); return SCN_ERR_NOMEM; }
+    }
+    for (pass = 0; pass < 2; pass++, p = b = 0)      /* host copies, then the blocks */
+        for (i = 0; i < net->count; i++) {
+            scn__layer *l = net->all[i];
+            l->params = (pass ? net->params : hp) + p;
+            l->grads = net->grads + p;
+            l->buffers = (pass ? net->buffers : hb) + b;
+            p += l->nparams;
+            b += l->nbuffers;
+            if (!pass) l->kind->init(l, &net->rng);
+        }
+    if (!be->host_memory) {
+        if (!(s = be->upload(net->params, hp, net->nparams * sizeof(float))))
+            s = be->upload(net->buffers, hb, net->nbuffers * sizeof(float));
+        SCN_FREE(hp);
+        SCN_FREE(hb);
+    }
+    return s;
+}
+
 /* scn_net_create; a checkpoint passes expect (its parameter and buffer
  * counts), so a spec that does not match them fails before allocating. */
 static scn_net *scn__net_build(const char *spec, int C, int H, int W, uint64_t seed,
                                const uint64_t *expect) {
     const char *preset = scn_net_preset(spec);
     scn_net *net;
-    size_t p = 0, b = 0;
-    int i;
     if (!spec) { scn__fail(SCN_ERR_ARG, "net: no spec"); return NULL; }
     if (C < 1 || H < 1 || W < 1) {
         scn__fail(SCN_ERR_ARG, "net: input %d x %d x %d", C, H, W);
@@ -4630,15 +4667,7 @@ static scn_net *scn__net_build(const char *spec, int C, int H, int W, uint64_t s
         scn_net_free(net);
         return NULL;
     }
-    for (i = 0; i < net->count; i++) {
-        scn__layer *l = net->all[i];
-        l->params = net->params + p;
-        l->grads = net->grads + p;
-        l->buffers = net->buffers + b;
-        p += l->nparams;
-        b += l->nbuffers;
-        l->kind->init(l, &net->rng);
-    }
+    if (scn__net_init(net) != SCN_OK) { scn_net_free(net); return NULL; }
     return net;
 }
 
