@@ -42,6 +42,14 @@ layer --out s
 [ -L s/alpha.npy ] || fail "symlinked alpha.npy: the link was replaced by a file"
 [ "$(head -c 6 real.npy | tail -c 5)" = NUMPY ] || fail "symlinked alpha.npy: target is stale"
 
+# a chain of relative links across directories ends at the right file
+mkdir -p chain/sub && echo old >chain/sub/final.npy && ln -s sub/final.npy chain/hop &&
+    mkdir s3 && ln -s ../chain/hop s3/alpha.npy
+layer --out s3
+[ $rc -eq 0 ] || fail "two-hop link: rc $rc: $(cat err.txt)"
+[ -L s3/alpha.npy ] && [ -L chain/hop ] || fail "two-hop link: a link was replaced"
+[ "$(head -c 6 chain/sub/final.npy | tail -c 5)" = NUMPY ] || fail "two-hop link: target stale"
+
 # devices, directories and missing directories are refused before the solve
 mkdir dev && ln -s /dev/full dev/alpha.npy
 layer --out dev
@@ -92,6 +100,9 @@ $T "$SCN" layer --dict D.npy --input /dev/zero --lambda1 0.1 --lambda2 0.01 --ou
     >out.txt 2>err.txt
 rc=$?
 expect_fail "--input /dev/zero" "/dev/zero"
+$T "$SCN" eval --model /dev/zero >out.txt 2>err.txt
+rc=$?
+expect_fail "--model /dev/zero" "/dev/zero"
 $T "$SCN" info --data fifo.npy >out.txt 2>err.txt
 rc=$?
 [ $rc -ge 124 ] && fail "info --data a FIFO: hung"
