@@ -324,6 +324,20 @@ static void test_float_range(void) {
     CHECK(scn_en_backward(D, m, n, X, P, alpha, G, &sd, NULL, dX, NULL) == SCN_ERR_NUMERIC &&
           strstr(scn_error(), "dX"),
           "outputs past FLT_MAX: %s", scn_error());
+
+    /* conv backward: every dX entry is finite (~1e38), but an interior
+     * pixel sums nine overlapping 3x3 windows */
+    {
+        static float cD[9], cX[9 * 16], ca[16], cg[16], dx[16];
+        scn_conv_geom g;
+        CHECK(scn_conv_geom_init(&g, 1, 1, 4, 4, 3, 1, 1) == SCN_OK && g.P == 16, "geom");
+        for (i = 0; i < 9; i++) cD[i] = 1.0f / 3.0f;              /* unit atom */
+        for (i = 0; i < 16; i++) { ca[i] = 1.0f; cg[i] = 3e38f; }
+        sd.lambda2 = 0.01f;
+        CHECK(scn_sc_conv_backward(&g, cD, 1, cX, ca, cg, &sd, NULL, dx, NULL) ==
+              SCN_ERR_NUMERIC && strstr(scn_error(), "dx"), "conv dx past FLT_MAX: %s",
+              scn_error());
+    }
 }
 
 /* ---- classes 5 and 6: special files as inputs, CIFAR batches ---- */
