@@ -54,6 +54,9 @@
  *   SCN_ASSERT(x)     checks programmer errors only (default: assert.h).
  *   SCN_STATIC        make every function static (private copy per file).
  *   SCN_NO_STDIO      drop the functions that read or write files.
+ *   SCN_STREAM_MAX    the most bytes read from a pipe or FIFO given as a
+ *                     .npy, IDX or checkpoint file (default 1 GiB; see
+ *                     INPUT FILES in section 4).
  *   SCN_NO_STB_IMAGE  no gzip (.gz IDX files), no image folders, no
  *                     stb_image; see section 12 for SCN_STB_IMAGE_PATH and
  *                     the size limits, section 13 for the other readers'.
