@@ -65,6 +65,9 @@
  *                     (default: extern; SCN_STATIC makes it static).
  *   SCN_STATIC        make every function static (private copy per file).
  *   SCN_NO_STDIO      drop the functions that read or write files.
+ *   SCN_STREAM_MAX    the most bytes read from a pipe or FIFO given as a
+ *                     .npy, IDX or checkpoint file (default 1 GiB; see
+ *                     INPUT FILES in section 4).
  *   SCN_NO_STB_IMAGE  no gzip (.gz IDX files), no image folders, no
  *                     stb_image (section 12).
  *   SCN_STB_IMAGE_PATH  the stb_image.h to include instead of
@@ -326,9 +329,11 @@ SCNDEF scn_status scn_output_check(const char *path);
  * lock file PATH.lock (next to what path resolves to) holding the
  * holder's process id, locked with fcntl. Taking it never blocks: if
  * another process holds it, SCN_ERR_IO with a message naming that
- * process's id. On Linux with _GNU_SOURCE the lock belongs to the open
- * file (F_OFD_SETLK), so a second take from the same process fails too;
- * otherwise it is a POSIX record lock, which only other processes see.
+ * process's id. A lock file left by a run that died is taken over: the
+ * system drops a dead process's lock. On Linux with _GNU_SOURCE the lock
+ * belongs to the open file (F_OFD_SETLK), so a second take from the same
+ * process fails too; otherwise it is a POSIX record lock, which only
+ * other processes see.
  * scn_output_lock_release unlocks and removes the lock file; releasing a
  * lock not held (zeroed, or already released) does nothing. On systems
  * other than POSIX ones taking succeeds and locks nothing. */
@@ -411,7 +416,8 @@ SCNDEF scn_status scn_en_solve(const float *D, int m, int n, const float *X, int
                                const scn_solve_desc *desc, float *alpha,
                                scn_solve_info *info);
 /* Max over entries of the KKT violation (SCN eqs. 3-4, or their signed
- * analogue) of codes alpha; -1 on allocation failure. */
+ * analogue) of codes alpha; -1 on allocation failure; Inf or NaN when
+ * D alpha - X leaves float range (scn_en_solve turns that into an error). */
 SCNDEF double scn_en_kkt(const float *D, int m, int n, const float *X, int P,
                          const scn_solve_desc *desc, const float *alpha);
 /* An upper bound kappa >= lambda_max(D^T D + lambda2 I) (see above). */
@@ -2510,13 +2516,16 @@ SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
     img[8] = (unsigned char)(len & 0xff);
     img[9] = (unsigned char)(len >> 8);
     memcpy(img + 10, header, (size_t)len);
-    for (k = 0; k < t->size; k++) {
-        uint32_t u;
-        unsigned char *le = img + 10 + len + 4 * k;
-        memcpy(&u, &t->data[k], 4);
-        le[0] = (unsigned char)u; le[1] = (unsigned char)(u >> 8);
-        le[2] = (unsigned char)(u >> 16); le[3] = (unsigned char)(u >> 24);
-    }
+    if (scn__little_endian() && data_bytes)
+        memcpy(img + 10 + len, t->data, data_bytes);
+    else
+        for (k = 0; k < t->size; k++) {
+            uint32_t u;
+            unsigned char *le = img + 10 + len + 4 * k;
+            memcpy(&u, &t->data[k], 4);
+            le[0] = (unsigned char)u; le[1] = (unsigned char)(u >> 8);
+            le[2] = (unsigned char)(u >> 16); le[3] = (unsigned char)(u >> 24);
+        }
     s = scn__write_atomic(path, img, total);
     SCN_FREE(img);
     return s;

@@ -42,6 +42,14 @@ layer --out s
 [ -L s/alpha.npy ] || fail "symlinked alpha.npy: the link was replaced by a file"
 [ "$(head -c 6 real.npy | tail -c 5)" = NUMPY ] || fail "symlinked alpha.npy: target is stale"
 
+# a chain of relative links across directories ends at the right file
+mkdir -p chain/sub && echo old >chain/sub/final.npy && ln -s sub/final.npy chain/hop &&
+    mkdir s3 && ln -s ../chain/hop s3/alpha.npy
+layer --out s3
+[ $rc -eq 0 ] || fail "two-hop link: rc $rc: $(cat err.txt)"
+[ -L s3/alpha.npy ] && [ -L chain/hop ] || fail "two-hop link: a link was replaced"
+[ "$(head -c 6 chain/sub/final.npy | tail -c 5)" = NUMPY ] || fail "two-hop link: target stale"
+
 # devices, directories and missing directories are refused before the solve
 mkdir dev && ln -s /dev/full dev/alpha.npy
 layer --out dev
@@ -92,9 +100,27 @@ $T "$SCN" layer --dict D.npy --input /dev/zero --lambda1 0.1 --lambda2 0.01 --ou
     >out.txt 2>err.txt
 rc=$?
 expect_fail "--input /dev/zero" "/dev/zero"
+$T "$SCN" eval --model /dev/zero >out.txt 2>err.txt
+rc=$?
+expect_fail "--model /dev/zero" "/dev/zero"
 $T "$SCN" info --data fifo.npy >out.txt 2>err.txt
 rc=$?
 [ $rc -ge 124 ] && fail "info --data a FIFO: hung"
+
+# class 6: CIFAR-10 with seven batches says it read all seven; a batch
+# that is a directory is an error naming it
+mkdir c10 && for k in 1 2 3 4 5 6 7; do head -c 3073 /dev/zero >c10/data_batch_$k.bin; done
+head -c 3073 /dev/zero >c10/test_batch.bin
+$T "$SCN" info --data c10 >out.txt 2>err.txt
+rc=$?
+[ $rc -eq 0 ] || fail "info on seven CIFAR batches: rc $rc: $(head -c 300 err.txt)"
+grep -q "train: 7 items" out.txt && grep -q "data_batch_7.bin" out.txt ||
+    fail "info on seven CIFAR batches: $(head -c 300 out.txt)"
+rm c10/data_batch_3.bin && mkdir c10/data_batch_3.bin
+$T "$SCN" info --data c10 >out.txt 2>err.txt
+rc=$?
+grep -q "data_batch_3.bin.*directory" out.txt err.txt ||
+    fail "a CIFAR batch that is a directory: rc $rc: $(cat out.txt err.txt | head -c 300)"
 
 # class 2: finite inputs whose product leaves float range fail, naming it
 # npy1 FILE O1 O2 O3 O4: a (1, 1) '<f4' .npy holding the little-endian bytes

@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/run.sh BINDIR TEST... : runs each test program, one line per test,
-# then "N passed, N failed"; exits non-zero if any failed.
+# tests/run.sh BINDIR TEST... : runs each test program (or, for a name with
+# a tests/NAME.sh, that script given BINDIR/scn), one line per test, then
+# "N passed, N failed"; exits non-zero if any failed.
 dir=$1; shift
 pass=0; fail=0
 for t in "$@"; do

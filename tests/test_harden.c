@@ -3,9 +3,23 @@
  * as input, thread counts above the scratch cap, values that leave float
  * range, and NULL where a buffer is required.
  *
- * Its files live in a mkdtemp directory under /tmp. alarm() bounds the
- * whole run, so a reader that blocks on a FIFO fails the test instead of
- * hanging it. Needs POSIX (fork, mkfifo, symlink, setrlimit).
+ *   test_outputs      (3) symlinks written through, devices, directories,
+ *                     FIFOs and missing directories refused, permissions
+ *                     kept, a write cut short by RLIMIT_FSIZE leaves the
+ *                     old file and no temporary
+ *   test_lock         (4) a second run's lock fails naming the holder's pid
+ *                     (held by a forked child); release, stale lock files
+ *   test_threads      (1) 300 OpenMP threads: no crash, same bits as one
+ *   test_float_range  (2) D^T X, the step bound, gamma and dX past FLT_MAX
+ *                     are SCN_ERR_NUMERIC; unconverged columns are counted
+ *   test_inputs       (5, 6) FIFOs, /dev/zero and directories as .npy, IDX
+ *                     and CIFAR files; seven CIFAR batches named in files
+ *   test_null         (7) SCN_ASSERT fires on each required NULL
+ * (numbers: the classes of issue 12; tests/cli_harden.sh does the same
+ * through the scn tool). Its files live in a mkdtemp directory under
+ * /tmp. alarm() bounds the whole run, so a reader that blocks on a FIFO
+ * fails the test instead of hanging it. Needs POSIX (fork, mkfifo,
+ * symlink, setrlimit).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -129,6 +143,10 @@ static void test_outputs(void) {
     CHECK(scn_output_check(mkpath(b, sizeof b, "new.npy")) == SCN_OK, "%s", scn_error());
     CHECK(file_size(b) == -1, "scn_output_check created the file");
 
+    /* the replacement keeps the old file's permissions */
+    CHECK(chmod(a, 0640) == 0 && scn_npy_save(a, t) == SCN_OK && stat(a, &st) == 0 &&
+          (st.st_mode & 0777) == 0640, "mode after a save: %o", (unsigned)st.st_mode & 0777);
+
     /* a write that fails half way (file size limit, as on a full disk) leaves
      * the old file intact and no temporary behind */
     CHECK(scn_npy_save(a, t) == SCN_OK, "%s", scn_error());
@@ -187,6 +205,14 @@ static void test_lock(void) {
     scn_output_lock_release(&lk);
     scn_output_lock_release(&lk);                           /* twice: a no-op */
     CHECK(count_named("locked.scn.lock") == 0, "the lock file is left behind");
+    /* a lock file left by a run that died (its pid, no lock) is taken over */
+    {
+        char lf[256];
+        FILE *f = fopen(mkpath(lf, sizeof lf, "locked.scn.lock"), "w");
+        CHECK(f && fputs("99999999\n", f) >= 0 && fclose(f) == 0, "write %s", lf);
+        CHECK(scn_output_lock_take(a, &lk) == SCN_OK, "a stale lock file: %s", scn_error());
+        scn_output_lock_release(&lk);
+    }
     /* temporaries are unique per call, so two writers never share one */
     close(to_child[0]); close(to_child[1]); close(to_parent[0]); close(to_parent[1]);
 }
@@ -298,6 +324,20 @@ static void test_float_range(void) {
     CHECK(scn_en_backward(D, m, n, X, P, alpha, G, &sd, NULL, dX, NULL) == SCN_ERR_NUMERIC &&
           strstr(scn_error(), "dX"),
           "outputs past FLT_MAX: %s", scn_error());
+
+    /* conv backward: every dX entry is finite (~1e38), but an interior
+     * pixel sums nine overlapping 3x3 windows */
+    {
+        static float cD[9], cX[9 * 16], ca[16], cg[16], dx[16];
+        scn_conv_geom g;
+        CHECK(scn_conv_geom_init(&g, 1, 1, 4, 4, 3, 1, 1) == SCN_OK && g.P == 16, "geom");
+        for (i = 0; i < 9; i++) cD[i] = 1.0f / 3.0f;              /* unit atom */
+        for (i = 0; i < 16; i++) { ca[i] = 1.0f; cg[i] = 3e38f; }
+        sd.lambda2 = 0.01f;
+        CHECK(scn_sc_conv_backward(&g, cD, 1, cX, ca, cg, &sd, NULL, dx, NULL) ==
+              SCN_ERR_NUMERIC && strstr(scn_error(), "dx"), "conv dx past FLT_MAX: %s",
+              scn_error());
+    }
 }
 
 /* ---- classes 5 and 6: special files as inputs, CIFAR batches ---- */

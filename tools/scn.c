@@ -145,7 +145,11 @@ static const char *layer_help =
     "                 its largest entry (default 1e-5)\n"
     "  --max-iter N   FISTA iteration cap (default 2000)\n"
     "  --no-polish    return the FISTA iterate without support polishing\n"
-    "  --threads T    OpenMP threads (default: all cores)\n"
+    "  --threads T    OpenMP threads (default: all cores; the solver uses at most\n"
+    "                 256, with the same results for any count)\n"
+    "Every output is checked before the solve and written whole or not at all\n"
+    "(a temporary, then a rename; a symlink is written through). Another run\n"
+    "writing to DIR at the same time is refused.\n"
     "Defaults give the exact minimiser to float32 accuracy.\n";
 
 static int cmd_layer(int argc, char **argv) {
