@@ -1764,6 +1764,7 @@ static scn_status scn__cpu_gemm(scn_workspace *ws, int ta, int tb, int M, int N,
 SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc) {
+    SCN_ASSERT(M <= 0 || N <= 0 || (C && (K <= 0 || (A && B))));
     return scn_backend_get()->gemm(NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
                                    beta, C, ldc);
 }
@@ -1771,6 +1772,7 @@ SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float 
 SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int W,
                                      int k, int stride, int pad) {
     size_t m, P;
+    SCN_ASSERT(g);
     if (N < 1 || C < 1 || H < 1 || W < 1)
         return scn__fail(SCN_ERR_ARG, "conv: input %d x %d x %d x %d must be positive",
                          N, C, H, W);
@@ -1844,10 +1846,12 @@ static scn_status scn__cpu_col2im(const scn_conv_geom *g, const float *X, float 
 }
 
 SCNDEF scn_status scn_im2col(const scn_conv_geom *g, const float *x, float *X) {
+    SCN_ASSERT(g && x && X);
     return scn_backend_get()->im2col(g, x, X);
 }
 
 SCNDEF scn_status scn_col2im(const scn_conv_geom *g, const float *X, float *x) {
+    SCN_ASSERT(g && X && x);
     return scn_backend_get()->col2im(g, X, x);
 }
 
