@@ -1188,7 +1188,9 @@ SCNDEF void scn_backend_set(const scn_backend *be);
 #define SCN__PRAGMA(x) _Pragma(#x)
 #define SCN__OMP(x) SCN__PRAGMA(omp x)
 static int scn__max_threads(void) { return omp_get_max_threads(); }
-static int scn__in_parallel(void) { return omp_in_parallel(); }
+/* inside a parallel region, active or not: a region opened here runs on
+ * one thread (nesting is off), whatever omp_get_max_threads() says */
+static int scn__in_parallel(void) { return omp_get_level() > 0; }
 static double scn__seconds(void) { return omp_get_wtime(); }
 static int scn__thread_id(void) { return omp_get_thread_num(); }
 #else
@@ -1199,6 +1201,17 @@ static int scn__in_parallel(void) { return 0; }
 static double scn__seconds(void) { return (double)clock() / CLOCKS_PER_SEC; }
 static int scn__thread_id(void) { return 0; }
 #endif
+
+/* The most threads a parallel region of the library runs on. Every region
+ * caps its team with num_threads(scn__threads()): scratch sized by it is
+ * never outgrown when OpenMP would give more (OMP_NUM_THREADS=300), and a
+ * huge OMP_NUM_THREADS cannot exhaust the runtime or the memory. Results
+ * do not depend on the team size. */
+#define SCN__MAX_THREADS 256
+static int scn__threads(void) {
+    int t = scn__max_threads();
+    return t < 1 ? 1 : t > SCN__MAX_THREADS ? SCN__MAX_THREADS : t;
+}
 
 /* ======================================================================
  * 1. Errors
@@ -1662,7 +1675,8 @@ static void scn__pack_b(int trans, const float *B, size_t ldb, int p0, int kc,
 
 static void scn__scale_rows(int M, int N, float beta, float *C, int ldc) {
     int i, j;
-    SCN__OMP(parallel for schedule(static) private(j) if ((size_t)M * N > SCN__OMP_MIN))
+    SCN__OMP(parallel for schedule(static) private(j) if ((size_t)M * N > SCN__OMP_MIN)
+             num_threads(scn__threads()))
     for (i = 0; i < M; i++) {
         float *c = C + (size_t)i * ldc;
         if (beta == 0.0f) memset(c, 0, (size_t)N * sizeof *c);
@@ -1709,7 +1723,7 @@ static void scn__gemm_tile(const scn__kernel *k, int ta, int tb, int K, float al
 
 /* The threads a GEMM called here runs on: all, or 1 inside a parallel
  * region (nested regions are inactive). */
-static int scn__gemm_team(void) { return scn__in_parallel() ? 1 : scn__max_threads(); }
+static int scn__gemm_team(void) { return scn__in_parallel() ? 1 : scn__threads(); }
 
 /* The blocked GEMM with a given microkernel, packing in ws (grown when too
  * small; NULL: a buffer for this call). C is cut into column strips (each
@@ -1799,7 +1813,8 @@ SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int 
 
 static scn_status scn__cpu_im2col(const scn_conv_geom *g, const float *x, float *X) {
     int row;
-    SCN__OMP(parallel for schedule(static) if ((size_t)g->m * g->P > SCN__OMP_MIN))
+    SCN__OMP(parallel for schedule(static) if ((size_t)g->m * g->P > SCN__OMP_MIN)
+             num_threads(scn__threads()))
     for (row = 0; row < g->m; row++) {
         int c = row / (g->k * g->k), i = row / g->k % g->k, j = row % g->k;
         float *dst = X + (size_t)row * g->P;
@@ -1823,7 +1838,8 @@ static scn_status scn__cpu_col2im(const scn_conv_geom *g, const float *X, float 
     int c;
     memset(x, 0, (size_t)g->N * g->C * g->H * g->W * sizeof *x);
     /* one channel per thread: every x element has one writer */
-    SCN__OMP(parallel for schedule(static) if ((size_t)g->m * g->P > SCN__OMP_MIN))
+    SCN__OMP(parallel for schedule(static) if ((size_t)g->m * g->P > SCN__OMP_MIN)
+             num_threads(scn__threads()))
     for (c = 0; c < g->C; c++) {
         int i, j, b, oy, ox;
         for (i = 0; i < g->k; i++)
@@ -2371,7 +2387,7 @@ SCNDEF scn_status scn_output_lock_take(const char *path, scn_output_lock *lk) {
         struct stat st, now;
         struct flock fl;
         char pid[32];
-        int fd = open(name, O_RDWR | O_CREAT, 0666), n;
+        int fd = open(name, O_RDWR | O_CREAT | O_NOFOLLOW, 0666), n;
         if (fd < 0)
             return scn__fail(SCN_ERR_IO, "%s: cannot open the lock file %s (%s)", path, name,
                              strerror(errno));
@@ -2547,17 +2563,6 @@ SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
 #define SCN__POLISH_ROUNDS    64     /* active-set changes per column */
 #define SCN__KKT_TOL          1e-6   /* relative to the column's scale */
 
-/* Threads the column loops may use (bounded so their scratch can live in
- * a fixed array). Every parallel region that indexes scratch by thread
- * number caps its team with num_threads(scn__threads()): OpenMP may give
- * more (OMP_NUM_THREADS=300), and a thread past the scratch would write
- * out of bounds. Each column's result does not depend on which thread
- * computes it, so the cap changes no bits. */
-#define SCN__MAX_THREADS 256
-static int scn__threads(void) {
-    int t = scn__max_threads();
-    return t < 1 ? 1 : t > SCN__MAX_THREADS ? SCN__MAX_THREADS : t;
-}
 
 /* One buffer of a call's scratch: where to store its address, its size. */
 typedef struct scn__piece {
@@ -2632,7 +2637,8 @@ static void scn__gram_double(const float *D, int m, int n, float lambda2,
     int i, j;
     for (i = 0; i < m; i++)
         for (j = 0; j < n; j++) Dt[(size_t)j * m + i] = D[(size_t)i * n + j];
-    SCN__OMP(parallel for schedule(dynamic, 8) if ((size_t)n * n * m > SCN__OMP_MIN))
+    SCN__OMP(parallel for schedule(dynamic, 8) if ((size_t)n * n * m > SCN__OMP_MIN)
+             num_threads(scn__threads()))
     for (j = 0; j < n; j++) {
         int k, r;
         for (k = 0; k <= j; k++) {
@@ -2671,7 +2677,8 @@ static void scn__tridiagonalize(double *S, int n, double *d, double *e, double *
         if (vnorm2 == 0.0) continue;
         beta = 2.0 / vnorm2;
         /* w = beta S22 v, then w -= (beta/2)(w.v) v, S22 -= v w^T + w v^T */
-        SCN__OMP(parallel for schedule(static) private(j) if (len * len > SCN__OMP_MIN))
+        SCN__OMP(parallel for schedule(static) private(j) if (len * len > SCN__OMP_MIN)
+                 num_threads(scn__threads()))
         for (i = 0; i < len; i++) {
             const double *row = S + (size_t)(k + 1 + i) * n + k + 1;
             double s = 0.0;
@@ -2680,7 +2687,8 @@ static void scn__tridiagonalize(double *S, int n, double *d, double *e, double *
         }
         for (i = 0; i < len; i++) pv += w[i] * v[i];
         for (i = 0; i < len; i++) w[i] -= 0.5 * beta * pv * v[i];
-        SCN__OMP(parallel for schedule(static) private(j) if (len * len > SCN__OMP_MIN))
+        SCN__OMP(parallel for schedule(static) private(j) if (len * len > SCN__OMP_MIN)
+                 num_threads(scn__threads()))
         for (i = 0; i < len; i++) {
             double *row = S + (size_t)(k + 1 + i) * n + k + 1;
             for (j = 0; j < len; j++) row[j] -= v[i] * w[j] + w[i] * v[j];
@@ -3832,6 +3840,15 @@ static scn_status scn__sc_project(scn__layer *l, int64_t step) {
 
 static double scn__sc_extra_loss(const scn__layer *l) { return l->extra; }
 
+/* a loaded lambda1 must be >= 0, as every step leaves it */
+static scn_status scn__sc_check(const scn__layer *l, const float *params,
+                                const float *buffers) {
+    float l1 = params[l->blocks[1].offset];
+    (void)buffers;
+    return l1 >= 0.0f ? SCN_OK : scn__fail(SCN_ERR_FORMAT, "lambda1 is %g (must be >= 0)",
+                                           (double)l1);
+}
+
 static void scn__sc_describe(const scn__layer *l, char *buf, size_t cap) {
     snprintf(buf, cap, "(m %d, n %d, %dx%d/%d, lambda1 %.4g)", scn__sc_m(l), scn__sc_n(l),
              l->k, l->k, l->stride, (double)scn__sc_lambda1(l));
@@ -4191,7 +4208,7 @@ static const scn__kind scn__kinds[] = {
     { SCN__KIND("sc", "convolutional sparse coding: nonnegative (or signed) elastic net "
                 "per patch (SCN eq. 1)", scn__sc_options, 0),
       scn__sc_setup, scn__sc_init, scn__sc_forward, scn__sc_backward,
-      scn__sc_project, scn__sc_extra_loss, scn__sc_describe, NULL },
+      scn__sc_project, scn__sc_extra_loss, scn__sc_describe, scn__sc_check },
     { SCN__KIND("bn", "batch normalisation per channel", scn__bn_options, 0),
       scn__bn_setup, scn__bn_init, scn__bn_forward, scn__bn_backward,
       NULL, NULL, NULL, scn__bn_check },
@@ -4857,16 +4874,41 @@ SCNDEF int scn_net_classes(const scn_net *net) {
     SCN_ASSERT(net);
     return (int)scn__out_size(&net->top.layers[net->top.L - 1]);
 }
-SCNDEF int scn_net_layer_count(const scn_net *net) { return net->count; }
-SCNDEF size_t scn_net_param_count(const scn_net *net) { return net->nparams; }
-SCNDEF float *scn_net_params(scn_net *net) { return net->params; }
-SCNDEF float *scn_net_grads(scn_net *net) { return net->grads; }
+SCNDEF int scn_net_layer_count(const scn_net *net) {
+    SCN_ASSERT(net);
+    return net->count;
+}
+
+SCNDEF size_t scn_net_param_count(const scn_net *net) {
+    SCN_ASSERT(net);
+    return net->nparams;
+}
+
+SCNDEF float *scn_net_params(scn_net *net) {
+    SCN_ASSERT(net);
+    return net->params;
+}
+
+SCNDEF float *scn_net_grads(scn_net *net) {
+    SCN_ASSERT(net);
+    return net->grads;
+}
+
 SCNDEF float *scn_net_buffers(scn_net *net, size_t *count) {
+    SCN_ASSERT(net && count);
     *count = net->nbuffers;
     return net->buffers;
 }
-SCNDEF const char *scn_net_spec(const scn_net *net) { return net->spec; }
-SCNDEF scn_rng *scn_net_rng(scn_net *net) { return &net->rng; }
+
+SCNDEF const char *scn_net_spec(const scn_net *net) {
+    SCN_ASSERT(net);
+    return net->spec;
+}
+
+SCNDEF scn_rng *scn_net_rng(scn_net *net) {
+    SCN_ASSERT(net);
+    return &net->rng;
+}
 
 static scn__layer *scn__net_layer(const scn_net *net, int i) {
     return i >= 0 && i < net->count ? net->all[i] : NULL;
@@ -4897,14 +4939,18 @@ SCNDEF const char *scn_net_layer_kind(const scn_net *net, int i) {
 
 SCNDEF void scn_net_layer_time(scn_net *net, int i, double *forward, double *backward,
                                int reset) {
-    scn__layer *l = scn__net_layer(net, i);
+    scn__layer *l;
+    SCN_ASSERT(net && forward && backward);
+    l = scn__net_layer(net, i);
     *forward = l ? l->seconds[0] : 0.0;
     *backward = l ? l->seconds[1] : 0.0;
     if (l && reset) l->seconds[0] = l->seconds[1] = 0.0;
 }
 
 SCNDEF float scn_net_layer_density(const scn_net *net, int i) {
-    scn__layer *l = scn__net_layer(net, i);
+    scn__layer *l;
+    SCN_ASSERT(net);
+    l = scn__net_layer(net, i);
     return l && l->kind->forward == scn__sc_forward ? l->density : -1.0f;
 }
 
@@ -7124,6 +7170,7 @@ SCNDEF uint32_t scn_crc32(uint32_t crc, const void *data, size_t n) {
     const unsigned char *p = (const unsigned char *)data;
     uint32_t t[4][256], c;
     int i, k;
+    SCN_ASSERT(data || n == 0);
     for (i = 0; i < 256; i++) {
         c = (uint32_t)i;
         for (k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
@@ -7798,7 +7845,8 @@ static scn_status scn__cpu_bn_forward(const scn_bn_args *a, const float *x, floa
                                       float *xhat, float *inv, int train) {
     size_t hw = (size_t)a->HW, M = (size_t)a->N * hw;
     int c;
-    SCN__OMP(parallel for schedule(static) if (M * a->C > SCN__OMP_MIN))
+    SCN__OMP(parallel for schedule(static) if (M * a->C > SCN__OMP_MIN)
+             num_threads(scn__threads()))
     for (c = 0; c < a->C; c++) {
         double mean = 0.0, var = 0.0;
         float g = gamma[c], b = beta[c];
@@ -7841,7 +7889,8 @@ static scn_status scn__cpu_bn_backward(const scn_bn_args *a, const float *dy,
                                        float *dx) {
     size_t hw = (size_t)a->HW, M = (size_t)a->N * hw;
     int c;
-    SCN__OMP(parallel for schedule(static) if (M * a->C > SCN__OMP_MIN))
+    SCN__OMP(parallel for schedule(static) if (M * a->C > SCN__OMP_MIN)
+             num_threads(scn__threads()))
     for (c = 0; c < a->C; c++) {
         double dg = 0.0, db = 0.0;
         size_t i;

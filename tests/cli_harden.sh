@@ -140,4 +140,57 @@ rc=$?
 expect_fail "D^T X past FLT_MAX" "D^T X"
 [ -e big/alpha.npy ] && fail "D^T X past FLT_MAX: alpha.npy written"
 
+# an OpenMP runtime that gives a region fewer threads than asked
+# (OMP_THREAD_LIMIT=1, OMP_DYNAMIC) and a huge OMP_NUM_THREADS: the same bits
+layer --grad G.npy --threads 1 --out t1
+layer_rc1=$rc
+OMP_THREAD_LIMIT=1 $T "$SCN" layer --dict D.npy --input X.npy --lambda1 0.1 --lambda2 0.01 \
+    --grad G.npy --threads 16 --out tl >out.txt 2>err.txt
+rc=$?
+[ $layer_rc1 -eq 0 ] && [ $rc -eq 0 ] || fail "OMP_THREAD_LIMIT=1 --threads 16: rc $rc: $(head -c 200 err.txt)"
+cmp -s t1/dD.npy tl/dD.npy || fail "OMP_THREAD_LIMIT=1 --threads 16: dD differs from 1 thread"
+OMP_NUM_THREADS=100000 $T "$SCN" layer --dict D.npy --input X.npy --lambda1 0.1 \
+    --lambda2 0.01 --grad G.npy --out th >out.txt 2>err.txt
+rc=$?
+[ $rc -eq 0 ] || fail "OMP_NUM_THREADS=100000: rc $rc: $(head -c 200 err.txt)"
+cmp -s t1/dD.npy th/dD.npy || fail "OMP_NUM_THREADS=100000: dD differs from 1 thread"
+
+# scn train's outputs: the log is locked and checked like --out, never the
+# checkpoint itself; a lock file that is a symlink is not written through;
+# a file size limit is a message, not a kill
+DATA_WRITER=$(dirname "$SCN")/test_data
+if [ -x "$DATA_WRITER" ] && "$DATA_WRITER" --write "$TMP/data" >/dev/null 2>&1; then
+    S="sc:n=4,s=2 bn gap linear:n=10"
+    train() { $T "$SCN" train --data data/idx --batch 10 "$@" >out.txt 2>err.txt; rc=$?; }
+    train --model "$S" --epochs 1 --out same.scn --log same.scn
+    expect_fail "--log naming --out" "names the checkpoint"
+    echo precious >victim && ln -s victim k.scn.lock
+    train --model "$S" --epochs 1 --out k.scn
+    expect_fail "a lock file that is a symlink" "k.scn.lock"
+    [ "$(cat victim)" = precious ] || fail "a symlinked lock file: its target was written"
+    train --model relu --epochs 1 --out relu.scn
+    expect_fail "a model of 784 outputs for 10 classes" "784 outputs but the data has 10"
+    (ulimit -f 1; $T "$SCN" train --data data/idx --batch 10 --model "$S" --epochs 1 \
+        --out fs.scn >out.txt 2>err.txt); rc=$?
+    expect_fail "a file size limit" "fs.scn"
+    ls fs.scn.tmp* >/dev/null 2>&1 && fail "a file size limit left a temporary behind"
+    # a cosine schedule resumed for more epochs anneals over the new count
+    train --model "$S" --epochs 2 --cosine --out cos.scn
+    train --model "$S" --epochs 4 --cosine --resume --out cos.scn
+    [ $rc -eq 0 ] || fail "cosine resume: rc $rc: $(head -c 200 err.txt)"
+    grep -q "anneals over 4 epochs (it was 2)" err.txt || fail "cosine resume: no note"
+    grep -q "^epoch 3/4 lr 0.05 " out.txt || fail "cosine resume: epoch 3 not at lr 0.05"
+    train --model "$S" --epochs 4 --resume --out cos.scn
+    [ $rc -eq 0 ] && grep -q "nothing to do" out.txt || fail "resume past --epochs: no note"
+    # repeated, hexadecimal and unordered values are refused
+    train --model "$S" --epochs 1 --epochs 2 --out rep.scn
+    expect_fail "--epochs given twice" "given twice"
+    train --model "$S" --epochs 0x2 --out hex.scn
+    expect_fail "--epochs 0x2" "need an integer"
+    train --model "$S" --epochs 3 --milestones 2,1 --out ms.scn
+    expect_fail "--milestones 2,1" "increasing"
+else
+    fail "no $DATA_WRITER to write the data sets"
+fi
+
 [ $failures -eq 0 ] || { echo "cli_harden: $failures checks failed" >&2; exit 1; }

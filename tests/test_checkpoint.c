@@ -866,6 +866,24 @@ int main(void) {
     CHECK(back == NULL && strstr(scn_error(), "/nonexistent/model.scn"), "missing file");
     back = scn_checkpoint_load(dir, NULL, NULL);
     CHECK(back == NULL && strstr(scn_error(), dir), "a directory loaded: %s", scn_error());
+    /* a lambda1 below zero, which no training step leaves, is refused */
+    {
+        scn_net *sc = scn_net_create("sc:n=3,k=1 linear:n=2", 2, 2, 2, 1);
+        unsigned char *img = NULL;
+        size_t n = 0;
+        CHECK(sc != NULL, "%s", scn_error());
+        if (sc) {
+            scn_net_params(sc)[2 * 3] = -5.0f;          /* after D (2 x 3) */
+            CHECK(scn_checkpoint_encode(sc, NULL, NULL, &img, &n) == SCN_OK, "%s",
+                  scn_error());
+            back = scn_checkpoint_decode(img, n, "neg.scn", NULL, NULL);
+            CHECK(back == NULL && strstr(scn_error(), "neg.scn") &&
+                  strstr(scn_error(), "lambda1 is -5"), "lambda1 -5 loaded: %s", scn_error());
+            scn_net_free(back);
+            scn_mem_free(img);
+            scn_net_free(sc);
+        }
+    }
     /* a checkpoint without optimiser state cannot resume */
     CHECK(scn_checkpoint_save(path, net, NULL, NULL) == SCN_OK, "%s", scn_error());
     back = scn_checkpoint_load(path, &opt2, NULL);

@@ -461,6 +461,31 @@ static void test_null(void) {
     EXPECT_ASSERT(scn_dataset_per_class(NULL, 1, &r, idx));
     EXPECT_ASSERT(scn_shuffle(NULL, 3, &r));
     EXPECT_ASSERT(scn_dataset_detect(NULL));
+    /* sections 8-16: the net's accessors, the optimiser, loops, checkpoints */
+    EXPECT_ASSERT(scn_net_forward(NULL, X, 1, 0));
+    EXPECT_ASSERT(scn_net_backward(NULL, X, NULL));
+    EXPECT_ASSERT(scn_net_param_count(NULL));
+    EXPECT_ASSERT(scn_net_params(NULL));
+    EXPECT_ASSERT(scn_net_grads(NULL));
+    EXPECT_ASSERT(scn_net_buffers(NULL, NULL));
+    EXPECT_ASSERT(scn_net_spec(NULL));
+    EXPECT_ASSERT(scn_net_rng(NULL));
+    EXPECT_ASSERT(scn_net_layer_count(NULL));
+    EXPECT_ASSERT(scn_net_layer_density(NULL, 0));
+    EXPECT_ASSERT(scn_net_layer_time(NULL, 0, NULL, NULL, 0));
+    EXPECT_ASSERT(scn_net_describe(NULL, 0, NULL, 0));
+    EXPECT_ASSERT(scn_softmax_xent(NULL, NULL, 1, 2, NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_sgd_init(NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_sgd_step(NULL, NULL, 0.1f));
+    EXPECT_ASSERT(scn_train_epoch(NULL, NULL, NULL, NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_evaluate(NULL, NULL, NULL, NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_checkpoint_save(NULL, NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_checkpoint_load(NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_checkpoint_encode(NULL, NULL, NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_checkpoint_decode(NULL, 8, "x", NULL, NULL));
+    EXPECT_ASSERT(scn_crc32(0, NULL, 10));
+    EXPECT_ASSERT(scn_gemm(0, 0, 2, 2, 2, 1.0f, NULL, 2, D, 2, 0.0f, a, 2));
+    EXPECT_ASSERT(scn_im2col(&g, NULL, a));
     /* the ones documented as fine with NULL stay fine */
     scn_tensor_free(NULL);
     scn_workspace_free(NULL);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -55,6 +56,7 @@ typedef struct option {
 /* Parses argv against opts. Returns 0 to go on, 1 after printing an error,
  * 2 after printing the help text. */
 static int parse_options(int argc, char **argv, const option *opts, const char *help) {
+    unsigned char given[64] = {0};
     int i;
     for (i = 0; i < argc; i++) {
         const option *o;
@@ -71,6 +73,8 @@ static int parse_options(int argc, char **argv, const option *opts, const char *
                     prog_cmd);
             return 1;
         }
+        if (o - opts < 64 && given[o - opts]++)
+            return die("%s is given twice", o->name);
         if (o->seen) *o->seen = 1;
         if (o->kind == OPT_FLAG) { *(int *)o->dst = 1; continue; }
         if (i + 1 >= argc) return die("%s needs a value", o->name);
@@ -78,10 +82,14 @@ static int parse_options(int argc, char **argv, const option *opts, const char *
         if (o->kind == OPT_STR) { *(const char **)o->dst = v; continue; }
         errno = 0;
         x = strtod(v, &end);
-        if (end == v || *end || errno || !(x >= o->min && x <= o->max) ||
+        if (end == v || *end || errno || strpbrk(v, "xX") || !(x >= o->min && x <= o->max) ||
             (o->kind == OPT_INT && x != (double)(long)x)) {
-            fprintf(stderr, "%s: %s %s: need %s in [%g, %g]\n", prog_cmd, o->name, v,
-                    o->kind == OPT_INT ? "an integer" : "a number", o->min, o->max);
+            if (o->kind == OPT_INT)
+                fprintf(stderr, "%s: %s %s: need an integer in [%.0f, %.0f]\n", prog_cmd,
+                        o->name, v, o->min, o->max);
+            else
+                fprintf(stderr, "%s: %s %s: need a number in [%g, %g]\n", prog_cmd, o->name,
+                        v, o->min, o->max);
             return 1;
         }
         if (o->kind == OPT_INT) *(int *)o->dst = (int)x;
@@ -96,6 +104,21 @@ static void set_threads(int t) {
 #else
     (void)t;
 #endif
+}
+
+/* Whether two output paths name one file: the same file now, or, when
+ * they do not exist yet, the same name in the same directory. */
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    char da[4096], db[4096];
+    const char *na = strrchr(a, '/'), *nb = strrchr(b, '/');
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    snprintf(da, sizeof da, "%.*s", na ? (int)(na - a) : 1, na ? a : ".");
+    snprintf(db, sizeof db, "%.*s", nb ? (int)(nb - b) : 1, nb ? b : ".");
+    if (stat(da, &sa) != 0 || stat(db, &sb) != 0) return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino &&
+           !strcmp(na ? na + 1 : a, nb ? nb + 1 : b);
 }
 
 /* mkdir -p for one level: fine if it exists already as a directory (or a
@@ -368,12 +391,15 @@ static void print_profile(scn_net *net) {
     fflush(stdout);
 }
 
+/* Up to 8 increasing epochs like "10,20"; 0 if malformed. */
 static int parse_milestones(const char *s, scn_sgd_desc *d) {
     int k = 0;
+    if (s && !*s) return 0;
     while (s && *s) {
         char *end;
         long v = strtol(s, &end, 10);
-        if (end == s || v < 1 || k == 8) return 0;
+        if (end == s || v < 1 || v > 1000000 || k == 8 || (k && v <= d->milestones[k - 1]))
+            return 0;
         d->milestones[k++] = (int)v;
         s = *end == ',' ? end + 1 : end;
         if (*end && *end != ',') return 0;
@@ -386,7 +412,7 @@ static int parse_milestones(const char *s, scn_sgd_desc *d) {
 static const char *sized_preset(const char *model, int classes, char *buf, size_t cap) {
     const char *spec = scn_net_preset(model);
     size_t len;
-    if (!spec || classes <= 10) return model;
+    if (!spec || classes == 10 || classes < 1) return model;
     len = strlen(spec);
     if (len < 11 || strcmp(spec + len - 11, "linear:n=10") ||
         (size_t)snprintf(buf, cap, "%.*slinear:n=%d", (int)(len - 11), spec, classes) >= cap)
@@ -404,6 +430,26 @@ static int log_line(FILE *f, const char *path, const char *fmt, ...) {
     if (bad || fflush(f) != 0 || ferror(f))
         return die("cannot write the log %s (disk full?)", path);
     return 0;
+}
+
+/* Opens the CSV log: written anew, or on --resume appended to, with the
+ * header written when the file is empty and a line ended that was not. */
+static FILE *open_log(const char *path, int append) {
+    static const char *header = "epoch,lr,loss,train_acc,test_acc,seconds,images_per_s\n";
+    FILE *f = fopen(path, append ? "a+" : "w");
+    long size;
+    int last = '\n';
+    if (!f) { die("cannot open the log %s", path); return NULL; }
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 && fseek(f, size - 1, SEEK_SET) == 0)
+        last = fgetc(f);
+    else size = 0;
+    fseek(f, 0, SEEK_END);
+    if ((size == 0 && log_line(f, path, "%s", header)) ||
+        (last != '\n' && log_line(f, path, "\n"))) {
+        fclose(f);
+        return NULL;
+    }
+    return f;
 }
 
 /* The net to train: resumed from out (refused when --model names another
@@ -453,7 +499,7 @@ static int cmd_train(int argc, char **argv) {
     scn_sgd_desc sd;
     scn_train_state st;
     scn_train_desc td, ed;
-    scn_output_lock lock;
+    scn_output_lock lock, loglock;
     progress_ctx pc;
     FILE *logf = NULL;
     int *pool = NULL;
@@ -485,6 +531,7 @@ static int cmd_train(int argc, char **argv) {
     memset(&st, 0, sizeof st);
     memset(&lock, 0, sizeof lock);
     lock.fd = -1;
+    loglock = lock;
     if ((rc = parse_options(argc, argv, opts, train_help)) != 0) {
         if (rc == 2) print_kinds(stdout);
         return rc == 2 ? 0 : 1;
@@ -499,31 +546,46 @@ static int cmd_train(int argc, char **argv) {
     sd.schedule = cosine ? SCN_LR_COSINE : SCN_LR_STEP;
     sd.epochs = epochs;
     if (!parse_milestones(milestones, &sd))
-        return die("--milestones %s: need up to 8 epochs like 10,20", milestones);
+        return die("--milestones %s: need up to 8 increasing epochs like 10,20", milestones);
     if (cosine && milestones) return die("%s", "--cosine and --milestones exclude each other");
     if (limit && per_class) return die("%s", "--limit and --per-class exclude each other");
     if (nesterov && momentum <= 0) return die("%s", "--nesterov needs --momentum above 0");
     set_threads(threads);
+    if (log_path && same_file(out, log_path))
+        return die("--log %s names the checkpoint --out itself", log_path);
     if (scn_output_check(out) || scn_output_lock_take(out, &lock) ||
-        (log_path && scn_output_check(log_path)))
-        return die_lib();
+        (log_path && (scn_output_check(log_path) || scn_output_lock_take(log_path, &loglock)))) {
+        rc = die_lib();
+        scn_output_lock_release(&lock);
+        return rc;
+    }
     if (!(train = scn_dataset_open(data, "train", format)) ||
         !(test = scn_dataset_open(data, "test", format))) { rc = die_lib(); goto done; }
     if (!(net = train_net(out, resume, model, have_model, train, seed, &opt, &sd, &st, batch)))
         goto done;
     if (st.epoch && (have_lr || have_mom || have_wd || milestones || nesterov || cosine))
         fprintf(stderr, "%s: --resume keeps the checkpoint's optimiser settings\n", prog_cmd);
+    if (opt.desc.schedule == SCN_LR_COSINE && opt.desc.epochs != epochs) {
+        fprintf(stderr, "%s: --resume: the cosine schedule now anneals over %d epochs (it "
+                "was %d)\n", prog_cmd, epochs, opt.desc.epochs);
+        opt.desc.epochs = epochs;
+    }
+    if (st.epoch >= epochs) {
+        printf("%s has trained %d epochs already: nothing to do for --epochs %d\n", out,
+               st.epoch, epochs);
+        rc = 0;
+        goto done;
+    }
     st.batch = batch;
     K = scn_net_classes(net);
     if (!same_input(net, train, out, data) || !same_input(net, test, out, data)) goto done;
-    if (K < train->classes || K < test->classes) {
-        fprintf(stderr, "%s: the model has %d outputs but the data has %d classes\n", prog_cmd,
-                K, train->classes > test->classes ? train->classes : test->classes);
+    if (K != train->classes || K < test->classes) {
+        fprintf(stderr, "%s: the model has %d outputs but the data has %d classes (end the "
+                "spec in a classifier such as linear:n=%d)\n", prog_cmd, K,
+                train->classes > test->classes ? train->classes : test->classes,
+                train->classes);
         goto done;
     }
-    if (K > train->classes)
-        fprintf(stderr, "%s: the model has %d outputs for %d classes (the extra ones are "
-                "never the answer)\n", prog_cmd, K, train->classes);
     for (i = 0; i < scn_net_layer_count(net); i++) {
         char line[200];
         scn_net_describe(net, i, line, sizeof line);
@@ -555,11 +617,7 @@ static int cmd_train(int argc, char **argv) {
     ed = td;
     ed.items = NULL;
     ed.item_count = 0;
-    if (log_path && !(logf = fopen(log_path, st.epoch ? "a" : "w")))
-        { rc = die("cannot open the log %s", log_path); goto done; }
-    if (logf && !st.epoch &&
-        log_line(logf, log_path, "epoch,lr,loss,train_acc,test_acc,seconds,images_per_s\n"))
-        goto done;
+    if (log_path && !(logf = open_log(log_path, st.epoch > 0))) goto done;
     fflush(stdout);
     while (st.epoch < epochs) {
         float elr = scn_sgd_lr(&opt, st.epoch);
@@ -595,6 +653,7 @@ done:
     scn_dataset_close(train);
     scn_dataset_close(test);
     scn_output_lock_release(&lock);
+    scn_output_lock_release(&loglock);
     return rc;
 }
 
@@ -938,6 +997,9 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     static char name[64];
     size_t i;
+    /* a file-size limit makes writes fail (EFBIG), reported like a full
+       disk, instead of killing the process mid-checkpoint */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { usage(stdout); return 0; }
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
