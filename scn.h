@@ -6212,6 +6212,14 @@ static int scn__list_dir(const char *dir, int dirs, char ***out) {
         if (e->d_name[0] == '.') continue;
         if (!(full = scn__path_join(dir, e->d_name))) goto fail;
         keep = scn__path_is(full, dirs);
+        if (!dirs && !keep && !scn__path_is(full, 1) &&
+            scn__name_exists(dir, e->d_name) == 1) {
+            /* a FIFO or device among the images: refused, not skipped */
+            scn__fail(SCN_ERR_FORMAT, "%s: not a regular file (image folders hold regular "
+                      "files)", full);
+            SCN_FREE(full);
+            goto fail;
+        }
         SCN_FREE(full);
         if (!keep) continue;
         if (n == cap) {

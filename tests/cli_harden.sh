@@ -189,6 +189,12 @@ if [ -x "$DATA_WRITER" ] && "$DATA_WRITER" --write "$TMP/data" >/dev/null 2>&1; 
     expect_fail "--epochs 0x2" "need an integer"
     train --model "$S" --epochs 3 --milestones 2,1 --out ms.scn
     expect_fail "--milestones 2,1" "increasing"
+    # a FIFO among a folder's images is refused by name, not skipped
+    cls=$(ls data/folder/train | head -n 1)
+    mkfifo "data/folder/train/$cls/zz.png"
+    $T "$SCN" info --data data/folder >out.txt 2>err.txt
+    grep -q "zz.png: not a regular file" out.txt err.txt ||
+        fail "a FIFO among a folder's images: not named ($(head -c 200 out.txt))"
 else
     fail "no $DATA_WRITER to write the data sets"
 fi
