@@ -4390,6 +4390,7 @@ static scn_status scn__spec_option(scn__layer *l, const char *key, const char *v
 static void scn__layer_start(scn__layer *l, const scn__kind *k, const scn__layer *ctx,
                              int depth) {
     int i;
+    SCN_ASSERT(k->info.option_count <= SCN__MAX_OPTIONS);   /* a kind's table fits */
     memset(l, 0, sizeof *l);
     l->kind = k;
     l->depth = depth;
