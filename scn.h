@@ -3671,6 +3671,7 @@ static scn_status scn__window(scn__layer *l, int ik, int is, int ivalid) {
     scn_conv_geom g;
     scn_status s;
     int pooling = ivalid < 0;
+    memset(&g, 0, sizeof g);                /* set on success: quiets -O3's doubt */
     l->k = (int)l->opt[ik];
     l->stride = pooling && !(l->given >> is & 1) ? l->k : (int)l->opt[is];
     l->pad = pooling || l->opt[ivalid] != 0 ? 0 : (l->k - 1) / 2;
