@@ -908,6 +908,8 @@ typedef struct scn_train_state {
     int epoch;          /* epochs completed */
     int64_t step;       /* optimiser steps taken */
     int batch;          /* the batch size trained with (0: not recorded) */
+    char note[256];     /* a front end's own text kept with the state (scn
+                           train: its data options), NUL-terminated */
     scn_rng rng;        /* the training loop's (shuffling, augmentation) generator */
     /* the input normalisation used in training, per channel */
     float mean[SCN_MAX_CHANNELS], std[SCN_MAX_CHANNELS];
@@ -989,6 +991,8 @@ SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_st
  *   "SGD "  f32 lr, f32 momentum, f32 weight_decay, f32 gamma,
  *           i32 nesterov, i32 schedule, i32 epochs, 8 x i32 milestones,
  *           i64 steps, u64 count, count f32 velocity
+ *   "note"  scn_train_state.note's bytes without the NUL (optional; written
+ *           after TRST when the note is not empty)
  * in this order; NORM, TRST and SGD are written when the caller passes a
  * state and an optimiser. Later kinds add their own records (sparse weight
  * storage, per-layer state). The file is written to a temporary name and
@@ -1779,6 +1783,12 @@ SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float 
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc) {
     SCN_ASSERT(M <= 0 || N <= 0 || (C && (K <= 0 || (A && B))));
+    if (M > 0 && N > 0 && (ldc < N || (K > 0 && (lda < (trans_a ? M : K) ||
+                                                 ldb < (trans_b ? K : N)))))
+        return scn__fail(SCN_ERR_ARG, "gemm: row strides lda %d, ldb %d, ldc %d are shorter "
+                         "than the rows of %s A, %s B and C (%d x %d by %d x %d)", lda, ldb,
+                         ldc, trans_a ? "transposed" : "plain", trans_b ? "transposed" : "plain",
+                         M, K, K, N);
     return scn_backend_get()->gemm(NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
                                    beta, C, ldc);
 }
@@ -7341,6 +7351,13 @@ SCNDEF scn_status scn_checkpoint_encode(const scn_net *net, const scn_sgd *opt,
         scn__out_u64(&o, st->rng.inc);
         scn__out_u32(&o, (uint32_t)st->batch);
         scn__out_end(&o, at);
+        if (st->note[0]) {
+            size_t n = 0;
+            while (n < sizeof st->note - 1 && st->note[n]) n++;
+            at = scn__out_begin(&o, "note");
+            scn__out_bytes(&o, st->note, n);
+            scn__out_end(&o, at);
+        }
     }
     if (opt) {
         at = scn__out_begin(&o, "SGD ");
@@ -7513,6 +7530,10 @@ static scn_status scn__ckpt_records(const unsigned char *b, size_t len, scn__ckp
                 return scn__fail(SCN_ERR_FORMAT, "%s: SGD record malformed", k->name);
             k->velocity = f.p;
             k->has_sgd = 1;
+        } else if (!strcmp(tag, "note")) {
+            size_t n = size < sizeof k->st.note ? (size_t)size : sizeof k->st.note - 1;
+            memcpy(k->st.note, f.p, n);
+            k->st.note[n] = '\0';
         } else if (!(tag[0] >= 'a' && tag[0] <= 'z')) {
             return scn__fail(SCN_ERR_FORMAT, "%s: record '%s' is not known to this scn.h "
                              "(a newer version wrote it?)", k->name, tag);

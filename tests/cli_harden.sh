@@ -182,6 +182,12 @@ if [ -x "$DATA_WRITER" ] && "$DATA_WRITER" --write "$TMP/data" >/dev/null 2>&1; 
     grep -q "^epoch 3/4 lr 0.05 " out.txt || fail "cosine resume: epoch 3 not at lr 0.05"
     train --model "$S" --epochs 4 --resume --out cos.scn
     [ $rc -eq 0 ] && grep -q "nothing to do" out.txt || fail "resume past --epochs: no note"
+    # a resume with other data options says which
+    train --model "$S" --epochs 5 --cosine --resume --crop 2 --out cos.scn
+    [ $rc -eq 0 ] || fail "resume with --crop 2: rc $rc: $(head -c 200 err.txt)"
+    grep -q "trained on data data/idx, format auto, limit 0, per-class 0, crop 0" err.txt &&
+        grep -q "now data data/idx, format auto, limit 0, per-class 0, crop 2" err.txt ||
+        fail "resume with --crop 2: the change is not said: $(head -c 300 err.txt)"
     # repeated, hexadecimal and unordered values are refused
     train --model "$S" --epochs 1 --epochs 2 --out rep.scn
     expect_fail "--epochs given twice" "given twice"

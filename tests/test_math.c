@@ -675,6 +675,19 @@ static void test_rng(void) {
     CHECK(below_ok, "scn_rng_below out of range for bounds 1, 3, 2^31+1 or 2^32-1");
 }
 
+/* Row strides shorter than the rows they step over are refused. */
+static void test_gemm_strides(void) {
+    float A[6] = {0}, B[6] = {0}, C[4] = {0};
+    CHECK(scn_gemm(0, 0, 2, 2, 3, 1.0f, A, 2, B, 2, 0.0f, C, 2) == SCN_ERR_ARG,
+          "lda 2 < K 3 accepted");
+    CHECK(scn_gemm(0, 0, 2, 2, 3, 1.0f, A, 3, B, 1, 0.0f, C, 2) == SCN_ERR_ARG,
+          "ldb 1 < N 2 accepted");
+    CHECK(scn_gemm(1, 1, 2, 2, 3, 1.0f, A, 2, B, 3, 0.0f, C, 1) == SCN_ERR_ARG,
+          "ldc 1 < N 2 accepted");
+    CHECK(scn_gemm(1, 1, 2, 2, 3, 1.0f, A, 2, B, 3, 0.0f, C, 2) == SCN_OK, "%s",
+          scn_error());
+}
+
 /* --------------------------------------------------------------- backend */
 
 static int count_gemm = 0, count_im2col = 0, count_up = 0, count_down = 0;
@@ -840,6 +853,7 @@ int main(void) {
     test_im2col();
     test_backend();
     test_device_backend();
+    test_gemm_strides();
     test_gemm();
     test_gemm_kernels();
     test_gemm_determinism();

@@ -565,6 +565,17 @@ static int cmd_train(int argc, char **argv) {
         goto done;
     if (st.epoch && (have_lr || have_mom || have_wd || milestones || nesterov || cosine))
         fprintf(stderr, "%s: --resume keeps the checkpoint's optimiser settings\n", prog_cmd);
+    {
+        /* the data options, kept in the checkpoint: a resume says what changed */
+        char note[sizeof st.note];
+        snprintf(note, sizeof note, "data %s, format %s, limit %d, per-class %d, crop %d, "
+                 "flip %d, seed %d", data, format ? format : "auto", limit, per_class, crop,
+                 flip, seed);
+        if (st.epoch && st.note[0] && strcmp(note, st.note))
+            fprintf(stderr, "%s: --resume: the checkpoint trained on %s; now %s\n", prog_cmd,
+                    st.note, note);
+        memcpy(st.note, note, sizeof note);
+    }
     if (opt.desc.schedule == SCN_LR_COSINE && opt.desc.epochs != epochs) {
         fprintf(stderr, "%s: --resume: the cosine schedule now anneals over %d epochs (it "
                 "was %d)\n", prog_cmd, epochs, opt.desc.epochs);
