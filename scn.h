@@ -7722,10 +7722,11 @@ SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
                                       const scn_sgd *opt, const scn_train_state *st) {
     unsigned char *bytes;
     size_t len;
-    scn_status s = scn_checkpoint_encode(net, opt, st, &bytes, &len);
+    scn_status s;
     SCN_ASSERT(path && net);
-    if (s) return scn__fail(s, "%s: not written: %s; the file there is left as it was", path,
-                            scn_error());
+    if ((s = scn_checkpoint_encode(net, opt, st, &bytes, &len)))
+        return scn__fail(s, "%s: not written: %s; the file there is left as it was", path,
+                         scn_error());
     s = scn__write_atomic(path, bytes, len);
     SCN_FREE(bytes);
     return s;
@@ -7733,10 +7734,10 @@ SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
 
 SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_state *st) {
     size_t len;
-    unsigned char *b = scn__read_file(path, SCN__FILE_MAX, &len, NULL);
+    unsigned char *b;
     scn_net *net;
     SCN_ASSERT(path);
-    if (!b) return NULL;
+    if (!(b = scn__read_file(path, SCN__FILE_MAX, &len, NULL))) return NULL;
     net = scn_checkpoint_decode(b, len, path, opt, st);
     SCN_FREE(b);
     return net;
