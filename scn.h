@@ -161,7 +161,13 @@
 
 #ifndef SCNDEF
 #ifdef SCN_STATIC
+/* a private copy: the functions a file does not call are not worth a
+ * -Wunused-function warning each */
+#if defined(__GNUC__) || defined(__clang__)
+#define SCNDEF static __attribute__((unused))
+#else
 #define SCNDEF static
+#endif
 #else
 #define SCNDEF extern
 #endif
@@ -1291,7 +1297,7 @@ static scn_status scn__shape_size(int ndim, const int *shape, size_t *size) {
 
 SCNDEF scn_tensor *scn_tensor_create(int ndim, const int *shape) {
     scn_tensor *t;
-    size_t size;
+    size_t size = 0;    /* gcc -O3 cannot see that a failed scn__shape_size returns */
     int i;
     SCN_ASSERT(shape);
     if (scn__shape_size(ndim, shape, &size) != SCN_OK) return NULL;
@@ -1341,7 +1347,7 @@ SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
 }
 
 SCNDEF scn_status scn_tensor_reshape(scn_tensor *t, int ndim, const int *shape) {
-    size_t size;
+    size_t size = 0;    /* as in scn_tensor_create */
     int i;
     scn_status s;
     SCN_ASSERT(t && shape);
@@ -1764,7 +1770,7 @@ SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float 
 
 SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int W,
                                      int k, int stride, int pad) {
-    size_t m, P;
+    uint64_t m, P;      /* 64-bit: each product below fits, whatever size_t is */
     if (N < 1 || C < 1 || H < 1 || W < 1)
         return scn__fail(SCN_ERR_ARG, "conv: input %d x %d x %d x %d must be positive",
                          N, C, H, W);
@@ -1774,12 +1780,16 @@ SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int 
     if ((long long)H + 2LL * pad < k || (long long)W + 2LL * pad < k)
         return scn__fail(SCN_ERR_ARG, "conv: kernel %d larger than the padded input "
                          "%lld x %lld", k, H + 2LL * pad, W + 2LL * pad);
-    m = (size_t)C * k * k;
-    P = (size_t)N * (size_t)(((long long)H + 2LL * pad - k) / stride + 1) *
-        (size_t)(((long long)W + 2LL * pad - k) / stride + 1);
-    if ((size_t)C * k > 1u << 30 || m > 1u << 30 || P > 1u << 30 ||
-        (size_t)H * W > 1u << 30)
-        return scn__fail(SCN_ERR_ARG, "conv: patch matrix %zu x %zu too large", m, P);
+    /* C k and N Ho are at most 2^62, so neither product below wraps; a wrap
+     * (as size_t arithmetic did on 32-bit targets) would pass the check */
+    m = (uint64_t)C * (uint64_t)k;
+    m = m > 1u << 30 ? m : m * (uint64_t)k;
+    P = (uint64_t)N * (uint64_t)(((long long)H + 2LL * pad - k) / stride + 1);
+    P = P > 1u << 30 ? P : P * (uint64_t)(((long long)W + 2LL * pad - k) / stride + 1);
+    if (m > 1u << 30 || P > 1u << 30 || (uint64_t)H * (uint64_t)W > 1u << 30)
+        return scn__fail(SCN_ERR_ARG, "conv: patch matrix %llu x %llu too large (at "
+                         "most 2^30 rows and columns)", (unsigned long long)m,
+                         (unsigned long long)P);
     g->N = N; g->C = C; g->H = H; g->W = W;
     g->k = k; g->stride = stride; g->pad = pad;
     g->Ho = (int)(((long long)H + 2LL * pad - k) / stride + 1);
@@ -3200,10 +3210,12 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
     scn_solve_info local;
     scn__fista f;
     scn__colwork cw[SCN__MAX_THREADS];
-    double *Dt, *Gd, kappa;
-    float *A, *apack, *DtX, *state, *pack;
-    int *cols;
-    unsigned char *ok, *colblock;
+    /* NULL until scn__carve fills them (gcc -O3 cannot see that it does
+     * whenever it returns SCN_OK) */
+    double *Dt = NULL, *Gd = NULL, kappa;
+    float *A = NULL, *apack = NULL, *DtX = NULL, *state = NULL, *pack = NULL;
+    int *cols = NULL;
+    unsigned char *ok = NULL, *colblock = NULL;
     void *owned = NULL;
     const scn__kernel *k = scn__kernel_pick();
     size_t i, nn = (size_t)n * n;
@@ -3341,11 +3353,12 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
                                        int P, const float *alpha, const float *G,
                                        const scn_solve_desc *d,
                                        float *dD, float *dX, float *dlambda1) {
-    double *Dt, *Gd, *dl;
-    float *Gamma, *S, *R, *parts, *pack;
+    /* NULL until scn__carve fills them, as in scn__cpu_en_solve */
+    double *Dt = NULL, *Gd = NULL, *dl = NULL;
+    float *Gamma = NULL, *S = NULL, *R = NULL, *parts = NULL, *pack = NULL;
     scn_workspace pw;
     scn__colwork cw[SCN__MAX_THREADS];
-    unsigned char *colblock;
+    unsigned char *colblock = NULL;
     void *owned = NULL;
     int T = scn__threads(), p, bad = -1;
     size_t at, mn = (size_t)m * n;
@@ -3650,6 +3663,7 @@ static scn_status scn__window(scn__layer *l, int ik, int is, int ivalid) {
     scn_conv_geom g;
     scn_status s;
     int pooling = ivalid < 0;
+    memset(&g, 0, sizeof g);    /* gcc -O3 cannot see that a failed init returns */
     l->k = (int)l->opt[ik];
     l->stride = pooling && !(l->given >> is & 1) ? l->k : (int)l->opt[is];
     l->pad = pooling || l->opt[ivalid] != 0 ? 0 : (l->k - 1) / 2;
@@ -5210,6 +5224,10 @@ SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r) {
 #define SCN__STB 2
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
+/* tcc has no <emmintrin.h>; stb_image's portable C decoder is the same */
+#if defined(__TINYC__) && !defined(STBI_NO_SIMD)
+#define STBI_NO_SIMD
+#endif
 /* PNG, JPEG and BMP for image folders; GIF stays in because without it
  * stb_image (2.27) declares static functions it never defines, which GCC
  * reports at the end of the file where no pragma reaches. The rename
