@@ -2556,24 +2556,34 @@ static int scn__threads(void) {
     return t < 1 ? 1 : t > SCN__MAX_THREADS ? SCN__MAX_THREADS : t;
 }
 
-/* One buffer of a call's scratch: where to store its address, its size. */
+/* One buffer of a call's scratch: where to store its address, its size.
+ * Sizes are counted in 64 bits, so a size a 32-bit size_t would wrap (n P
+ * floats of a large batch) is seen and refused by scn__carve. */
 typedef struct scn__piece {
     void **ptr;
-    size_t bytes;
+    uint64_t bytes;
 } scn__piece;
 
-#define SCN__ALIGN(b) (((b) + 63) & ~(size_t)63)
+#define SCN__ALIGN(b) (((b) + 63) & ~(uint64_t)63)
 
 /* Lays the pieces out, 64-byte aligned, in one block: the workspace's when
  * the caller gave one (grown if too small, kept across calls), else a new
  * block returned in *owned for the caller to free. */
 static scn_status scn__carve(scn_workspace *ws, scn__piece *pc, int count, void **owned,
                              const char *who) {
-    size_t total = 64, off = 0;
+    uint64_t sum = 64;
+    size_t total, off = 0;
     unsigned char *base;
     int i;
-    for (i = 0; i < count; i++) total += SCN__ALIGN(pc[i].bytes);
     *owned = NULL;
+    /* no piece is over 2^62 bytes (int sizes times at most 2^11), so the
+     * sum does not wrap before the test */
+    for (i = 0; i < count && sum <= SIZE_MAX; i++) sum += SCN__ALIGN(pc[i].bytes);
+    if (sum > SIZE_MAX)
+        return scn__fail(SCN_ERR_NOMEM, "%s: %llu bytes of scratch needed, more than this "
+                         "target's memory addresses (%zu-bit size_t)", who,
+                         (unsigned long long)sum, sizeof(size_t) * 8);
+    total = (size_t)sum;
     if (ws && ws->size < total) {
         SCN_FREE(ws->data);
         ws->data = SCN_MALLOC(total);
@@ -2585,7 +2595,7 @@ static scn_status scn__carve(scn_workspace *ws, scn__piece *pc, int count, void 
     off = (size_t)(64 - (uintptr_t)base % 64) % 64;
     for (i = 0; i < count; i++) {
         *pc[i].ptr = base + off;
-        off += SCN__ALIGN(pc[i].bytes);
+        off += (size_t)SCN__ALIGN(pc[i].bytes);
     }
     return SCN_OK;
 }
@@ -2784,7 +2794,7 @@ typedef struct scn__panel {
     float *s, *live;                /* momentum counter; 1 while iterating */
 } scn__panel;
 
-static size_t scn__panel_floats(int n, int nr) { return (4 * (size_t)n + 2) * nr; }
+static uint64_t scn__panel_floats(int n, int nr) { return (4 * (uint64_t)n + 2) * nr; }
 
 /* Threshold one row of a panel (t = A gamma + b in, alpha_t+1 out) and
  * fold it into the per-column sums of the convergence and restart tests.
@@ -2919,7 +2929,8 @@ static int scn__fista_panel(const scn__fista *f, const int *cols, int cnt, int i
 static int scn__fista_run(const scn__fista *f, const int *cols, int count, int iters,
                           float *state, float *alpha) {
     int nr = f->k->nr, panels = (count + nr - 1) / nr, pi, most = 0;
-    size_t per = SCN__ALIGN(scn__panel_floats(f->n, nr) * sizeof(float)) / sizeof(float);
+    size_t per = (size_t)(SCN__ALIGN(scn__panel_floats(f->n, nr) * sizeof(float)) /
+                          sizeof(float));
     SCN__OMP(parallel for schedule(dynamic, 1) reduction(max : most) if (panels > 1)
              num_threads(f->threads))
     for (pi = 0; pi < panels; pi++) {
@@ -3009,16 +3020,16 @@ typedef struct scn__colwork {
 
 /* Bytes of one thread's column scratch, rounded up to 64 so that every
  * thread's doubles stay aligned (and on their own cache lines). */
-static size_t scn__colwork_bytes(int m, int n) {
-    return SCN__ALIGN(((size_t)n * n + 2 * (size_t)n + (size_t)SCN__CH * m) * sizeof(double) +
-                      2 * (size_t)SCN__CH * n * sizeof(float) + (size_t)n * sizeof(int) +
-                      (size_t)n);
+static uint64_t scn__colwork_bytes(int m, int n) {
+    return SCN__ALIGN(((uint64_t)n * n + 2 * (uint64_t)n + (uint64_t)SCN__CH * m) *
+                      sizeof(double) + 2 * (uint64_t)SCN__CH * n * sizeof(float) +
+                      (uint64_t)n * sizeof(int) + (uint64_t)n);
 }
 
 /* Points T threads' scratch into block (T x scn__colwork_bytes). */
 static void scn__colwork_setup(scn__colwork *w, int T, unsigned char *block, int m, int n) {
     int t;
-    for (t = 0; t < T; t++, block += scn__colwork_bytes(m, n)) {
+    for (t = 0; t < T; t++, block += (size_t)scn__colwork_bytes(m, n)) {
         w[t].M = (double *)block;
         w[t].c = w[t].M + (size_t)n * n;
         w[t].y = w[t].c + n;
@@ -3221,17 +3232,17 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
     size_t i, nn = (size_t)n * n;
     int T = scn__threads(), polish = !d->fixed_iter && !d->no_polish;
     scn__piece pieces[] = {
-        { (void **)&Dt, (size_t)n * m * sizeof(double) },
-        { (void **)&Gd, nn * sizeof(double) },
-        { (void **)&A, nn * sizeof(float) },
-        { (void **)&apack, (size_t)((n + k->mr - 1) / k->mr * k->mr) * n * sizeof(float) },
-        { (void **)&DtX, (size_t)n * P * sizeof(float) },
+        { (void **)&Dt, (uint64_t)n * m * sizeof(double) },
+        { (void **)&Gd, (uint64_t)n * n * sizeof(double) },
+        { (void **)&A, (uint64_t)n * n * sizeof(float) },
+        { (void **)&apack, (uint64_t)((n + k->mr - 1) / k->mr * k->mr) * n * sizeof(float) },
+        { (void **)&DtX, (uint64_t)n * P * sizeof(float) },
         { (void **)&state, T * SCN__ALIGN(scn__panel_floats(n, k->nr) * sizeof(float)) },
-        { (void **)&cols, (size_t)P * sizeof(int) },
-        { (void **)&ok, (size_t)P },
-        { (void **)&f.stalled, (size_t)P },
+        { (void **)&cols, (uint64_t)P * sizeof(int) },
+        { (void **)&ok, (uint64_t)P },
+        { (void **)&f.stalled, (uint64_t)P },
         { (void **)&colblock, polish ? T * scn__colwork_bytes(m, n) : 0 },
-        { (void **)&pack, scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float) },
+        { (void **)&pack, (uint64_t)scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float) },
     };
     scn_status s = scn__en_check("sparse solve", D, m, n, X, P, d);
     if (s) return s;
@@ -3363,15 +3374,16 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
     int T = scn__threads(), p, bad = -1;
     size_t at, mn = (size_t)m * n;
     scn__piece pieces[] = {
-        { (void **)&Dt, (size_t)n * m * sizeof(double) },
-        { (void **)&Gd, (size_t)n * n * sizeof(double) },
-        { (void **)&dl, (size_t)P * sizeof(double) },
-        { (void **)&Gamma, (size_t)n * P * sizeof(float) },
-        { (void **)&S, dD ? (size_t)n * n * sizeof(float) : 0 },
-        { (void **)&R, dD ? (size_t)T * m * SCN__RCHUNK * sizeof(float) : 0 },
-        { (void **)&parts, dD ? SCN__SLABS * mn * sizeof(float) : 0 },
+        { (void **)&Dt, (uint64_t)n * m * sizeof(double) },
+        { (void **)&Gd, (uint64_t)n * n * sizeof(double) },
+        { (void **)&dl, (uint64_t)P * sizeof(double) },
+        { (void **)&Gamma, (uint64_t)n * P * sizeof(float) },
+        { (void **)&S, dD ? (uint64_t)n * n * sizeof(float) : 0 },
+        { (void **)&R, dD ? (uint64_t)T * m * SCN__RCHUNK * sizeof(float) : 0 },
+        { (void **)&parts, dD ? SCN__SLABS * (uint64_t)m * n * sizeof(float) : 0 },
         { (void **)&colblock, T * scn__colwork_bytes(m, n) },
-        { (void **)&pack, dD || dX ? scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float) : 0 },
+        { (void **)&pack, dD || dX ? (uint64_t)scn__gemm_team() * SCN__PACK_FLOATS *
+                                     sizeof(float) : 0 },
     };
     scn_status s = scn__en_check("sparse backward", D, m, n, X, P, d);
     if (s) return s;
@@ -3611,7 +3623,13 @@ struct scn__layer {
 
 /* The layer's backend scratch, at least `floats` long; NULL on failure.
  * Its contents do not survive growth (forward grows, backward reads). */
-static float *scn__ws(scn__layer *l, size_t floats) {
+static float *scn__ws(scn__layer *l, uint64_t floats) {
+    if (floats > SIZE_MAX / sizeof(float)) {   /* only where size_t is 32-bit */
+        scn__fail(SCN_ERR_NOMEM, "%s layer: %llu floats of scratch, more than a %zu-bit "
+                  "size_t addresses", l->kind->info.name, (unsigned long long)floats,
+                  sizeof(size_t) * 8);
+        return NULL;
+    }
     if (floats > l->ws_cap) {
         l->be->release(l->ws);
         l->ws_cap = 0;
@@ -3643,13 +3661,17 @@ static float *scn__host(scn__layer *l, size_t floats) {
 static size_t scn__in_size(const scn__layer *l) { return (size_t)l->C * l->H * l->W; }
 static size_t scn__out_size(const scn__layer *l) { return (size_t)l->Co * l->Ho * l->Wo; }
 
-/* Declares a run of `count` parameters after the ones declared so far. */
-static void scn__add_block(scn__layer *l, size_t count, int decay) {
+/* Declares a run of `count` parameters after the ones declared so far.
+ * The count is 64-bit and the layer's total saturates at SIZE_MAX, so a
+ * layer a 32-bit size_t cannot hold (2^32 weights of a linear layer)
+ * reaches scn__net_parse's size test instead of wrapping to a small one. */
+static void scn__add_block(scn__layer *l, uint64_t count, int decay) {
     scn__block *b = &l->blocks[l->nblocks++];
+    uint64_t total = (uint64_t)l->nparams + count;
     b->offset = l->nparams;
-    b->count = count;
+    b->count = count > SIZE_MAX ? SIZE_MAX : (size_t)count;
     b->decay = decay;
-    l->nparams += count;
+    l->nparams = total > SIZE_MAX ? SIZE_MAX : (size_t)total;
 }
 
 /* The options every kind with parameters takes, last in its table. */
@@ -3729,7 +3751,7 @@ static scn_status scn__sc_setup(scn__layer *l) {
     scn_status s = scn__window(l, SC_K, SC_S, SC_VALID);
     if (s) return s;
     l->Co = scn__sc_n(l);
-    scn__add_block(l, (size_t)scn__sc_m(l) * scn__sc_n(l), 1);    /* D */
+    scn__add_block(l, (uint64_t)scn__sc_m(l) * scn__sc_n(l), 1);  /* D */
     scn__add_block(l, 1, 0);                                     /* lambda1 */
     return SCN_OK;
 }
@@ -3759,7 +3781,9 @@ static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N
     int n = scn__sc_n(l);
     size_t mP = (size_t)g.m * g.P, nP = (size_t)n * g.P, nz;
     int recon = l->opt[SC_RECON] > 0;
-    float *X = scn__ws(l, (2 + recon) * mP + 2 * nP + (size_t)g.m * n), *alpha, *R;
+    /* counted in 64 bits: mP and nP fit size_t whenever the total does */
+    float *X = scn__ws(l, (2 + recon) * (uint64_t)g.m * g.P + 2 * (uint64_t)n * g.P +
+                          (uint64_t)g.m * n), *alpha, *R;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
     double rr;
@@ -3913,7 +3937,7 @@ static scn_status scn__conv_setup(scn__layer *l) {
     scn_status s = scn__window(l, CONV_K, CONV_S, CONV_VALID);
     if (s) return s;
     l->Co = (int)l->opt[CONV_N];
-    scn__add_block(l, (size_t)l->C * l->k * l->k * l->Co, 1);  /* weights */
+    scn__add_block(l, (uint64_t)l->C * l->k * l->k * l->Co, 1); /* weights */
     scn__add_block(l, (size_t)l->Co, 0);                        /* bias */
     return SCN_OK;
 }
@@ -3925,8 +3949,8 @@ static void scn__conv_init(scn__layer *l, scn_rng *r) {
 /* scratch: X (m x P), Y / dY (n x P), dX (m x P) */
 static scn_status scn__conv_forward(scn__layer *l, const float *x, float *y, int N, int train) {
     scn_conv_geom g = scn__geom(l, N);
-    size_t mP = (size_t)g.m * g.P, nP = (size_t)l->Co * g.P;
-    float *X = scn__ws(l, 2 * mP + nP), *Y;
+    size_t mP = (size_t)g.m * g.P;
+    float *X = scn__ws(l, 2 * (uint64_t)g.m * g.P + (uint64_t)l->Co * g.P), *Y; /* as sc */
     scn_status s;
     (void)train;
     if (!X) return SCN_ERR_NOMEM;
@@ -3967,7 +3991,7 @@ static const scn_option scn__linear_options[] = {
 
 static scn_status scn__linear_setup(scn__layer *l) {
     l->Co = (int)l->opt[0]; l->Ho = 1; l->Wo = 1;
-    scn__add_block(l, scn__in_size(l) * l->Co, 1);     /* weights */
+    scn__add_block(l, (uint64_t)scn__in_size(l) * l->Co, 1); /* weights */
     scn__add_block(l, (size_t)l->Co, 0);               /* bias */
     return SCN_OK;
 }
@@ -4671,6 +4695,18 @@ static scn_status scn__seq_reserve(scn__seq *q, int N, const scn_backend *be) {
     for (i = 0; i < q->L; i++) {
         scn__layer *l = &q->layers[i];
         size_t in = scn__in_size(l), out = scn__out_size(l);
+        /* in and out are at most INT_MAX (scn__parse_layer), the batch's
+         * floats may still be past a 32-bit size_t */
+        if ((uint64_t)(in > out ? in : out) * (uint64_t)N * sizeof(float) > SIZE_MAX)
+            return scn__fail(SCN_ERR_NOMEM, "net: a batch of %d through layer %d (%s) is "
+                             "more memory than this target's %zu-bit size_t addresses", N,
+                             l->number, l->kind->info.name, sizeof(size_t) * 8);
+        if (l->k > 0) {         /* a window layer: its patch matrix's N Ho Wo columns */
+            scn_conv_geom g;
+            if ((s = scn_conv_geom_init(&g, N, l->C, l->H, l->W, l->k, l->stride, l->pad)))
+                return scn__fail(s, "net: a batch of %d at layer %d (%s): %s", N, l->number,
+                                 l->kind->info.name, scn_error());
+        }
         q->act[i] = (float *)be->alloc(out * N * sizeof(float));
         if (!q->act[i]) return scn__fail(SCN_ERR_NOMEM, "net: no memory for activations");
         if (in > dmax) dmax = in;
