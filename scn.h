@@ -24,6 +24,13 @@
  *
  *       cc -O2 -fopenmp -o prog prog.c -lm
  *
+ *   Only scn_* names are exported; everything else, stb_image included,
+ *   is static. Tested with gcc and clang (-std=c99 -pedantic), g++ and
+ *   clang++ (-std=c++11), tcc, on x86-64, 32-bit x86, s390x (big-endian)
+ *   and AArch64 (README.md, "Using scn.h in your project"). In C++,
+ *   zero-initialise a description with {} (C's {0} draws
+ *   -Wmissing-field-initializers from g++ -Wextra).
+ *
  *   Solving sparse codes for P signals (columns of X, m x P) against a
  *   dictionary D (m x n), all float32 row-major:
  *
@@ -63,7 +70,8 @@
  *   SCN_ASSERT(x)     checks programmer errors only (default: assert.h).
  *   SCNDEF            what every public function is declared with
  *                     (default: extern; SCN_STATIC makes it static).
- *   SCN_STATIC        make every function static (private copy per file).
+ *   SCN_STATIC        make every function static (private copy per file;
+ *                     unused ones draw no warning under GCC and clang).
  *   SCN_NO_STDIO      drop the functions that read or write files.
  *   SCN_NO_STB_IMAGE  no gzip (.gz IDX files), no image folders, no
  *                     stb_image (section 12).
@@ -94,9 +102,11 @@
  * THREADS AND GLOBAL STATE
  *   The library keeps three pieces of global state: the current backend
  *   (scn_backend_set), the GEMM microkernel (scn_gemm_kernel_select, or
- *   the best this CPU runs, chosen on first use), and each thread's error
- *   message (scn_error). Set the first two before any work starts, not
- *   while another thread uses the library. Everything else lives in
+ *   the best this CPU runs, chosen on first use; threads making their
+ *   first call at once choose the same one), and each thread's error
+ *   message (scn_error; one for all threads under compilers without
+ *   thread-local storage, such as tcc). Set the first two before any work
+ *   starts, not while another thread uses the library. Everything else lives in
  *   objects the caller owns: different nets, optimisers, workspaces and
  *   data sets may be used from different threads at once, one object from
  *   one thread at a time; the functions of sections 3-7 may be called from
@@ -255,7 +265,8 @@ SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float 
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc);
 
-/* The GEMM microkernels built in, best first ("avx512", "avx2", "c"): the
+/* The GEMM microkernels built in, best first ("avx512", "avx2" on x86 with
+ * GCC or clang, "neon" on AArch64, then "c" everywhere): the
  * name of kernel i (NULL past the last) and, in *runs, whether this CPU
  * runs it (runs may be NULL). */
 SCNDEF const char *scn_gemm_kernel_name(int i, int *runs);
@@ -1544,23 +1555,58 @@ static void scn__kernel_avx512(int kc, const float *a, const float *b, size_t ld
 }
 #endif
 
-static int scn__has_avx2(void) {
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__) && defined(__ARM_NEON)
+#define SCN__NEON 1
+#include <arm_neon.h>
+
+/* 6 x 16 with 24 of AArch64's 32 vector registers as accumulators: each
+ * step loads four 4-float vectors of B and multiply-adds each with the 6
+ * values of A. Advanced SIMD is part of every ARMv8-A core, so the kernel
+ * needs no run-time test there. */
+static void scn__kernel_neon(int kc, const float *a, const float *b, size_t ldb,
+                             float *c, size_t ldc, int mv, int nv, float alpha, int add) {
+    float32x4_t acc[6][4], va = vdupq_n_f32(alpha);
+    float tmp[6][16];
+    int p, i, j;
+    for (i = 0; i < 6; i++)
+        for (j = 0; j < 4; j++) acc[i][j] = vdupq_n_f32(0.0f);
+    for (p = 0; p < kc; p++, a += 6, b += ldb) {
+        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8),
+                    b3 = vld1q_f32(b + 12);
+        for (i = 0; i < 6; i++) {
+            float32x4_t x = vdupq_n_f32(a[i]);
+            acc[i][0] = vfmaq_f32(acc[i][0], x, b0);
+            acc[i][1] = vfmaq_f32(acc[i][1], x, b1);
+            acc[i][2] = vfmaq_f32(acc[i][2], x, b2);
+            acc[i][3] = vfmaq_f32(acc[i][3], x, b3);
+        }
+    }
+    if (nv == 16) {                          /* whole rows: vector stores */
+        for (i = 0; i < mv; i++)
+            for (j = 0; j < 4; j++) {
+                float *cr = c + i * ldc + 4 * j;
+                vst1q_f32(cr, add ? vfmaq_f32(vld1q_f32(cr), va, acc[i][j])
+                                  : vmulq_f32(va, acc[i][j]));
+            }
+        return;
+    }
+    for (i = 0; i < 6; i++)
+        for (j = 0; j < 4; j++) vst1q_f32(tmp[i] + 4 * j, acc[i][j]);
+    scn__tile_out(&tmp[0][0], 16, c, ldc, mv, nv, alpha, add);
+}
+#endif
+
 #ifdef SCN__X86
+static int scn__has_avx2(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
 }
 
 static int scn__has_avx512(void) {
-#ifdef SCN__X86
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
 }
+#endif
 
 static int scn__has_nothing(void) { return 1; }
 
@@ -1570,20 +1616,34 @@ static const scn__kernel scn__kernels[] = {
     { "avx512", 6, 32, scn__kernel_avx512, scn__has_avx512 },
     { "avx2", 6, 16, scn__kernel_avx2, scn__has_avx2 },
 #endif
+#ifdef SCN__NEON
+    { "neon", 6, 16, scn__kernel_neon, scn__has_nothing },
+#endif
     { "c", 6, 16, scn__kernel_c, scn__has_nothing },
 };
 
 /* The kernel in use: the best this machine runs, chosen on first use (a
- * test may point it at another supported one). */
+ * test may point it at another supported one). Two threads making their
+ * first GEMM call at once both choose and store the same kernel; the
+ * accesses are atomic where the compiler has the builtins, so that race is
+ * defined behaviour (and ThreadSanitizer agrees). */
 static const scn__kernel *scn__gemm_kernel;
+#if defined(__GNUC__) || defined(__clang__)
+#define SCN__KERNEL_LOAD() __atomic_load_n(&scn__gemm_kernel, __ATOMIC_ACQUIRE)
+#define SCN__KERNEL_STORE(k) __atomic_store_n(&scn__gemm_kernel, (k), __ATOMIC_RELEASE)
+#else
+#define SCN__KERNEL_LOAD() scn__gemm_kernel
+#define SCN__KERNEL_STORE(k) (scn__gemm_kernel = (k))
+#endif
 
 static const scn__kernel *scn__kernel_pick(void) {
-    if (!scn__gemm_kernel) {
-        const scn__kernel *k = scn__kernels;
+    const scn__kernel *k = SCN__KERNEL_LOAD();
+    if (!k) {
+        k = scn__kernels;
         while (!k->supported()) k++;
-        scn__gemm_kernel = k;
+        SCN__KERNEL_STORE(k);
     }
-    return scn__gemm_kernel;
+    return k;
 }
 
 SCNDEF const char *scn_gemm_kernel_name(int i, int *runs) {
@@ -1596,12 +1656,12 @@ SCNDEF const char *scn_gemm_kernel_name(int i, int *runs) {
 SCNDEF scn_status scn_gemm_kernel_select(const char *name) {
     int i, runs;
     const char *k;
-    if (!name) { scn__gemm_kernel = NULL; return SCN_OK; }
+    if (!name) { SCN__KERNEL_STORE((const scn__kernel *)NULL); return SCN_OK; }
     for (i = 0; (k = scn_gemm_kernel_name(i, &runs)) != NULL; i++)
         if (!strcmp(k, name)) {
             if (!runs)
                 return scn__fail(SCN_ERR_ARG, "gemm: this CPU cannot run the %s kernel", name);
-            scn__gemm_kernel = &scn__kernels[i];
+            SCN__KERNEL_STORE(&scn__kernels[i]);
             return SCN_OK;
         }
     return scn__fail(SCN_ERR_ARG, "gemm: no kernel named '%s'", name);
@@ -2881,7 +2941,9 @@ static int scn__epilogue_avx512(int n, const scn__fista *f, scn__panel *pn) {
 }
 #endif
 
-/* The epilogue compiled for the microkernel's instruction set and width. */
+/* The epilogue compiled for the microkernel's instruction set and width.
+ * The NEON kernel shares scn__epilogue_c: Advanced SIMD is AArch64's
+ * baseline, so the portable body is already vectorised with it. */
 static int (*scn__epilogue_for(const scn__kernel *k))(int, const scn__fista *, scn__panel *) {
 #ifdef SCN__X86
     if (k->fn == scn__kernel_avx512) return scn__epilogue_avx512;
@@ -5733,7 +5795,13 @@ static scn_status scn__idx_load_file(const char *dir, const char *base, int ndim
     return scn__idx_parse(buf, len, buf, p, ndim, dims, data);
 }
 
-/* Appends the last component of path to ds->files (see scn_dataset). */
+/* Appends the last component of path to ds->files (see scn_dataset).
+ * Never cloned for constant arguments: gcc 12 at -O2 with every function
+ * static (SCN_STATIC) makes a constant-propagated copy whose dataset it
+ * believes has no room, and reports each strcat out of bounds. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+__attribute__((noipa))
+#endif
 static void scn__ds_note(scn_dataset *ds, const char *path) {
     const char *base = strrchr(path, '/');
     size_t have = strlen(ds->files), cap = sizeof ds->files;

@@ -18,6 +18,12 @@ JOBS=${PORT_JOBS:-2}
 STRICT="-std=c99 -pedantic -Wall -Wextra -Werror"
 POSIX="-D_POSIX_C_SOURCE=200809L"      # the tests' mkdtemp, fork, ...
 CORE="math solver grad layers checkpoint npy idx fixtures byteorder"
+# the variants of a compiler (optimisation, OpenMP, SCN_STATIC) run the
+# tests that link one compiled library (test_idx and the tool of test_train
+# compile their own copy); one configuration per compiler runs them all
+VARIANT="math solver grad layers checkpoint npy byteorder"
+# with SCN_STATIC every test compiles its own copy of the library: fewer
+STATIC="solver grad layers checkpoint idx"
 # under qemu a test runs 10-40 times slower: s390x runs what byte order
 # touches (readers, checkpoints, the solver and gradients), aarch64 what its
 # kernels touch (math: every microkernel; the solver's FISTA epilogue)
@@ -34,7 +40,7 @@ config() {
     mkdir -p "$dir"
     command -v "${cc%% *}" >/dev/null || { echo "$cc is not installed"; return 1; }
     case " $flags " in *" -DSCN_STATIC "*) static=1 ;; esac
-    [ -z "$runner" ] && tests="$tests train"
+    [ -z "$runner" ] && [ -z "${TESTS:-}" ] && tests="$tests train"
     if [ $static = 0 ]; then
         $cc $flags -DSCN_IMPLEMENTATION -x c -c -o "$dir/impl.o" scn.h \
             >"$dir/build.log" 2>&1 || { echo "scn.h: $(grep -m1 -E 'error|warning' "$dir/build.log")"; return 1; }
@@ -57,7 +63,8 @@ config() {
         timeout 600 $runner "$dir/test_$t" >"$dir/$t.log" 2>&1 ||
             { echo "test_$t failed: $(grep -m1 -E 'failed|rror' "$dir/$t.log")"; return 1; }
     done
-    echo "$cc $flags${runner:+ (run by $runner)}: $(echo $tests | wc -w) tests ($tests)"
+    echo "$cc $flags${runner:+ (run by $runner)}: $(echo $tests | wc -w) tests ($tests)$(
+        sed -n 's/^math: kernels tested: /; GEMM kernels: /p' "$dir/math.log" 2>/dev/null)"
 }
 
 # byteorder NAME : files written on this machine (x86-64, little-endian)
@@ -80,26 +87,27 @@ byteorder() {
 # The matrix. Each entry: NAME, then the command that checks it.
 NATIVE="-march=native"
 ENTRIES=(
-    "gcc-O0|config gcc-O0 gcc '-O0 $STRICT'"
-    "gcc-O2|config gcc-O2 gcc '-O2 $STRICT'"
-    "gcc-O2-openmp|config gcc-O2-openmp gcc '-O2 -fopenmp $STRICT'"
-    "gcc-O3-native|config gcc-O3-native gcc '-O3 $NATIVE $STRICT'"
-    "gcc-O3-native-openmp|config gcc-O3-native-openmp gcc '-O3 $NATIVE -fopenmp $STRICT'"
-    "gcc-O2-static|config gcc-O2-static gcc '-O2 -DSCN_STATIC $STRICT'"
-    "gcc-O3-native-openmp-static|config gcc-O3-native-openmp-static gcc '-O3 $NATIVE -fopenmp -DSCN_STATIC $STRICT'"
-    "clang-O0|config clang-O0 clang '-O0 $STRICT'"
-    "clang-O2|config clang-O2 clang '-O2 $STRICT'"
-    "clang-O2-openmp|config clang-O2-openmp clang '-O2 -fopenmp $STRICT'"
-    "clang-O3-native|config clang-O3-native clang '-O3 $NATIVE $STRICT'"
-    "clang-O3-native-openmp|config clang-O3-native-openmp clang '-O3 $NATIVE -fopenmp $STRICT'"
-    "clang-O2-static|config clang-O2-static clang '-O2 -DSCN_STATIC $STRICT'"
-    "clang-O3-native-openmp-static|config clang-O3-native-openmp-static clang '-O3 $NATIVE -fopenmp -DSCN_STATIC $STRICT'"
-    "g++-c++11|cxx g++ '-O2 -fopenmp'"
-    "clang++-c++11|cxx clang++ '-O2'"
-    "tcc|config tcc tcc ''"
-    "i686-32bit|config i686-32bit i686-linux-gnu-gcc '-O2 -fopenmp -static $STRICT'"
+    # the slow ones (qemu) first, so they overlap the rest
     "s390x-big-endian|TESTS='$S390X' config s390x-big-endian s390x-linux-gnu-gcc '-O2 -static $STRICT' qemu-s390x && byteorder s390x-big-endian qemu-s390x"
     "aarch64|TESTS='$ARM64' config aarch64 aarch64-linux-gnu-gcc '-O2 -static $STRICT' qemu-aarch64"
+    "gcc-O2-openmp|config gcc-O2-openmp gcc '-O2 -fopenmp $STRICT'"
+    "clang-O2-openmp|config clang-O2-openmp clang '-O2 -fopenmp $STRICT'"
+    "tcc|config tcc tcc ''"
+    "i686-32bit|config i686-32bit i686-linux-gnu-gcc '-O2 -fopenmp -static $STRICT'"
+    "gcc-O0|TESTS='$VARIANT' config gcc-O0 gcc '-O0 $STRICT'"
+    "gcc-O2|TESTS='$VARIANT' config gcc-O2 gcc '-O2 $STRICT'"
+    "gcc-O3-native|TESTS='$VARIANT' config gcc-O3-native gcc '-O3 $NATIVE $STRICT'"
+    "gcc-O3-native-openmp|TESTS='$VARIANT' config gcc-O3-native-openmp gcc '-O3 $NATIVE -fopenmp $STRICT'"
+    "gcc-O2-static|TESTS='$STATIC' config gcc-O2-static gcc '-O2 -DSCN_STATIC $STRICT'"
+    "gcc-O3-native-openmp-static|TESTS='$STATIC' config gcc-O3-native-openmp-static gcc '-O3 $NATIVE -fopenmp -DSCN_STATIC $STRICT'"
+    "clang-O0|TESTS='$VARIANT' config clang-O0 clang '-O0 $STRICT'"
+    "clang-O2|TESTS='$VARIANT' config clang-O2 clang '-O2 $STRICT'"
+    "clang-O3-native|TESTS='$VARIANT' config clang-O3-native clang '-O3 $NATIVE $STRICT'"
+    "clang-O3-native-openmp|TESTS='$VARIANT' config clang-O3-native-openmp clang '-O3 $NATIVE -fopenmp $STRICT'"
+    "clang-O2-static|TESTS='$STATIC' config clang-O2-static clang '-O2 -DSCN_STATIC $STRICT'"
+    "clang-O3-native-openmp-static|TESTS='$STATIC' config clang-O3-native-openmp-static clang '-O3 $NATIVE -fopenmp -DSCN_STATIC $STRICT'"
+    "g++-c++11|cxx g++ '-O2 -fopenmp'"
+    "clang++-c++11|cxx clang++ '-O2'"
     "two-units|sh tests/port/two_units.sh $OUT/two-units"
     "install-cmake|sh tests/port/install.sh $OUT/install-cmake"
     "threads-tsan|threads"
@@ -155,7 +163,7 @@ wait
 pass=0; fail=0
 for i in "${!names[@]}"; do
     read -r rc secs <"$OUT/.$i.rc"
-    what=$(tail -1 "$OUT/.$i.out")
+    what=$(paste -sd';' "$OUT/.$i.out" | sed 's/;/; /g')
     if [ "$rc" = 0 ]; then status=PASS; pass=$((pass + 1)); else status=FAIL; fail=$((fail + 1)); fi
     echo "$status ${names[$i]} (${secs}s): $what"
 done
