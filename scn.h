@@ -1338,7 +1338,7 @@ SCNDEF void scn_tensor_free(scn_tensor *t) {
 
 SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
                                   const int *shape, scn_tensor *view) {
-    size_t size;
+    size_t size = 0;    /* as in scn_tensor_create */
     int i;
     scn_status s;
     SCN_ASSERT(t && shape && view);
@@ -2626,6 +2626,9 @@ typedef struct scn__piece {
 
 #define SCN__ALIGN(b) (((b) + 63) & ~(uint64_t)63)
 
+/* The most atoms a dictionary may have: 2^24 (a Gram matrix of 2 PB). */
+#define SCN__ATOMS_MAX (1 << 24)
+
 /* Lays the pieces out, 64-byte aligned, in one block: the workspace's when
  * the caller gave one (grown if too small, kept across calls), else a new
  * block returned in *owned for the caller to free. */
@@ -2636,8 +2639,9 @@ static scn_status scn__carve(scn_workspace *ws, scn__piece *pc, int count, void 
     unsigned char *base;
     int i;
     *owned = NULL;
-    /* no piece is over 2^62 bytes (int sizes times at most 2^11), so the
-     * sum does not wrap before the test */
+    /* with m, P < 2^31, n <= 2^24 (SCN__ATOMS_MAX) and at most 256 threads
+     * every piece is below 2^62 bytes and all of them together below 2^63,
+     * so the sum does not wrap before the test */
     for (i = 0; i < count && sum <= SIZE_MAX; i++) sum += SCN__ALIGN(pc[i].bytes);
     if (sum > SIZE_MAX)
         return scn__fail(SCN_ERR_NOMEM, "%s: %llu bytes of scratch needed, more than this "
@@ -2673,6 +2677,9 @@ static scn_status scn__en_check(const char *who, const float *D, int m, int n,
     if (m < 1 || n < 1 || P < 1)
         return scn__fail(SCN_ERR_ARG, "%s: sizes m = %d, n = %d, P = %d must be positive",
                          who, m, n, P);
+    if (n > SCN__ATOMS_MAX)     /* the scratch sizes of scn__carve stay below 2^63 */
+        return scn__fail(SCN_ERR_ARG, "%s: %d atoms, more than 2^24 (the n x n Gram "
+                         "matrix alone would be %g bytes)", who, n, 8.0 * n * n);
     if (!(d->lambda1 >= 0.0f) || !isfinite(d->lambda1))
         return scn__fail(SCN_ERR_ARG, "%s: lambda1 = %g must be finite and >= 0", who,
                          (double)d->lambda1);

@@ -106,7 +106,7 @@ ENTRIES=(
     "clang-O3-native-openmp|TESTS='$VARIANT' config clang-O3-native-openmp clang '-O3 $NATIVE -fopenmp $STRICT'"
     "clang-O2-static|TESTS='$STATIC' config clang-O2-static clang '-O2 -DSCN_STATIC $STRICT'"
     "clang-O3-native-openmp-static|TESTS='$STATIC' config clang-O3-native-openmp-static clang '-O3 $NATIVE -fopenmp -DSCN_STATIC $STRICT'"
-    "g++-c++11|cxx g++ '-O2 -fopenmp'"
+    "g++-c++11|cxx g++ '-O3 -fopenmp'"
     "clang++-c++11|cxx clang++ '-O2'"
     "two-units|sh tests/port/two_units.sh $OUT/two-units"
     "install-cmake|sh tests/port/install.sh $OUT/install-cmake"
