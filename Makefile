@@ -6,6 +6,11 @@
 #   make bench    GEMM vs OpenBLAS, SC layer and training step vs PyTorch (bench/run.sh)
 #   make fuzz     libFuzzer on every file reader, FUZZ_SECONDS (20) each (fuzz/run.sh;
 #                 needs clang)
+#   make portability  the core tests under gcc, clang, g++, clang++, tcc, 32-bit x86,
+#                 s390x and aarch64 (qemu), two files, install, ThreadSanitizer
+#                 (tests/portability.sh; .ci/run installs the compilers)
+#   make install PREFIX=/usr/local   scn.h, bin/scn, pkg-config and CMake files;
+#                 make uninstall PREFIX=... removes them
 CC      ?= cc
 CXX     ?= c++
 OPT     ?= -O2 -fopenmp
@@ -66,7 +71,31 @@ asan:
 fuzz:
 	sh fuzz/run.sh
 
+portability:
+	bash tests/portability.sh
+
+# scn.h (and scn_cuda.cu where it exists) in include/, the tool in bin/,
+# scn.pc for `cc $$(pkg-config --cflags scn) app.c -lm`, and scnConfig.cmake
+# for find_package(scn)
+PREFIX  ?= /usr/local
+VERSION  = $(shell sed -n 's/^\#define SCN_VERSION_[A-Z]* //p' scn.h | paste -sd.)
+INSTALLED = include/scn.h include/scn_cuda.cu bin/scn lib/pkgconfig/scn.pc \
+            lib/cmake/scn/scnConfig.cmake
+install: bin/scn
+	mkdir -p $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/scn
+	cp scn.h $(DESTDIR)$(PREFIX)/include/
+	if [ -f scn_cuda.cu ]; then cp scn_cuda.cu $(DESTDIR)$(PREFIX)/include/; fi
+	cp bin/scn $(DESTDIR)$(PREFIX)/bin/
+	sed 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|' tools/scn.pc.in \
+	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/scn.pc
+	cp tools/scnConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/scn/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
+	-rmdir $(DESTDIR)$(PREFIX)/lib/cmake/scn 2>/dev/null
+
 clean:
 	rm -rf bin
 
-.PHONY: all test asan demo bench fuzz clean
+.PHONY: all test asan demo bench fuzz portability install uninstall clean

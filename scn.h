@@ -24,6 +24,13 @@
  *
  *       cc -O2 -fopenmp -o prog prog.c -lm
  *
+ *   Only scn_* names are exported; everything else, stb_image included,
+ *   is static. Tested with gcc and clang (-std=c99 -pedantic), g++ and
+ *   clang++ (-std=c++11), tcc, on x86-64, 32-bit x86, s390x (big-endian)
+ *   and AArch64 (README.md, "Using scn.h in your project"). In C++,
+ *   zero-initialise a description with {} (C's {0} draws
+ *   -Wmissing-field-initializers from g++ -Wextra).
+ *
  *   Solving sparse codes for P signals (columns of X, m x P) against a
  *   dictionary D (m x n), all float32 row-major:
  *
@@ -63,7 +70,8 @@
  *   SCN_ASSERT(x)     checks programmer errors only (default: assert.h).
  *   SCNDEF            what every public function is declared with
  *                     (default: extern; SCN_STATIC makes it static).
- *   SCN_STATIC        make every function static (private copy per file).
+ *   SCN_STATIC        make every function static (private copy per file;
+ *                     unused ones draw no warning under GCC and clang).
  *   SCN_NO_STDIO      drop the functions that read or write files.
  *   SCN_STREAM_MAX    the most bytes read from a pipe or FIFO given as a
  *                     .npy, IDX or checkpoint file (default 1 GiB; see
@@ -97,9 +105,11 @@
  * THREADS AND GLOBAL STATE
  *   The library keeps three pieces of global state: the current backend
  *   (scn_backend_set), the GEMM microkernel (scn_gemm_kernel_select, or
- *   the best this CPU runs, chosen on first use), and each thread's error
- *   message (scn_error). Set the first two before any work starts, not
- *   while another thread uses the library. Everything else lives in
+ *   the best this CPU runs, chosen on first use; threads making their
+ *   first call at once choose the same one), and each thread's error
+ *   message (scn_error; one for all threads under compilers without
+ *   thread-local storage, such as tcc). Set the first two before any work
+ *   starts, not while another thread uses the library. Everything else lives in
  *   objects the caller owns: different nets, optimisers, workspaces and
  *   data sets may be used from different threads at once, one object from
  *   one thread at a time; the functions of sections 3-7 may be called from
@@ -164,7 +174,13 @@
 
 #ifndef SCNDEF
 #ifdef SCN_STATIC
+/* a private copy: the functions a file does not call are not worth a
+ * -Wunused-function warning each */
+#if defined(__GNUC__) || defined(__clang__)
+#define SCNDEF static __attribute__((unused))
+#else
 #define SCNDEF static
+#endif
 #else
 #define SCNDEF extern
 #endif
@@ -252,7 +268,8 @@ SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float 
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc);
 
-/* The GEMM microkernels built in, best first ("avx512", "avx2", "c"): the
+/* The GEMM microkernels built in, best first ("avx512", "avx2" on x86 with
+ * GCC or clang, "neon" on AArch64, then "c" everywhere): the
  * name of kernel i (NULL past the last) and, in *runs, whether this CPU
  * runs it (runs may be NULL). */
 SCNDEF const char *scn_gemm_kernel_name(int i, int *runs);
@@ -1314,7 +1331,7 @@ static scn_status scn__shape_size(int ndim, const int *shape, size_t *size) {
 
 SCNDEF scn_tensor *scn_tensor_create(int ndim, const int *shape) {
     scn_tensor *t;
-    size_t size;
+    size_t size = 0;    /* gcc -O3 cannot see that a failed scn__shape_size returns */
     int i;
     SCN_ASSERT(shape);
     if (scn__shape_size(ndim, shape, &size) != SCN_OK) return NULL;
@@ -1344,7 +1361,7 @@ SCNDEF void scn_tensor_free(scn_tensor *t) {
 
 SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
                                   const int *shape, scn_tensor *view) {
-    size_t size;
+    size_t size = 0;    /* as in scn_tensor_create */
     int i;
     scn_status s;
     SCN_ASSERT(t && shape && view);
@@ -1364,7 +1381,7 @@ SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
 }
 
 SCNDEF scn_status scn_tensor_reshape(scn_tensor *t, int ndim, const int *shape) {
-    size_t size;
+    size_t size = 0;    /* as in scn_tensor_create */
     int i;
     scn_status s;
     SCN_ASSERT(t && shape);
@@ -1561,23 +1578,58 @@ static void scn__kernel_avx512(int kc, const float *a, const float *b, size_t ld
 }
 #endif
 
-static int scn__has_avx2(void) {
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__) && defined(__ARM_NEON)
+#define SCN__NEON 1
+#include <arm_neon.h>
+
+/* 6 x 16 with 24 of AArch64's 32 vector registers as accumulators: each
+ * step loads four 4-float vectors of B and multiply-adds each with the 6
+ * values of A. Advanced SIMD is part of every ARMv8-A core, so the kernel
+ * needs no run-time test there. */
+static void scn__kernel_neon(int kc, const float *a, const float *b, size_t ldb,
+                             float *c, size_t ldc, int mv, int nv, float alpha, int add) {
+    float32x4_t acc[6][4], va = vdupq_n_f32(alpha);
+    float tmp[6][16];
+    int p, i, j;
+    for (i = 0; i < 6; i++)
+        for (j = 0; j < 4; j++) acc[i][j] = vdupq_n_f32(0.0f);
+    for (p = 0; p < kc; p++, a += 6, b += ldb) {
+        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8),
+                    b3 = vld1q_f32(b + 12);
+        for (i = 0; i < 6; i++) {
+            float32x4_t x = vdupq_n_f32(a[i]);
+            acc[i][0] = vfmaq_f32(acc[i][0], x, b0);
+            acc[i][1] = vfmaq_f32(acc[i][1], x, b1);
+            acc[i][2] = vfmaq_f32(acc[i][2], x, b2);
+            acc[i][3] = vfmaq_f32(acc[i][3], x, b3);
+        }
+    }
+    if (nv == 16) {                          /* whole rows: vector stores */
+        for (i = 0; i < mv; i++)
+            for (j = 0; j < 4; j++) {
+                float *cr = c + i * ldc + 4 * j;
+                vst1q_f32(cr, add ? vfmaq_f32(vld1q_f32(cr), va, acc[i][j])
+                                  : vmulq_f32(va, acc[i][j]));
+            }
+        return;
+    }
+    for (i = 0; i < 6; i++)
+        for (j = 0; j < 4; j++) vst1q_f32(tmp[i] + 4 * j, acc[i][j]);
+    scn__tile_out(&tmp[0][0], 16, c, ldc, mv, nv, alpha, add);
+}
+#endif
+
 #ifdef SCN__X86
+static int scn__has_avx2(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
 }
 
 static int scn__has_avx512(void) {
-#ifdef SCN__X86
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
 }
+#endif
 
 static int scn__has_nothing(void) { return 1; }
 
@@ -1587,20 +1639,34 @@ static const scn__kernel scn__kernels[] = {
     { "avx512", 6, 32, scn__kernel_avx512, scn__has_avx512 },
     { "avx2", 6, 16, scn__kernel_avx2, scn__has_avx2 },
 #endif
+#ifdef SCN__NEON
+    { "neon", 6, 16, scn__kernel_neon, scn__has_nothing },
+#endif
     { "c", 6, 16, scn__kernel_c, scn__has_nothing },
 };
 
 /* The kernel in use: the best this machine runs, chosen on first use (a
- * test may point it at another supported one). */
+ * test may point it at another supported one). Two threads making their
+ * first GEMM call at once both choose and store the same kernel; the
+ * accesses are atomic where the compiler has the builtins, so that race is
+ * defined behaviour (and ThreadSanitizer agrees). */
 static const scn__kernel *scn__gemm_kernel;
+#if defined(__GNUC__) || defined(__clang__)
+#define SCN__KERNEL_LOAD() __atomic_load_n(&scn__gemm_kernel, __ATOMIC_ACQUIRE)
+#define SCN__KERNEL_STORE(k) __atomic_store_n(&scn__gemm_kernel, (k), __ATOMIC_RELEASE)
+#else
+#define SCN__KERNEL_LOAD() scn__gemm_kernel
+#define SCN__KERNEL_STORE(k) (scn__gemm_kernel = (k))
+#endif
 
 static const scn__kernel *scn__kernel_pick(void) {
-    if (!scn__gemm_kernel) {
-        const scn__kernel *k = scn__kernels;
+    const scn__kernel *k = SCN__KERNEL_LOAD();
+    if (!k) {
+        k = scn__kernels;
         while (!k->supported()) k++;
-        scn__gemm_kernel = k;
+        SCN__KERNEL_STORE(k);
     }
-    return scn__gemm_kernel;
+    return k;
 }
 
 SCNDEF const char *scn_gemm_kernel_name(int i, int *runs) {
@@ -1613,12 +1679,12 @@ SCNDEF const char *scn_gemm_kernel_name(int i, int *runs) {
 SCNDEF scn_status scn_gemm_kernel_select(const char *name) {
     int i, runs;
     const char *k;
-    if (!name) { scn__gemm_kernel = NULL; return SCN_OK; }
+    if (!name) { SCN__KERNEL_STORE((const scn__kernel *)NULL); return SCN_OK; }
     for (i = 0; (k = scn_gemm_kernel_name(i, &runs)) != NULL; i++)
         if (!strcmp(k, name)) {
             if (!runs)
                 return scn__fail(SCN_ERR_ARG, "gemm: this CPU cannot run the %s kernel", name);
-            scn__gemm_kernel = &scn__kernels[i];
+            SCN__KERNEL_STORE(&scn__kernels[i]);
             return SCN_OK;
         }
     return scn__fail(SCN_ERR_ARG, "gemm: no kernel named '%s'", name);
@@ -1795,7 +1861,7 @@ SCNDEF scn_status scn_gemm(int trans_a, int trans_b, int M, int N, int K, float 
 
 SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int W,
                                      int k, int stride, int pad) {
-    size_t m, P;
+    uint64_t m, P;      /* 64-bit: each product below fits, whatever size_t is */
     SCN_ASSERT(g);
     if (N < 1 || C < 1 || H < 1 || W < 1)
         return scn__fail(SCN_ERR_ARG, "conv: input %d x %d x %d x %d must be positive",
@@ -1806,12 +1872,16 @@ SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int 
     if ((long long)H + 2LL * pad < k || (long long)W + 2LL * pad < k)
         return scn__fail(SCN_ERR_ARG, "conv: kernel %d larger than the padded input "
                          "%lld x %lld", k, H + 2LL * pad, W + 2LL * pad);
-    m = (size_t)C * k * k;
-    P = (size_t)N * (size_t)(((long long)H + 2LL * pad - k) / stride + 1) *
-        (size_t)(((long long)W + 2LL * pad - k) / stride + 1);
-    if ((size_t)C * k > 1u << 30 || m > 1u << 30 || P > 1u << 30 ||
-        (size_t)H * W > 1u << 30)
-        return scn__fail(SCN_ERR_ARG, "conv: patch matrix %zu x %zu too large", m, P);
+    /* C k and N Ho are at most 2^62, so neither product below wraps; a wrap
+     * (as size_t arithmetic did on 32-bit targets) would pass the check */
+    m = (uint64_t)C * (uint64_t)k;
+    m = m > 1u << 30 ? m : m * (uint64_t)k;
+    P = (uint64_t)N * (uint64_t)(((long long)H + 2LL * pad - k) / stride + 1);
+    P = P > 1u << 30 ? P : P * (uint64_t)(((long long)W + 2LL * pad - k) / stride + 1);
+    if (m > 1u << 30 || P > 1u << 30 || (uint64_t)H * (uint64_t)W > 1u << 30)
+        return scn__fail(SCN_ERR_ARG, "conv: patch matrix %llu x %llu too large (at "
+                         "most 2^30 rows and columns)", (unsigned long long)m,
+                         (unsigned long long)P);
     g->N = N; g->C = C; g->H = H; g->W = W;
     g->k = k; g->stride = stride; g->pad = pad;
     g->Ho = (int)(((long long)H + 2LL * pad - k) / stride + 1);
@@ -2574,24 +2644,38 @@ SCNDEF scn_status scn_npy_save(const char *path, const scn_tensor *t) {
 #define SCN__KKT_TOL          1e-6   /* relative to the column's scale */
 
 
-/* One buffer of a call's scratch: where to store its address, its size. */
+/* One buffer of a call's scratch: where to store its address, its size.
+ * Sizes are counted in 64 bits, so a size a 32-bit size_t would wrap (n P
+ * floats of a large batch) is seen and refused by scn__carve. */
 typedef struct scn__piece {
     void **ptr;
-    size_t bytes;
+    uint64_t bytes;
 } scn__piece;
 
-#define SCN__ALIGN(b) (((b) + 63) & ~(size_t)63)
+#define SCN__ALIGN(b) (((b) + 63) & ~(uint64_t)63)
+
+/* The most atoms a dictionary may have: 2^24 (a Gram matrix of 2 PB). */
+#define SCN__ATOMS_MAX (1 << 24)
 
 /* Lays the pieces out, 64-byte aligned, in one block: the workspace's when
  * the caller gave one (grown if too small, kept across calls), else a new
  * block returned in *owned for the caller to free. */
 static scn_status scn__carve(scn_workspace *ws, scn__piece *pc, int count, void **owned,
                              const char *who) {
-    size_t total = 64, off = 0;
+    uint64_t sum = 64;
+    size_t total, off = 0;
     unsigned char *base;
     int i;
-    for (i = 0; i < count; i++) total += SCN__ALIGN(pc[i].bytes);
     *owned = NULL;
+    /* with m, P < 2^31, n <= 2^24 (SCN__ATOMS_MAX) and at most 256 threads
+     * every piece is below 2^62 bytes and all of them together below 2^63,
+     * so the sum does not wrap before the test */
+    for (i = 0; i < count && sum <= SIZE_MAX; i++) sum += SCN__ALIGN(pc[i].bytes);
+    if (sum > SIZE_MAX)
+        return scn__fail(SCN_ERR_NOMEM, "%s: %llu bytes of scratch needed, more than this "
+                         "target's memory addresses (%zu-bit size_t)", who,
+                         (unsigned long long)sum, sizeof(size_t) * 8);
+    total = (size_t)sum;
     if (ws && ws->size < total) {
         SCN_FREE(ws->data);
         ws->data = SCN_MALLOC(total);
@@ -2603,7 +2687,7 @@ static scn_status scn__carve(scn_workspace *ws, scn__piece *pc, int count, void 
     off = (size_t)(64 - (uintptr_t)base % 64) % 64;
     for (i = 0; i < count; i++) {
         *pc[i].ptr = base + off;
-        off += SCN__ALIGN(pc[i].bytes);
+        off += (size_t)SCN__ALIGN(pc[i].bytes);
     }
     return SCN_OK;
 }
@@ -2621,6 +2705,9 @@ static scn_status scn__en_check(const char *who, const float *D, int m, int n,
     if (m < 1 || n < 1 || P < 1)
         return scn__fail(SCN_ERR_ARG, "%s: sizes m = %d, n = %d, P = %d must be positive",
                          who, m, n, P);
+    if (n > SCN__ATOMS_MAX)     /* the scratch sizes of scn__carve stay below 2^63 */
+        return scn__fail(SCN_ERR_ARG, "%s: %d atoms, more than 2^24 (the n x n Gram "
+                         "matrix alone would be %g bytes)", who, n, 8.0 * n * n);
     if (!(d->lambda1 >= 0.0f) || !isfinite(d->lambda1))
         return scn__fail(SCN_ERR_ARG, "%s: lambda1 = %g must be finite and >= 0", who,
                          (double)d->lambda1);
@@ -2805,7 +2892,7 @@ typedef struct scn__panel {
     float *s, *live;                /* momentum counter; 1 while iterating */
 } scn__panel;
 
-static size_t scn__panel_floats(int n, int nr) { return (4 * (size_t)n + 2) * nr; }
+static uint64_t scn__panel_floats(int n, int nr) { return (4 * (uint64_t)n + 2) * nr; }
 
 /* Threshold one row of a panel (t = A gamma + b in, alpha_t+1 out) and
  * fold it into the per-column sums of the convergence and restart tests.
@@ -2892,7 +2979,9 @@ static int scn__epilogue_avx512(int n, const scn__fista *f, scn__panel *pn) {
 }
 #endif
 
-/* The epilogue compiled for the microkernel's instruction set and width. */
+/* The epilogue compiled for the microkernel's instruction set and width.
+ * The NEON kernel shares scn__epilogue_c: Advanced SIMD is AArch64's
+ * baseline, so the portable body is already vectorised with it. */
 static int (*scn__epilogue_for(const scn__kernel *k))(int, const scn__fista *, scn__panel *) {
 #ifdef SCN__X86
     if (k->fn == scn__kernel_avx512) return scn__epilogue_avx512;
@@ -2940,7 +3029,8 @@ static int scn__fista_panel(const scn__fista *f, const int *cols, int cnt, int i
 static int scn__fista_run(const scn__fista *f, const int *cols, int count, int iters,
                           float *state, float *alpha) {
     int nr = f->k->nr, panels = (count + nr - 1) / nr, pi, most = 0;
-    size_t per = SCN__ALIGN(scn__panel_floats(f->n, nr) * sizeof(float)) / sizeof(float);
+    size_t per = (size_t)(SCN__ALIGN(scn__panel_floats(f->n, nr) * sizeof(float)) /
+                          sizeof(float));
     SCN__OMP(parallel for schedule(dynamic, 1) reduction(max : most) if (panels > 1)
              num_threads(f->threads))
     for (pi = 0; pi < panels; pi++) {
@@ -3030,16 +3120,16 @@ typedef struct scn__colwork {
 
 /* Bytes of one thread's column scratch, rounded up to 64 so that every
  * thread's doubles stay aligned (and on their own cache lines). */
-static size_t scn__colwork_bytes(int m, int n) {
-    return SCN__ALIGN(((size_t)n * n + 2 * (size_t)n + (size_t)SCN__CH * m) * sizeof(double) +
-                      2 * (size_t)SCN__CH * n * sizeof(float) + (size_t)n * sizeof(int) +
-                      (size_t)n);
+static uint64_t scn__colwork_bytes(int m, int n) {
+    return SCN__ALIGN(((uint64_t)n * n + 2 * (uint64_t)n + (uint64_t)SCN__CH * m) *
+                      sizeof(double) + 2 * (uint64_t)SCN__CH * n * sizeof(float) +
+                      (uint64_t)n * sizeof(int) + (uint64_t)n);
 }
 
 /* Points T threads' scratch into block (T x scn__colwork_bytes). */
 static void scn__colwork_setup(scn__colwork *w, int T, unsigned char *block, int m, int n) {
     int t;
-    for (t = 0; t < T; t++, block += scn__colwork_bytes(m, n)) {
+    for (t = 0; t < T; t++, block += (size_t)scn__colwork_bytes(m, n)) {
         w[t].M = (double *)block;
         w[t].c = w[t].M + (size_t)n * n;
         w[t].y = w[t].c + n;
@@ -3231,26 +3321,28 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
     scn_solve_info local;
     scn__fista f;
     scn__colwork cw[SCN__MAX_THREADS];
-    double *Dt, *Gd, kappa;
-    float *A, *apack, *DtX, *state, *pack;
-    int *cols;
-    unsigned char *ok, *colblock;
+    /* NULL until scn__carve fills them (gcc -O3 cannot see that it does
+     * whenever it returns SCN_OK) */
+    double *Dt = NULL, *Gd = NULL, kappa;
+    float *A = NULL, *apack = NULL, *DtX = NULL, *state = NULL, *pack = NULL;
+    int *cols = NULL;
+    unsigned char *ok = NULL, *colblock = NULL;
     void *owned = NULL;
     const scn__kernel *k = scn__kernel_pick();
     size_t i, nn = (size_t)n * n;
     int T = scn__threads(), polish = !d->fixed_iter && !d->no_polish;
     scn__piece pieces[] = {
-        { (void **)&Dt, (size_t)n * m * sizeof(double) },
-        { (void **)&Gd, nn * sizeof(double) },
-        { (void **)&A, nn * sizeof(float) },
-        { (void **)&apack, (size_t)((n + k->mr - 1) / k->mr * k->mr) * n * sizeof(float) },
-        { (void **)&DtX, (size_t)n * P * sizeof(float) },
+        { (void **)&Dt, (uint64_t)n * m * sizeof(double) },
+        { (void **)&Gd, (uint64_t)n * n * sizeof(double) },
+        { (void **)&A, (uint64_t)n * n * sizeof(float) },
+        { (void **)&apack, (uint64_t)((n + k->mr - 1) / k->mr * k->mr) * n * sizeof(float) },
+        { (void **)&DtX, (uint64_t)n * P * sizeof(float) },
         { (void **)&state, T * SCN__ALIGN(scn__panel_floats(n, k->nr) * sizeof(float)) },
-        { (void **)&cols, (size_t)P * sizeof(int) },
-        { (void **)&ok, (size_t)P },
-        { (void **)&f.stalled, (size_t)P },
+        { (void **)&cols, (uint64_t)P * sizeof(int) },
+        { (void **)&ok, (uint64_t)P },
+        { (void **)&f.stalled, (uint64_t)P },
         { (void **)&colblock, polish ? T * scn__colwork_bytes(m, n) : 0 },
-        { (void **)&pack, scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float) },
+        { (void **)&pack, (uint64_t)scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float) },
     };
     scn_status s = scn__en_check("sparse solve", D, m, n, X, P, d);
     if (s) return s;
@@ -3372,24 +3464,26 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
                                        int P, const float *alpha, const float *G,
                                        const scn_solve_desc *d,
                                        float *dD, float *dX, float *dlambda1) {
-    double *Dt, *Gd, *dl;
-    float *Gamma, *S, *R, *parts, *pack;
+    /* NULL until scn__carve fills them, as in scn__cpu_en_solve */
+    double *Dt = NULL, *Gd = NULL, *dl = NULL;
+    float *Gamma = NULL, *S = NULL, *R = NULL, *parts = NULL, *pack = NULL;
     scn_workspace pw;
     scn__colwork cw[SCN__MAX_THREADS];
-    unsigned char *colblock;
+    unsigned char *colblock = NULL;
     void *owned = NULL;
     int T = scn__threads(), p, bad = -1;
     size_t at, mn = (size_t)m * n;
     scn__piece pieces[] = {
-        { (void **)&Dt, (size_t)n * m * sizeof(double) },
-        { (void **)&Gd, (size_t)n * n * sizeof(double) },
-        { (void **)&dl, (size_t)P * sizeof(double) },
-        { (void **)&Gamma, (size_t)n * P * sizeof(float) },
-        { (void **)&S, dD ? (size_t)n * n * sizeof(float) : 0 },
-        { (void **)&R, dD ? (size_t)T * m * SCN__RCHUNK * sizeof(float) : 0 },
-        { (void **)&parts, dD ? SCN__SLABS * mn * sizeof(float) : 0 },
+        { (void **)&Dt, (uint64_t)n * m * sizeof(double) },
+        { (void **)&Gd, (uint64_t)n * n * sizeof(double) },
+        { (void **)&dl, (uint64_t)P * sizeof(double) },
+        { (void **)&Gamma, (uint64_t)n * P * sizeof(float) },
+        { (void **)&S, dD ? (uint64_t)n * n * sizeof(float) : 0 },
+        { (void **)&R, dD ? (uint64_t)T * m * SCN__RCHUNK * sizeof(float) : 0 },
+        { (void **)&parts, dD ? SCN__SLABS * (uint64_t)m * n * sizeof(float) : 0 },
         { (void **)&colblock, T * scn__colwork_bytes(m, n) },
-        { (void **)&pack, dD || dX ? scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float) : 0 },
+        { (void **)&pack, dD || dX ? (uint64_t)scn__gemm_team() * SCN__PACK_FLOATS *
+                                     sizeof(float) : 0 },
     };
     scn_status s = scn__en_check("sparse backward", D, m, n, X, P, d);
     if (s) return s;
@@ -3629,7 +3723,13 @@ struct scn__layer {
 
 /* The layer's backend scratch, at least `floats` long; NULL on failure.
  * Its contents do not survive growth (forward grows, backward reads). */
-static float *scn__ws(scn__layer *l, size_t floats) {
+static float *scn__ws(scn__layer *l, uint64_t floats) {
+    if (floats > SIZE_MAX / sizeof(float)) {   /* only where size_t is 32-bit */
+        scn__fail(SCN_ERR_NOMEM, "%s layer: %llu floats of scratch, more than a %zu-bit "
+                  "size_t addresses", l->kind->info.name, (unsigned long long)floats,
+                  sizeof(size_t) * 8);
+        return NULL;
+    }
     if (floats > l->ws_cap) {
         l->be->release(l->ws);
         l->ws_cap = 0;
@@ -3661,13 +3761,17 @@ static float *scn__host(scn__layer *l, size_t floats) {
 static size_t scn__in_size(const scn__layer *l) { return (size_t)l->C * l->H * l->W; }
 static size_t scn__out_size(const scn__layer *l) { return (size_t)l->Co * l->Ho * l->Wo; }
 
-/* Declares a run of `count` parameters after the ones declared so far. */
-static void scn__add_block(scn__layer *l, size_t count, int decay) {
+/* Declares a run of `count` parameters after the ones declared so far.
+ * The count is 64-bit and the layer's total saturates at SIZE_MAX, so a
+ * layer a 32-bit size_t cannot hold (2^32 weights of a linear layer)
+ * reaches scn__net_parse's size test instead of wrapping to a small one. */
+static void scn__add_block(scn__layer *l, uint64_t count, int decay) {
     scn__block *b = &l->blocks[l->nblocks++];
+    uint64_t total = (uint64_t)l->nparams + count;
     b->offset = l->nparams;
-    b->count = count;
+    b->count = count > SIZE_MAX ? SIZE_MAX : (size_t)count;
     b->decay = decay;
-    l->nparams += count;
+    l->nparams = total > SIZE_MAX ? SIZE_MAX : (size_t)total;
 }
 
 /* The options every kind with parameters takes, last in its table. */
@@ -3681,7 +3785,7 @@ static scn_status scn__window(scn__layer *l, int ik, int is, int ivalid) {
     scn_conv_geom g;
     scn_status s;
     int pooling = ivalid < 0;
-    memset(&g, 0, sizeof g);                /* set on success: quiets -O3's doubt */
+    memset(&g, 0, sizeof g);    /* gcc -O3 cannot see that a failed init returns */
     l->k = (int)l->opt[ik];
     l->stride = pooling && !(l->given >> is & 1) ? l->k : (int)l->opt[is];
     l->pad = pooling || l->opt[ivalid] != 0 ? 0 : (l->k - 1) / 2;
@@ -3747,7 +3851,7 @@ static scn_status scn__sc_setup(scn__layer *l) {
     scn_status s = scn__window(l, SC_K, SC_S, SC_VALID);
     if (s) return s;
     l->Co = scn__sc_n(l);
-    scn__add_block(l, (size_t)scn__sc_m(l) * scn__sc_n(l), 1);    /* D */
+    scn__add_block(l, (uint64_t)scn__sc_m(l) * scn__sc_n(l), 1);  /* D */
     scn__add_block(l, 1, 0);                                     /* lambda1 */
     return SCN_OK;
 }
@@ -3784,7 +3888,9 @@ static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N
     int n = scn__sc_n(l);
     size_t mP = (size_t)g.m * g.P, nP = (size_t)n * g.P, nz;
     int recon = l->opt[SC_RECON] > 0;
-    float *X = scn__ws(l, (2 + recon) * mP + 2 * nP + (size_t)g.m * n), *alpha, *R;
+    /* counted in 64 bits: mP and nP fit size_t whenever the total does */
+    float *X = scn__ws(l, (2 + recon) * (uint64_t)g.m * g.P + 2 * (uint64_t)n * g.P +
+                          (uint64_t)g.m * n), *alpha, *R;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
     double rr;
@@ -3947,7 +4053,7 @@ static scn_status scn__conv_setup(scn__layer *l) {
     scn_status s = scn__window(l, CONV_K, CONV_S, CONV_VALID);
     if (s) return s;
     l->Co = (int)l->opt[CONV_N];
-    scn__add_block(l, (size_t)l->C * l->k * l->k * l->Co, 1);  /* weights */
+    scn__add_block(l, (uint64_t)l->C * l->k * l->k * l->Co, 1); /* weights */
     scn__add_block(l, (size_t)l->Co, 0);                        /* bias */
     return SCN_OK;
 }
@@ -3959,8 +4065,8 @@ static void scn__conv_init(scn__layer *l, scn_rng *r) {
 /* scratch: X (m x P), Y / dY (n x P), dX (m x P) */
 static scn_status scn__conv_forward(scn__layer *l, const float *x, float *y, int N, int train) {
     scn_conv_geom g = scn__geom(l, N);
-    size_t mP = (size_t)g.m * g.P, nP = (size_t)l->Co * g.P;
-    float *X = scn__ws(l, 2 * mP + nP), *Y;
+    size_t mP = (size_t)g.m * g.P;
+    float *X = scn__ws(l, 2 * (uint64_t)g.m * g.P + (uint64_t)l->Co * g.P), *Y; /* as sc */
     scn_status s;
     (void)train;
     if (!X) return SCN_ERR_NOMEM;
@@ -4001,7 +4107,7 @@ static const scn_option scn__linear_options[] = {
 
 static scn_status scn__linear_setup(scn__layer *l) {
     l->Co = (int)l->opt[0]; l->Ho = 1; l->Wo = 1;
-    scn__add_block(l, scn__in_size(l) * l->Co, 1);     /* weights */
+    scn__add_block(l, (uint64_t)scn__in_size(l) * l->Co, 1); /* weights */
     scn__add_block(l, (size_t)l->Co, 0);               /* bias */
     return SCN_OK;
 }
@@ -4728,6 +4834,18 @@ static scn_status scn__seq_reserve(scn__seq *q, int N, const scn_backend *be) {
     for (i = 0; i < q->L; i++) {
         scn__layer *l = &q->layers[i];
         size_t in = scn__in_size(l), out = scn__out_size(l);
+        /* in and out are at most INT_MAX (scn__parse_layer), the batch's
+         * floats may still be past a 32-bit size_t */
+        if ((uint64_t)(in > out ? in : out) * (uint64_t)N * sizeof(float) > SIZE_MAX)
+            return scn__fail(SCN_ERR_NOMEM, "net: a batch of %d through layer %d (%s) is "
+                             "more memory than this target's %zu-bit size_t addresses", N,
+                             l->number, l->kind->info.name, sizeof(size_t) * 8);
+        if (l->k > 0) {         /* a window layer: its patch matrix's N Ho Wo columns */
+            scn_conv_geom g;
+            if ((s = scn_conv_geom_init(&g, N, l->C, l->H, l->W, l->k, l->stride, l->pad)))
+                return scn__fail(s, "net: a batch of %d at layer %d (%s): %s", N, l->number,
+                                 l->kind->info.name, scn_error());
+        }
         q->act[i] = (float *)be->alloc(out * N * sizeof(float));
         if (!q->act[i]) return scn__fail(SCN_ERR_NOMEM, "net: no memory for activations");
         if (in > dmax) dmax = in;
@@ -5310,6 +5428,10 @@ SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r) {
 #define SCN__STB 2
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
+/* tcc has no <emmintrin.h>; stb_image's portable C decoder is the same */
+#if defined(__TINYC__) && !defined(STBI_NO_SIMD)
+#define STBI_NO_SIMD
+#endif
 /* PNG, JPEG and BMP for image folders; GIF stays in because without it
  * stb_image (2.27) declares static functions it never defines, which GCC
  * reports at the end of the file where no pragma reaches. The rename
@@ -5779,7 +5901,13 @@ static scn_status scn__idx_load_file(const char *dir, const char *base, int ndim
     return scn__idx_parse(buf, len, buf, p, ndim, dims, data);
 }
 
-/* Appends the last component of path to ds->files (see scn_dataset). */
+/* Appends the last component of path to ds->files (see scn_dataset).
+ * Never cloned for constant arguments: gcc 12 at -O2 with every function
+ * static (SCN_STATIC) makes a constant-propagated copy whose dataset it
+ * believes has no room, and reports each strcat out of bounds. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+__attribute__((noipa))
+#endif
 static void scn__ds_note(scn_dataset *ds, const char *path) {
     const char *base = strrchr(path, '/');
     size_t have = strlen(ds->files), cap = sizeof ds->files;

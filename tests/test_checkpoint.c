@@ -633,7 +633,8 @@ static void test_records(void) {
 
     /* NaN and Inf: parameters, buffers, velocity; negative running variance */
     {
-        static const struct { const char *tag; size_t index; float v; const char *what, *want; }
+        /* automatic, not static: NAN is no constant expression for tcc */
+        const struct { const char *tag; size_t index; float v; const char *what, *want; }
         cases[] = {
             { "PARM", 0, NAN, "a NaN parameter", "parameter" },
             { "PARM", 17, INFINITY, "an Inf parameter", "parameter" },

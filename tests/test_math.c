@@ -243,6 +243,14 @@ static void test_gemm_kernels(void) {
     for (i = 0; (name = scn_gemm_kernel_name((int)i, &runs)) != NULL && !runs; i++) {}
     CHECK(name && !strcmp(scn_gemm_kernel(), name), "the default %s is not the best kernel "
           "this CPU runs", scn_gemm_kernel());
+#if defined(__aarch64__) && defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
+    CHECK(!strcmp(scn_gemm_kernel(), "neon"), "AArch64 runs the %s kernel, not neon",
+          scn_gemm_kernel());
+#endif
+    printf("math: kernels tested:");
+    for (i = 0; (name = scn_gemm_kernel_name((int)i, &runs)) != NULL; i++)
+        if (runs) printf(" %s", name);
+    printf("\n");
 }
 
 static void test_gemm_determinism(void) {

@@ -176,7 +176,36 @@ static void test_bad_input(void) {
     CHECK(scn_en_solve(D, 3, 2, X, 1, &d, a, NULL) == SCN_ERR_ARG, "max_iter -1");
 }
 
+/* Scratch past what size_t addresses is refused with an error, not wrapped:
+ * on a 32-bit target D^T X of 2048 atoms by 2^20 signals is 8 GiB (the
+ * inputs themselves are small: m = 1; the backward pass's inputs, n x P,
+ * could not exist there). On 64-bit targets the same call
+ * would really allocate it, so only the sizes are checked there. */
+static void test_too_large(void) {
+    const int m = 1, n = 2048, P = 1 << 20;
+    float *D, *X, *a;
+    scn_solve_desc d;
+    scn_status s;
+    int j;
+    if (sizeof(size_t) >= 8) {
+        CHECK((uint64_t)n * P * sizeof(float) <= SIZE_MAX, "64-bit size_t holds the sizes");
+        return;
+    }
+    D = fmalloc((size_t)m * n);
+    X = fmalloc((size_t)m * P);
+    a = fmalloc(16);        /* never reached: the scratch is refused first */
+    memset(&d, 0, sizeof d);
+    d.lambda1 = 0.1f;
+    for (j = 0; j < n; j++) D[j] = 1.0f;
+    memset(X, 0, (size_t)m * P * sizeof(float));
+    s = scn_en_solve(D, m, n, X, P, &d, a, NULL);
+    CHECK(s == SCN_ERR_NOMEM && strstr(scn_error(), "size_t"), "solve of %d x %d codes on "
+          "32-bit: status %d (%s)", n, P, (int)s, scn_error());
+    free(D); free(X); free(a);
+}
+
 int main(void) {
+    test_too_large();
     test_kkt();
     test_identity();
     test_lipschitz();
