@@ -30,6 +30,21 @@ static int check_count = 0;
     (tol) * fmax(1.0, fabs((double)(b))), "%s = %.9g, %s = %.9g", #a,      \
     (double)(a), #b, (double)(b))
 
+/* A whole file in malloc'd memory (one byte more than *len, so it is never
+ * a zero-byte allocation); NULL with *len = 0 if it cannot be read. */
+static inline unsigned char *check_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *b = NULL;
+    long n;
+    *len = 0;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (b = (unsigned char *)malloc((size_t)n + 1)) != NULL)
+        *len = fread(b, 1, (size_t)n, f);
+    fclose(f);
+    return b;
+}
+
 static int check_summary(const char *name) {
     if (check_count == 0) {
         fprintf(stderr, "%s: no checks ran\n", name);

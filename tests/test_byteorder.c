@@ -59,20 +59,6 @@ static int same_hex(FILE *f, const float *x, size_t n, const char *what) {
     return 1;
 }
 
-static unsigned char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    unsigned char *b;
-    long n;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = (unsigned char *)malloc(n > 0 ? (size_t)n : 1);
-    *len = fread(b, 1, (size_t)n, f);
-    fclose(f);
-    return b;
-}
-
 static void write_files(void) {
     char path[320];
     scn_net *net = scn_net_create(MODEL, 1, 8, 8, 7);
@@ -166,7 +152,7 @@ static void check_files(void) {
         /* the velocity and SGD settings have no .hex: encoding again must
          * give the file's bytes, which covers them and every field */
         path_of(path, sizeof path, "net.scn");
-        file = read_all(path, &len);
+        file = check_read_file(path, &len);
         CHECK(scn_checkpoint_encode(net, &opt, &st, &again, &len2) == SCN_OK, "encode: %s",
               scn_error());
         CHECK(file && again && len == len2 && memcmp(file, again, len) == 0,
@@ -192,8 +178,8 @@ static void check_files(void) {
         path_of(copy, sizeof copy, "t.again.npy");
         CHECK(scn_npy_save(copy, t) == SCN_OK, "npy save: %s", scn_error());
         path_of(path, sizeof path, "t.npy");
-        file = read_all(path, &len);
-        b2 = read_all(copy, &len2);
+        file = check_read_file(path, &len);
+        b2 = check_read_file(copy, &len2);
         CHECK(file && b2 && len == len2 && memcmp(file, b2, len) == 0,
               "the .npy saved again differs from the file read");
         free(file);

@@ -30,21 +30,6 @@
 
 static char dir[64], path[128], bad[160];
 
-static unsigned char *slurp(const char *p, size_t *len) {
-    FILE *f = fopen(p, "rb");
-    unsigned char *b;
-    long n;
-    *len = 0;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    if (n < 0 || !(b = (unsigned char *)malloc((size_t)n + 1))) { fclose(f); return NULL; }
-    *len = fread(b, 1, (size_t)n, f);
-    fclose(f);
-    return b;
-}
-
 static void spit(const char *p, const unsigned char *b, size_t len) {
     FILE *f = fopen(p, "wb");
     if (!f) return;
@@ -318,7 +303,7 @@ static void test_layout(void) {
             expected_v3(&e, nets[k].spec, (uint32_t)nets[k].C, 1, 3, *scn_net_rng(net), params, np,
                         buffers, nb, o, s);
             CHECK(scn_checkpoint_save(path, net, o, s) == SCN_OK, "%s", scn_error());
-            file = slurp(path, &flen);
+            file = check_read_file(path, &flen);
             CHECK(file && flen == e.n && !memcmp(file, e.p, e.n),
                   "%s (opt %d, state %d): the file (%zu bytes) differs from the documented "
                   "layout (%zu bytes) at byte %zu", nets[k].spec, o != NULL, s != NULL, flen,
@@ -835,7 +820,7 @@ int main(void) {
     CHECK(back && st2.epoch == 5, "second save not loaded");
     scn_net_free(back);
 
-    bytes = slurp(path, &len);
+    bytes = check_read_file(path, &len);
     CHECK(bytes != NULL && len > 100, "cannot read back the checkpoint");
     for (cut = 0; bytes && cut < len; cut += cut < 200 ? 1 : 97) {  /* truncations */
         spit(bad, bytes, cut);

@@ -38,16 +38,6 @@ static int write_file(const char *p, const void *b, size_t n) {
     size_t w = f && n ? fwrite(b, 1, n, f) : 0;
     return f && fclose(f) == 0 && w == n;
 }
-
-/* The file's bytes (up to 64 KiB) in malloc'd memory; *n its length. */
-static unsigned char *read_all(const char *p, size_t *n) {
-    FILE *f = fopen(p, "rb");
-    unsigned char *b = malloc(1 << 16);
-    *n = f && b ? fread(b, 1, 1 << 16, f) : 0;
-    if (f) fclose(f);
-    return b;
-}
-
 /* The low nbytes of u, little-endian. */
 static void put_le(unsigned char *p, uint64_t u, int nbytes) {
     for (int i = 0; i < nbytes; i++) p[i] = (unsigned char)(u >> 8 * i);
@@ -156,7 +146,7 @@ static void test_round_trip(void) {
         snprintf(name, sizeof name, "rt%d.npy", nd);
         CHECK(scn_npy_save(mkpath(name), t) == SCN_OK, "save %s: %s", name, scn_error());
         /* The bytes: version 1.0, data 64-aligned, '<f4' little-endian. */
-        b = read_all(path, &n);
+        b = check_read_file(path, &n);
         hlen = n >= 10 ? (size_t)b[8] | (size_t)b[9] << 8 : 0;
         CHECK(n >= 10 && memcmp(b, "\x93NUMPY\x01\x00", 8) == 0, "%s: magic/version", name);
         CHECK((10 + hlen) % 64 == 0, "%s: header length %zu not aligned", name, hlen);
