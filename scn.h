@@ -124,14 +124,15 @@
  *   5. Sparse coding solvers          (elastic net, FISTA, polishing)
  *   6. Fixed-point backward           (SCN eqs. 11, 13, 17)
  *   7. Convolutional sparse coding    (im2col -> solve -> codes)
- *   8. Layers                         (kinds as tables: sc, bn, conv, linear,
- *                                      relu, pooling, dropout, res, ...)
+ *   8. Layers                         (kinds as tables: sc, csf, sf, bn, conv,
+ *                                      linear, relu, pooling, dropout, res, ...)
  *   9. Networks                       (specs, blocks, presets, forward, backward)
  *  10. Optimisation                   (SGD, Nesterov, schedules, projections)
  *  11. Data sets                      (interface, normalisation, augmentation)
  *  12. Data sets: IDX files and gzip  (MNIST, Fashion-MNIST)
  *  13. Data sets: other formats       (CIFAR-10/100, STL-10, .amat, folders)
- *  14. Training and evaluation        (scn_train_epoch, scn_evaluate, progress)
+ *  14. Training and evaluation        (scn_train_epoch, semi-supervised, scn_evaluate,
+ *                                      progress)
  *  15. Checkpoints                    (version 3 byte layout, atomic, CRC)
  *  16. Backends                       (the table every loop goes through)
  *
@@ -388,10 +389,15 @@ SCNDEF scn_tensor *scn_npy_parse(const void *bytes, size_t len, const char *name
  * ====================================================================== */
 
 /* Scratch memory the solver and the backward pass reuse across calls
- * instead of allocating each time; zero-initialise, scn_workspace_free. */
+ * instead of allocating each time; zero-initialise, scn_workspace_free.
+ * It also keeps the dictionary's Gram matrix and step bound: a call with
+ * the same D (compared bit for bit) and lambda2 as the last one reuses
+ * them, as every batch of an evaluation and a backward after its forward
+ * do (the results are identical either way). */
 typedef struct scn_workspace {
     void *data;
     size_t size;
+    void *dict;         /* the solver's: what the last dictionary gave */
 } scn_workspace;
 
 /* Frees the scratch and zeroes *ws; NULL is fine. */
@@ -508,9 +514,16 @@ SCNDEF scn_status scn_codes_to_matrix(const scn_conv_geom *g, int n, const float
  * a layer's weights (dictionaries, convolution and linear weights), never
  * to biases, lambda1 or BN's scale and shift.
  *
- * A layer may add its own loss to the network's (e.g. `sc:recon=0.5`: the
- * reconstruction term 1/2 |x - D alpha|^2 of SF eq. 12, weighted); forward
- * computes it (scn_net_extra_loss) and backward adds its gradient.
+ * The sparse-coding kinds share one elastic-net core: `sc` (SCN: codes
+ * >= 0 unless `signed`, lambda1 learned), and the sparse factorization
+ * layers of Koch and Corso, `csf` (SF eq. 9: signed codes of each k x k
+ * patch, stride 1, no padding) and `sf` (SF eq. 5: signed codes of the
+ * whole sample as one vector, like a fully connected layer), whose lambda1
+ * is fixed unless `learn` is given and whose atoms are kept to norm <= 1.
+ *
+ * A layer may add its own loss to the network's: forward computes it
+ * (scn_net_extra_loss) and backward adds its gradient. The sparse-coding
+ * kinds add SF eq. 12's unsupervised loss when scn_net_set_mu asks for it.
  *
  * Composite kinds take a body in brackets: `res[ conv:n=16 bn relu
  * conv:n=16 bn ]` is a residual block, output = input + body(input), with
@@ -563,7 +576,9 @@ typedef struct scn_net scn_net;
  *   "conv:n=16 bn relu res[ conv:n=16 bn relu conv:n=16 bn ] relu gap linear:n=10"
  *
  * scn_kind() lists the words and their options. Presets: scn-mnist,
- * scn-cifar, lenet, resnet-tiny (scn_net_preset_name lists them).
+ * scn-cifar, lenet, resnet-tiny, and the four networks of the SF paper
+ * (Figure 2): lenet-paper, lenet-csf, lenet-sf, lenet-csf-sf
+ * (scn_net_preset_name lists them).
  *
  * Layers are numbered 0..scn_net_layer_count()-1 in spec order, a block
  * before the layers of its body, its shortcut projection (if any) after.
@@ -584,6 +599,15 @@ SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int tra
 /* The layers' own losses of the last forward (0 when none has one), the
  * sum of their weighted terms, averaged over the batch like the data loss. */
 SCNDEF double scn_net_extra_loss(const scn_net *net);
+/* Semi-supervised training (SF section 4.4): from now on every training
+ * forward adds mu times each sparse-coding layer's (sc, csf, sf)
+ * unsupervised loss l_U = 1/2 |x - D alpha|^2 + lambda1 |alpha|_1 +
+ * lambda2/2 |alpha|^2 (SF eq. 12, summed over a sample's patches, averaged
+ * over the batch) to scn_net_extra_loss, and backward its gradient (SF
+ * eqs. 13, 15). The caller weights the supervised loss by 1 - mu (eq. 14;
+ * scn_train_epoch does). mu is in [0, 1]; 0, the default, adds nothing. A
+ * net without a sparse-coding layer refuses mu > 0. */
+SCNDEF scn_status scn_net_set_mu(scn_net *net, float mu);
 /* Back-propagates dlogits (N x classes) of the last training forward,
  * adding to the gradients (the layers' own losses included); dx
  * (N x C x H x W) may be NULL. */
@@ -919,6 +943,14 @@ SCNDEF void scn_mem_free(void *p);
  * the state's per-channel mean and std, augment, forward, softmax loss plus
  * the layers' own losses, backward, SGD step at the schedule's rate. Long
  * passes report through a progress callback; the library prints nothing.
+ *
+ * Semi-supervised epochs (SF section 4.4): with mu > 0 the loss is
+ * (1 - mu) times the mean cross-entropy of the labelled images plus mu times
+ * the sparse-coding layers' unsupervised loss (SF eqs. 12, 14; see
+ * scn_net_set_mu), and each step adds as many images drawn from the
+ * `unlabelled` items, whose labels are never read, to the batch; they
+ * contribute the unsupervised term only. The caller sets each epoch's mu
+ * (the paper steps it down: 0.8, 0.5, 0.3, 0).
  * ====================================================================== */
 
 typedef struct scn_train_state {
@@ -956,6 +988,9 @@ typedef struct scn_train_desc {
     void *user;                 /* passed to progress */
     double progress_every;      /* seconds between calls; 0 -> 0.5. The last
                                    batch of a pass always reports. */
+    float mu;                   /* training: SF eq. 14's weight in [0, 1] (0: supervised) */
+    const int *unlabelled;      /* training with mu > 0: items used without labels, */
+    int unlabelled_count;       /* `batch` of them per step (fewer if fewer) */
 } scn_train_desc;
 
 typedef struct scn_pass_result {
@@ -1103,10 +1138,10 @@ typedef struct scn_backend {
      * out[i] += sum_j A[i][j] (by_col 0) or out[j] += sum_i A[i][j] */
     scn_status (*broadcast)(float *A, int rows, int cols, const float *b, int by_col);
     scn_status (*sum_add)(float *out, const float *A, int rows, int cols, int by_col);
-    /* reductions: sum x[i] y[i] in double; nonzero count; the first NaN/Inf
-     * (*where = count if none) */
+    /* reductions: sum x[i] y[i] in double; the nonzero count and sum |x[i]|
+     * (in double); the first NaN/Inf (*where = count if none) */
     scn_status (*dot)(const float *x, const float *y, size_t count, double *out);
-    scn_status (*count_nonzero)(const float *x, size_t count, size_t *nonzero);
+    scn_status (*sparsity)(const float *x, size_t count, size_t *nonzero, double *abs_sum);
     scn_status (*find_nonfinite)(const float *x, size_t count, size_t *where);
     /* batch normalisation over N and HW per channel: gamma, beta (C each),
      * running mean and var (C each, updated when train), xhat and the
@@ -2692,10 +2727,32 @@ static scn_status scn__carve(scn_workspace *ws, scn__piece *pc, int count, void 
     return SCN_OK;
 }
 
+/* What one dictionary gives the solver and the backward pass, kept in a
+ * workspace while D, lambda2 and the microkernel stay the same. */
+typedef struct scn__dict {
+    int m, n, mr;
+    float lambda2;
+    float *D;                   /* the copy the next call is compared with */
+    double *Dt, *Gd;            /* D^T (n x m) and D^T D + lambda2 I, in double */
+    double kappa;               /* the step bound; 0 until a solve needs it */
+    float *apack;               /* I - Gd / kappa in the kernel's MR-row panels */
+} scn__dict;
+
+static void scn__dict_free(scn__dict *c) {
+    if (!c) return;
+    SCN_FREE(c->D);
+    SCN_FREE(c->Dt);
+    SCN_FREE(c->Gd);
+    SCN_FREE(c->apack);
+    SCN_FREE(c);
+}
+
 SCNDEF void scn_workspace_free(scn_workspace *ws) {
     if (!ws) return;
     SCN_FREE(ws->data);
+    scn__dict_free((scn__dict *)ws->dict);
     ws->data = NULL;
+    ws->dict = NULL;
     ws->size = 0;
 }
 
@@ -2843,6 +2900,81 @@ static scn_status scn__kappa(const double *Gd, int n, double *kappa) {
     if (!(*kappa > 0.0) || !isfinite(*kappa))
         return scn__fail(SCN_ERR_NUMERIC, "lipschitz bound: lambda_max(D^T D + lambda2 I) "
                          "= %g; the dictionary is zero and lambda2 = 0?", *kappa);
+    return SCN_OK;
+}
+
+/* A new scn__dict for m x n dictionaries, its contents unset. */
+static scn__dict *scn__dict_new(int m, int n) {
+    scn__dict *c = (scn__dict *)scn__calloc(1, sizeof *c, "sparse solve");
+    if (!c) return NULL;
+    memset(c, 0, sizeof *c);
+    c->m = m;
+    c->n = n;
+    c->D = (float *)scn__calloc((size_t)m * n, sizeof(float), "sparse solve");
+    c->Dt = (double *)scn__calloc((size_t)m * n, sizeof(double), "sparse solve");
+    c->Gd = (double *)scn__calloc((size_t)n * n, sizeof(double), "sparse solve");
+    if (c->D && c->Dt && c->Gd) return c;
+    scn__dict_free(c);
+    return NULL;
+}
+
+/* D^T and D^T D + lambda2 I for D: the workspace's when it holds them for
+ * this D and lambda2 already, else computed into it (or, with no
+ * workspace, into a new one returned in *own for the caller to free).
+ * With `step`, also the step bound kappa and FISTA's iteration matrix
+ * I - Gd / kappa packed for the current microkernel. */
+static scn_status scn__dict_get(scn_workspace *ws, const float *D, int m, int n,
+                                float lambda2, int step, scn__dict **out, scn__dict **own) {
+    const scn__kernel *k = scn__kernel_pick();
+    scn__dict *c = ws ? (scn__dict *)ws->dict : NULL;
+    size_t i, nn = (size_t)n * n, mn = (size_t)m * n;
+    scn_status s;
+    *own = NULL;
+    if (!c || c->m != m || c->n != n || c->lambda2 != lambda2 ||
+        memcmp(c->D, D, mn * sizeof *D)) {
+        if (!c || c->m != m || c->n != n) {
+            scn__dict *fresh = scn__dict_new(m, n);
+            if (!fresh) return SCN_ERR_NOMEM;
+            if (ws) {
+                scn__dict_free(c);
+                ws->dict = fresh;
+            } else {
+                *own = fresh;
+            }
+            c = fresh;
+        }
+        memcpy(c->D, D, mn * sizeof *D);
+        c->lambda2 = lambda2;
+        c->kappa = 0.0;
+        scn__gram_double(D, m, n, lambda2, c->Dt, c->Gd);
+    }
+    *out = c;
+    if (!step || (c->kappa > 0.0 && c->mr == k->mr)) return SCN_OK;
+    if (!c->kappa && (s = scn__kappa(c->Gd, n, &c->kappa))) return s;
+    /* a bound beyond float range would make every step below zero */
+    if (!(c->kappa <= FLT_MAX)) {
+        double kappa = c->kappa;
+        c->kappa = 0.0;
+        return scn__fail(SCN_ERR_NUMERIC, "sparse solve: the step bound lambda_max(D^T D + "
+                         "lambda2 I) = %g exceeds float range (scale the dictionary down)",
+                         kappa);
+    }
+    if (!c->apack || c->mr != k->mr) {
+        SCN_FREE(c->apack);
+        c->mr = 0;
+        c->apack = (float *)scn__calloc((size_t)(n + k->mr - 1) / k->mr * k->mr * n,
+                                        sizeof(float), "sparse solve");
+        if (!c->apack) return SCN_ERR_NOMEM;
+    }
+    {
+        float *A = (float *)scn__calloc(nn, sizeof(float), "sparse solve");
+        if (!A) return SCN_ERR_NOMEM;
+        for (i = 0; i < nn; i++)               /* A = I - (D^T D + lambda2 I) / kappa */
+            A[i] = (float)((i % (n + 1) == 0 ? 1.0 : 0.0) - c->Gd[i] / c->kappa);
+        scn__pack_a(0, A, (size_t)n, 0, n, 0, n, k->mr, c->apack);
+        SCN_FREE(A);
+    }
+    c->mr = k->mr;
     return SCN_OK;
 }
 
@@ -3252,7 +3384,7 @@ SCNDEF double scn_en_kkt(const float *D, int m, int n, const float *X, int P,
     float *R, *Q;
     double worst = 0.0;
     size_t i, nP = (size_t)n * P;
-    scn_workspace pack = { NULL, 0 };           /* one packing buffer for both products */
+    scn_workspace pack = { NULL, 0, NULL };           /* one packing buffer for both products */
     SCN_ASSERT(D && X && d && alpha);
     R = (float *)scn__calloc((size_t)m * P, sizeof(float), "kkt");
     Q = (float *)scn__calloc((size_t)n * P, sizeof(float), "kkt");
@@ -3321,21 +3453,17 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
     scn_solve_info local;
     scn__fista f;
     scn__colwork cw[SCN__MAX_THREADS];
+    scn__dict *dict = NULL, *own = NULL;
     /* NULL until scn__carve fills them (gcc -O3 cannot see that it does
      * whenever it returns SCN_OK) */
-    double *Dt = NULL, *Gd = NULL, kappa;
-    float *A = NULL, *apack = NULL, *DtX = NULL, *state = NULL, *pack = NULL;
+    float *DtX = NULL, *state = NULL, *pack = NULL;
     int *cols = NULL;
     unsigned char *ok = NULL, *colblock = NULL;
     void *owned = NULL;
     const scn__kernel *k = scn__kernel_pick();
-    size_t i, nn = (size_t)n * n;
+    size_t i;
     int T = scn__threads(), polish = !d->fixed_iter && !d->no_polish;
     scn__piece pieces[] = {
-        { (void **)&Dt, (uint64_t)n * m * sizeof(double) },
-        { (void **)&Gd, (uint64_t)n * n * sizeof(double) },
-        { (void **)&A, (uint64_t)n * n * sizeof(float) },
-        { (void **)&apack, (uint64_t)((n + k->mr - 1) / k->mr * k->mr) * n * sizeof(float) },
         { (void **)&DtX, (uint64_t)n * P * sizeof(float) },
         { (void **)&state, T * SCN__ALIGN(scn__panel_floats(n, k->nr) * sizeof(float)) },
         { (void **)&cols, (uint64_t)P * sizeof(int) },
@@ -3352,22 +3480,15 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
                    "sparse solve");
     if (s) return s;
     if (polish) scn__colwork_setup(cw, T, colblock, m, n);
-    scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
-    s = scn__kappa(Gd, n, &kappa);
     /* each check below stops a value that left float range from passing as
      * an answer: an infinite D^T X thresholds to all-zero codes that the
      * polishing test, scaled by that infinity, would accept */
-    if (!s && !(kappa <= FLT_MAX))
-        s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: the step bound lambda_max(D^T D + "
-                      "lambda2 I) = %g exceeds float range (scale the dictionary down)",
-                      kappa);
+    s = scn__dict_get(d->ws, D, m, n, d->lambda2, 1, &dict, &own);
     if (!s) {
-        for (i = 0; i < nn; i++)               /* A = I - (D^T D + lambda2 I) / kappa */
-            A[i] = (float)((i % (n + 1) == 0 ? 1.0 : 0.0) - Gd[i] / kappa);
-        scn__pack_a(0, A, (size_t)n, 0, n, 0, n, k->mr, apack);
         scn_workspace pw;
         pw.data = pack;
         pw.size = scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float);
+        pw.dict = NULL;
         s = scn__cpu_gemm(&pw, 1, 0, n, P, m, 1.0f, D, n, X, P, 0.0f, DtX, P);
         if (!s && !scn__all_finite(DtX, (size_t)n * P, &i))
             s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: D^T X entry (%zu, %zu) is %g: the "
@@ -3375,13 +3496,13 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
                           "(scale them down)", i / P, i % P, (double)DtX[i]);
     }
     if (!s) {
-        f.k = k; f.n = n; f.P = P; f.apack = apack; f.DtX = DtX; f.threads = T;
-        f.invk = (float)(1.0 / kappa);
-        f.thr = (float)(d->lambda1 / kappa);
+        f.k = k; f.n = n; f.P = P; f.apack = dict->apack; f.DtX = DtX; f.threads = T;
+        f.invk = (float)(1.0 / dict->kappa);
+        f.thr = (float)(d->lambda1 / dict->kappa);
         f.signed_codes = d->signed_codes;
-        info->kappa = kappa;
-        scn__solve_stages(&f, d, Dt, Gd, m, X, polish ? cw : NULL, cols, ok, state, alpha,
-                          info);
+        info->kappa = dict->kappa;
+        scn__solve_stages(&f, d, dict->Dt, dict->Gd, m, X, polish ? cw : NULL, cols, ok,
+                          state, alpha, info);
         if (!scn__all_finite(alpha, (size_t)n * P, &i))
             s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: code (%zu, %zu) is %g: the "
                           "iteration left float range", i / P, i % P, (double)alpha[i]);
@@ -3393,6 +3514,7 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
                               info->kkt);
         }
     }
+    scn__dict_free(own);
     SCN_FREE(owned);
     return s;
 }
@@ -3449,6 +3571,7 @@ static scn_status scn__residual_slab(const float *D, int m, int n, const float *
     scn_status s = SCN_OK;
     pw.data = pack;
     pw.size = SCN__PACK_FLOATS * sizeof(float);
+    pw.dict = NULL;
     memset(part, 0, (size_t)m * n * sizeof *part);
     for (c0 = p0; c0 < p1 && !s; c0 += SCN__RCHUNK) {
         int c = p1 - c0 < SCN__RCHUNK ? p1 - c0 : SCN__RCHUNK;
@@ -3465,7 +3588,8 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
                                        const scn_solve_desc *d,
                                        float *dD, float *dX, float *dlambda1) {
     /* NULL until scn__carve fills them, as in scn__cpu_en_solve */
-    double *Dt = NULL, *Gd = NULL, *dl = NULL;
+    scn__dict *dict = NULL, *own = NULL;
+    double *Gd, *dl = NULL;
     float *Gamma = NULL, *S = NULL, *R = NULL, *parts = NULL, *pack = NULL;
     scn_workspace pw;
     scn__colwork cw[SCN__MAX_THREADS];
@@ -3474,8 +3598,6 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
     int T = scn__threads(), p, bad = -1;
     size_t at, mn = (size_t)m * n;
     scn__piece pieces[] = {
-        { (void **)&Dt, (uint64_t)n * m * sizeof(double) },
-        { (void **)&Gd, (uint64_t)n * n * sizeof(double) },
         { (void **)&dl, (uint64_t)P * sizeof(double) },
         { (void **)&Gamma, (uint64_t)n * P * sizeof(float) },
         { (void **)&S, dD ? (uint64_t)n * n * sizeof(float) : 0 },
@@ -3497,7 +3619,8 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
                    "sparse backward");
     if (s) return s;
     scn__colwork_setup(cw, T, colblock, m, n);
-    scn__gram_double(D, m, n, d->lambda2, Dt, Gd);
+    if ((s = scn__dict_get(d->ws, D, m, n, d->lambda2, 0, &dict, &own))) goto done;
+    Gd = dict->Gd;
     SCN__OMP(parallel for schedule(dynamic, 1) if (P > SCN__CH) num_threads(T))
     for (p = 0; p < P; p += SCN__CH) {
         scn__colwork *t = cw + scn__thread_id();
@@ -3540,6 +3663,7 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
     }
     pw.data = pack;
     pw.size = scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float);
+    pw.dict = NULL;
     if (dX) {
         if ((s = scn__cpu_gemm(&pw, 0, 0, m, P, n, 1.0f, D, n, Gamma, P, 0.0f, dX, P)))
             goto done;                                                    /* SCN eq. 17 */
@@ -3574,6 +3698,7 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
                           "gradient leaves float range", at / n, at % n, (double)dD[at]);
     }
 done:
+    scn__dict_free(own);
     SCN_FREE(owned);
     return s;
 }
@@ -3701,6 +3826,7 @@ struct scn__layer {
     int C, H, W;                    /* input of one sample */
     int Co, Ho, Wo;                 /* output of one sample */
     int k, stride, pad;             /* window, where the kind has one */
+    int flat;                       /* 1: the sample is seen as one C H W vector (sf) */
     size_t nparams, nbuffers;       /* the layer's own (not its body's) */
     scn__block blocks[SCN__MAX_BLOCKS];
     int nblocks;
@@ -3714,7 +3840,11 @@ struct scn__layer {
     float *host;                    /* host scratch (dropout's mask draws) */
     size_t host_cap;
     scn_rng *rng;                   /* the network's, for dropout */
-    float density;                  /* SC: fraction of nonzero codes, last forward */
+    int en_signed;                  /* SC kinds: signed codes */
+    float density;                  /* SC kinds: fraction of nonzero codes, last forward */
+    double code_l1;                 /* SC kinds: sum |alpha| of the last forward */
+    float mu;                       /* SF eq. 14's weight (scn_net_set_mu) */
+    float unsup;                    /* mu / N when the last forward added l_U, else 0 */
     double extra;                   /* own loss of the last forward, weighted */
     scn_workspace solver;           /* SC: the solver's scratch, kept across batches */
     double seconds[2];              /* time spent in forward and backward */
@@ -3798,7 +3928,8 @@ static scn_status scn__window(scn__layer *l, int ik, int is, int ivalid) {
 
 static scn_conv_geom scn__geom(const scn__layer *l, int N) {
     scn_conv_geom g;
-    scn_conv_geom_init(&g, N, l->C, l->H, l->W, l->k, l->stride, l->pad);
+    if (l->flat) scn_conv_geom_init(&g, N, (int)scn__in_size(l), 1, 1, 1, 1, 0);
+    else scn_conv_geom_init(&g, N, l->C, l->H, l->W, l->k, l->stride, l->pad);
     return g;
 }
 
@@ -3823,48 +3954,108 @@ static void scn__init_he(float *w, size_t count, int fan, scn_rng *r) {
 
 static void scn__no_init(scn__layer *l, scn_rng *r) { (void)l; (void)r; }
 
-/* ---- sparse coding (SCN eq. 1 per patch): D (m x n, row-major), lambda1 ---- */
+/* ---- sparse coding: the elastic net per patch (SCN eq. 1; SF eqs. 5, 9)
+ *      sc   SCN's layer: nonnegative (or signed) codes, lambda1 learned
+ *      csf  SF section 4.2: signed codes per k x k patch, stride 1, no padding
+ *      sf   SF section 4.1: signed codes of the whole sample as one vector
+ *      All three keep D (m x n, row-major) as their first parameter block,
+ *      lambda1 as the second where it is learned, and add SF eq. 12's
+ *      unsupervised loss in training when scn_net_set_mu gave mu > 0. ---- */
 
-enum { SC_N, SC_K, SC_S, SC_VALID, SC_L1, SC_L2, SC_SIGNED, SC_ITERS, SC_TOL, SC_NORM,
-       SC_RECON };
+/* the options all three share come first, in this order */
+enum { EN_N, EN_L1, EN_L2, EN_ITERS, EN_TOL, EN_NORM,
+       SC_K = EN_NORM + 1, SC_S, SC_VALID, SC_SIGNED,        /* sc */
+       SF_LEARN = EN_NORM + 1, CSF_K };                       /* sf, csf */
+
+#define SCN__EN_OPTIONS(l1_help, norm_def, norm_help)                                     \
+    { "n", SCN_OPTION_INT, 1, 1e6, 0, 1, "atoms (code channels)" },                       \
+    { "l1", SCN_OPTION_FLOAT, 0, 1e3, 0.1, 0, l1_help },                                  \
+    { "l2", SCN_OPTION_FLOAT, 0, 1e3, 0.01, 0, "lambda2 (fixed)" },                       \
+    { "iters", SCN_OPTION_INT, 1, 1e6, 100, 0, "FISTA iteration cap" },                   \
+    { "tol", SCN_OPTION_FLOAT, 1e-12, 1, 1e-5, 0, "solver tolerance (relative step)" },   \
+    { "norm", SCN_OPTION_FLOAT, 1e-6, INFINITY, norm_def, 0, norm_help }
+#define SCN__SF_LEARN_OPTION \
+    { "learn", SCN_OPTION_FLAG, 0, 1, 0, 0, "learn lambda1 as SCN does (kept >= 0)" }
+#define SCN__SF_NORM_HELP "atoms projected to norm <= this after each step (SF 4.1)"
+
 static const scn_option scn__sc_options[] = {
-    { "n", SCN_OPTION_INT, 1, 1e6, 0, 1, "atoms (code channels)" },
+    SCN__EN_OPTIONS("initial lambda1 (learned, kept >= 0)", INFINITY,
+                    "atoms projected to norm <= this after each step"),
     { "k", SCN_OPTION_INT, 1, 99, 3, 0, "patch window k x k" },
     { "s", SCN_OPTION_INT, 1, 99, 1, 0, "stride" },
     { "valid", SCN_OPTION_FLAG, 0, 1, 0, 0, "no zero padding (else (k-1)/2)" },
-    { "l1", SCN_OPTION_FLOAT, 0, 1e3, 0.1, 0, "initial lambda1 (learned, kept >= 0)" },
-    { "l2", SCN_OPTION_FLOAT, 0, 1e3, 0.01, 0, "lambda2 (fixed)" },
-    { "signed", SCN_OPTION_FLAG, 0, 1, 0, 0, "signed codes (SF/CSF) instead of >= 0" },
-    { "iters", SCN_OPTION_INT, 1, 1e6, 100, 0, "FISTA iteration cap" },
-    { "tol", SCN_OPTION_FLOAT, 1e-12, 1, 1e-5, 0, "solver tolerance (relative step)" },
-    { "norm", SCN_OPTION_FLOAT, 1e-6, INFINITY, INFINITY, 0,
-      "atoms projected to norm <= this after each step" },
-    { "recon", SCN_OPTION_FLOAT, 0, 1e6, 0, 0,
-      "weight of the loss 1/2 |x - D alpha|^2 per image (SF eq. 12)" },
+    { "signed", SCN_OPTION_FLAG, 0, 1, 0, 0, "signed codes (as SF) instead of >= 0" },
+    SCN__PARAM_OPTIONS
+};
+static const scn_option scn__sf_options[] = {
+    SCN__EN_OPTIONS("lambda1 (fixed unless learn)", 1, SCN__SF_NORM_HELP),
+    SCN__SF_LEARN_OPTION,
+    SCN__PARAM_OPTIONS
+};
+static const scn_option scn__csf_options[] = {
+    SCN__EN_OPTIONS("lambda1 (fixed unless learn)", 1, SCN__SF_NORM_HELP),
+    SCN__SF_LEARN_OPTION,
+    { "k", SCN_OPTION_INT, 1, 99, 5, 0, "patch window k x k (stride 1, no padding)" },
     SCN__PARAM_OPTIONS
 };
 
-static int scn__sc_m(const scn__layer *l) { return l->C * l->k * l->k; }
-static int scn__sc_n(const scn__layer *l) { return (int)l->opt[SC_N]; }
+static int scn__sc_m(const scn__layer *l) {
+    return l->flat ? (int)scn__in_size(l) : l->C * l->k * l->k;
+}
+static int scn__sc_n(const scn__layer *l) { return (int)l->opt[EN_N]; }
 
-static scn_status scn__sc_setup(scn__layer *l) {
-    scn_status s = scn__window(l, SC_K, SC_S, SC_VALID);
-    if (s) return s;
+/* D, then lambda1 when it is learned */
+static scn_status scn__en_setup(scn__layer *l, int signed_codes, int learn_l1) {
     l->Co = scn__sc_n(l);
-    scn__add_block(l, (uint64_t)scn__sc_m(l) * scn__sc_n(l), 1);  /* D */
-    scn__add_block(l, 1, 0);                                     /* lambda1 */
+    l->en_signed = signed_codes;
+    scn__add_block(l, (uint64_t)scn__sc_m(l) * scn__sc_n(l), 1);
+    if (learn_l1) scn__add_block(l, 1, 0);
     return SCN_OK;
 }
 
-static void scn__sc_init(scn__layer *l, scn_rng *r) {
-    scn__init_atoms(l->params, scn__sc_m(l), scn__sc_n(l), r);
-    l->params[l->blocks[1].offset] = (float)l->opt[SC_L1];
+static scn_status scn__sc_setup(scn__layer *l) {
+    scn_status s = scn__window(l, SC_K, SC_S, SC_VALID);
+    return s ? s : scn__en_setup(l, l->opt[SC_SIGNED] != 0, 1);
 }
 
-/* lambda1, read from the backend's memory */
+static scn_status scn__csf_setup(scn__layer *l) {
+    scn_conv_geom g;
+    scn_status s;
+    memset(&g, 0, sizeof g);
+    l->k = (int)l->opt[CSF_K];
+    l->stride = 1;
+    l->pad = 0;
+    if ((s = scn_conv_geom_init(&g, 1, l->C, l->H, l->W, l->k, 1, 0)))
+        return scn__fail(s, "csf layer: %s", scn_error());
+    l->Ho = g.Ho;
+    l->Wo = g.Wo;
+    return scn__en_setup(l, 1, l->opt[SF_LEARN] != 0);
+}
+
+/* SF: the sample is one vector of m = C H W, seen as m channels of 1 x 1 */
+static scn_status scn__sf_setup(scn__layer *l) {
+    if (scn__in_size(l) > (size_t)INT_MAX)
+        return scn__fail(SCN_ERR_ARG, "sf layer: an input of %zu values (at most %d)",
+                         scn__in_size(l), INT_MAX);
+    l->flat = 1;
+    l->k = l->stride = 1;
+    l->pad = 0;
+    l->Ho = l->Wo = 1;
+    return scn__en_setup(l, 1, l->opt[SF_LEARN] != 0);
+}
+
+static int scn__en_learns_l1(const scn__layer *l) { return l->nblocks > 1; }
+
+static void scn__sc_init(scn__layer *l, scn_rng *r) {
+    scn__init_atoms(l->params, scn__sc_m(l), scn__sc_n(l), r);
+    if (scn__en_learns_l1(l)) l->params[l->blocks[1].offset] = (float)l->opt[EN_L1];
+}
+
+/* lambda1: the option, or the learned value read from the backend's memory */
 static float scn__sc_lambda1(const scn__layer *l) {
-    float l1 = 0.0f;
-    l->be->download(&l1, l->params + l->blocks[1].offset, sizeof l1);
+    float l1 = (float)l->opt[EN_L1];
+    if (scn__en_learns_l1(l))
+        l->be->download(&l1, l->params + l->blocks[1].offset, sizeof l1);
     return l1;
 }
 
@@ -3873,86 +4064,88 @@ static scn_solve_desc scn__sc_solve_desc(scn__layer *l) {
     float l1 = scn__sc_lambda1(l);
     memset(&sd, 0, sizeof sd);
     sd.lambda1 = l1 > 0.0f ? l1 : 0.0f;
-    sd.lambda2 = (float)l->opt[SC_L2];
-    sd.signed_codes = l->opt[SC_SIGNED] != 0;
-    sd.tol = (float)l->opt[SC_TOL];
-    sd.max_iter = (int)l->opt[SC_ITERS];
+    sd.lambda2 = (float)l->opt[EN_L2];
+    sd.signed_codes = l->en_signed;
+    sd.tol = (float)l->opt[EN_TOL];
+    sd.max_iter = (int)l->opt[EN_ITERS];
     sd.ws = &l->solver;
     return sd;
 }
 
 /* Scratch, in floats: X (m x P), alpha (n x P), dD (m x n), G (n x P),
- * dX (m x P), and with a reconstruction loss R = X - D alpha (m x P). */
+ * dX (m x P), and with the unsupervised loss R = X - D alpha (m x P). */
 static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N, int train) {
     scn_conv_geom g = scn__geom(l, N);
-    int n = scn__sc_n(l);
+    int n = scn__sc_n(l), unsup = train && l->mu > 0.0f;
     size_t mP = (size_t)g.m * g.P, nP = (size_t)n * g.P, nz;
-    int recon = l->opt[SC_RECON] > 0;
     /* counted in 64 bits: mP and nP fit size_t whenever the total does */
-    float *X = scn__ws(l, (2 + recon) * (uint64_t)g.m * g.P + 2 * (uint64_t)n * g.P +
+    float *X = scn__ws(l, (2 + unsup) * (uint64_t)g.m * g.P + 2 * (uint64_t)n * g.P +
                           (uint64_t)g.m * n), *alpha, *R;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
-    double rr;
-    (void)train;
+    double rr, aa;
     if (!X) return SCN_ERR_NOMEM;
     alpha = X + mP;
     R = alpha + 2 * nP + (size_t)g.m * n + mP;
     if ((s = l->be->im2col(&g, x, X)) || (s = l->be->en_solve(l->params, g.m, n, X, g.P, &sd,
                                                                alpha, NULL)) ||
         (s = l->be->cols_to_nchw(&g, n, alpha, y)) ||
-        (s = l->be->count_nonzero(alpha, nP, &nz)))
+        (s = l->be->sparsity(alpha, nP, &nz, &l->code_l1)))
         return s;
     l->density = (float)nz / (float)nP;
     l->extra = 0.0;
-    if (!recon) return SCN_OK;
-    /* SF eq. 12: (recon / N) 1/2 sum_p |x_p - D alpha_p|^2 */
+    l->unsup = 0.0f;
+    if (!unsup) return SCN_OK;
+    /* SF eq. 12 summed over the patches of each sample, averaged over the
+     * batch, weighted by mu (eq. 14) */
     if ((s = l->be->copy(R, X, mP)) ||
         (s = l->be->gemm(l->gemm_ws, 0, 0, g.m, g.P, n, -1.0f, l->params, n, alpha, g.P,
                          1.0f, R, g.P)) ||
-        (s = l->be->dot(R, R, mP, &rr)))
+        (s = l->be->dot(R, R, mP, &rr)) || (s = l->be->dot(alpha, alpha, nP, &aa)))
         return s;
-    l->extra = l->opt[SC_RECON] / N * 0.5 * rr;
+    l->unsup = l->mu / (float)N;
+    l->extra = l->unsup * (0.5 * rr + sd.lambda1 * l->code_l1 + 0.5 * sd.lambda2 * aa);
     return SCN_OK;
 }
 
-/* The fixed-point gradients (SCN eqs. 11, 13, 17). With the reconstruction
- * loss c/2 |R|^2, c = recon / N: its gradient in alpha, -c D^T R, joins the
- * upstream one before the implicit solve, then its direct parts in D
- * (-c R alpha^T) and X (c R) are added (SF eqs. 13, 15). */
+/* The fixed-point gradients (SCN eqs. 11, 13, 17; SF eqs. 6-8). The
+ * unsupervised loss c l_U, c = mu / N, is the minimum of the elastic-net
+ * objective itself, so alpha's dependence on D and x drops out of its
+ * gradient: c times SF eq. 13 in D (-R alpha^T), eq. 15 in x (R) and
+ * |alpha|_1 in a learned lambda1. */
 static scn_status scn__sc_backward(scn__layer *l, const float *x, const float *y,
                                    const float *dy, float *dx, int N) {
     scn_conv_geom g = scn__geom(l, N);
-    int n = scn__sc_n(l);
+    int n = scn__sc_n(l), learn = scn__en_learns_l1(l);
     size_t mP = (size_t)g.m * g.P, nP = (size_t)n * g.P;
     float *X = l->ws, *alpha = X + mP, *dD = alpha + nP, *G = dD + (size_t)g.m * n;
-    float *dX = G + nP, *R = dX + mP, c = (float)(l->opt[SC_RECON] / N), dl = 0.0f;
-    float *lambda_grad = l->grads + l->blocks[1].offset;
+    float *dX = G + nP, *R = dX + mP, c = l->unsup, dl = 0.0f;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
     (void)x; (void)y;
-    if ((s = l->be->nchw_to_cols(&g, n, dy, G))) return s;
-    if (c > 0 && (s = l->be->gemm(l->gemm_ws, 1, 0, n, g.P, g.m, -c, l->params, n, R, g.P,
-                                  1.0f, G, g.P)))
+    if ((s = l->be->nchw_to_cols(&g, n, dy, G)) ||
+        (s = l->be->en_backward(l->params, g.m, n, X, g.P, alpha, G, &sd, dD,
+                                dx ? dX : NULL, learn ? &dl : NULL)))
         return s;
-    if ((s = l->be->en_backward(l->params, g.m, n, X, g.P, alpha, G, &sd, dD,
-                                dx ? dX : NULL, &dl)))
-        return s;
-    if (c > 0 && ((s = l->be->gemm(l->gemm_ws, 0, 1, g.m, n, g.P, -c, R, g.P, alpha, g.P,
-                                   1.0f, dD, n)) ||
-                  (dx && (s = l->be->axpy(dX, c, R, mP)))))
+    if (c > 0.0f && ((s = l->be->gemm(l->gemm_ws, 0, 1, g.m, n, g.P, -c, R, g.P, alpha, g.P,
+                                      1.0f, dD, n)) ||
+                     (dx && (s = l->be->axpy(dX, c, R, mP)))))
         return s;
     if (dx && (s = l->be->col2im(&g, dX, dx))) return s;
     if ((s = l->be->axpy(l->grads, 1.0f, dD, (size_t)g.m * n))) return s;
-    return l->be->axpy(lambda_grad, 1.0f, &dl, 1);                     /* SCN eq. 13 */
+    if (!learn) return SCN_OK;
+    dl += c * (float)l->code_l1;
+    return l->be->axpy(l->grads + l->blocks[1].offset, 1.0f, &dl, 1);  /* SCN eq. 13 */
 }
 
-/* lambda1 >= 0 (SCN Algorithm 2, step 7); atoms within norm */
+/* a learned lambda1 >= 0 (SCN Algorithm 2, step 7); atoms within norm */
 static scn_status scn__sc_project(scn__layer *l, int64_t step) {
-    scn_status s = l->be->clamp_min(l->params + l->blocks[1].offset, 1, 0.0f);
+    scn_status s = SCN_OK;
     (void)step;
-    if (s || isinf(l->opt[SC_NORM])) return s;
-    return l->be->col_norm_clip(l->params, scn__sc_m(l), scn__sc_n(l), (float)l->opt[SC_NORM]);
+    if (scn__en_learns_l1(l)) s = l->be->clamp_min(l->params + l->blocks[1].offset, 1, 0.0f);
+    if (s || isinf(l->opt[EN_NORM])) return s;
+    return l->be->col_norm_clip(l->params, scn__sc_m(l), scn__sc_n(l),
+                                (float)l->opt[EN_NORM]);
 }
 
 static double scn__sc_extra_loss(const scn__layer *l) { return l->extra; }
@@ -3960,15 +4153,20 @@ static double scn__sc_extra_loss(const scn__layer *l) { return l->extra; }
 /* a loaded lambda1 must be >= 0, as every step leaves it */
 static scn_status scn__sc_check(const scn__layer *l, const float *params,
                                 const float *buffers) {
-    float l1 = params[l->blocks[1].offset];
+    float l1 = scn__en_learns_l1(l) ? params[l->blocks[1].offset] : 0.0f;
     (void)buffers;
     return l1 >= 0.0f ? SCN_OK : scn__fail(SCN_ERR_FORMAT, "lambda1 is %g (must be >= 0)",
                                            (double)l1);
 }
 
 static void scn__sc_describe(const scn__layer *l, char *buf, size_t cap) {
-    snprintf(buf, cap, "(m %d, n %d, %dx%d/%d, lambda1 %.4g)", scn__sc_m(l), scn__sc_n(l),
-             l->k, l->k, l->stride, (double)scn__sc_lambda1(l));
+    const char *l1 = scn__en_learns_l1(l) ? "" : " fixed";
+    if (l->flat)
+        snprintf(buf, cap, "(m %d, n %d, lambda1 %.4g%s)", scn__sc_m(l), scn__sc_n(l),
+                 (double)scn__sc_lambda1(l), l1);
+    else
+        snprintf(buf, cap, "(m %d, n %d, %dx%d/%d, lambda1 %.4g%s)", scn__sc_m(l),
+                 scn__sc_n(l), l->k, l->k, l->stride, (double)scn__sc_lambda1(l), l1);
 }
 
 /* ---- batch normalisation: scale, shift; buffers running mean, var ---- */
@@ -4326,6 +4524,14 @@ static const scn__kind scn__kinds[] = {
                 "per patch (SCN eq. 1)", scn__sc_options, 0),
       scn__sc_setup, scn__sc_init, scn__sc_forward, scn__sc_backward,
       scn__sc_project, scn__sc_extra_loss, scn__sc_describe, scn__sc_check },
+    { SCN__KIND("csf", "convolutional sparse factorization: signed elastic net per k x k "
+                "patch, stride 1, unpadded (SF eq. 9)", scn__csf_options, 0),
+      scn__csf_setup, scn__sc_init, scn__sc_forward, scn__sc_backward,
+      scn__sc_project, scn__sc_extra_loss, scn__sc_describe, scn__sc_check },
+    { SCN__KIND("sf", "sparse factorization: signed elastic net of the flattened sample "
+                "(SF eq. 5)", scn__sf_options, 0),
+      scn__sf_setup, scn__sc_init, scn__sc_forward, scn__sc_backward,
+      scn__sc_project, scn__sc_extra_loss, scn__sc_describe, scn__sc_check },
     { SCN__KIND("bn", "batch normalisation per channel", scn__bn_options, 0),
       scn__bn_setup, scn__bn_init, scn__bn_forward, scn__bn_backward,
       NULL, NULL, NULL, scn__bn_check },
@@ -4413,6 +4619,19 @@ static const struct { const char *name, *spec; } scn__presets[] = {
                    "sc:n=256,s=2 bn sc:n=64 bn sc:n=256 bn sc:n=64 bn gap linear:n=10" },
     { "lenet", "conv:n=6,k=5 relu maxpool conv:n=16,k=5,valid relu maxpool flatten "
                "linear:n=120 relu linear:n=84 relu linear:n=10" },
+    /* SF paper, Figure 2 and section 5: a curtailed LeNet-5 of two
+       convolutions and two linear layers (7 layers; conv1 5x5x1x20, conv2
+       5x5x20x50, fc 800 -> 500, fc 500 -> 10); CSF in place of conv1 (500
+       atom entries for conv1's 520 weights); SF in place of fc and its ReLU
+       (800 x 500 atoms for 400,500 weights) */
+    { "lenet-paper", "conv:n=20,k=5,valid maxpool conv:n=50,k=5,valid maxpool linear:n=500 "
+                     "relu linear:n=10" },
+    { "lenet-csf", "csf:n=20,k=5 maxpool conv:n=50,k=5,valid maxpool linear:n=500 relu "
+                   "linear:n=10" },
+    { "lenet-sf", "conv:n=20,k=5,valid maxpool conv:n=50,k=5,valid maxpool sf:n=500 "
+                  "linear:n=10" },
+    { "lenet-csf-sf", "csf:n=20,k=5 maxpool conv:n=50,k=5,valid maxpool sf:n=500 "
+                      "linear:n=10" },
     /* a small ResNet (two basic blocks, the second halving the size with a
        projection shortcut): quick to train, the residual path in tests */
     { "resnet-tiny", "conv:n=8 bn relu res[ conv:n=8 bn relu conv:n=8 bn ] relu "
@@ -4946,6 +5165,23 @@ SCNDEF const float *scn_net_forward(scn_net *net, const float *x, int N, int tra
     if (net->be->host_memory) return z;
     if (net->be->download(net->logits, z, (size_t)K * N * sizeof *z)) return NULL;
     return net->logits;
+}
+
+SCNDEF scn_status scn_net_set_mu(scn_net *net, float mu) {
+    int i, any = 0;
+    SCN_ASSERT(net);
+    if (!(mu >= 0.0f && mu <= 1.0f))
+        return scn__fail(SCN_ERR_ARG, "mu %g is outside [0, 1]", (double)mu);
+    for (i = 0; i < net->count; i++) {
+        scn__layer *l = net->all[i];
+        if (l->kind->forward != scn__sc_forward) continue;
+        l->mu = mu;
+        any = 1;
+    }
+    if (!any && mu > 0.0f)
+        return scn__fail(SCN_ERR_ARG, "mu %g: the net has no sparse-coding layer (sc, csf or "
+                         "sf) with an unsupervised loss", (double)mu);
+    return SCN_OK;
 }
 
 SCNDEF double scn_net_extra_loss(const scn_net *net) {
@@ -7172,9 +7408,10 @@ static void scn__pass_free(scn__pass *ps) {
     SCN_FREE(ps->labels);
 }
 
-/* Checks the net against the data and lays out the pass's buffers. */
+/* Checks the net against the data and lays out the pass's buffers, with
+ * room for `rows` images a batch (batch plus the unlabelled ones). */
 static scn_status scn__pass_start(scn__pass *ps, scn_net *net, scn_dataset *ds,
-                                  const scn_train_desc *d, int batch, int training) {
+                                  const scn_train_desc *d, int batch, int rows, int training) {
     int i;
     memset(ps, 0, sizeof *ps);
     if (net->C != ds->C || net->H != ds->H || net->W != ds->W)
@@ -7195,7 +7432,7 @@ static scn_status scn__pass_start(scn__pass *ps, scn_net *net, scn_dataset *ds,
                          batch, ps->count);
     ps->item = (size_t)ds->C * ds->H * ds->W;
     ps->items = (int *)scn__calloc((size_t)ps->count, sizeof(int), "pass");
-    ps->x = (float *)scn__calloc(ps->item * batch, sizeof(float), "pass");
+    ps->x = (float *)scn__calloc(ps->item * rows, sizeof(float), "pass");
     ps->labels = (unsigned char *)scn__calloc((size_t)batch, 1, "pass");
     if (!ps->items || !ps->x || !ps->labels) { scn__pass_free(ps); return SCN_ERR_NOMEM; }
     for (i = 0; i < ps->count; i++) ps->items[i] = d && d->items ? d->items[i] : i;
@@ -7242,42 +7479,91 @@ static void scn__pass_result(const scn__pass *ps, scn_pass_result *r) {
     r->images_per_s = ps->p.images_per_s;
 }
 
+/* Appends `n` unlabelled items, drawn without replacement from pool (a
+ * working copy of the caller's list, partially shuffled), to the batch's
+ * images after the first `at`. */
+static scn_status scn__pass_read_unlabelled(scn__pass *ps, scn_dataset *ds,
+                                            const scn_train_state *st, int *pool, int count,
+                                            int at, int n, scn_rng *r) {
+    float *x = ps->x + (size_t)at * ps->item;
+    scn_status s;
+    int j;
+    for (j = 0; j < n; j++) {
+        int k = j + (int)scn_rng_below(r, (uint32_t)(count - j)), t = pool[j];
+        pool[j] = pool[k];
+        pool[k] = t;
+    }
+    if ((s = scn_dataset_read(ds, pool, n, x, NULL))) return s;
+    scn_normalize(x, n, ds->C, ds->H * ds->W, st->mean, st->std);
+    return SCN_OK;
+}
+
+/* SF eq. 14 on the logits: (1 - mu) times the mean cross-entropy of the
+ * first `labelled` rows; rows after them (unlabelled) get no gradient.
+ * *loss is the labelled rows' summed loss, weighted. */
+static scn_status scn__semisup_xent(const float *z, const unsigned char *labels, int labelled,
+                                    int rows, int K, float mu, float *dlogits, double *loss,
+                                    int *correct) {
+    size_t i, n = (size_t)labelled * K;
+    scn_status s = scn_softmax_xent(z, labels, labelled, K, dlogits, loss, correct);
+    if (s) return s;
+    for (i = 0; i < n; i++) dlogits[i] *= 1.0f - mu;
+    memset(dlogits + n, 0, (size_t)(rows - labelled) * K * sizeof *dlogits);
+    *loss *= 1.0 - mu;
+    return SCN_OK;
+}
+
 SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
                                   scn_train_state *st, const scn_train_desc *desc,
                                   scn_pass_result *result) {
-    int batch = desc && desc->batch > 0 ? desc->batch : 64, step, correct;
-    float lr, *dlogits;
+    int batch = desc && desc->batch > 0 ? desc->batch : 64, step, correct, extra = 0;
+    float lr, mu = desc ? desc->mu : 0.0f, *dlogits;
+    int *pool = NULL, ucount = desc && desc->unlabelled ? desc->unlabelled_count : 0;
     scn__pass ps;
     scn_status s;
     SCN_ASSERT(net && opt && ds && st);
     lr = scn_sgd_lr(opt, st->epoch);
-    if ((s = scn__pass_start(&ps, net, ds, desc, batch, 1))) return s;
-    dlogits = (float *)scn__calloc((size_t)batch * ps.K, sizeof(float), "training");
-    if (!dlogits) { scn__pass_free(&ps); return SCN_ERR_NOMEM; }
+    if ((s = scn_net_set_mu(net, mu))) return s;
+    if (mu > 0.0f && ucount > 0) extra = ucount < batch ? ucount : batch;
+    if ((s = scn__pass_start(&ps, net, ds, desc, batch, batch + extra, 1))) return s;
+    dlogits = (float *)scn__calloc((size_t)(batch + extra) * ps.K, sizeof(float), "training");
+    if (extra) pool = (int *)scn__calloc((size_t)ucount, sizeof(int), "training");
+    if (!dlogits || (extra && !pool)) {
+        s = SCN_ERR_NOMEM;
+        goto done;
+    }
+    if (extra) memcpy(pool, desc->unlabelled, (size_t)ucount * sizeof *pool);
     ps.p.epoch = st->epoch;
     scn_shuffle(ps.items, ps.count, &st->rng);
     for (step = 0; step < ps.p.steps; step++) {
         const float *z;
         double loss;
-        if ((s = scn__pass_read(&ps, ds, st, step, batch))) break;
+        if ((s = scn__pass_read(&ps, ds, st, step, batch)) ||
+            (extra && (s = scn__pass_read_unlabelled(&ps, ds, st, pool, ucount, batch, extra,
+                                                     &st->rng))))
+            break;
         scn_net_zero_grad(net);
-        if ((s = scn_augment(ps.x, batch, ds->C, ds->H, ds->W, desc ? desc->crop : 0,
+        if ((s = scn_augment(ps.x, batch + extra, ds->C, ds->H, ds->W, desc ? desc->crop : 0,
                              desc ? desc->flip : 0, &st->rng)))
             break;
-        if (!(z = scn_net_forward(net, ps.x, batch, 1))) { s = scn__last_status; break; }
-        if ((s = scn_softmax_xent(z, ps.labels, batch, ps.K, dlogits, &loss, &correct)) ||
+        if (!(z = scn_net_forward(net, ps.x, batch + extra, 1))) { s = scn__last_status; break; }
+        if ((s = scn__semisup_xent(z, ps.labels, batch, batch + extra, ps.K, mu, dlogits,
+                                   &loss, &correct)) ||
             (s = scn_net_backward(net, dlogits, NULL)) || (s = scn_sgd_step(opt, net, lr)))
             break;
         st->step++;
         scn__pass_report(&ps, desc, batch, correct, loss + batch * scn_net_extra_loss(net));
     }
-    SCN_FREE(dlogits);
     if (!s) {
         st->epoch++;
         scn__pass_result(&ps, result);
     } else {
         scn__fail(s, "epoch %d step %d: %s", st->epoch + 1, step + 1, scn_error());
     }
+done:
+    scn_net_set_mu(net, 0.0f);
+    SCN_FREE(dlogits);
+    SCN_FREE(pool);
     scn__pass_free(&ps);
     return s;
 }
@@ -7289,7 +7575,7 @@ SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_st
     scn__pass ps;
     scn_status s;
     SCN_ASSERT(net && ds && st);
-    if ((s = scn__pass_start(&ps, net, ds, desc, batch, 0))) return s;
+    if ((s = scn__pass_start(&ps, net, ds, desc, batch, batch, 0))) return s;
     for (step = 0; step < ps.p.steps; step++) {
         int n = ps.count - step * batch < batch ? ps.count - step * batch : batch, right = 0;
         const float *z;
@@ -7988,10 +8274,16 @@ static scn_status scn__cpu_dot(const float *x, const float *y, size_t count, dou
     return SCN_OK;
 }
 
-static scn_status scn__cpu_count_nonzero(const float *x, size_t count, size_t *nonzero) {
+static scn_status scn__cpu_sparsity(const float *x, size_t count, size_t *nonzero,
+                                    double *abs_sum) {
     size_t i, nz = 0;
-    for (i = 0; i < count; i++) nz += x[i] != 0.0f;
+    double a = 0.0;
+    for (i = 0; i < count; i++) {
+        nz += x[i] != 0.0f;
+        a += fabs((double)x[i]);
+    }
     *nonzero = nz;
+    *abs_sum = a;
     return SCN_OK;
 }
 
@@ -8186,7 +8478,7 @@ static const scn_backend scn__cpu_backend = {
     scn__cpu_en_solve, scn__cpu_en_backward,
     scn__cpu_fill, scn__cpu_copy, scn__cpu_axpy, scn__cpu_relu, scn__cpu_relu_backward,
     scn__cpu_mul, scn__cpu_broadcast, scn__cpu_sum_add, scn__cpu_dot,
-    scn__cpu_count_nonzero, scn__cpu_find_nonfinite,
+    scn__cpu_sparsity, scn__cpu_find_nonfinite,
     scn__cpu_bn_forward, scn__cpu_bn_backward,
     scn__cpu_maxpool, scn__cpu_maxpool_backward, scn__cpu_avgpool,
     scn__cpu_avgpool_backward,

@@ -358,7 +358,7 @@ static int workload(void) {
     scn_sgd opt, opt2;
     scn_train_state st, st2;
     scn_tensor *t = NULL, *t2 = NULL;
-    scn_workspace ws = { NULL, 0 };
+    scn_workspace ws = { NULL, 0, NULL };
     scn_solve_desc sd;
     scn_solve_info info;
     scn_rng rng;

@@ -10,41 +10,67 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* loss = sum w .* logits(x) + the layers' own losses, in double; the
- * dropout mask is reseeded so every evaluation draws the same one */
+/* loss = sum w .* logits(x) + the layers' own losses, in double; or, with
+ * labels, SF eq. 14's mixture: (1 - mu) times the mean cross-entropy of
+ * the first `labelled` samples (the rest unlabelled) + the layers' mu-weighted
+ * l_U. The dropout mask is reseeded so every evaluation draws the same one. */
 typedef struct net_case {
     scn_net *net;
     const float *x, *w;
-    int N, K;
+    const unsigned char *labels;
+    float mu;
+    int N, K, labelled;
 } net_case;
 
 static double net_loss(void *ctx) {
     net_case *c = (net_case *)ctx;
     const float *z;
-    double s;
+    double s, ce = 0.0;
     int i;
     scn_rng_seed(scn_net_rng(c->net), 99, 1);
     z = scn_net_forward(c->net, c->x, c->N, 1);
     if (!z) return NAN;
     s = scn_net_extra_loss(c->net);
-    for (i = 0; i < c->N * c->K; i++) s += (double)c->w[i] * z[i];
-    return s;
+    if (!c->labels) {
+        for (i = 0; i < c->N * c->K; i++) s += (double)c->w[i] * z[i];
+        return s;
+    }
+    if (c->labelled && scn_softmax_xent(z, c->labels, c->labelled, c->K, NULL, &ce, NULL))
+        return NAN;
+    return s + (1.0 - c->mu) * (c->labelled ? ce / c->labelled : 0.0);
+}
+
+/* dlogits of net_loss, after the same forward */
+static void net_dlogits(net_case *c, float *d) {
+    const float *z;
+    int i;
+    scn_rng_seed(scn_net_rng(c->net), 99, 1);
+    z = scn_net_forward(c->net, c->x, c->N, 1);
+    if (!c->labels) { memcpy(d, c->w, (size_t)c->N * c->K * sizeof *d); return; }
+    memset(d, 0, (size_t)c->N * c->K * sizeof *d);
+    if (c->labelled) CHECK(z && scn_softmax_xent(z, c->labels, c->labelled, c->K, d, NULL,
+                                                 NULL) == SCN_OK, "%s", scn_error());
+    for (i = 0; i < c->labelled * c->K; i++) d[i] *= 1.0f - c->mu;
 }
 
 static size_t below(void *r, size_t n) { return scn_rng_below((scn_rng *)r, (uint32_t)n); }
 
 /* Every layer's own parameters (a block's body is checked layer by layer)
- * and the input, 20 entries each at most. */
-static void check_spec(const char *spec, int C, int H, int W, int N, float h, double tol) {
+ * and the input, 20 entries each at most; mu >= 0: the semi-supervised
+ * loss with mu and the first `labelled` of the N samples labelled. */
+static void check_case(const char *spec, int C, int H, int W, int N, float h, double tol,
+                       float mu, int labelled) {
     scn_net *net = scn_net_create(spec, C, H, W, 7);
     scn_rng r;
     net_case c;
-    float *x, *w, *dx, *g;
+    float *x, *w, *dx, *g, *d;
+    unsigned char labels[16];
     int i;
     size_t np, xs = (size_t)N * C * H * W, at;
     double worst;
     CHECK(net != NULL, "%s: %s", spec, scn_error());
     if (!net) return;
+    memset(&c, 0, sizeof c);
     c.net = net;
     c.N = N;
     c.K = scn_net_classes(net);
@@ -52,15 +78,23 @@ static void check_spec(const char *spec, int C, int H, int W, int N, float h, do
     x = (float *)malloc(xs * sizeof *x);
     dx = (float *)malloc(xs * sizeof *dx);
     w = (float *)malloc((size_t)N * c.K * sizeof *w);
+    d = (float *)malloc((size_t)N * c.K * sizeof *d);
     g = (float *)malloc((np ? np : 1) * sizeof *g);
     c.x = x; c.w = w;
     scn_rng_seed(&r, 3, 3);
     for (i = 0; i < (int)xs; i++) x[i] = scn_rng_uniform(&r);
     for (i = 0; i < N * c.K; i++) w[i] = scn_rng_normal(&r);
+    if (mu >= 0.0f) {
+        CHECK(scn_net_set_mu(net, mu) == SCN_OK, "%s: %s", spec, scn_error());
+        for (i = 0; i < labelled && i < 16; i++) labels[i] = (unsigned char)(i % c.K);
+        c.labels = labels;
+        c.mu = mu;
+        c.labelled = labelled;
+    }
     CHECK(net_loss(&c) == net_loss(&c), "%s: not repeatable", spec);
     scn_net_zero_grad(net);
-    net_loss(&c);
-    CHECK(scn_net_backward(net, w, dx) == SCN_OK, "%s", scn_error());
+    net_dlogits(&c, d);
+    CHECK(scn_net_backward(net, d, dx) == SCN_OK, "%s", scn_error());
     memcpy(g, scn_net_grads(net), np * sizeof *g);
     for (i = 0; i < scn_net_layer_count(net); i++) {
         const scn_kind_info *k = scn_kind_find(scn_net_layer_kind(net, i));
@@ -73,8 +107,12 @@ static void check_spec(const char *spec, int C, int H, int W, int N, float h, do
     }
     worst = fd_sampled(x, dx, xs, 20, h, net_loss, &c, below, &r, &at);
     CHECK(worst < tol, "%s: dx[%zu] off by %.3g of the largest gradient", spec, at, worst);
-    free(x); free(dx); free(w); free(g);
+    free(x); free(dx); free(w); free(d); free(g);
     scn_net_free(net);
+}
+
+static void check_spec(const char *spec, int C, int H, int W, int N, float h, double tol) {
+    check_case(spec, C, H, W, N, h, tol, -1.0f, 0);
 }
 
 static void test_gradients(void) {
@@ -91,9 +129,19 @@ static void test_gradients(void) {
     check_spec("sc:n=6,k=3,s=2,l1=0.05,signed linear:n=2", 2, 6, 6, 2, 2e-4f, 2e-2);
     check_spec("sc:n=8,l1=0.05 bn sc:n=4,k=1,l1=0.02 bn gap linear:n=3", 2, 5, 5, 2, 2e-4f,
                3e-2);
-    /* a layer's own loss: SF eq. 12's reconstruction term, both signs of code */
-    check_spec("sc:n=8,l1=0.05,recon=0.5 linear:n=3", 2, 5, 5, 2, 2e-4f, 2e-2);
-    check_spec("sc:n=6,l1=0.05,signed,recon=2 gap linear:n=2", 2, 5, 5, 2, 2e-4f, 2e-2);
+    /* SF's layers (signed codes, lambda1 fixed or learned) */
+    check_spec("csf:n=6,k=3 linear:n=3", 2, 5, 5, 2, 2e-4f, 2e-2);
+    check_spec("csf:n=4,k=2,l1=0.02,learn maxpool linear:n=2", 1, 5, 5, 2, 2e-4f, 2e-2);
+    check_spec("conv:n=2,k=3 sf:n=12,l1=0.05 linear:n=3", 1, 4, 4, 3, 2e-4f, 2e-2);
+    check_spec("sf:n=10,l1=0.03,learn relu linear:n=2", 2, 3, 3, 2, 2e-4f, 2e-2);
+    /* SF eq. 14's mixture: labelled and unlabelled samples, every
+     * sparse-coding kind's l_U (eq. 12) with its own lambda1 gradient */
+    check_case("csf:n=4,k=3 maxpool sf:n=8,l1=0.05 linear:n=3", 1, 6, 6, 4, 2e-4f, 2e-2,
+               0.3f, 2);
+    check_case("sc:n=6,l1=0.05 sf:n=5,l1=0.05,learn linear:n=2", 1, 4, 4, 3, 2e-4f, 2e-2,
+               0.8f, 1);
+    check_case("csf:n=5,k=3,learn gap linear:n=2", 2, 5, 5, 3, 2e-4f, 2e-2, 0.5f, 0);
+    check_case("sc:n=4,signed linear:n=2", 1, 4, 4, 2, 2e-4f, 2e-2, 1.0f, 2);
     /* residual blocks: identity shortcut, projection shortcut, nested */
     check_spec("conv:n=3 res[ conv:n=3 relu conv:n=3 ] linear:n=2", 2, 5, 5, 2, 1e-3f, 5e-3);
     check_spec("res[ conv:n=4,s=2 bn relu conv:n=4 ] gap linear:n=2", 2, 6, 6, 3, 1e-2f,
@@ -240,7 +288,7 @@ static void test_projection(void) {
 static void test_specs(void) {
     static const char *bad[] = { "sc:n=0", "wat", "conv:n=4,q=2", "sc:n=x", "linear",
                                  "maxpool:k=9", "", "dropout:p=1", "relu:k=2",
-                                 "sc:n=4,n=5", "conv:n=2.5", "sc:n=4,recon",
+                                 "sc:n=4,n=5", "conv:n=2.5", "sf:n=4,k=3", "csf:n=2,k=9",
                                  "res[ relu", "relu ]", "res relu", "res[ ]", "[ relu ]",
                                  "conv:n=2,s=0", "res[ conv:n=2,k=2,valid ]" };
     size_t i;

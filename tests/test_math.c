@@ -796,7 +796,7 @@ static void test_backend(void) {
           cpu->gemm && cpu->im2col && cpu->col2im && cpu->cols_to_nchw &&
           cpu->nchw_to_cols && cpu->en_solve && cpu->en_backward && cpu->fill && cpu->copy &&
           cpu->axpy && cpu->relu && cpu->relu_backward && cpu->mul && cpu->broadcast &&
-          cpu->sum_add && cpu->dot && cpu->count_nonzero && cpu->find_nonfinite &&
+          cpu->sum_add && cpu->dot && cpu->sparsity && cpu->find_nonfinite &&
           cpu->bn_forward && cpu->bn_backward && cpu->maxpool && cpu->maxpool_backward &&
           cpu->avgpool && cpu->avgpool_backward && cpu->sgd_update && cpu->clamp_min &&
           cpu->col_norm_clip, "the CPU backend has a NULL entry");

@@ -204,8 +204,55 @@ static void test_too_large(void) {
     free(D); free(X); free(a);
 }
 
+/* A workspace keeps the last dictionary's Gram matrix and step bound: a
+ * solve after D changed in place (same pointer), after lambda2 changed,
+ * and after a change of microkernel gives what a fresh workspace gives,
+ * bit for bit; so do a backward after its forward and a repeated solve. */
+static void test_dict_cache(void) {
+    enum { m = 12, n = 20, P = 40 };
+    scn_rng r;
+    scn_solve_desc d, fresh;
+    scn_workspace ws = { NULL, 0, NULL };
+    float *D = fmalloc(m * n), *X = fmalloc(m * P), *a = fmalloc(n * P), *b = fmalloc(n * P);
+    float *G = fmalloc(n * P), *dD = fmalloc(m * n), *dD2 = fmalloc(m * n);
+    int step, k, runs;
+    const char *name;
+    memset(&d, 0, sizeof d);
+    d.lambda1 = 0.05f; d.lambda2 = 0.01f; d.signed_codes = 1;
+    fresh = d;
+    d.ws = &ws;
+    scn_rng_seed(&r, 5, 1);
+    make_dict(&r, m, n, 0.1f, D);
+    make_signals(&r, D, m, n, P, X);
+    for (k = 0; k < n * P; k++) G[k] = scn_rng_normal(&r);
+    for (step = 0; step < 5; step++) {
+        if (step == 1) D[7] += 0.25f;                   /* the same pointer, new contents */
+        if (step == 2) d.lambda2 = fresh.lambda2 = 0.2f;
+        if (step == 3)                                  /* another kernel, if there is one */
+            for (k = 0; (name = scn_gemm_kernel_name(k, &runs)) != NULL; k++)
+                if (runs && strcmp(name, scn_gemm_kernel_name(0, NULL))) {
+                    scn_gemm_kernel_select(name);
+                    break;
+                }
+        CHECK(scn_en_solve(D, m, n, X, P, &d, a, NULL) == SCN_OK, "%s", scn_error());
+        CHECK(scn_en_solve(D, m, n, X, P, &fresh, b, NULL) == SCN_OK, "%s", scn_error());
+        CHECK(!memcmp(a, b, sizeof(float) * n * P), "step %d: a cached solve differs", step);
+        CHECK(scn_en_backward(D, m, n, X, P, a, G, &d, dD, NULL, NULL) == SCN_OK, "%s",
+              scn_error());
+        CHECK(scn_en_backward(D, m, n, X, P, a, G, &fresh, dD2, NULL, NULL) == SCN_OK, "%s",
+              scn_error());
+        CHECK(!memcmp(dD, dD2, sizeof(float) * m * n), "step %d: a cached backward differs",
+              step);
+    }
+    scn_gemm_kernel_select(NULL);
+    scn_workspace_free(&ws);
+    CHECK(ws.data == NULL && ws.dict == NULL, "workspace not cleared");
+    free(D); free(X); free(a); free(b); free(G); free(dD); free(dD2);
+}
+
 int main(void) {
     test_too_large();
+    test_dict_cache();
     test_kkt();
     test_identity();
     test_lipschitz();

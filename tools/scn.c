@@ -282,6 +282,7 @@ static const char *train_help =
     "                 [--threads T] [--momentum M] [--nesterov] [--wd W]\n"
     "                 [--milestones E1,E2,... | --cosine] [--seed S]\n"
     "                 [--limit N | --per-class K] [--crop P] [--flip] [--profile]\n"
+    "                 [--unlabelled N|all] [--mu M1,M2,... [--mu-epochs E1,...]]\n"
     "\n"
     "Trains a network with SGD on the training split of DIR (default\n"
     "/usr/share/datasets/fashion-mnist), evaluates on the test split after every\n"
@@ -309,6 +310,13 @@ static const char *train_help =
     "  --limit N     use only the first N training images (quick runs)\n"
     "  --per-class K train on K random labelled images of each class (chosen by\n"
     "                --seed; the limited-data experiments)\n"
+    "  --unlabelled N  semi-supervised (SF section 4.4): N random images of the rest\n"
+    "                of the training split (all: every one), used without their labels;\n"
+    "                each step adds a batch of them. Needs --per-class or --limit\n"
+    "  --mu M1,...   the weight of the sparse-coding layers' unsupervised loss (SF\n"
+    "                eqs. 12, 14), stepping down through the values (default with\n"
+    "                --unlabelled: 0.8,0.5,0.3,0; else 0)\n"
+    "  --mu-epochs E1,...  the epochs after which mu steps (default: equal parts)\n"
     "  --crop P      random crops of each image zero-padded by P pixels (CIFAR: 4)\n"
     "  --flip        random horizontal flips\n"
     "                (--resume: give the same data options again)\n"
@@ -407,6 +415,99 @@ static int parse_milestones(const char *s, scn_sgd_desc *d) {
     return 1;
 }
 
+/* Up to `max` comma-separated numbers in [lo, hi] (integers if `whole`),
+ * increasing if `rising`; the count, or -1 if malformed. */
+static int parse_list(const char *s, double *v, int max, double lo, double hi, int whole,
+                      int rising) {
+    int k = 0;
+    if (!s || !*s) return -1;
+    while (*s) {
+        char *end;
+        double x = strtod(s, &end);
+        if (end == s || k == max || !(x >= lo && x <= hi) || (whole && x != (double)(long)x) ||
+            (rising && k && x <= v[k - 1]) || (*end && *end != ','))
+            return -1;
+        v[k++] = x;
+        s = *end ? end + 1 : end;
+        if (*end && !*s) return -1;
+    }
+    return k;
+}
+
+/* SF section 4.4's step-down schedule of mu: mu[j] from epoch at[j-1] on
+ * (0-based; at[-1] = 0). */
+typedef struct mu_schedule {
+    float mu[8];
+    int at[7];
+    int n;
+} mu_schedule;
+
+/* --mu (up to 8 values in [0, 1]) and --mu-epochs (the n - 1 increasing
+ * epochs where it steps; default: --epochs in n equal parts). 1 after
+ * printing on error. */
+static int mu_schedule_parse(mu_schedule *m, const char *mu, const char *at, int epochs) {
+    double v[8], e[8];
+    int j, ne;
+    memset(m, 0, sizeof *m);
+    if ((m->n = parse_list(mu, v, 8, 0, 1, 0, 0)) < 1)
+        return die("--mu %s: need up to 8 values in [0, 1] like 0.8,0.5,0.3,0", mu);
+    for (j = 0; j < m->n; j++) m->mu[j] = (float)v[j];
+    if (!at) {
+        for (j = 0; j + 1 < m->n; j++) m->at[j] = (int)((j + 1) * (double)epochs / m->n + 0.5);
+        return 0;
+    }
+    if ((ne = parse_list(at, e, 7, 1, 1e6, 1, 1)) != m->n - 1) {
+        fprintf(stderr, "%s: --mu-epochs %s: need %d increasing epochs, one per step of --mu\n",
+                prog_cmd, at, m->n - 1);
+        return 1;
+    }
+    for (j = 0; j < ne; j++) m->at[j] = (int)e[j];
+    return 0;
+}
+
+static float mu_at(const mu_schedule *m, int epoch) {
+    int j = 0;
+    while (j + 1 < m->n && epoch >= m->at[j]) j++;
+    return m->mu[j];
+}
+
+/* The training items not among the `labelled` ones (ascending), or `want`
+ * of them at random through r (want 0: all): the semi-supervised
+ * experiments' unlabelled images. Returns the count, -1 on error (printed). */
+static int unlabelled_items(int count, const int *labelled, int nl, int want, scn_rng *r,
+                            int **out) {
+    unsigned char *used = calloc((size_t)count, 1);
+    int *rest = malloc((size_t)count * sizeof *rest), n = 0, i;
+    if (!used || !rest) {
+        free(used);
+        free(rest);
+        return die("%s", "out of memory"), -1;
+    }
+    for (i = 0; i < nl; i++) used[labelled ? labelled[i] : i] = 1;
+    for (i = 0; i < count; i++) if (!used[i]) rest[n++] = i;
+    free(used);
+    if (want > n) {
+        free(rest);
+        fprintf(stderr, "%s: --unlabelled %d: only %d training images are left unlabelled\n",
+                prog_cmd, want, n);
+        return -1;
+    }
+    if (want) {
+        scn_shuffle(rest, n, r);
+        n = want;
+    }
+    *out = rest;
+    return n;
+}
+
+/* --unlabelled: "all" (0) or a count; -1 after printing if neither */
+static int parse_unlabelled(const char *s) {
+    double v;
+    if (!strcmp(s, "all")) return 0;
+    if (parse_list(s, &v, 1, 1, 2147483647.0, 1, 0) == 1) return (int)v;
+    return die("--unlabelled %s: need a count of images or all", s), -1;
+}
+
 /* A preset's spec with its classifier sized to the data's classes (the
  * presets end in linear:n=10); any other model as it is. */
 static const char *sized_preset(const char *model, int classes, char *buf, size_t cap) {
@@ -489,6 +590,7 @@ static scn_net *train_net(const char *out, int resume, const char *model, int ha
 static int cmd_train(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *model = "scn-mnist";
     const char *out = NULL, *log_path = NULL, *milestones = NULL, *format = NULL;
+    const char *unlabelled = NULL, *mu = NULL, *mu_epochs = NULL;
     int epochs = 3, batch = 64, resume = 0, threads = 0, seed = 1, limit = 0, rc = 1;
     int profile = 0, per_class = 0, crop = 0, flip = 0, nesterov = 0, cosine = 0;
     int have_lr = 0, have_mom = 0, have_wd = 0, have_model = 0, K, i;
@@ -502,7 +604,8 @@ static int cmd_train(int argc, char **argv) {
     scn_output_lock lock, loglock;
     progress_ctx pc;
     FILE *logf = NULL;
-    int *pool = NULL;
+    int *pool = NULL, *upool = NULL, want_u = 0;
+    mu_schedule mus;
     const option opts[] = {
         { "--data", OPT_STR, &data, 0, 0, NULL },
         { "--format", OPT_STR, &format, 0, 0, NULL },
@@ -525,6 +628,9 @@ static int cmd_train(int argc, char **argv) {
         { "--seed", OPT_INT, &seed, 0, 2147483647.0, NULL },
         { "--limit", OPT_INT, &limit, 2, 2147483647.0, NULL },
         { "--profile", OPT_FLAG, &profile, 0, 0, NULL },
+        { "--unlabelled", OPT_STR, &unlabelled, 0, 0, NULL },
+        { "--mu", OPT_STR, &mu, 0, 0, NULL },
+        { "--mu-epochs", OPT_STR, &mu_epochs, 0, 0, NULL },
         { NULL, 0, NULL, 0, 0, NULL }
     };
     memset(&opt, 0, sizeof opt);
@@ -550,6 +656,14 @@ static int cmd_train(int argc, char **argv) {
     if (cosine && milestones) return die("%s", "--cosine and --milestones exclude each other");
     if (limit && per_class) return die("%s", "--limit and --per-class exclude each other");
     if (nesterov && momentum <= 0) return die("%s", "--nesterov needs --momentum above 0");
+    if (unlabelled && ((want_u = parse_unlabelled(unlabelled)) < 0)) return 1;
+    if (unlabelled && !limit && !per_class)
+        return die("%s", "--unlabelled needs --per-class or --limit (the unlabelled images "
+                   "are the rest of the training split)");
+    if (mu_epochs && !mu) return die("%s", "--mu-epochs needs --mu");
+    if (mu_schedule_parse(&mus, mu ? mu : unlabelled ? "0.8,0.5,0.3,0" : "0", mu_epochs,
+                          epochs))
+        return 1;
     set_threads(threads);
     if (log_path && same_file(out, log_path))
         return die("--log %s names the checkpoint --out itself", log_path);
@@ -569,8 +683,9 @@ static int cmd_train(int argc, char **argv) {
         /* the data options, kept in the checkpoint: a resume says what changed */
         char note[sizeof st.note];
         snprintf(note, sizeof note, "data %s, format %s, limit %d, per-class %d, crop %d, "
-                 "flip %d, seed %d", data, format ? format : "auto", limit, per_class, crop,
-                 flip, seed);
+                 "flip %d, seed %d, unlabelled %s, mu %s/%s", data, format ? format : "auto",
+                 limit, per_class, crop, flip, seed, unlabelled ? unlabelled : "none",
+                 mu ? mu : "-", mu_epochs ? mu_epochs : "-");
         if (st.epoch && st.note[0] && strcmp(note, st.note))
             fprintf(stderr, "%s: --resume: the checkpoint trained on %s; now %s\n", prog_cmd,
                     st.note, note);
@@ -620,6 +735,16 @@ static int cmd_train(int argc, char **argv) {
         td.items = pool;
         printf("training on %d images: %d of each class\n", td.item_count, per_class);
     }
+    if (unlabelled) {
+        scn_rng pick;
+        scn_rng_seed(&pick, (uint64_t)seed, 0x0a1);
+        if ((td.unlabelled_count = unlabelled_items(train->count, td.items, td.item_count,
+                                                    want_u, &pick, &upool)) < 0)
+            goto done;
+        td.unlabelled = upool;
+        printf("and %d images without their labels (mu %s)\n", td.unlabelled_count,
+               mu ? mu : "0.8,0.5,0.3,0");
+    }
     pc.epochs = epochs;
     pc.tty = isatty(2);
     td.progress = show_progress;
@@ -634,6 +759,7 @@ static int cmd_train(int argc, char **argv) {
         float elr = scn_sgd_lr(&opt, st.epoch);
         double t0 = now_seconds();
         scn_pass_result tr, te;
+        td.mu = mu_at(&mus, st.epoch);
         if (scn_train_epoch(net, &opt, train, &st, &td, &tr)) {
             fprintf(stderr, "\n%s: %s\n", prog_cmd, scn_error());
             if (st.epoch > 0)
@@ -646,9 +772,11 @@ static int cmd_train(int argc, char **argv) {
         if (profile) print_profile(net);
         if (scn_evaluate(net, test, &st, &ed, &te, NULL) ||
             scn_checkpoint_save(out, net, &opt, &st)) { rc = die_lib(); goto done; }
-        printf("epoch %d/%d lr %.4g loss %.4f train %.2f%% test %.2f%% time %.1fs %.0f img/s\n",
+        printf("epoch %d/%d lr %.4g loss %.4f train %.2f%% test %.2f%% time %.1fs %.0f img/s",
                st.epoch, epochs, elr, tr.loss, 100.0 * tr.accuracy, 100.0 * te.accuracy,
                now_seconds() - t0, tr.images_per_s);
+        if (mu || unlabelled) printf(" mu %g", td.mu);
+        putchar('\n');
         fflush(stdout);
         if (logf && log_line(logf, log_path, "%d,%g,%.6f,%.4f,%.4f,%.2f,%.1f\n", st.epoch, elr,
                              tr.loss, tr.accuracy, te.accuracy, now_seconds() - t0,
@@ -659,6 +787,7 @@ static int cmd_train(int argc, char **argv) {
 done:
     if (logf && fclose(logf) != 0 && rc == 0) rc = die("cannot write the log %s", log_path);
     free(pool);
+    free(upool);
     scn_sgd_free(&opt);
     scn_net_free(net);
     scn_dataset_close(train);
@@ -910,7 +1039,7 @@ static int cmd_bench(int argc, char **argv) {
     int N = 32, C = 16, S = 28, n = 64, k = 3, iters = 20, reps = 5, threads = 0, r, rc;
     scn_conv_geom g;
     scn_solve_desc sd;
-    scn_workspace ws = { NULL, 0 };
+    scn_workspace ws = { NULL, 0, NULL };
     scn_rng rng;
     float *x = NULL, *D = NULL, *X = NULL, *alpha = NULL, *codes = NULL, *ones = NULL,
           *dD = NULL, *dx = NULL, dl;
