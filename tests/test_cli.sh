@@ -369,6 +369,52 @@ if [ -d data/cifar10 ]; then
     check "--per-class 5 of 4: crashed (exit $rc)" not_signal
     check "--per-class 5 of 4: '$ERRTEXT' does not say fewer than k" \
         matches 'class [0-9]+ has 4 items, fewer than k = 5' "${ERR[@]}"
+    # semi-supervised (SF section 4.4): the rest of the split without labels
+    run train --data data/cifar10 --model "sc:n=4,s=2,signed gap linear:n=10" --epochs 2 \
+        --batch 10 --per-class 2 --unlabelled 10 --mu 0.5,0 --out semi.scn
+    check "--unlabelled 10: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "--unlabelled 10: no 'and 10 images without their labels'" \
+        matches '^and 10 images without their labels \(mu 0.5,0\)' "${OUT[@]}"
+    check "--unlabelled 10: epoch 1 not at mu 0.5" matches '^epoch 1/2 .* mu 0.5$' "${OUT[@]}"
+    check "--unlabelled 10: epoch 2 not at mu 0" matches '^epoch 2/2 .* mu 0$' "${OUT[@]}"
+    for bad in "--unlabelled 10:needs --per-class or --limit" \
+               "--per-class 2 --unlabelled 21:only 20 training images are left unlabelled" \
+               "--per-class 2 --unlabelled 0:need a count of images or all" \
+               "--per-class 2 --mu 1.5:need up to 8 values in \[0, 1\]" \
+               "--per-class 2 --mu 0.5,0 --mu-epochs 1,2:need 1 increasing epochs" \
+               "--per-class 2 --mu-epochs 1:--mu-epochs needs --mu"; do
+        args=${bad%%:*}
+        want=${bad#*:}
+        # shellcheck disable=SC2086
+        run train --data data/cifar10 --model "sc:n=4,s=2 gap linear:n=10" --epochs 1 \
+            --batch 10 $args --out semibad.scn
+        check "$args: exit $rc, want non-zero" test "$rc" -ne 0
+        check "$args: '$ERRTEXT' does not say '$want'" matches "$want" "${ERR[@]}"
+    done
+    run train --data data/cifar10 --model "conv:n=4,s=2 gap linear:n=10" --epochs 1 \
+        --batch 10 --per-class 2 --unlabelled all --out semiconv.scn
+    check "--unlabelled without a sparse-coding layer: exit $rc, want non-zero" test "$rc" -ne 0
+    check "--unlabelled without a sparse-coding layer: '$ERRTEXT'" matches 'sparse-coding' \
+        "${ERR[@]}"
+    # the limited-labels experiment: one 'MODEL K MEAN SD' line per model and K
+    run limited --data data/cifar10 --per-class 1,2 --trials 2 --epochs 2 \
+        --models lenet-paper,lenet-csf --unlabelled all --csv limited.csv
+    check "limited: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "limited: ${#OUT[@]} lines on stdout, want 4" test "${#OUT[@]}" -eq 4
+    for line in "lenet-paper 1" "lenet-csf 1" "lenet-paper 2" "lenet-csf 2"; do
+        check "limited: no line '$line MEAN SD'" \
+            matches "^$line [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2}$" "${OUT[@]}"
+    done
+    check "limited: lenet-paper not said to train supervised" \
+        matches 'lenet-paper has no sparse-coding layer: trained supervised' "${ERR[@]}"
+    check "limited: no CSV of 8 runs" test "$(wc -l <limited.csv)" -eq 9
+    run limited --data data/cifar10 --per-class 5 --trials 1 --models lenet-paper
+    check "limited --per-class 5 of 4: exit $rc, want non-zero" test "$rc" -ne 0
+    check "limited --per-class 5 of 4: '$ERRTEXT'" matches '50 images, more than the 40' \
+        "${ERR[@]}"
+    run limited --data data/cifar10 --per-class 1 --trials 1 --models lenet-paper,nonesuch
+    check "limited with an unknown model: exit $rc, want non-zero" test "$rc" -ne 0
+    check "limited with an unknown model: '$ERRTEXT'" matches "nonesuch" "${ERR[@]}"
     run train --data data/cifar10 --model "sc:n=4,s=2 bn gap linear:n=10" --epochs 1 \
         --batch 10 --crop 2 --flip --out cropflip.scn
     check "--crop 2 --flip: exit $rc ($ERRTEXT)" test "$rc" -eq 0
@@ -431,14 +477,14 @@ fi
 # --help lists every kind and its options from the library's tables
 run train --help
 check "train --help: exit $rc" test "$rc" -eq 0
-for word in sc bn conv linear relu maxpool avgpool gap flatten dropout res; do
+for word in sc csf sf bn conv linear relu maxpool avgpool gap flatten dropout res; do
     check "train --help does not list the layer word '$word'" matches "^  $word " "${OUT[@]}"
 done
-for opt in n k s valid l1 l2 signed iters tol norm recon lr frozen p; do
+for opt in n k s valid l1 l2 signed iters tol norm learn lr frozen p; do
     check "train --help does not list the option '$opt'" matches "^      $opt " "${OUT[@]}"
 done
 check "train --help does not list the presets" \
-    matches '^presets: scn-mnist scn-cifar lenet resnet-tiny' "${OUT[@]}"
+    matches '^presets: scn-mnist scn-cifar lenet lenet-paper lenet-csf lenet-sf lenet-csf-sf resnet-tiny' "${OUT[@]}"
 
 # an option the kind does not have: one line naming the kind and its options
 run train --model "bn:l1=3 gap linear:n=10" --out never2.scn

@@ -388,8 +388,105 @@ static void test_too_large(void) {
     scn_net_free(net);
 }
 
+/* ---- the semi-supervised epoch (SF section 4.4) on a data set in memory ---- */
+
+enum { MEM_COUNT = 24, MEM_LABELLED = 8, MEM_SIDE = 4 };
+static unsigned char mem_labels[MEM_COUNT];
+static int mem_label_reads[MEM_COUNT], mem_reads[MEM_COUNT];
+
+/* item i: a 4 x 4 pattern of its class (i % 2), labels counted as read */
+static scn_status mem_read(scn_dataset *ds, const int *idx, int n, float *x,
+                           unsigned char *labels) {
+    int i, p;
+    (void)ds;
+    for (i = 0; i < n; i++) {
+        for (p = 0; p < MEM_SIDE * MEM_SIDE; p++)
+            x[i * MEM_SIDE * MEM_SIDE + p] =
+                (float)((p % 2 == idx[i] % 2) + 0.1 * ((idx[i] * 7 + p) % 5));
+        mem_reads[idx[i]]++;
+        if (labels) {
+            labels[i] = mem_labels[idx[i]];
+            mem_label_reads[idx[i]]++;
+        }
+    }
+    return SCN_OK;
+}
+
+/* The labelled items are the first 8; the rest go in unlabelled. With mu =
+ * 1 only the unsupervised loss trains: the classifier after the SF layer
+ * keeps its weights while the dictionary moves; each step reads a batch of
+ * unlabelled items but never their labels; mu is off again after the epoch; a net
+ * without a sparse-coding layer refuses mu > 0. */
+static void test_semisupervised_epoch(void) {
+    scn_dataset ds;
+    scn_net *net = scn_net_create("sf:n=6,l1=0.05 linear:n=2", 1, MEM_SIDE, MEM_SIDE, 3);
+    scn_sgd opt;
+    scn_sgd_desc sd;
+    scn_train_state st;
+    scn_train_desc td;
+    scn_pass_result res;
+    int items[MEM_LABELLED], rest[MEM_COUNT - MEM_LABELLED], i, changed = 0, reads = 0;
+    size_t nd, nl, od, ol;
+    float *before;
+    memset(&ds, 0, sizeof ds);
+    ds.count = MEM_COUNT; ds.C = 1; ds.H = ds.W = MEM_SIDE; ds.classes = 2;
+    ds.labels = mem_labels;
+    ds.read = mem_read;
+    for (i = 0; i < MEM_COUNT; i++) mem_labels[i] = (unsigned char)(i % 2);
+    for (i = 0; i < MEM_LABELLED; i++) items[i] = i;
+    for (i = 0; i < MEM_COUNT - MEM_LABELLED; i++) rest[i] = MEM_LABELLED + i;
+    CHECK(net != NULL, "%s", scn_error());
+    if (!net) return;
+    memset(&sd, 0, sizeof sd);
+    sd.lr = 0.05f;
+    sd.weight_decay = -1.0f;                        /* none: a still weight stays still */
+    CHECK(scn_sgd_init(&opt, net, &sd) == SCN_OK, "%s", scn_error());
+    memset(&st, 0, sizeof st);
+    st.mean[0] = 0.0f; st.std[0] = 1.0f;
+    scn_rng_seed(&st.rng, 1, 1);
+    memset(&td, 0, sizeof td);
+    td.batch = 4;
+    td.items = items; td.item_count = MEM_LABELLED;
+    td.unlabelled = rest; td.unlabelled_count = MEM_COUNT - MEM_LABELLED;
+    td.mu = 1.0f;
+    od = scn_net_layer_params(net, 0, &nd);
+    ol = scn_net_layer_params(net, 1, &nl);
+    before = (float *)malloc(scn_net_param_count(net) * sizeof *before);
+    memcpy(before, scn_net_params(net), scn_net_param_count(net) * sizeof *before);
+    for (i = 0; i < 3; i++)
+        CHECK(scn_train_epoch(net, &opt, &ds, &st, &td, &res) == SCN_OK, "%s", scn_error());
+    CHECK(!memcmp(before + ol, scn_net_params(net) + ol, nl * sizeof *before),
+          "mu = 1 moved the classifier");
+    for (i = 0; i < (int)nd; i++) changed += before[od + i] != scn_net_params(net)[od + i];
+    CHECK(changed > 0, "mu = 1 left the dictionary as it was");
+    CHECK(res.loss > 0.0 && res.images == MEM_LABELLED, "loss %g over %ld images", res.loss,
+          res.images);
+    for (i = MEM_LABELLED; i < MEM_COUNT; i++) {
+        CHECK(mem_label_reads[i] == 0, "the label of unlabelled item %d was read", i);
+        reads += mem_reads[i];
+    }
+    /* 3 epochs of 2 steps, each with a batch of 4 unlabelled items */
+    CHECK(reads == 3 * 2 * 4, "%d unlabelled reads, not 24", reads);
+    CHECK(scn_net_forward(net, before, 1, 1) && scn_net_extra_loss(net) == 0.0,
+          "mu still set after the epoch");
+    td.mu = 1.5f;
+    CHECK(scn_train_epoch(net, &opt, &ds, &st, &td, &res) == SCN_ERR_ARG &&
+          strstr(scn_error(), "[0, 1]"), "mu 1.5: %s", scn_error());
+    scn_sgd_free(&opt);
+    scn_net_free(net);
+    net = scn_net_create("linear:n=2", 1, MEM_SIDE, MEM_SIDE, 3);
+    CHECK(net && scn_sgd_init(&opt, net, &sd) == SCN_OK, "%s", scn_error());
+    td.mu = 0.5f;
+    CHECK(scn_train_epoch(net, &opt, &ds, &st, &td, &res) == SCN_ERR_ARG &&
+          strstr(scn_error(), "sparse-coding"), "mu without an SC layer: %s", scn_error());
+    scn_sgd_free(&opt);
+    scn_net_free(net);
+    free(before);
+}
+
 int main(void) {
     test_too_large();
+    test_semisupervised_epoch();
     test_gradients();
     test_nonfinite_forward();
     test_bn_modes();

@@ -797,6 +797,242 @@ done:
     return rc;
 }
 
+/* -------------------------------------------------------------- limited */
+
+static const char *limited_help =
+    "usage: scn limited --per-class K1,K2,... --trials T --models M1,M2,...\n"
+    "                   [--data DIR] [--format F] [--unlabelled N|all] [--epochs E]\n"
+    "                   [--lr LR] [--batch B] [--mu M1,...] [--csv out.csv]\n"
+    "                   [--seed S] [--threads T]\n"
+    "\n"
+    "The limited-labels experiment of the SF paper (section 5.2): for each K and\n"
+    "trial, K labelled images of every class are drawn from the training split\n"
+    "of DIR (default /usr/share/datasets/fashion-mnist; the same images for every\n"
+    "model in a trial, different ones in each trial); each model is trained on\n"
+    "them from its own random start and evaluated on the whole test split. After\n"
+    "the trials of a model and K, one line on stdout:\n"
+    "  MODEL K MEAN SD       (test accuracy in percent over the trials; SD with\n"
+    "                         the n - 1 denominator, 0 for one trial)\n"
+    "Progress, one line per trial, goes to stderr.\n"
+    "\n"
+    "  --models      presets or specs, comma-separated (default\n"
+    "                lenet-paper,lenet-sf,lenet-csf; a spec holding commas cannot be\n"
+    "                given here)\n"
+    "  --unlabelled N  semi-supervised (SF section 4.4): also N random images of the\n"
+    "                rest of the training split (all: every one) without labels, a\n"
+    "                batch of them per step; mu steps down through --mu over the\n"
+    "                epochs. Models without a sparse-coding layer train supervised\n"
+    "  --mu M1,...   default 0.8,0.5,0.3,0 (the paper's), in equal parts of --epochs\n"
+    "  --epochs E    default: enough for about 100 steps, at least 6 (K=10: 34,\n"
+    "                K=30: 12, K=60: 6 with 10 classes and batch 32): every model\n"
+    "                fits its labelled images (training error 0) by then\n"
+    "  --lr LR       default 0.01, momentum 0.9, weight decay 5e-4 (lr 0.1 diverges\n"
+    "                without batch normalisation)\n"
+    "  --batch B     default 32, or half the labelled images when fewer than 64\n"
+    "  --csv FILE    one row per run: model,per_class,trial,unlabelled,accuracy,seconds\n"
+    "  --seed S      trial t draws its images with seed S + t (default 1)\n";
+
+/* One model on one labelled subset: trained, then its test accuracy. */
+typedef struct limited_run {
+    const char *model;
+    scn_dataset *train, *test;
+    const scn_train_state *stats;       /* the training split's mean and std */
+    const int *items, *unlabelled;
+    int count, unlabelled_count, epochs, batch, seed;
+    float lr;
+    const mu_schedule *mu;              /* NULL: supervised */
+} limited_run;
+
+static int limited_train(const limited_run *r, double *accuracy) {
+    char buf[512];
+    const char *spec = sized_preset(r->model, r->train->classes, buf, sizeof buf);
+    scn_net *net = scn_net_create(spec, r->train->C, r->train->H, r->train->W,
+                                  (uint64_t)r->seed);
+    scn_sgd opt;
+    scn_sgd_desc sd;
+    scn_train_state st = *r->stats;
+    scn_train_desc td, ed;
+    scn_pass_result res;
+    int rc = 1, semi = r->mu && net && scn_net_set_mu(net, 0.5f) == SCN_OK;
+    memset(&opt, 0, sizeof opt);
+    if (!net) return die_lib();
+    memset(&sd, 0, sizeof sd);
+    sd.lr = r->lr;
+    if (scn_sgd_init(&opt, net, &sd)) { rc = die_lib(); goto done; }
+    scn_rng_seed(&st.rng, (uint64_t)r->seed, 0x7a1);
+    memset(&td, 0, sizeof td);
+    td.batch = r->batch;
+    td.items = r->items;
+    td.item_count = r->count;
+    if (semi) {
+        td.unlabelled = r->unlabelled;
+        td.unlabelled_count = r->unlabelled_count;
+    }
+    while (st.epoch < r->epochs) {
+        td.mu = semi ? mu_at(r->mu, st.epoch) : 0.0f;
+        if (scn_train_epoch(net, &opt, r->train, &st, &td, &res)) { rc = die_lib(); goto done; }
+    }
+    memset(&ed, 0, sizeof ed);
+    if (scn_evaluate(net, r->test, &st, &ed, &res, NULL)) { rc = die_lib(); goto done; }
+    *accuracy = 100.0 * res.accuracy;
+    rc = 0;
+done:
+    scn_sgd_free(&opt);
+    scn_net_free(net);
+    return rc;
+}
+
+/* The comma-separated names of list into names[] (at most max), in buf. */
+static int split_names(const char *list, char *buf, size_t cap, char **names, int max) {
+    int n = 0;
+    char *p;
+    if (snprintf(buf, cap, "%s", list) >= (int)cap || !*buf) return -1;
+    for (p = buf; n < max; ) {
+        names[n++] = p;
+        if (!(p = strchr(p, ','))) return names[n - 1][0] ? n : -1;
+        *p++ = '\0';
+        if (!names[n - 1][0]) return -1;
+    }
+    return -1;
+}
+
+static int cmd_limited(int argc, char **argv) {
+    const char *data = "/usr/share/datasets/fashion-mnist", *format = NULL, *csv = NULL;
+    const char *ks = NULL, *models = "lenet-paper,lenet-sf,lenet-csf", *unlabelled = NULL;
+    const char *mu = NULL;
+    int trials = 0, epochs = 0, batch = 0, seed = 1, threads = 0, want_u = 0, rc = 1;
+    int nk, nm, ki, mi, t, *items = NULL, *upool = NULL;
+    float lr = 0.01f;
+    double kv[16], *acc = NULL;
+    char mbuf[1024], *names[16];
+    scn_dataset *train = NULL, *test = NULL;
+    scn_train_state stats;
+    mu_schedule mus;
+    FILE *out = NULL;
+    scn_output_lock lock;
+    const option opts[] = {
+        { "--data", OPT_STR, &data, 0, 0, NULL },
+        { "--format", OPT_STR, &format, 0, 0, NULL },
+        { "--per-class", OPT_STR, &ks, 0, 0, NULL },
+        { "--trials", OPT_INT, &trials, 1, 1000, NULL },
+        { "--models", OPT_STR, &models, 0, 0, NULL },
+        { "--unlabelled", OPT_STR, &unlabelled, 0, 0, NULL },
+        { "--epochs", OPT_INT, &epochs, 1, 100000, NULL },
+        { "--lr", OPT_FLOAT, &lr, 1e-30, 1e3, NULL },
+        { "--batch", OPT_INT, &batch, 2, 65536, NULL },
+        { "--mu", OPT_STR, &mu, 0, 0, NULL },
+        { "--csv", OPT_STR, &csv, 0, 0, NULL },
+        { "--seed", OPT_INT, &seed, 0, 1000000000, NULL },
+        { "--threads", OPT_INT, &threads, 1, 1024, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    memset(&lock, 0, sizeof lock);
+    lock.fd = -1;
+    if ((rc = parse_options(argc, argv, opts, limited_help)) != 0) return rc == 2 ? 0 : 1;
+    rc = 1;
+    if (!ks) return die("%s", "--per-class is required, e.g. --per-class 10,30,60");
+    if (!trials) return die("%s", "--trials is required (the paper's figure: several)");
+    if ((nk = parse_list(ks, kv, 16, 1, 1e6, 1, 0)) < 1)
+        return die("--per-class %s: need up to 16 counts like 10,30,60", ks);
+    if ((nm = split_names(models, mbuf, sizeof mbuf, names, 16)) < 1)
+        return die("--models %s: need up to 16 names separated by commas", models);
+    if (unlabelled && (want_u = parse_unlabelled(unlabelled)) < 0) return 1;
+    if (mu && !unlabelled) return die("%s", "--mu needs --unlabelled");
+    set_threads(threads);
+    if (csv && (scn_output_check(csv) || scn_output_lock_take(csv, &lock))) return die_lib();
+    memset(&stats, 0, sizeof stats);
+    if (!(train = scn_dataset_open(data, "train", format)) ||
+        !(test = scn_dataset_open(data, "test", format)) ||
+        scn_dataset_stats(train, stats.mean, stats.std)) { rc = die_lib(); goto done; }
+    if (!train->labels || train->classes < 1) { rc = die("%s has no labels", data); goto done; }
+    for (mi = 0; mi < nm; mi++) {           /* every model is made before any training */
+        char buf[512];
+        scn_net *net = scn_net_create(sized_preset(names[mi], train->classes, buf, sizeof buf),
+                                      train->C, train->H, train->W, 1);
+        if (!net) {
+            fprintf(stderr, "%s: --models %s: %s\n", prog_cmd, names[mi], scn_error());
+            goto done;
+        }
+        if (unlabelled && scn_net_set_mu(net, 0.5f))
+            fprintf(stderr, "%s: %s has no sparse-coding layer: trained supervised\n",
+                    prog_cmd, names[mi]);
+        scn_net_free(net);
+    }
+    items = malloc(sizeof *items * (size_t)train->count);
+    acc = malloc(sizeof *acc * (size_t)trials);
+    if (!items || !acc) { rc = die("%s", "out of memory"); goto done; }
+    if (csv) {
+        if (!(out = fopen(csv, "w"))) { rc = die("cannot write %s", csv); goto done; }
+        if (log_line(out, csv, "model,per_class,trial,unlabelled,accuracy,seconds\n")) goto done;
+    }
+    for (ki = 0; ki < nk; ki++) {
+        int k = (int)kv[ki], e = epochs, b = batch, count = k * train->classes;
+        if (count > train->count) {
+            fprintf(stderr, "%s: --per-class %d: %d images, more than the %d training "
+                    "images\n", prog_cmd, k, count, train->count);
+            goto done;
+        }
+        if (!b) b = count >= 64 ? 32 : count / 2 > 1 ? count / 2 : 2;
+        if (!e) e = (int)ceil(100.0 / (count / b)) > 6 ? (int)ceil(100.0 / (count / b)) : 6;
+        if (unlabelled && mu_schedule_parse(&mus, mu ? mu : "0.8,0.5,0.3,0", NULL, e)) goto done;
+        for (mi = 0; mi < nm; mi++) {
+            double mean = 0.0, var = 0.0;
+            for (t = 0; t < trials; t++) {
+                limited_run r;
+                scn_rng pick;
+                double t0 = now_seconds();
+                /* the same labelled (and unlabelled) images for every model of a trial */
+                scn_rng_seed(&pick, (uint64_t)(seed + t), 0x5e1 + (uint64_t)k);
+                memset(&r, 0, sizeof r);
+                if ((r.count = scn_dataset_per_class(train, k, &pick, items)) < 0) {
+                    rc = die_lib();
+                    goto done;
+                }
+                if (unlabelled) {
+                    free(upool);
+                    upool = NULL;
+                    if ((r.unlabelled_count = unlabelled_items(train->count, items, r.count,
+                                                               want_u, &pick, &upool)) < 0)
+                        goto done;
+                    r.unlabelled = upool;
+                    r.mu = &mus;
+                }
+                r.model = names[mi];
+                r.train = train;
+                r.test = test;
+                r.stats = &stats;
+                r.items = items;
+                r.epochs = e;
+                r.batch = b;
+                r.lr = lr;
+                r.seed = seed + t;
+                if (limited_train(&r, &acc[t])) goto done;
+                fprintf(stderr, "%s: %s K=%d trial %d/%d: %.2f%% (%d epochs, %.0f s)\n",
+                        prog_cmd, names[mi], k, t + 1, trials, acc[t], e, now_seconds() - t0);
+                if (out && log_line(out, csv, "%s,%d,%d,%d,%.4f,%.1f\n", names[mi], k, t + 1,
+                                    r.unlabelled_count, acc[t], now_seconds() - t0))
+                    goto done;
+                mean += acc[t];
+            }
+            mean /= trials;
+            for (t = 0; t < trials; t++) var += (acc[t] - mean) * (acc[t] - mean);
+            printf("%s %d %.2f %.2f\n", names[mi], k, mean,
+                   trials > 1 ? sqrt(var / (trials - 1)) : 0.0);
+            fflush(stdout);
+        }
+    }
+    rc = 0;
+done:
+    if (out && fclose(out) != 0 && rc == 0) rc = die("cannot write %s", csv);
+    free(items);
+    free(upool);
+    free(acc);
+    scn_dataset_close(train);
+    scn_dataset_close(test);
+    scn_output_lock_release(&lock);
+    return rc;
+}
+
 /* ----------------------------------------------------------------- eval */
 
 static const char *eval_help =
@@ -1122,6 +1358,7 @@ static const command commands[] = {
     { "layer", cmd_layer, "sparse codes and fixed-point gradients of one layer (.npy in/out)" },
     { "train", cmd_train, "train a network on a data set, with checkpoints" },
     { "eval", cmd_eval, "test accuracy and confusion matrix of a checkpoint" },
+    { "limited", cmd_limited, "the SF paper's limited-labels experiment: MODEL K MEAN SD" },
     { "info", cmd_info, "what a data set directory holds: format, sizes, classes" },
     { "bench", cmd_bench, "time a sparse-coding layer (scn bench layer --help)" },
 };
