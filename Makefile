@@ -21,7 +21,7 @@ EXAMPLES = $(patsubst examples/%.c,bin/%,$(wildcard examples/*.c))
 
 all: bin/scn $(EXAMPLES)
 
-bin/scn: tools/scn.c scn.h | bin
+bin/scn: tools/scn.c tools/png.h scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ tools/scn.c $(LIBS)
 
 bin/%: examples/%.c scn.h | bin
@@ -51,7 +51,8 @@ test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx
 # about 3.5 minutes: scn-mnist, 2 epochs (lr 0.1 then 0.01) on the first 10000
 # Fashion-MNIST images, then test accuracy
 demo: bin/scn
-	bin/scn train --model scn-mnist --epochs 2 --milestones 1 --limit 10000 --out bin/demo.scn
+	bin/scn train --model scn-mnist --epochs 2 --milestones 1 --limit 10000 --test-limit 0 \
+	    --out bin/demo.scn
 	bin/scn eval --model bin/demo.scn
 
 # needs libopenblas-dev and python3-torch; OpenBLAS is linked by the benchmark only

@@ -616,6 +616,16 @@ SCNDEF scn_rng *scn_net_rng(scn_net *net);
 /* Mean sparse-code density of each SC layer's last forward (-1 for other
  * layers), for monitoring. */
 SCNDEF float scn_net_layer_density(const scn_net *net, int i);
+/* What SC layer i did in the net's last forward, for pictures and checks:
+ * shape receives N, C, H, W (the last forward's batch, the layer's input
+ * shape); input receives the layer's input and recon its reconstruction
+ * D alpha, each N x C x H x W, each pixel the mean over the patches that
+ * cover it (a pixel no patch covers is 0 in both). input and recon may
+ * both be NULL to ask the shape only. Host memory; fails with SCN_ERR_ARG
+ * for a layer that is not sc, before any forward, or on a backend without
+ * host memory. */
+SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], float *input,
+                                   float *recon);
 /* Seconds layer i has spent in forward and backward since the net was
  * made or the counters were reset (reset != 0 zeroes them after reading). */
 SCNDEF void scn_net_layer_time(scn_net *net, int i, double *forward, double *backward,
@@ -5102,6 +5112,47 @@ SCNDEF float scn_net_layer_density(const scn_net *net, int i) {
     SCN_ASSERT(net);
     l = scn__net_layer(net, i);
     return l && l->kind->forward == scn__sc_forward ? l->density : -1.0f;
+}
+
+SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], float *input,
+                                   float *recon) {
+    const scn__layer *l;
+    scn_conv_geom g;
+    size_t mP, k, count;
+    float *DA, *cover;
+    int n;
+    scn_status s;
+    SCN_ASSERT(net && shape && !input == !recon);
+    l = scn__net_layer(net, i);
+    if (!l || l->kind->forward != scn__sc_forward)
+        return scn__fail(SCN_ERR_ARG, "reconstruction: layer %d is %s, not sc", i + 1,
+                         l ? l->kind->info.name : "not there");
+    if (net->N < 1 || !l->ws)
+        return scn__fail(SCN_ERR_ARG, "reconstruction: layer %d has not run a forward", i + 1);
+    if (!net->be->host_memory)
+        return scn__fail(SCN_ERR_ARG, "reconstruction: backend %s keeps no host memory",
+                         net->be->name);
+    g = scn__geom(l, net->N);
+    shape[0] = g.N; shape[1] = g.C; shape[2] = g.H; shape[3] = g.W;
+    if (!input) return SCN_OK;
+    n = scn__sc_n(l);
+    mP = (size_t)g.m * g.P;
+    count = (size_t)g.N * g.C * g.H * g.W;
+    DA = (float *)scn__calloc(mP, sizeof(float), "reconstruction");
+    cover = (float *)scn__calloc(count, sizeof(float), "reconstruction");
+    if (!DA || !cover) { SCN_FREE(DA); SCN_FREE(cover); return SCN_ERR_NOMEM; }
+    /* the forward left X (m x P) then alpha (n x P) in the layer's scratch */
+    s = scn__cpu_gemm(NULL, 0, 0, g.m, g.P, n, 1.0f, l->params, n, l->ws + mP, g.P, 0.0f, DA,
+                      g.P);
+    if (!s) s = scn_col2im(&g, DA, recon);
+    if (!s) s = scn_col2im(&g, l->ws, input);
+    for (k = 0; !s && k < mP; k++) DA[k] = 1.0f;
+    if (!s) s = scn_col2im(&g, DA, cover);
+    for (k = 0; !s && k < count; k++)
+        if (cover[k] > 0.0f) { input[k] /= cover[k]; recon[k] /= cover[k]; }
+    SCN_FREE(DA);
+    SCN_FREE(cover);
+    return s;
 }
 
 SCNDEF void scn_net_describe(const scn_net *net, int i, char *buf, size_t cap) {
