@@ -46,7 +46,7 @@ bin/test_%: tests/test_%.c tests/check.h tests/fd.h tests/common.h scn.h bin/scn
 	$(CC) $(OPT) $(WARN) -o $@ $< $(if $(filter $<,$(OWN_IMPL)),,bin/scn_impl.o) $(LIBS)
 
 test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx
-	@sh tests/run.sh bin $(TESTS) test_cxx test_cli cli_harden
+	@sh tests/run.sh bin $(TESTS) test_cxx test_cli cli_harden api_doc
 
 # about 3.5 minutes: scn-mnist, 2 epochs (lr 0.1 then 0.01) on the first 10000
 # Fashion-MNIST images, then test accuracy
