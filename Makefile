@@ -49,7 +49,7 @@ test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx
 	@sh tests/run.sh bin $(TESTS) test_cxx test_cli cli_harden api_doc
 
 # about 3.5 minutes: scn-mnist, 2 epochs (lr 0.1 then 0.01) on the first 10000
-# Fashion-MNIST images, then test accuracy
+# Fashion-MNIST images without a test pass, then one test pass in scn eval
 demo: bin/scn
 	bin/scn train --model scn-mnist --epochs 2 --milestones 1 --limit 10000 --test-limit 0 \
 	    --out bin/demo.scn

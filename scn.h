@@ -48,13 +48,14 @@
  *   call returns a status or NULL to check):
  *
  *       scn_dataset *train = scn_dataset_open(dir, "train", NULL); // detected
- *       scn_net *net = scn_net_create("scn-mnist", 1, 28, 28, seed);
+ *       scn_net *net = scn_net_create("scn-mnist", train->C, train->H, train->W, seed);
  *       scn_sgd opt;  scn_sgd_init(&opt, net, NULL);     // lr 0.1, momentum 0.9
  *       scn_train_state st = {0};                        // epoch, generator, ...
  *       scn_dataset_stats(train, st.mean, st.std);       // input normalisation
  *       scn_train_desc desc = {0};                       // batch 64, ...
  *       while (st.epoch < epochs) {
  *           scn_train_epoch(net, &opt, train, &st, &desc, &result);
+ *           scn_bn_recompute(net, train, &st, &desc, 2048);  // precise BN
  *           scn_evaluate(net, test, &st, &desc, &result, NULL);
  *           scn_checkpoint_save(path, net, &opt, &st);
  *       }
@@ -126,7 +127,8 @@
  *   7. Convolutional sparse coding    (im2col -> solve -> codes)
  *   8. Layers                         (kinds as tables: sc, bn, conv, linear,
  *                                      relu, pooling, dropout, res, ...)
- *   9. Networks                       (specs, blocks, presets, forward, backward)
+ *   9. Networks                       (specs, blocks, presets, forward, backward,
+ *                                      an SC layer's reconstructions)
  *  10. Optimisation                   (SGD, Nesterov, schedules, projections)
  *  11. Data sets                      (interface, normalisation, augmentation)
  *  12. Data sets: IDX files and gzip  (MNIST, Fashion-MNIST)
