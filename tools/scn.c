@@ -247,6 +247,10 @@ static int cmd_layer(int argc, char **argv) {
     }
     shape[0] = n; shape[1] = P;
     if (!(alpha = scn_tensor_create(2, shape))) { rc = die_lib(); goto done; }
+    /* the solve is one library call without progress: on a large problem
+       (seconds of work) say what is running, then how long it took */
+    if ((double)m * n * P > 1e8)
+        fprintf(stderr, "%s: solving %d signals against %d atoms of %d...\n", prog_cmd, P, n, m);
     t0 = now_seconds();
     if (scn_en_solve(D->data, m, n, X->data, P, &sd, alpha->data, &info)) { rc = die_lib(); goto done; }
     if (G) {
