@@ -312,10 +312,11 @@ static const char *train_help =
     "  --log FILE    one CSV row per epoch: epoch,lr,loss,train_acc,test_acc,seconds,\n"
     "                images_per_s (seconds: the whole epoch with its test pass;\n"
     "                images/s: training images over training time)\n"
-    "  --limit N     use only the first N training images (quick runs)\n"
+    "  --limit N     use only the first N training images (quick runs; default: all)\n"
     "  --per-class K train on K random labelled images of each class (chosen by\n"
     "                --seed; the limited-data experiments)\n"
-    "  --crop P      random crops of each image zero-padded by P pixels (CIFAR: 4)\n"
+    "  --crop P      random crops of each image zero-padded by P pixels (CIFAR: 4;\n"
+    "                default 0, none)\n"
     "  --flip        random horizontal flips\n"
     "                (--resume: give the same data options again)\n"
     "  --seed S      initialisation and shuffling seed (default 1)\n"
@@ -1096,7 +1097,8 @@ static const char *show_help =
     "the layer's input | its reconstruction D alpha | the residual (input and\n"
     "reconstruction on the input's scale; residual: gray 0, white and black +-\n"
     "its largest size). Deeper layers show their input's first channel (3\n"
-    "channels: as colour). Prints |input - D alpha| / |input| per image.\n";
+    "channels: as colour). Prints |input - D alpha| / |input| per image.\n"
+    "  --format F    the data's format (default: detected; see scn info)\n";
 
 /* Layer L (1-based) of net as an sc layer's m, n, k; 1 after printing if not. */
 static int sc_layer(const scn_net *net, int L, int *m, int *n, int *k) {
