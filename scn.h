@@ -1007,7 +1007,8 @@ SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_st
  * net that fits its training images sending most test images to a few
  * classes; recomputed statistics belong to the weights being evaluated.
  * Parameters, gradients and the net's dropout generator are left as they
- * were; a net without BN layers returns at once. desc->progress is called
+ * were (a scn_net_backward after it fails: it ran no forward to go back
+ * through); a net without BN layers returns at once. desc->progress is called
  * as by scn_evaluate (training = 0). images < 1, or fewer items than one
  * batch, is SCN_ERR_ARG; on any failure the statistics are left as they
  * were. */
@@ -7463,6 +7464,7 @@ SCNDEF scn_status scn_bn_recompute(scn_net *net, scn_dataset *ds, const scn_trai
         scn__pass_report(&ps, desc, batch, 0, 0.0);
     }
     net->rng = saved;
+    net->trained = 0;       /* the batches are freed below: nothing to go back through */
     for (i = 0; !s && i < net->count; i++) {
         scn__layer *l = net->all[i];
         double M = (double)ps.p.steps * batch * l->H * l->W;

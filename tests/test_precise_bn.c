@@ -92,6 +92,11 @@ static void test_first_layer(scn_dataset *ds, const scn_train_state *st) {
     CHECK(!memcmp(before, scn_net_params(net), np * sizeof *before), "parameters changed");
     CHECK(!memcmp(&rng_before, scn_net_rng(net), sizeof rng_before),
           "the dropout generator moved");
+    {
+        float dlogits[3] = { 0.1f, -0.1f, 0.0f };
+        CHECK(scn_net_backward(net, dlogits, NULL) == SCN_ERR_ARG,
+              "a backward through the recompute's freed batches was accepted");
+    }
 
     /* desc's items: the odd ones, one batch of 20 (batch larger than the
      * images asked for: one batch all the same) */
