@@ -21,7 +21,7 @@ EXAMPLES = $(patsubst examples/%.c,bin/%,$(wildcard examples/*.c))
 
 all: bin/scn $(EXAMPLES)
 
-bin/scn: tools/scn.c scn.h | bin
+bin/scn: tools/scn.c tools/png.h scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ tools/scn.c $(LIBS)
 
 bin/%: examples/%.c scn.h | bin
@@ -46,12 +46,13 @@ bin/test_%: tests/test_%.c tests/check.h tests/fd.h tests/common.h scn.h bin/scn
 	$(CC) $(OPT) $(WARN) -o $@ $< $(if $(filter $<,$(OWN_IMPL)),,bin/scn_impl.o) $(LIBS)
 
 test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx
-	@sh tests/run.sh bin $(TESTS) test_cxx test_cli cli_harden
+	@sh tests/run.sh bin $(TESTS) test_cxx test_cli cli_harden api_doc
 
 # about 3.5 minutes: scn-mnist, 2 epochs (lr 0.1 then 0.01) on the first 10000
-# Fashion-MNIST images, then test accuracy
+# Fashion-MNIST images without a test pass, then one test pass in scn eval
 demo: bin/scn
-	bin/scn train --model scn-mnist --epochs 2 --milestones 1 --limit 10000 --out bin/demo.scn
+	bin/scn train --model scn-mnist --epochs 2 --milestones 1 --limit 10000 --test-limit 0 \
+	    --out bin/demo.scn
 	bin/scn eval --model bin/demo.scn
 
 # needs libopenblas-dev and python3-torch; OpenBLAS is linked by the benchmark only

@@ -48,13 +48,14 @@
  *   call returns a status or NULL to check):
  *
  *       scn_dataset *train = scn_dataset_open(dir, "train", NULL); // detected
- *       scn_net *net = scn_net_create("scn-mnist", 1, 28, 28, seed);
+ *       scn_net *net = scn_net_create("scn-mnist", train->C, train->H, train->W, seed);
  *       scn_sgd opt;  scn_sgd_init(&opt, net, NULL);     // lr 0.1, momentum 0.9
  *       scn_train_state st = {0};                        // epoch, generator, ...
  *       scn_dataset_stats(train, st.mean, st.std);       // input normalisation
  *       scn_train_desc desc = {0};                       // batch 64, ...
  *       while (st.epoch < epochs) {
  *           scn_train_epoch(net, &opt, train, &st, &desc, &result);
+ *           scn_bn_recompute(net, train, &st, &desc, 2048);  // precise BN
  *           scn_evaluate(net, test, &st, &desc, &result, NULL);
  *           scn_checkpoint_save(path, net, &opt, &st);
  *       }
@@ -126,13 +127,14 @@
  *   7. Convolutional sparse coding    (im2col -> solve -> codes)
  *   8. Layers                         (kinds as tables: sc, csf, sf, bn, conv,
  *                                      linear, relu, pooling, dropout, res, ...)
- *   9. Networks                       (specs, blocks, presets, forward, backward)
+ *   9. Networks                       (specs, blocks, presets, forward, backward,
+ *                                      an SC layer's reconstructions)
  *  10. Optimisation                   (SGD, Nesterov, schedules, projections)
  *  11. Data sets                      (interface, normalisation, augmentation)
  *  12. Data sets: IDX files and gzip  (MNIST, Fashion-MNIST)
  *  13. Data sets: other formats       (CIFAR-10/100, STL-10, .amat, folders)
  *  14. Training and evaluation        (scn_train_epoch, semi-supervised, scn_evaluate,
- *                                      progress)
+ *                                      precise BN, progress)
  *  15. Checkpoints                    (version 3 byte layout, atomic, CRC)
  *  16. Backends                       (the table every loop goes through)
  *
@@ -639,6 +641,16 @@ SCNDEF scn_rng *scn_net_rng(scn_net *net);
 /* Mean sparse-code density of each SC layer's last forward (-1 for other
  * layers), for monitoring. */
 SCNDEF float scn_net_layer_density(const scn_net *net, int i);
+/* What SC layer i did in the net's last forward, for pictures and checks:
+ * shape receives N, C, H, W (the last forward's batch, the layer's input
+ * shape); input receives the layer's input and recon its reconstruction
+ * D alpha, each N x C x H x W, each pixel the mean over the patches that
+ * cover it (a pixel no patch covers is 0 in both). input and recon may
+ * both be NULL to ask the shape only. Host memory; fails with SCN_ERR_ARG
+ * for a layer that is not sc, csf or sf, before any forward, or on a backend without
+ * host memory. */
+SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], float *input,
+                                   float *recon);
 /* Seconds layer i has spent in forward and backward since the net was
  * made or the counters were reset (reset != 0 zeroes them after reading). */
 SCNDEF void scn_net_layer_time(scn_net *net, int i, double *forward, double *backward,
@@ -1016,6 +1028,26 @@ SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
 SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_state *st,
                                const scn_train_desc *desc, scn_pass_result *result,
                                long *confusion);
+/* "Precise BN": replaces every BN layer's running mean and variance by
+ * statistics of the net as it is now, measured over the first `images`
+ * of desc's items (whole batches of desc->batch, default 64; at least
+ * one), normalised with st's mean and std and not augmented. Each batch
+ * runs a training forward (every BN normalises with its batch's
+ * statistics, as in training); the new mean is the average of the batch
+ * means and the new variance the population variance over all the
+ * batches (within-batch variance plus the spread of the batch means): an
+ * equal-weight average, not training's momentum. Running averages trail
+ * the weights by a few dozen steps, which after a short run can leave a
+ * net that fits its training images sending most test images to a few
+ * classes; recomputed statistics belong to the weights being evaluated.
+ * Parameters, gradients and the net's dropout generator are left as they
+ * were (a scn_net_backward after it fails: it ran no forward to go back
+ * through); a net without BN layers returns at once. desc->progress is called
+ * as by scn_evaluate (training = 0). images < 1, or fewer items than one
+ * batch, is SCN_ERR_ARG; on any failure the statistics are left as they
+ * were. */
+SCNDEF scn_status scn_bn_recompute(scn_net *net, scn_dataset *ds, const scn_train_state *st,
+                                   const scn_train_desc *desc, int images);
 
 /* ======================================================================
  * 15. Checkpoints
@@ -5325,6 +5357,47 @@ SCNDEF float scn_net_layer_density(const scn_net *net, int i) {
     return l && l->kind->forward == scn__sc_forward ? l->density : -1.0f;
 }
 
+SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], float *input,
+                                   float *recon) {
+    const scn__layer *l;
+    scn_conv_geom g;
+    size_t mP, k, count;
+    float *DA, *cover;
+    int n;
+    scn_status s;
+    SCN_ASSERT(net && shape && !input == !recon);
+    l = scn__net_layer(net, i);
+    if (!l || l->kind->forward != scn__sc_forward)
+        return scn__fail(SCN_ERR_ARG, "reconstruction: layer %d is %s, not sc, csf or sf", i + 1,
+                         l ? l->kind->info.name : "not there");
+    if (net->N < 1 || !l->ws)
+        return scn__fail(SCN_ERR_ARG, "reconstruction: layer %d has not run a forward", i + 1);
+    if (!net->be->host_memory)
+        return scn__fail(SCN_ERR_ARG, "reconstruction: backend %s keeps no host memory",
+                         net->be->name);
+    g = scn__geom(l, net->N);
+    shape[0] = g.N; shape[1] = g.C; shape[2] = g.H; shape[3] = g.W;
+    if (!input) return SCN_OK;
+    n = scn__sc_n(l);
+    mP = (size_t)g.m * g.P;
+    count = (size_t)g.N * g.C * g.H * g.W;
+    DA = (float *)scn__calloc(mP, sizeof(float), "reconstruction");
+    cover = (float *)scn__calloc(count, sizeof(float), "reconstruction");
+    if (!DA || !cover) { SCN_FREE(DA); SCN_FREE(cover); return SCN_ERR_NOMEM; }
+    /* the forward left X (m x P) then alpha (n x P) in the layer's scratch */
+    s = scn__cpu_gemm(NULL, 0, 0, g.m, g.P, n, 1.0f, l->params, n, l->ws + mP, g.P, 0.0f, DA,
+                      g.P);
+    if (!s) s = scn_col2im(&g, DA, recon);
+    if (!s) s = scn_col2im(&g, l->ws, input);
+    for (k = 0; !s && k < mP; k++) DA[k] = 1.0f;
+    if (!s) s = scn_col2im(&g, DA, cover);
+    for (k = 0; !s && k < count; k++)
+        if (cover[k] > 0.0f) { input[k] /= cover[k]; recon[k] /= cover[k]; }
+    SCN_FREE(DA);
+    SCN_FREE(cover);
+    return s;
+}
+
 SCNDEF void scn_net_describe(const scn_net *net, int i, char *buf, size_t cap) {
     const scn__layer *l;
     size_t count, at;
@@ -7596,6 +7669,115 @@ SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_st
     }
     if (!s) scn__pass_result(&ps, result);
     else scn__fail(s, "evaluation, batch %d: %s", step + 1, scn_error());
+    scn__pass_free(&ps);
+    return s;
+}
+
+/* A BN layer's buffers (running mean, then running variance, C each)
+ * between host memory and the net's. */
+static scn_status scn__bn_buffers(scn_net *net, scn__layer *l, float *host, int to_net) {
+    size_t bytes = 2 * (size_t)l->C * sizeof(float);
+    if (net->be->host_memory) {
+        if (to_net) memcpy(l->buffers, host, bytes);
+        else memcpy(host, l->buffers, bytes);
+        return SCN_OK;
+    }
+    return to_net ? net->be->upload(l->buffers, host, bytes)
+                  : net->be->download(host, l->buffers, bytes);
+}
+
+static int scn__is_bn(const scn__layer *l) { return !strcmp(l->kind->info.name, "bn"); }
+
+/* One batch: each BN layer's buffers zeroed, so the training forward
+ * leaves momentum times the batch's mean and unbiased variance in them;
+ * sum[2 c], sum[2 c + 1] (c over every BN channel) gather E[x], E[x^2]. */
+static scn_status scn__bn_batch(scn_net *net, const float *x, int batch, float *host,
+                                double *sum) {
+    int i, c, at = 0;
+    scn_status s = SCN_OK;
+    for (i = 0; !s && i < net->count; i++)
+        if (scn__is_bn(net->all[i])) {
+            memset(host, 0, 2 * (size_t)net->all[i]->C * sizeof(float));
+            s = scn__bn_buffers(net, net->all[i], host, 1);
+        }
+    if (s) return s;
+    if (!scn_net_forward(net, x, batch, 1)) return scn__last_status;
+    for (i = 0; i < net->count; i++) {
+        scn__layer *l = net->all[i];
+        double M = (double)batch * l->H * l->W;
+        if (!scn__is_bn(l)) continue;
+        if ((s = scn__bn_buffers(net, l, host, 0))) return s;
+        for (c = 0; c < l->C; c++, at++) {
+            double mean = host[c] / (double)SCN__BN_MOMENTUM;
+            double var = host[l->C + c] / (double)SCN__BN_MOMENTUM * (M - 1) / M;
+            sum[2 * at] += mean;
+            sum[2 * at + 1] += var + mean * mean;
+        }
+    }
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_bn_recompute(scn_net *net, scn_dataset *ds, const scn_train_state *st,
+                                   const scn_train_desc *desc, int images) {
+    int batch = desc && desc->batch > 0 ? desc->batch : 64, step = 0, i, c, at = 0;
+    int channels = 0;
+    scn_rng saved;
+    scn__pass ps;
+    scn_status s;
+    float *host = NULL, *orig = NULL;   /* orig: the statistics kept on failure */
+    double *sum = NULL;
+    SCN_ASSERT(net && ds && st);
+    for (i = 0; i < net->count; i++)
+        if (scn__is_bn(net->all[i])) channels += net->all[i]->C;
+    if (images < 1) return scn__fail(SCN_ERR_ARG, "precise BN: %d images (need >= 1)", images);
+    if (!channels) return SCN_OK;
+    if ((s = scn__pass_start(&ps, net, ds, desc, batch, batch, 1)))
+        return scn__fail(s, "precise BN: %s", scn_error());
+    ps.p.training = 0;
+    ps.p.steps = (images < ps.count ? images : ps.count) / batch;
+    if (ps.p.steps < 1) ps.p.steps = 1;
+    host = (float *)scn__calloc(2 * (size_t)channels, sizeof(float), "precise BN");
+    sum = (double *)scn__calloc(2 * (size_t)channels, sizeof(double), "precise BN");
+    orig = (float *)scn__calloc(2 * (size_t)channels, sizeof(float), "precise BN");
+    if (!host || !sum || !orig) s = SCN_ERR_NOMEM;
+    for (i = 0; !s && i < net->count; i++)
+        if (scn__is_bn(net->all[i])) {
+            s = scn__bn_buffers(net, net->all[i], orig + 2 * at, 0);
+            at += net->all[i]->C;
+        }
+    at = 0;
+    saved = net->rng;       /* dropout draws here must not change training */
+    for (step = 0; !s && step < ps.p.steps; step++) {
+        if ((s = scn__pass_read(&ps, ds, st, step, batch)) ||
+            (s = scn__bn_batch(net, ps.x, batch, host, sum)))
+            break;
+        scn__pass_report(&ps, desc, batch, 0, 0.0);
+    }
+    net->rng = saved;
+    net->trained = 0;       /* the batches are freed below: nothing to go back through */
+    for (i = 0; !s && i < net->count; i++) {
+        scn__layer *l = net->all[i];
+        double M = (double)ps.p.steps * batch * l->H * l->W;
+        if (!scn__is_bn(l)) continue;
+        for (c = 0; c < l->C; c++, at++) {
+            double mean = sum[2 * at] / ps.p.steps;
+            double var = sum[2 * at + 1] / ps.p.steps - mean * mean;
+            host[c] = (float)mean;      /* the variance unbiased, as training keeps it */
+            host[l->C + c] = (float)(var > 0.0 ? var * M / (M - 1) : 0.0);
+        }
+        s = scn__bn_buffers(net, l, host, 1);
+    }
+    if (s) {
+        scn__fail(s, "precise BN, batch %d: %s", step + 1, scn_error());
+        for (i = 0, at = 0; orig && i < net->count; i++)
+            if (scn__is_bn(net->all[i])) {
+                scn__bn_buffers(net, net->all[i], orig + 2 * at, 1);
+                at += net->all[i]->C;
+            }
+    }
+    SCN_FREE(host);
+    SCN_FREE(orig);
+    SCN_FREE(sum);
     scn__pass_free(&ps);
     return s;
 }

@@ -531,6 +531,101 @@ if [ -d data/idx ]; then
     check "progress to a file holds carriage returns" not grep -q $'\r' err.txt
 fi
 
+# ---------------------------------------------- the first hour (issue 16)
+
+run --help
+for c in layer train eval info bench show plot; do
+    check "scn --help does not list $c" matches "^  $c " "${OUT[@]}"
+done
+check "scn --help does not name bench step" matches 'bench step' "${OUT[@]}"
+run --version
+check "scn --version: exit $rc, '${OUT[*]}'" matches '^scn [0-9]+\.[0-9]+\.[0-9]+' "${OUT[@]}"
+run eval --help
+check "eval --help: no default for --batch" matches 'default 256' "${OUT[@]}"
+run train --help
+check "train --help: no default for --threads" matches '--threads T .*default' "${OUT[@]}"
+# an unknown format: one error, on stderr, nothing on stdout
+run info --format foo
+check "info --format foo: exit $rc, want 1" test "$rc" -eq 1
+check "info --format foo: ${#ERR[@]} lines on stderr, want 1" test "${#ERR[@]}" -eq 1
+check "info --format foo: stdout not empty: ${OUT[*]}" test "${#OUT[@]}" -eq 0
+# a directory with an empty class folder is no data set, not "format folder"
+mkdir -p nodata/shirts
+run info --data nodata
+check "info on an empty class folder: exit $rc, want 1" test "$rc" -eq 1
+check "info on an empty class folder: '$ERRTEXT'" matches 'no data set' "${ERR[@]}"
+check "info on an empty class folder claims a format: ${OUT[*]}" test "${#OUT[@]}" -eq 0
+# integer ranges print as integers
+run train --limit 1 --out never3.scn
+check "--limit 1: '$ERRTEXT' prints the range as floats" matches '\[2, 2147483647\]' "${ERR[@]}"
+
+# png FILE: FILE is a PNG; sets PNG_W, PNG_H from its IHDR
+png() {
+    local hex
+    hex=$(head -c 24 "$1" 2>/dev/null | od -An -v -tx1 | tr -d ' \n')
+    [ "${hex:0:16}" = 89504e470d0a1a0a ] || return 1
+    PNG_W=$((16#${hex:32:8})) PNG_H=$((16#${hex:40:8}))
+    [ "$PNG_W" -gt 0 ] && [ "$PNG_H" -gt 0 ]
+}
+
+if [ -d data/idx ]; then
+    M="sc:n=4,s=2 bn gap linear:n=10"
+    run train --data data/idx --model "$M" --epochs 2 --batch 10 --test-limit 5 \
+        --precise-bn 20 --log fh.csv --out fh.scn
+    check "train --test-limit 5: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "train: no 'precise BN: batch 2/2' progress line" \
+        matches '^precise BN: batch 2/2 ' "${ERR[@]}"
+    check "train --test-limit 5: not one evaluation batch" \
+        matches '^evaluating: batch 1/1 ' "${ERR[@]}"
+    check "train: progress into a file holds carriage returns" not grep -q $'\r' err.txt
+    check "train: the epoch line lost its test accuracy" \
+        matches '^epoch 2/2 .* test [0-9.]+% time' "${OUT[@]}"
+    check "train --log: $(wc -l <fh.csv) lines, want 3" test "$(wc -l <fh.csv)" -eq 3
+    # --test-limit 0: no test pass at all (make demo evaluates once, in scn eval)
+    run train --data data/idx --model "$M" --epochs 1 --batch 10 --test-limit 0 \
+        --precise-bn 0 --log fh0.csv --out fh0.scn
+    check "train --test-limit 0: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "train --test-limit 0: evaluated anyway" not matches 'evaluating' "${ERR[@]}"
+    check "train --precise-bn 0: recomputed anyway" not matches 'precise BN' "${ERR[@]}"
+    check "train --test-limit 0: no 'test -' in the epoch line" \
+        matches '^epoch 1/1 .* test - time' "${OUT[@]}"
+    check "train --test-limit 0: log row $(tail -1 fh0.csv) has a test accuracy" \
+        grep -qE '^1,[^,]*,[^,]*,[^,]*,,' fh0.csv
+    # eval: bounded, with progress as plain lines and the confusion matrix drawn
+    run eval --model fh.scn --data data/idx --test-limit 7 --confusion conf.png
+    check "eval --confusion: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "eval --test-limit 7: no 'evaluating: batch 1/1'" \
+        matches '^evaluating: batch 1/1 ' "${ERR[@]}"
+    check "eval: progress into a file holds carriage returns" not grep -q $'\r' err.txt
+    check "eval --confusion: conf.png is not a PNG" png conf.png
+    run eval --model fh.scn --data data/idx --confusion nodir/conf.png
+    check "eval --confusion nodir/: exit $rc, want 1" test "$rc" -eq 1
+    check "eval --confusion nodir/: ran the test pass first" not matches 'evaluating' "${ERR[@]}"
+    # plot the log; a file that is not one is one error
+    run plot fh.csv --out curves.png
+    check "plot: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "plot: curves.png is not a PNG" png curves.png
+    printf 'epoch,lr\nnot,numbers\n' >bad.csv
+    run plot bad.csv --out bad.png
+    check "plot bad.csv: exit $rc, want 1; ${#ERR[@]} lines" test "$rc" -eq 1 -a "${#ERR[@]}" -eq 1
+    check "plot bad.csv: wrote bad.png" test ! -e bad.png
+    # show: atoms, reconstructions (one row per image), and a layer that is not sc
+    run show --model fh.scn --layer 1 --out atoms.png
+    check "show atoms: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "show atoms: atoms.png is not a PNG" png atoms.png
+    run show --model fh.scn --layer 1 --recon --data data/idx --images 1 --out recon1.png
+    check "show --recon: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    png recon1.png; h1=${PNG_H:-0}
+    run show --model fh.scn --layer 1 --recon --data data/idx --images 3 --out recon3.png
+    check "show --recon --images 3: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "show --recon: ${#OUT[@]} residual lines, want 3" test "${#OUT[@]}" -eq 3
+    check "show --recon: '${OUT[0]:-}'" matches '^image 0: .*= [0-9.]+$' "${OUT[@]}"
+    check "show --recon: 3 images are not taller than 1 ($h1)" \
+        eval 'png recon3.png && [ "$PNG_H" -gt "$h1" ]'
+    run show --model fh.scn --layer 2 --out never.png
+    check "show --layer 2 (bn): exit $rc, '$ERRTEXT'" matches "layer 2 is bn, not sc or csf" "${ERR[@]}"
+fi
+
 if [ "$failures" -ne 0 ]; then
     echo "test_cli: $failures of $checks checks failed" >&2
     exit 1

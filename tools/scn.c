@@ -23,6 +23,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include "png.h"
 
 static const char *prog_cmd = "scn";
 
@@ -246,6 +247,10 @@ static int cmd_layer(int argc, char **argv) {
     }
     shape[0] = n; shape[1] = P;
     if (!(alpha = scn_tensor_create(2, shape))) { rc = die_lib(); goto done; }
+    /* the solve is one library call without progress: on a large problem
+       (seconds of work) say what is running, then how long it took */
+    if ((double)m * n * P > 1e8)
+        fprintf(stderr, "%s: solving %d signals against %d atoms of %d...\n", prog_cmd, P, n, m);
     t0 = now_seconds();
     if (scn_en_solve(D->data, m, n, X->data, P, &sd, alpha->data, &info)) { rc = die_lib(); goto done; }
     if (G) {
@@ -283,6 +288,7 @@ static const char *train_help =
     "                 [--milestones E1,E2,... | --cosine] [--seed S]\n"
     "                 [--limit N | --per-class K] [--crop P] [--flip] [--profile]\n"
     "                 [--unlabelled N|all] [--mu M1,M2,... [--mu-epochs E1,...]]\n"
+    "                 [--precise-bn N] [--test-limit N]\n"
     "\n"
     "Trains a network with SGD on the training split of DIR (default\n"
     "/usr/share/datasets/fashion-mnist), evaluates on the test split after every\n"
@@ -307,7 +313,7 @@ static const char *train_help =
     "  --log FILE    one CSV row per epoch: epoch,lr,loss,train_acc,test_acc,seconds,\n"
     "                images_per_s (seconds: the whole epoch with its test pass;\n"
     "                images/s: training images over training time)\n"
-    "  --limit N     use only the first N training images (quick runs)\n"
+    "  --limit N     use only the first N training images (quick runs; default: all)\n"
     "  --per-class K train on K random labelled images of each class (chosen by\n"
     "                --seed; the limited-data experiments)\n"
     "  --unlabelled N  semi-supervised (SF section 4.4): N random images of the rest\n"
@@ -317,11 +323,22 @@ static const char *train_help =
     "                eqs. 12, 14), stepping down through the values (default with\n"
     "                --unlabelled: 0.8,0.5,0.3,0; else 0)\n"
     "  --mu-epochs E1,...  the epochs after which mu steps (default: equal parts)\n"
-    "  --crop P      random crops of each image zero-padded by P pixels (CIFAR: 4)\n"
+    "  --crop P      random crops of each image zero-padded by P pixels (CIFAR: 4;\n"
+    "                default 0, none)\n"
     "  --flip        random horizontal flips\n"
     "                (--resume: give the same data options again)\n"
     "  --seed S      initialisation and shuffling seed (default 1)\n"
-    "  --profile     after each epoch, seconds per layer (forward, backward)\n";
+    "  --threads T   OpenMP threads (default: all cores)\n"
+    "  --profile     after each epoch, seconds per layer (forward, backward)\n"
+    "  --precise-bn N  before each test pass (and checkpoint), recompute every BN\n"
+    "                layer's statistics over the first N training images with the\n"
+    "                weights as they are (default 2048; 0: keep the running\n"
+    "                averages, which trail the weights: after a short run they can\n"
+    "                put most test images in a few classes)\n"
+    "  --test-limit N  test on the first N test images only (default: all; 0: no\n"
+    "                test pass, the epoch line says \"test -\")\n"
+    "Progress goes to stderr: one line updated in place on a terminal, otherwise\n"
+    "a plain line every 10 s and at the end of each pass.\n";
 
 /* The presets, then every layer kind with its options, from the tables. */
 static void print_kinds(FILE *f) {
@@ -366,13 +383,33 @@ static void fmt_time(double s, char *buf, size_t cap) {
  * a line per report otherwise. */
 typedef struct progress_ctx {
     int epochs, tty;
+    const char *what;   /* NULL, or a pass other than training and evaluation */
 } progress_ctx;
+
+/* Seconds between progress reports: twice a second in place on a
+ * terminal, a plain line every 10 s into a file or pipe. */
+static double progress_every(int tty) { return tty ? 0.5 : 10.0; }
+
+/* Progress of a loop the library does not run (the benchmarks): "WHAT
+ * done/total" on stderr as show_progress does, once the loop has taken a
+ * second; t0 is its start, *last the time of the last report. */
+static void tick(const char *what, int done, int total, double t0, double *last) {
+    int tty = isatty(2);
+    double now = now_seconds();
+    if (now - t0 < 1.0 || (now - *last < progress_every(tty) && done < total)) return;
+    *last = now;
+    fprintf(stderr, "%s%s %s %d/%d%s", tty ? "\r" : "", prog_cmd, what, done, total,
+            tty && done < total ? "   " : "\n");
+}
 
 static void show_progress(const scn_progress *p, void *user) {
     const progress_ctx *c = (const progress_ctx *)user;
     char eta[32];
     fmt_time(p->step ? p->seconds / p->step * (p->steps - p->step) : 0.0, eta, sizeof eta);
-    if (p->training)
+    if (c->what)
+        fprintf(stderr, "%s%s: batch %d/%d %.0f img/s ETA %s%s", c->tty ? "\r" : "",
+                c->what, p->step, p->steps, p->images_per_s, eta, c->tty ? "   " : "\n");
+    else if (p->training)
         fprintf(stderr, "%sepoch %d/%d step %d/%d loss %.4f acc %.2f%% %.0f img/s ETA %s%s",
                 c->tty ? "\r" : "", p->epoch + 1, c->epochs, p->step, p->steps, p->loss,
                 100.0 * p->accuracy, p->images_per_s, eta, c->tty ? "   " : "\n");
@@ -397,6 +434,31 @@ static void print_profile(scn_net *net) {
         else printf("profile %s forward %8.2fs backward %8.2fs\n", line, f, b);
     }
     fflush(stdout);
+}
+
+/* 100 x as "%.2f" into buf. */
+static const char *pct(double x, char *buf) {
+    snprintf(buf, 32, "%.2f", 100.0 * x);
+    return buf;
+}
+
+/* The test pass after an epoch: BN statistics recomputed over the first
+ * precise_bn training items (0: kept as training left them), then the
+ * accuracy on ed's test items; te->images is 0 when ed asks for none. */
+static scn_status evaluate_epoch(scn_net *net, scn_dataset *train, scn_dataset *test,
+                                 const scn_train_state *st, const scn_train_desc *td,
+                                 const scn_train_desc *ed, int precise_bn,
+                                 scn_pass_result *te) {
+    progress_ctx *pc = (progress_ctx *)td->user;
+    scn_status s = SCN_OK;
+    memset(te, 0, sizeof *te);
+    if (precise_bn > 0) {
+        pc->what = "precise BN";
+        s = scn_bn_recompute(net, train, st, td, precise_bn);
+        pc->what = NULL;
+    }
+    if (s || ed->item_count == 0) return s;
+    return scn_evaluate(net, test, st, ed, te, NULL);
 }
 
 /* Up to 8 increasing epochs like "10,20"; 0 if malformed. */
@@ -594,6 +656,7 @@ static int cmd_train(int argc, char **argv) {
     int epochs = 3, batch = 64, resume = 0, threads = 0, seed = 1, limit = 0, rc = 1;
     int profile = 0, per_class = 0, crop = 0, flip = 0, nesterov = 0, cosine = 0;
     int have_lr = 0, have_mom = 0, have_wd = 0, have_model = 0, K, i;
+    int precise_bn = 2048, test_limit = -1;
     float lr = 0.1f, momentum = 0.9f, wd = 5e-4f;
     scn_dataset *train = NULL, *test = NULL;
     scn_net *net = NULL;
@@ -631,6 +694,8 @@ static int cmd_train(int argc, char **argv) {
         { "--unlabelled", OPT_STR, &unlabelled, 0, 0, NULL },
         { "--mu", OPT_STR, &mu, 0, 0, NULL },
         { "--mu-epochs", OPT_STR, &mu_epochs, 0, 0, NULL },
+        { "--precise-bn", OPT_INT, &precise_bn, 0, 2147483647.0, NULL },
+        { "--test-limit", OPT_INT, &test_limit, 0, 2147483647.0, NULL },
         { NULL, 0, NULL, 0, 0, NULL }
     };
     memset(&opt, 0, sizeof opt);
@@ -747,18 +812,20 @@ static int cmd_train(int argc, char **argv) {
     }
     pc.epochs = epochs;
     pc.tty = isatty(2);
+    pc.what = NULL;
     td.progress = show_progress;
     td.user = &pc;
-    td.progress_every = pc.tty ? 0.5 : 30.0;
+    td.progress_every = progress_every(pc.tty);
     ed = td;
     ed.items = NULL;
-    ed.item_count = 0;
+    ed.item_count = test_limit;
     if (log_path && !(logf = open_log(log_path, st.epoch > 0))) goto done;
     fflush(stdout);
     while (st.epoch < epochs) {
         float elr = scn_sgd_lr(&opt, st.epoch);
         double t0 = now_seconds();
         scn_pass_result tr, te;
+        char test_acc[32], pct_buf[32];
         td.mu = mu_at(&mus, st.epoch);
         if (scn_train_epoch(net, &opt, train, &st, &td, &tr)) {
             fprintf(stderr, "\n%s: %s\n", prog_cmd, scn_error());
@@ -770,16 +837,21 @@ static int cmd_train(int argc, char **argv) {
             goto done;
         }
         if (profile) print_profile(net);
-        if (scn_evaluate(net, test, &st, &ed, &te, NULL) ||
+        if (evaluate_epoch(net, train, test, &st, &td, &ed, precise_bn, &te) ||
             scn_checkpoint_save(out, net, &opt, &st)) { rc = die_lib(); goto done; }
-        printf("epoch %d/%d lr %.4g loss %.4f train %.2f%% test %.2f%% time %.1fs %.0f img/s",
-               st.epoch, epochs, elr, tr.loss, 100.0 * tr.accuracy, 100.0 * te.accuracy,
+        if (te.images)
+            snprintf(test_acc, sizeof test_acc, "%.4f", te.accuracy);
+        else
+            test_acc[0] = '\0';    /* --test-limit 0: no test pass */
+        printf("epoch %d/%d lr %.4g loss %.4f train %.2f%% test %s%s time %.1fs %.0f img/s",
+               st.epoch, epochs, elr, tr.loss, 100.0 * tr.accuracy,
+               te.images ? pct(te.accuracy, pct_buf) : "-", te.images ? "%" : "",
                now_seconds() - t0, tr.images_per_s);
         if (mu || unlabelled) printf(" mu %g", td.mu);
         putchar('\n');
         fflush(stdout);
-        if (logf && log_line(logf, log_path, "%d,%g,%.6f,%.4f,%.4f,%.2f,%.1f\n", st.epoch, elr,
-                             tr.loss, tr.accuracy, te.accuracy, now_seconds() - t0,
+        if (logf && log_line(logf, log_path, "%d,%g,%.6f,%.4f,%s,%.2f,%.1f\n", st.epoch, elr,
+                             tr.loss, tr.accuracy, test_acc, now_seconds() - t0,
                              tr.images_per_s))
             goto done;
     }
@@ -1037,16 +1109,26 @@ done:
 
 static const char *eval_help =
     "usage: scn eval --model model.scn [--data DIR] [--format F] [--batch B]\n"
-    "                [--threads T]\n"
+    "                [--threads T] [--test-limit N] [--confusion out.png]\n"
     "\n"
     "Evaluates a checkpoint on the test split of DIR (default\n"
     "/usr/share/datasets/fashion-mnist): prints \"test accuracy: NN.NN%\" and the\n"
     "confusion matrix (rows: true class, columns: predicted).\n"
-    "  --batch B     images per forward pass (default 256; memory grows with it)\n";
+    "  --format F    the data's format (default: detected; see scn info)\n"
+    "  --batch B     images per forward pass (default 256). Memory grows with it:\n"
+    "                the SC layers keep every patch and code of the batch\n"
+    "                (scn-mnist, 2 threads: a peak of 1.2 GB at 256, 320 MB at 64)\n"
+    "  --threads T   OpenMP threads (default: all cores)\n"
+    "  --test-limit N  the first N test images only (default: all)\n"
+    "  --confusion F also draw the confusion matrix as a PNG to F: a row per true\n"
+    "                class, each cell shaded by its share of the row\n";
+
+static int draw_confusion(const long *conf, int K, const char *out);
 
 static int cmd_eval(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *model = NULL, *format = NULL;
-    int batch = 256, threads = 0, rc = 1, K, i, j;
+    int batch = 256, threads = 0, rc = 1, K, i, j, test_limit = 0;
+    const char *confusion_png = NULL;
     scn_dataset *test = NULL;
     scn_net *net = NULL;
     scn_train_state st;
@@ -1060,6 +1142,8 @@ static int cmd_eval(int argc, char **argv) {
         { "--format", OPT_STR, &format, 0, 0, NULL },
         { "--batch", OPT_INT, &batch, 1, 65536, NULL },
         { "--threads", OPT_INT, &threads, 1, 1024, NULL },
+        { "--test-limit", OPT_INT, &test_limit, 1, 2147483647.0, NULL },
+        { "--confusion", OPT_STR, &confusion_png, 0, 0, NULL },
         { NULL, 0, NULL, 0, 0, NULL }
     };
     if ((rc = parse_options(argc, argv, opts, eval_help)) != 0) return rc == 2 ? 0 : 1;
@@ -1072,13 +1156,16 @@ static int cmd_eval(int argc, char **argv) {
     if (!same_input(net, test, model, data)) goto done;
     confusion = calloc((size_t)K * K, sizeof *confusion);
     if (!confusion) { rc = die("%s", "out of memory"); goto done; }
+    if (confusion_png && scn_output_check(confusion_png)) { rc = die_lib(); goto done; }
     memset(&ed, 0, sizeof ed);
     ed.batch = batch;
+    ed.item_count = test_limit;
     pc.epochs = 0;
     pc.tty = isatty(2);
+    pc.what = NULL;
     ed.progress = show_progress;
     ed.user = &pc;
-    ed.progress_every = pc.tty ? 0.5 : 30.0;
+    ed.progress_every = progress_every(pc.tty);
     if (scn_evaluate(net, test, &st, &ed, &te, confusion)) { rc = die_lib(); goto done; }
     printf("test accuracy: %.2f%%\n", 100.0 * te.accuracy);
     printf("confusion (rows: true, columns: predicted)\n     ");
@@ -1089,7 +1176,8 @@ static int cmd_eval(int argc, char **argv) {
         for (j = 0; j < K; j++) printf(" %6ld", confusion[i * K + j]);
         printf("\n");
     }
-    rc = 0;
+    fflush(stdout);
+    rc = confusion_png ? draw_confusion(confusion, K, confusion_png) : 0;
 done:
     free(confusion);
     scn_net_free(net);
@@ -1108,14 +1196,14 @@ static const char *info_help =
     "Formats (--format, default\n"
     "detected): idx, cifar10, cifar100, cifar100-coarse, stl10, amat, folder.\n";
 
-/* One line for a split, its files, then its label histogram; 1 if it cannot
- * be opened. */
-static int print_split(const char *data, const char *split, const char *format) {
-    scn_dataset *ds = scn_dataset_open(data, split, format);
+/* One line for a split, its files, then its label histogram; 1 (said on
+ * stderr) if it cannot be opened. ds: the split opened already, or NULL. */
+static int print_split(const char *data, const char *split, const char *format,
+                       scn_dataset *ds) {
     long hist[256] = {0};
     int i;
-    if (!ds) {
-        printf("%s: cannot open: %s\n", split, scn_error());
+    if (!ds && !(ds = scn_dataset_open(data, split, format))) {
+        fprintf(stderr, "%s: %s split: %s\n", prog_cmd, split, scn_error());
         return 1;
     }
     printf("%s: %d items of %dx%dx%d, ", split, ds->count, ds->C, ds->H, ds->W);
@@ -1144,11 +1232,21 @@ static int cmd_info(int argc, char **argv) {
         { "--format", OPT_STR, &format, 0, 0, NULL },
         { NULL, 0, NULL, 0, 0, NULL }
     };
+    scn_dataset *train;
+    int detected = 0;
     if ((rc = parse_options(argc, argv, opts, info_help)) != 0) return rc == 2 ? 0 : 1;
-    if (!format && !(format = scn_dataset_detect(data))) return die_lib();
+    if (!format && (detected = 1) && !(format = scn_dataset_detect(data))) return die_lib();
+    /* a directory that only looks like a format (an empty class folder)
+     * holds no data: say so once, before claiming a format */
+    if (!(train = scn_dataset_open(data, "train", format))) {
+        if (!detected) return die_lib();
+        fprintf(stderr, "%s: %s: no data set here (it looked like format %s: %s)\n",
+                prog_cmd, data, format, scn_error());
+        return 1;
+    }
     printf("%s: format %s\n", data, format);
-    rc = print_split(data, "train", format) | print_split(data, "test", format);
-    if (!strcmp(format, "stl10")) print_split(data, "unlabeled", format);   /* optional */
+    rc = print_split(data, "train", format, train) | print_split(data, "test", format, NULL);
+    if (!strcmp(format, "stl10")) print_split(data, "unlabeled", format, NULL); /* optional */
     return rc;
 }
 
@@ -1219,7 +1317,7 @@ static int bench_step(int argc, char **argv) {
     scn_rng rng;
     float *x = NULL, *dlogits = NULL;
     unsigned char *labels = NULL;
-    double t[64], loss;
+    double t[64], loss, t0, start, last;
     size_t i;
     struct rusage ru;
     const option opts[] = {
@@ -1249,9 +1347,9 @@ static int bench_step(int argc, char **argv) {
     for (i = 0; i < (size_t)N * 784; i++) x[i] = scn_rng_normal(&rng);
     for (i = 0; i < (size_t)N; i++) labels[i] = (unsigned char)scn_rng_below(&rng, (uint32_t)K);
     if (data && read_first(data, net, N, x, labels)) goto done;
-    for (r = -warmup; r < steps; r++) {
-        double t0 = now_seconds();
+    for (r = -warmup, start = last = now_seconds(); r < steps; r++) {
         const float *z;
+        t0 = now_seconds();
         scn_net_zero_grad(net);
         if (!(z = scn_net_forward(net, x, N, 1)) ||
             scn_softmax_xent(z, labels, N, K, dlogits, &loss, &correct) ||
@@ -1260,6 +1358,7 @@ static int bench_step(int argc, char **argv) {
             goto done;
         }
         if (r >= 0) t[r] = now_seconds() - t0;
+        tick("step", r + warmup + 1, steps + warmup, start, &last);
     }
     getrusage(RUSAGE_SELF, &ru);
     printf("images/s %.1f\npeak_rss_mb %.1f\n", N / median(t, steps), ru.ru_maxrss / 1024.0);
@@ -1279,7 +1378,7 @@ static int cmd_bench(int argc, char **argv) {
     scn_rng rng;
     float *x = NULL, *D = NULL, *X = NULL, *alpha = NULL, *codes = NULL, *ones = NULL,
           *dD = NULL, *dx = NULL, dl;
-    double tf[64], tfb[64];
+    double tf[64], tfb[64], start, last;
     size_t i, xs, ms;
     const option opts[] = {
         { "--batch", OPT_INT, &N, 1, 1e6, NULL },
@@ -1327,7 +1426,7 @@ static int cmd_bench(int argc, char **argv) {
     sd.lambda2 = 0.01f;
     sd.fixed_iter = iters;
     sd.ws = &ws;                                    /* scratch kept across calls */
-    for (r = 0; r < reps; r++) {
+    for (r = 0, start = last = now_seconds(); r < reps; r++) {
         double t0 = now_seconds(), t1;
         if (scn_sc_conv_forward(&g, D, n, x, &sd, X, alpha, codes, NULL)) { die_lib(); goto done; }
         t1 = now_seconds();
@@ -1337,12 +1436,379 @@ static int cmd_bench(int argc, char **argv) {
         }
         tf[r] = t1 - t0;
         tfb[r] = now_seconds() - t0;
+        tick("repetition", r + 1, reps, start, &last);
     }
     printf("forward %.6f\nforward+backward %.6f\n", median(tf, reps), median(tfb, reps));
     rc = 0;
 done:
     free(x); free(dx); free(D); free(dD); free(X); free(alpha); free(codes); free(ones);
     scn_workspace_free(&ws);
+    return rc;
+}
+
+/* ----------------------------------------------------------- show, plot */
+
+static const char *show_help =
+    "usage: scn show --model M --layer L --out atoms.png\n"
+    "       scn show --model M --layer L --recon [--data DIR] [--format F]\n"
+    "                [--images N] --out recon.png\n"
+    "\n"
+    "Draws sc or csf layer L of a checkpoint (L as `scn train` numbers the layers)\n"
+    "as a PNG.\n"
+    "Without --recon: its dictionary, one tile per atom in a grid, each atom scaled\n"
+    "from its own minimum (black) to its maximum (white); an atom over C channels\n"
+    "other than 1 or 3 is its C k x k channel planes side by side.\n"
+    "With --recon: for the first N test images of DIR (default\n"
+    "/usr/share/datasets/fashion-mnist, --images default 6), one row each:\n"
+    "the layer's input | its reconstruction D alpha | the residual (input and\n"
+    "reconstruction on the input's scale; residual: gray 0, white and black +-\n"
+    "its largest size). Deeper layers show their input's first channel (3\n"
+    "channels: as colour). Prints |input - D alpha| / |input| per image.\n"
+    "  --format F    the data's format (default: detected; see scn info)\n";
+
+/* Layer L (1-based) of net as a patch-wise sparse-coding layer's m, n, k;
+ * 1 after printing if not. */
+static int sc_layer(const scn_net *net, int L, int *m, int *n, int *k) {
+    char line[256];
+    const char *kind = scn_net_layer_kind(net, L - 1), *p;
+    if (!kind || (strcmp(kind, "sc") && strcmp(kind, "csf"))) {
+        fprintf(stderr, "%s: layer %d is %s, not sc or csf (scn train prints the layers)\n",
+                prog_cmd, L, kind ? kind : "not there");
+        return 1;
+    }
+    scn_net_describe(net, L - 1, line, sizeof line);
+    if (!(p = strstr(line, "(m ")) || sscanf(p, "(m %d, n %d, %dx", m, n, k) != 3 ||
+        *k < 1 || *m % (*k * *k))
+        return die("cannot read the layer's shape from \"%s\"", line);
+    return 0;
+}
+
+/* The dictionary of an sc layer, one normalised tile per atom. */
+static int draw_atoms(const scn_net *net, int L, const char *out) {
+    int m, n, k, C, side, cols, rows, scale, tile, j, c, y, x, rc;
+    size_t count, at;
+    const float *D;
+    canvas cv;
+    char title[128];
+    if (sc_layer(net, L, &m, &n, &k)) return 1;
+    at = scn_net_layer_params(net, L - 1, &count);
+    D = scn_net_params((scn_net *)net) + at;        /* m x n, atom j is column j */
+    C = m / (k * k);
+    side = C == 1 || C == 3 ? 1 : (int)ceil(sqrt((double)C));  /* channel planes per row */
+    scale = 48 / (k * side) > 1 ? 48 / (k * side) : 1;
+    tile = k * side * scale + (side - 1) * (side > 1);
+    cols = (int)ceil(sqrt((double)n));
+    rows = (n + cols - 1) / cols;
+    snprintf(title, sizeof title, "layer %d: %d atoms of %dx%dx%d", L, n, C, k, k);
+    x = cols * (tile + 4) + 4;
+    if (!canvas_init(&cv, x > text_width(title, 2) + 8 ? x : text_width(title, 2) + 8,
+                     rows * (tile + 4) + 24))
+        return die("%s", "out of memory");
+    canvas_text(&cv, 4, 4, title, 2, 0x000000);
+    for (j = 0; j < n; j++) {
+        int x0 = 4 + (j % cols) * (tile + 4), y0 = 24 + (j / cols) * (tile + 4);
+        float lo = D[j], hi = D[j];
+        for (x = 0; x < m; x++) {
+            lo = fminf(lo, D[(size_t)x * n + j]);
+            hi = fmaxf(hi, D[(size_t)x * n + j]);
+        }
+        canvas_box(&cv, x0 - 1, y0 - 1, x0 + tile + 1, y0 + tile + 1, 0x808080);
+        for (c = 0; c < (C == 3 ? 1 : C); c++)
+            for (y = 0; y < k; y++)
+                for (x = 0; x < k; x++) {
+                    int px = x0 + (c % side) * (k * scale + 1) + x * scale;
+                    int py = y0 + (c / side) * (k * scale + 1) + y * scale;
+                    unsigned rgb = gray(D[(size_t)((c * k + y) * k + x) * n + j], lo, hi);
+                    if (C == 3)
+                        rgb = (gray(D[(size_t)((0 * k + y) * k + x) * n + j], lo, hi) & 0xff0000) |
+                              (gray(D[(size_t)((1 * k + y) * k + x) * n + j], lo, hi) & 0xff00) |
+                              (gray(D[(size_t)((2 * k + y) * k + x) * n + j], lo, hi) & 0xff);
+                    canvas_box(&cv, px, py, px + scale, py + scale, rgb);
+                }
+    }
+    rc = canvas_save(&cv, out, prog_cmd);
+    canvas_free(&cv);
+    return rc;
+}
+
+/* Pixel (y, x) of image b's plane 0 (or colour for 3 channels) of an
+ * N x C x H x W array on [lo, hi]. */
+static unsigned plane_rgb(const float *a, const int *sh, int b, int y, int x, double lo,
+                          double hi) {
+    size_t hw = (size_t)sh[2] * sh[3], o = (size_t)b * sh[1] * hw + (size_t)y * sh[3] + x;
+    if (sh[1] != 3) return gray(a[o], lo, hi);
+    return (gray(a[o], lo, hi) & 0xff0000) | (gray(a[o + hw], lo, hi) & 0xff00) |
+           (gray(a[o + 2 * hw], lo, hi) & 0xff);
+}
+
+/* input | D alpha | residual for the first N test images. */
+static int draw_recon(scn_net *net, int L, const char *data, const char *format, int N,
+                      const scn_train_state *st, const char *out) {
+    int m, n, k, sh[4], b, y, x, scale, rc = 1, idx[64], col;
+    scn_dataset *ds = NULL;
+    float *img = NULL, *in = NULL, *rec = NULL;
+    size_t each, i;
+    canvas cv = { 0, 0, NULL };
+    static const char *const head[3] = { "input", "D alpha", "residual" };
+    if (sc_layer(net, L, &m, &n, &k)) return 1;
+    if (!(ds = scn_dataset_open(data, "test", format))) return die_lib();
+    if (!same_input(net, ds, "the model", data)) goto done;
+    if (N > ds->count) N = ds->count;
+    each = (size_t)ds->C * ds->H * ds->W;
+    for (b = 0; b < N; b++) idx[b] = b;
+    if (!(img = malloc(each * N * sizeof *img))) { die("%s", "out of memory"); goto done; }
+    if (scn_dataset_read(ds, idx, N, img, NULL)) { die_lib(); goto done; }
+    scn_normalize(img, N, ds->C, ds->H * ds->W, st->mean, st->std);
+    if (!scn_net_forward(net, img, N, 0) || scn_net_sc_recon(net, L - 1, sh, NULL, NULL)) {
+        die_lib();
+        goto done;
+    }
+    each = (size_t)sh[1] * sh[2] * sh[3];
+    in = malloc(each * N * sizeof *in);
+    rec = malloc(each * N * sizeof *rec);
+    if (!in || !rec) { die("%s", "out of memory"); goto done; }
+    if (scn_net_sc_recon(net, L - 1, sh, in, rec)) { die_lib(); goto done; }
+    scale = 96 / sh[2] > 1 ? 96 / sh[2] : 1;
+    if (!canvas_init(&cv, 3 * (sh[3] * scale + 8) + 8, N * (sh[2] * scale + 8) + 32)) {
+        die("%s", "out of memory");
+        goto done;
+    }
+    for (col = 0; col < 3; col++)
+        canvas_text(&cv, 8 + col * (sh[3] * scale + 8), 6, head[col], 2, 0x000000);
+    for (b = 0; b < N; b++) {
+        double lo = in[b * each], hi = lo, rmax = 0.0, r2 = 0.0, x2 = 0.0;
+        for (i = b * each; i < (b + 1) * each; i++) {
+            double r = in[i] - rec[i];
+            lo = fmin(lo, in[i]);
+            hi = fmax(hi, in[i]);
+            rmax = fmax(rmax, fabs(r));
+            r2 += r * r;
+            x2 += (double)in[i] * in[i];
+        }
+        for (i = b * each; i < (b + 1) * each; i++) img[i] = in[i] - rec[i];
+        printf("image %d: |input - D alpha| / |input| = %.4f\n", b, x2 > 0 ? sqrt(r2 / x2) : 0.0);
+        for (y = 0; y < sh[2]; y++)
+            for (x = 0; x < sh[3]; x++) {
+                int py = 28 + b * (sh[2] * scale + 8) + y * scale;
+                unsigned v[3];
+                v[0] = plane_rgb(in, sh, b, y, x, lo, hi);
+                v[1] = plane_rgb(rec, sh, b, y, x, lo, hi);
+                v[2] = plane_rgb(img, sh, b, y, x, -rmax, rmax);
+                for (col = 0; col < 3; col++) {
+                    int px = 8 + col * (sh[3] * scale + 8) + x * scale;
+                    canvas_box(&cv, px, py, px + scale, py + scale, v[col]);
+                }
+            }
+    }
+    rc = canvas_save(&cv, out, prog_cmd);
+done:
+    canvas_free(&cv);
+    free(img); free(in); free(rec);
+    scn_dataset_close(ds);
+    return rc;
+}
+
+static int cmd_show(int argc, char **argv) {
+    const char *model = NULL, *out = NULL, *data = "/usr/share/datasets/fashion-mnist";
+    const char *format = NULL;
+    int layer = 0, recon = 0, images = 6, rc;
+    scn_net *net;
+    scn_train_state st;
+    const option opts[] = {
+        { "--model", OPT_STR, &model, 0, 0, NULL },
+        { "--layer", OPT_INT, &layer, 1, 100000, NULL },
+        { "--out", OPT_STR, &out, 0, 0, NULL },
+        { "--recon", OPT_FLAG, &recon, 0, 0, NULL },
+        { "--data", OPT_STR, &data, 0, 0, NULL },
+        { "--format", OPT_STR, &format, 0, 0, NULL },
+        { "--images", OPT_INT, &images, 1, 64, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    if ((rc = parse_options(argc, argv, opts, show_help)) != 0) return rc == 2 ? 0 : 1;
+    if (!model || !layer || !out)
+        return die("%s", "--model, --layer and --out are required (see scn show --help)");
+    if (!(net = scn_checkpoint_load(model, NULL, &st))) return die_lib();
+    rc = recon ? draw_recon(net, layer, data, format, images, &st, out)
+               : draw_atoms(net, layer, out);
+    scn_net_free(net);
+    return rc;
+}
+
+static const char *plot_help =
+    "usage: scn plot run.csv --out curves.png\n"
+    "\n"
+    "Draws the CSV that `scn train --log` writes as a PNG: the training loss per\n"
+    "epoch (left) and the training and test accuracy per epoch (right), with\n"
+    "axes, ticks and a legend. Epochs without a test pass (--test-limit 0) have\n"
+    "no test point.\n";
+
+/* A step of 1, 2 or 5 times a power of ten giving about 5 ticks over span. */
+static double nice_step(double span) {
+    double p = pow(10.0, floor(log10(span / 5))), r = span / 5 / p;
+    return p * (r < 1.5 ? 1 : r < 3.5 ? 2 : r < 7.5 ? 5 : 10);
+}
+
+typedef struct panel {
+    int x0, y0, w, h;           /* the plot area on the canvas */
+    double xlo, xhi, ylo, yhi;
+} panel;
+
+static double px_of(const panel *p, double x) {
+    return p->x0 + (x - p->xlo) / (p->xhi - p->xlo) * p->w;
+}
+static double py_of(const panel *p, double y) {
+    return p->y0 + p->h - (y - p->ylo) / (p->yhi - p->ylo) * p->h;
+}
+
+/* Frame, ticks with their numbers, title and axis names of a panel whose
+ * y range covers ys[0..n) of the series given. */
+static void draw_axes(canvas *cv, panel *p, const char *title, const char *xname,
+                      const char *yname) {
+    double step, t;
+    char num[32];
+    canvas_line(cv, p->x0, p->y0 + p->h, p->x0 + p->w, p->y0 + p->h, 1, 0x000000);
+    canvas_line(cv, p->x0, p->y0, p->x0, p->y0 + p->h, 1, 0x000000);
+    step = p->xhi - p->xlo > 10 ? ceil((p->xhi - p->xlo) / 10) : 1;
+    for (t = ceil(p->xlo); t <= p->xhi + 1e-9; t += step) {
+        int x = (int)px_of(p, t);
+        canvas_line(cv, x, p->y0 + p->h, x, p->y0 + p->h + 5, 1, 0x000000);
+        snprintf(num, sizeof num, "%g", t);
+        canvas_text(cv, x - text_width(num, 1) / 2, p->y0 + p->h + 8, num, 1, 0x000000);
+    }
+    step = nice_step(p->yhi - p->ylo);
+    p->ylo = floor(p->ylo / step) * step;
+    p->yhi = ceil(p->yhi / step) * step;
+    for (t = p->ylo; t <= p->yhi + step * 1e-6; t += step) {
+        int y = (int)py_of(p, t);
+        canvas_line(cv, p->x0 - 5, y, p->x0, y, 1, 0x000000);
+        canvas_line(cv, p->x0 + 1, y, p->x0 + p->w, y, 1, 0xe0e0e0);
+        snprintf(num, sizeof num, "%g", fabs(t) < step * 1e-6 ? 0.0 : t);
+        canvas_text(cv, p->x0 - 8 - text_width(num, 1), y - 3, num, 1, 0x000000);
+    }
+    canvas_text(cv, p->x0 + p->w / 2 - text_width(title, 2) / 2, p->y0 - 24, title, 2, 0);
+    canvas_text(cv, p->x0 + p->w / 2 - text_width(xname, 1) / 2, p->y0 + p->h + 22, xname,
+                1, 0x000000);
+    canvas_text(cv, p->x0 - 40, p->y0 - 12, yname, 1, 0x000000);
+}
+
+/* A series: points (epoch, value), a line through them where both ends exist. */
+static void draw_series(canvas *cv, const panel *p, const double *x, const double *y,
+                        const int *have, int n, unsigned rgb) {
+    int i;
+    for (i = 0; i < n; i++) {
+        if (!have[i]) continue;
+        if (i > 0 && have[i - 1])
+            canvas_line(cv, px_of(p, x[i - 1]), py_of(p, y[i - 1]), px_of(p, x[i]),
+                        py_of(p, y[i]), 2, rgb);
+        canvas_box(cv, (int)px_of(p, x[i]) - 3, (int)py_of(p, y[i]) - 3,
+                   (int)px_of(p, x[i]) + 4, (int)py_of(p, y[i]) + 4, rgb);
+    }
+}
+
+#define PLOT_MAX 100000
+
+static int cmd_plot(int argc, char **argv) {
+    const char *csv = NULL, *out = NULL;
+    static double ep[PLOT_MAX], loss[PLOT_MAX], tr[PLOT_MAX], te[PLOT_MAX];
+    static int one[PLOT_MAX], has_te[PLOT_MAX];
+    char line[512];
+    int n = 0, rc, i, lineno = 0;
+    double lo, hi;
+    FILE *f;
+    canvas cv;
+    panel pl, pa;
+    const option opts[] = {
+        { "--out", OPT_STR, &out, 0, 0, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    if (argc >= 1 && argv[0][0] != '-') { csv = argv[0]; argc--; argv++; }
+    if ((rc = parse_options(argc, argv, opts, plot_help)) != 0) return rc == 2 ? 0 : 1;
+    if (!csv || !out) return die("%s", "a CSV file and --out are required (see scn plot --help)");
+    if (!(f = fopen(csv, "r"))) return die("cannot read %s", csv);
+    while (fgets(line, sizeof line, f) && n < PLOT_MAX) {
+        char te_text[64] = "";
+        double lr;
+        lineno++;
+        if (lineno == 1 && !strncmp(line, "epoch,", 6)) continue;
+        if (sscanf(line, "%lf,%lf,%lf,%lf,%63[^,]", &ep[n], &lr, &loss[n], &tr[n], te_text) < 4) {
+            fclose(f);
+            fprintf(stderr, "%s: %s line %d is not epoch,lr,loss,train_acc,test_acc,... "
+                    "(as scn train --log writes)\n", prog_cmd, csv, lineno);
+            return 1;
+        }
+        has_te[n] = sscanf(te_text, "%lf", &te[n]) == 1;
+        tr[n] *= 100.0;
+        te[n] *= 100.0;
+        one[n++] = 1;
+    }
+    fclose(f);
+    if (n == 0) return die("%s has no epochs to plot", csv);
+    if (!canvas_init(&cv, 1000, 420)) return die("%s", "out of memory");
+    pl.x0 = 70; pl.y0 = 50; pl.w = 380; pl.h = 300;
+    pa = pl;
+    pa.x0 = 580;
+    pl.xlo = pa.xlo = 0;
+    pl.xhi = pa.xhi = ep[n - 1] > 1 ? ep[n - 1] : 1;
+    lo = hi = loss[0];
+    for (i = 0; i < n; i++) { lo = fmin(lo, loss[i]); hi = fmax(hi, loss[i]); }
+    pl.ylo = 0; pl.yhi = hi > 0 ? hi * 1.05 : 1;
+    lo = 100; hi = 0;
+    for (i = 0; i < n; i++) {
+        lo = fmin(lo, tr[i]); hi = fmax(hi, tr[i]);
+        if (has_te[i]) { lo = fmin(lo, te[i]); hi = fmax(hi, te[i]); }
+    }
+    pa.ylo = fmax(0.0, lo - 5); pa.yhi = fmin(100.0, hi + 5);
+    if (pa.yhi <= pa.ylo) pa.yhi = pa.ylo + 1;
+    draw_axes(&cv, &pl, "training loss", "epoch", "loss");
+    draw_axes(&cv, &pa, "accuracy", "epoch", "%");
+    draw_series(&cv, &pl, ep, loss, one, n, 0x1f77b4);
+    draw_series(&cv, &pa, ep, tr, one, n, 0x1f77b4);
+    draw_series(&cv, &pa, ep, te, has_te, n, 0xff7f0e);
+    /* legend, bottom right of the accuracy panel */
+    canvas_box(&cv, pa.x0 + pa.w - 110, pa.y0 + pa.h - 58, pa.x0 + pa.w - 8, pa.y0 + pa.h - 8,
+               0xffffff);
+    canvas_line(&cv, pa.x0 + pa.w - 100, pa.y0 + pa.h - 44, pa.x0 + pa.w - 76,
+                pa.y0 + pa.h - 44, 3, 0x1f77b4);
+    canvas_text(&cv, pa.x0 + pa.w - 70, pa.y0 + pa.h - 50, "train", 2, 0x000000);
+    canvas_line(&cv, pa.x0 + pa.w - 100, pa.y0 + pa.h - 22, pa.x0 + pa.w - 76,
+                pa.y0 + pa.h - 22, 3, 0xff7f0e);
+    canvas_text(&cv, pa.x0 + pa.w - 70, pa.y0 + pa.h - 28, "test", 2, 0x000000);
+    rc = canvas_save(&cv, out, prog_cmd);
+    canvas_free(&cv);
+    return rc;
+}
+
+/* The confusion matrix as a PNG: rows true class, columns predicted, each
+ * cell shaded by its share of its row, counts written where they fit. */
+static int draw_confusion(const long *conf, int K, const char *out) {
+    int cell = K <= 12 ? 44 : 600 / K > 6 ? 600 / K : 6, m = 70, i, j, rc;
+    char num[32];
+    canvas cv;
+    if (!canvas_init(&cv, m + K * cell + 20, m + K * cell + 20)) return die("%s", "out of memory");
+    canvas_text(&cv, m + K * cell / 2 - text_width("predicted", 2) / 2, 8, "predicted", 2, 0);
+    canvas_text(&cv, 4, m + K * cell / 2 - 7, "true", 2, 0);
+    for (i = 0; i < K; i++) {
+        long row = 0;
+        if (cell >= 16) {
+            snprintf(num, sizeof num, "%d", i);
+            canvas_text(&cv, m + i * cell + cell / 2 - text_width(num, 1) / 2, m - 14, num, 1, 0);
+            canvas_text(&cv, m - 8 - text_width(num, 1), m + i * cell + cell / 2 - 3, num, 1, 0);
+        }
+        for (j = 0; j < K; j++) row += conf[(size_t)i * K + j];
+        for (j = 0; j < K; j++) {
+            double f = row ? (double)conf[(size_t)i * K + j] / row : 0.0;
+            unsigned r = (unsigned)(255 - 225 * f), g = (unsigned)(255 - 170 * f);
+            canvas_box(&cv, m + j * cell, m + i * cell, m + (j + 1) * cell - 1,
+                       m + (i + 1) * cell - 1, r << 16 | g << 8 | 255u);
+            if (cell >= 28) {
+                snprintf(num, sizeof num, "%ld", conf[(size_t)i * K + j]);
+                canvas_text(&cv, m + j * cell + cell / 2 - text_width(num, 1) / 2,
+                            m + i * cell + cell / 2 - 3, num, 1, f > 0.5 ? 0xffffff : 0x000000);
+            }
+        }
+    }
+    rc = canvas_save(&cv, out, prog_cmd);
+    canvas_free(&cv);
     return rc;
 }
 
@@ -1360,15 +1826,21 @@ static const command commands[] = {
     { "eval", cmd_eval, "test accuracy and confusion matrix of a checkpoint" },
     { "limited", cmd_limited, "the SF paper's limited-labels experiment: MODEL K MEAN SD" },
     { "info", cmd_info, "what a data set directory holds: format, sizes, classes" },
-    { "bench", cmd_bench, "time a sparse-coding layer (scn bench layer --help)" },
+    { "bench", cmd_bench, "time a sparse-coding layer or a training step (bench layer, "
+                          "bench step)" },
+    { "show", cmd_show, "draw an SC layer's atoms, or its reconstructions, as a PNG" },
+    { "plot", cmd_plot, "draw the loss and accuracy curves of a --log CSV as a PNG" },
 };
 
 static void usage(FILE *f) {
     size_t i;
-    fputs("usage: scn COMMAND [options]   (scn COMMAND --help for its options)\n\n"
+    fputs("usage: scn COMMAND [options]   (scn COMMAND --help for its options)\n"
+          "       scn --version\n\n"
           "commands:\n", f);
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nProgress goes to stderr (in place on a terminal, plain lines otherwise);\n"
+          "results to stdout; errors to stderr, one line, with a non-zero exit.\n", f);
 }
 
 int main(int argc, char **argv) {
@@ -1379,6 +1851,11 @@ int main(int argc, char **argv) {
     signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { usage(stdout); return 0; }
+    if (!strcmp(argv[1], "--version")) {
+        printf("scn %d.%d.%d (scn.h)\n", SCN_VERSION_MAJOR, SCN_VERSION_MINOR,
+               SCN_VERSION_PATCH);
+        return 0;
+    }
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
             snprintf(name, sizeof name, "scn %s", commands[i].name);
