@@ -3998,9 +3998,9 @@ static void scn__no_init(scn__layer *l, scn_rng *r) { (void)l; (void)r; }
  *      unsupervised loss in training when scn_net_set_mu gave mu > 0. ---- */
 
 /* the options all three share come first, in this order */
-enum { EN_N, EN_L1, EN_L2, EN_ITERS, EN_TOL, EN_NORM,
-       SC_K = EN_NORM + 1, SC_S, SC_VALID, SC_SIGNED,        /* sc */
-       SF_LEARN = EN_NORM + 1, CSF_K };                       /* sf, csf */
+enum { EN_N, EN_L1, EN_L2, EN_ITERS, EN_TOL, EN_NORM, EN_LOCAL,
+       SC_K = EN_LOCAL + 1, SC_S, SC_VALID, SC_SIGNED,       /* sc */
+       SF_LEARN = EN_LOCAL + 1, CSF_K };                      /* sf, csf */
 
 #define SCN__EN_OPTIONS(l1_help, norm_def, norm_help)                                     \
     { "n", SCN_OPTION_INT, 1, 1e6, 0, 1, "atoms (code channels)" },                       \
@@ -4008,7 +4008,9 @@ enum { EN_N, EN_L1, EN_L2, EN_ITERS, EN_TOL, EN_NORM,
     { "l2", SCN_OPTION_FLOAT, 0, 1e3, 0.01, 0, "lambda2 (fixed)" },                       \
     { "iters", SCN_OPTION_INT, 1, 1e6, 100, 0, "FISTA iteration cap" },                   \
     { "tol", SCN_OPTION_FLOAT, 1e-12, 1, 1e-5, 0, "solver tolerance (relative step)" },   \
-    { "norm", SCN_OPTION_FLOAT, 1e-6, INFINITY, norm_def, 0, norm_help }
+    { "norm", SCN_OPTION_FLOAT, 1e-6, INFINITY, norm_def, 0, norm_help },                \
+    { "local", SCN_OPTION_FLAG, 0, 1, 0, 0, "mu's unsupervised loss trains the atoms "     \
+      "only: its input gradient (SF eq. 15) stops here" }
 #define SCN__SF_LEARN_OPTION \
     { "learn", SCN_OPTION_FLAG, 0, 1, 0, 0, "learn lambda1 as SCN does (kept >= 0)" }
 #define SCN__SF_NORM_HELP "atoms projected to norm <= this after each step (SF 4.1)"
@@ -4146,8 +4148,8 @@ static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N
 /* The fixed-point gradients (SCN eqs. 11, 13, 17; SF eqs. 6-8). The
  * unsupervised loss c l_U, c = mu / N, is the minimum of the elastic-net
  * objective itself, so alpha's dependence on D and x drops out of its
- * gradient: c times SF eq. 13 in D (-R alpha^T), eq. 15 in x (R) and
- * |alpha|_1 in a learned lambda1. */
+ * gradient: c times SF eq. 13 in D (-R alpha^T), eq. 15 in x (R; not with
+ * `local`) and |alpha|_1 in a learned lambda1. */
 static scn_status scn__sc_backward(scn__layer *l, const float *x, const float *y,
                                    const float *dy, float *dx, int N) {
     scn_conv_geom g = scn__geom(l, N);
@@ -4164,7 +4166,7 @@ static scn_status scn__sc_backward(scn__layer *l, const float *x, const float *y
         return s;
     if (c > 0.0f && ((s = l->be->gemm(l->gemm_ws, 0, 1, g.m, n, g.P, -c, R, g.P, alpha, g.P,
                                       1.0f, dD, n)) ||
-                     (dx && (s = l->be->axpy(dX, c, R, mP)))))
+                     (dx && !l->opt[EN_LOCAL] && (s = l->be->axpy(dX, c, R, mP)))))
         return s;
     if (dx && (s = l->be->col2im(&g, dX, dx))) return s;
     if ((s = l->be->axpy(l->grads, 1.0f, dD, (size_t)g.m * n))) return s;
@@ -4660,15 +4662,17 @@ static const struct { const char *name, *spec; } scn__presets[] = {
        atom entries for conv1's 520 weights); SF in place of fc and its ReLU
        (800 x 500 atoms for 400,500 weights). The paper gives no lambdas:
        these leave about 40% (CSF) and 25% (SF) of the codes nonzero on
-       Fashion-MNIST (README, "Sparse factorization") */
+       Fashion-MNIST (README, "Sparse factorization"). SF is `local`: with
+       the semi-supervised loss passed down (eq. 15) the convolutions below
+       diverge or shrink their output to 0, where l_U is 0 */
     { "lenet-paper", "conv:n=20,k=5,valid maxpool conv:n=50,k=5,valid maxpool linear:n=500 "
                      "relu linear:n=10" },
     { "lenet-csf", "csf:n=20,k=5,l1=0.5 maxpool conv:n=50,k=5,valid maxpool linear:n=500 "
                    "relu linear:n=10" },
-    { "lenet-sf", "conv:n=20,k=5,valid maxpool conv:n=50,k=5,valid maxpool sf:n=500,l1=3 "
-                  "linear:n=10" },
+    { "lenet-sf", "conv:n=20,k=5,valid maxpool conv:n=50,k=5,valid maxpool "
+                  "sf:n=500,l1=3,local linear:n=10" },
     { "lenet-csf-sf", "csf:n=20,k=5,l1=0.5 maxpool conv:n=50,k=5,valid maxpool "
-                      "sf:n=500,l1=3 linear:n=10" },
+                      "sf:n=500,l1=3,local linear:n=10" },
     /* a small ResNet (two basic blocks, the second halving the size with a
        projection shortcut): quick to train, the residual path in tests */
     { "resnet-tiny", "conv:n=8 bn relu res[ conv:n=8 bn relu conv:n=8 bn ] relu "

@@ -480,7 +480,7 @@ check "train --help: exit $rc" test "$rc" -eq 0
 for word in sc csf sf bn conv linear relu maxpool avgpool gap flatten dropout res; do
     check "train --help does not list the layer word '$word'" matches "^  $word " "${OUT[@]}"
 done
-for opt in n k s valid l1 l2 signed iters tol norm learn lr frozen p; do
+for opt in n k s valid l1 l2 signed iters tol norm local learn lr frozen p; do
     check "train --help does not list the option '$opt'" matches "^      $opt " "${OUT[@]}"
 done
 check "train --help does not list the presets" \

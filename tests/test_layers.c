@@ -388,6 +388,43 @@ static void test_too_large(void) {
     scn_net_free(net);
 }
 
+/* `local`: the unsupervised loss stops at the layer. The layers below get
+ * exactly the supervised gradient: with mu and dlogits scaled by 1 - mu,
+ * the convolution's gradient and dx equal those of mu = 0, bit for bit,
+ * while the SF layer's own gradient differs (its l_U term). */
+static void test_local(void) {
+    enum { N = 3, K = 2 };
+    scn_net *net = scn_net_create("conv:n=2,k=3 sf:n=6,l1=0.05,local linear:n=2", 1, 4, 4, 5);
+    float x[N * 16], d[N * K], dx[2][N * 16], *g[2];
+    size_t np, conv, sf, nsf;
+    int i, run, diff = 0;
+    scn_rng r;
+    CHECK(net != NULL, "%s", scn_error());
+    if (!net) return;
+    np = scn_net_param_count(net);
+    scn_net_layer_params(net, 0, &conv);
+    sf = scn_net_layer_params(net, 1, &nsf);
+    scn_rng_seed(&r, 8, 8);
+    for (i = 0; i < N * 16; i++) x[i] = scn_rng_uniform(&r);
+    for (i = 0; i < N * K; i++) d[i] = 0.5f * scn_rng_normal(&r);
+    for (run = 0; run < 2; run++) {
+        g[run] = (float *)malloc(np * sizeof(float));
+        CHECK(scn_net_set_mu(net, run ? 0.0f : 0.4f) == SCN_OK, "%s", scn_error());
+        scn_net_zero_grad(net);
+        CHECK(scn_net_forward(net, x, N, 1) != NULL, "%s", scn_error());
+        CHECK(run || scn_net_extra_loss(net) > 0.0, "no unsupervised loss at mu 0.4");
+        CHECK(scn_net_backward(net, d, dx[run]) == SCN_OK, "%s", scn_error());
+        memcpy(g[run], scn_net_grads(net), np * sizeof(float));
+    }
+    CHECK(!memcmp(g[0], g[1], conv * sizeof(float)), "local: the convolution saw l_U");
+    CHECK(!memcmp(dx[0], dx[1], sizeof dx[0]), "local: dx saw l_U");
+    for (i = 0; i < (int)nsf; i++) diff += g[0][sf + i] != g[1][sf + i];
+    CHECK(diff > 0, "local: the SF dictionary did not see l_U");
+    free(g[0]);
+    free(g[1]);
+    scn_net_free(net);
+}
+
 /* ---- the semi-supervised epoch (SF section 4.4) on a data set in memory ---- */
 
 enum { MEM_COUNT = 24, MEM_LABELLED = 8, MEM_SIDE = 4 };
@@ -487,6 +524,7 @@ static void test_semisupervised_epoch(void) {
 int main(void) {
     test_too_large();
     test_semisupervised_epoch();
+    test_local();
     test_gradients();
     test_nonfinite_forward();
     test_bn_modes();
