@@ -3963,6 +3963,7 @@ static scn_status scn__window(scn__layer *l, int ik, int is, int ivalid) {
 
 static scn_conv_geom scn__geom(const scn__layer *l, int N) {
     scn_conv_geom g;
+    memset(&g, 0, sizeof g);    /* gcc -O3 cannot see that init fills it (checked at setup) */
     if (l->flat) scn_conv_geom_init(&g, N, (int)scn__in_size(l), 1, 1, 1, 1, 0);
     else scn_conv_geom_init(&g, N, l->C, l->H, l->W, l->k, l->stride, l->pad);
     return g;
