@@ -441,6 +441,15 @@ check "train on an empty directory: '$ERRTEXT' does not name empty_data" \
     matches 'empty_data' "${ERR[@]}"
 check "train on an empty directory wrote a checkpoint" test ! -e never.scn
 
+# scn limited on the .amat files the SF paper uses, with a spec for a model
+if [ -d data/amat ]; then
+    run limited --data data/amat --format amat --per-class 2 --trials 2 --epochs 1 \
+        --models "sc:n=4 gap linear:n=10" --unlabelled 5
+    check "limited --format amat: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "limited --format amat: no 'MODEL 2 MEAN SD' line in '${OUT[*]}'" \
+        matches '^sc:n=4 gap linear:n=10 2 [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2}$' "${OUT[@]}"
+fi
+
 # divergence: lr 1000 gives a NaN loss; training stops with a message, and
 # the checkpoint left there (the last good epoch) still evaluates
 if [ -d data/amat ]; then
