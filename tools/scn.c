@@ -885,7 +885,8 @@ static const char *limited_help =
     "the trials of a model and K, one line on stdout:\n"
     "  MODEL K MEAN SD       (test accuracy in percent over the trials; SD with\n"
     "                         the n - 1 denominator, 0 for one trial)\n"
-    "Progress, one line per trial, goes to stderr.\n"
+    "Progress goes to stderr: one line per trial, and within a trial the epochs\n"
+    "and the test pass as scn train shows them.\n"
     "\n"
     "  --models      presets or specs, comma-separated (default\n"
     "                lenet-paper,lenet-sf,lenet-csf; a spec holding commas cannot be\n"
@@ -925,6 +926,8 @@ static int limited_train(const limited_run *r, double *accuracy) {
     scn_train_state st = *r->stats;
     scn_train_desc td, ed;
     scn_pass_result res;
+    progress_ctx pc;
+    double t0 = now_seconds(), last = t0;
     int rc = 1, semi = r->mu && net && scn_net_set_mu(net, 0.5f) == SCN_OK;
     memset(&opt, 0, sizeof opt);
     if (!net) return die_lib();
@@ -943,8 +946,14 @@ static int limited_train(const limited_run *r, double *accuracy) {
     while (st.epoch < r->epochs) {
         td.mu = semi ? mu_at(r->mu, st.epoch) : 0.0f;
         if (scn_train_epoch(net, &opt, r->train, &st, &td, &res)) { rc = die_lib(); goto done; }
+        tick("training: epoch", st.epoch, r->epochs, t0, &last);
     }
     memset(&ed, 0, sizeof ed);
+    memset(&pc, 0, sizeof pc);
+    pc.tty = isatty(2);
+    ed.progress = show_progress;
+    ed.user = &pc;
+    ed.progress_every = progress_every(pc.tty);
     if (scn_evaluate(net, r->test, &st, &ed, &res, NULL)) { rc = die_lib(); goto done; }
     *accuracy = 100.0 * res.accuracy;
     rc = 0;
