@@ -7599,7 +7599,7 @@ static scn_status scn__semisup_xent(const float *z, const unsigned char *labels,
 SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
                                   scn_train_state *st, const scn_train_desc *desc,
                                   scn_pass_result *result) {
-    int batch = desc && desc->batch > 0 ? desc->batch : 64, step, correct, extra = 0;
+    int batch = desc && desc->batch > 0 ? desc->batch : 64, step, correct, unl = 0;
     float lr, mu = desc ? desc->mu : 0.0f, *dlogits;
     int *pool = NULL, ucount = desc && desc->unlabelled ? desc->unlabelled_count : 0;
     scn__pass ps;
@@ -7607,30 +7607,30 @@ SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
     SCN_ASSERT(net && opt && ds && st);
     lr = scn_sgd_lr(opt, st->epoch);
     if ((s = scn_net_set_mu(net, mu))) return s;
-    if (mu > 0.0f && ucount > 0) extra = ucount < batch ? ucount : batch;
-    if ((s = scn__pass_start(&ps, net, ds, desc, batch, batch + extra, 1))) return s;
-    dlogits = (float *)scn__calloc((size_t)(batch + extra) * ps.K, sizeof(float), "training");
-    if (extra) pool = (int *)scn__calloc((size_t)ucount, sizeof(int), "training");
-    if (!dlogits || (extra && !pool)) {
+    if (mu > 0.0f && ucount > 0) unl = ucount < batch ? ucount : batch;
+    if ((s = scn__pass_start(&ps, net, ds, desc, batch, batch + unl, 1))) return s;
+    dlogits = (float *)scn__calloc((size_t)(batch + unl) * ps.K, sizeof(float), "training");
+    if (unl) pool = (int *)scn__calloc((size_t)ucount, sizeof(int), "training");
+    if (!dlogits || (unl && !pool)) {
         s = SCN_ERR_NOMEM;
         goto done;
     }
-    if (extra) memcpy(pool, desc->unlabelled, (size_t)ucount * sizeof *pool);
+    if (unl) memcpy(pool, desc->unlabelled, (size_t)ucount * sizeof *pool);
     ps.p.epoch = st->epoch;
     scn_shuffle(ps.items, ps.count, &st->rng);
     for (step = 0; step < ps.p.steps; step++) {
         const float *z;
         double loss;
         if ((s = scn__pass_read(&ps, ds, st, step, batch)) ||
-            (extra && (s = scn__pass_read_unlabelled(&ps, ds, st, pool, ucount, batch, extra,
+            (unl && (s = scn__pass_read_unlabelled(&ps, ds, st, pool, ucount, batch, unl,
                                                      &st->rng))))
             break;
         scn_net_zero_grad(net);
-        if ((s = scn_augment(ps.x, batch + extra, ds->C, ds->H, ds->W, desc ? desc->crop : 0,
+        if ((s = scn_augment(ps.x, batch + unl, ds->C, ds->H, ds->W, desc ? desc->crop : 0,
                              desc ? desc->flip : 0, &st->rng)))
             break;
-        if (!(z = scn_net_forward(net, ps.x, batch + extra, 1))) { s = scn__last_status; break; }
-        if ((s = scn__semisup_xent(z, ps.labels, batch, batch + extra, ps.K, mu, dlogits,
+        if (!(z = scn_net_forward(net, ps.x, batch + unl, 1))) { s = scn__last_status; break; }
+        if ((s = scn__semisup_xent(z, ps.labels, batch, batch + unl, ps.K, mu, dlogits,
                                    &loss, &correct)) ||
             (s = scn_net_backward(net, dlogits, NULL)) || (s = scn_sgd_step(opt, net, lr)))
             break;
