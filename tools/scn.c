@@ -496,6 +496,9 @@ static int parse_list(const char *s, double *v, int max, double lo, double hi, i
     return k;
 }
 
+/* The paper's steps of mu (SF section 4.4), the default with --unlabelled. */
+#define SF_MU_STEPS "0.8,0.5,0.3,0"
+
 /* SF section 4.4's step-down schedule of mu: mu[j] from epoch at[j-1] on
  * (0-based; at[-1] = 0). */
 typedef struct mu_schedule {
@@ -726,7 +729,7 @@ static int cmd_train(int argc, char **argv) {
         return die("%s", "--unlabelled needs --per-class or --limit (the unlabelled images "
                    "are the rest of the training split)");
     if (mu_epochs && !mu) return die("%s", "--mu-epochs needs --mu");
-    if (mu_schedule_parse(&mus, mu ? mu : unlabelled ? "0.8,0.5,0.3,0" : "0", mu_epochs,
+    if (mu_schedule_parse(&mus, mu ? mu : unlabelled ? SF_MU_STEPS : "0", mu_epochs,
                           epochs))
         return 1;
     set_threads(threads);
@@ -808,7 +811,7 @@ static int cmd_train(int argc, char **argv) {
             goto done;
         td.unlabelled = upool;
         printf("and %d images without their labels (mu %s)\n", td.unlabelled_count,
-               mu ? mu : "0.8,0.5,0.3,0");
+               mu ? mu : SF_MU_STEPS);
     }
     pc.epochs = epochs;
     pc.tty = isatty(2);
@@ -1055,7 +1058,7 @@ static int cmd_limited(int argc, char **argv) {
         }
         if (!b) b = count >= 64 ? 32 : count / 2 > 1 ? count / 2 : 2;
         if (!e) e = (int)ceil(100.0 / (count / b)) > 6 ? (int)ceil(100.0 / (count / b)) : 6;
-        if (unlabelled && mu_schedule_parse(&mus, mu ? mu : "0.8,0.5,0.3,0", NULL, e)) goto done;
+        if (unlabelled && mu_schedule_parse(&mus, mu ? mu : SF_MU_STEPS, NULL, e)) goto done;
         for (mi = 0; mi < nm; mi++) {
             double mean = 0.0, var = 0.0;
             for (t = 0; t < trials; t++) {
