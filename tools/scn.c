@@ -908,6 +908,15 @@ static const char *limited_help =
     "  --csv FILE    one row per run: model,per_class,trial,unlabelled,accuracy,seconds\n"
     "  --seed S      trial t draws its images with seed S + t (default 1)\n";
 
+/* Whether net has a sparse-coding layer (sc, csf, sf) for mu to weigh:
+ * only those report a code density. */
+static int has_sparse_coding(const scn_net *net) {
+    int i;
+    for (i = 0; i < scn_net_layer_count(net); i++)
+        if (scn_net_layer_density(net, i) >= 0.0f) return 1;
+    return 0;
+}
+
 /* One model on one labelled subset: trained, then its test accuracy. */
 typedef struct limited_run {
     const char *model;
@@ -931,7 +940,7 @@ static int limited_train(const limited_run *r, double *accuracy) {
     scn_pass_result res;
     progress_ctx pc;
     double t0 = now_seconds(), last = t0;
-    int rc = 1, semi = r->mu && net && scn_net_set_mu(net, 0.5f) == SCN_OK;
+    int rc = 1, semi = r->mu && net && has_sparse_coding(net);
     memset(&opt, 0, sizeof opt);
     if (!net) return die_lib();
     memset(&sd, 0, sizeof sd);
@@ -1037,7 +1046,7 @@ static int cmd_limited(int argc, char **argv) {
             fprintf(stderr, "%s: --models %s: %s\n", prog_cmd, names[mi], scn_error());
             goto done;
         }
-        if (unlabelled && scn_net_set_mu(net, 0.5f))
+        if (unlabelled && !has_sparse_coding(net))
             fprintf(stderr, "%s: %s has no sparse-coding layer: trained supervised\n",
                     prog_cmd, names[mi]);
         scn_net_free(net);
