@@ -302,6 +302,16 @@ SCNDEF scn_status scn_im2col(const scn_conv_geom *g, const float *x, float *X);
 /* The adjoint: accumulates X (m x P) back into x (x is zeroed first). */
 SCNDEF scn_status scn_col2im(const scn_conv_geom *g, const float *X, float *x);
 
+/* Eigenvalues and eigenvectors of the symmetric n x n matrix A (double,
+ * row-major, only read): w receives the n eigenvalues in descending
+ * order, V (n x n) the orthonormal eigenvectors as its rows (row i goes
+ * with w[i]). Householder tridiagonalisation (the reduction the solver's
+ * step bound uses) with the reflections accumulated, then the implicit QL
+ * algorithm with Wilkinson shifts; O(n^3), about a second for n = 784.
+ * SCN_ERR_NUMERIC if an eigenvalue takes more than 60 iterations or A
+ * holds a NaN or Inf. */
+SCNDEF scn_status scn_sym_eigen(const double *A, int n, double *w, double *V);
+
 /* ======================================================================
  * 4. .npy files and output files
  * ====================================================================== */
@@ -578,9 +588,11 @@ typedef struct scn_net scn_net;
  *   "conv:n=16 bn relu res[ conv:n=16 bn relu conv:n=16 bn ] relu gap linear:n=10"
  *
  * scn_kind() lists the words and their options. Presets: scn-mnist,
- * scn-cifar, lenet, resnet-tiny, and the four networks of the SF paper
- * (Figure 2): lenet-paper, lenet-csf, lenet-sf, lenet-csf-sf
- * (scn_net_preset_name lists them).
+ * scn-cifar, lenet, resnet-tiny, the four networks of the SF paper
+ * (Figure 2): lenet-paper, lenet-csf, lenet-sf, lenet-csf-sf, and DDSE
+ * and its five baselines (section 4.2) for 28 x 28 inputs: ddse-mnist,
+ * ddse-fc, ddse-fc-dropout, ddse-fc-dropconnect, ddse-lista,
+ * ddse-noshortcut (scn_net_preset_name lists them).
  *
  * Layers are numbered 0..scn_net_layer_count()-1 in spec order, a block
  * before the layers of its body, its shortcut projection (if any) after.
@@ -706,6 +718,11 @@ SCNDEF float scn_sgd_lr(const scn_sgd *opt, int epoch);
  * changes; one in the updated parameters (a step too large) fails after
  * it, naming the layer: then the net is spoilt and the run should stop. */
 SCNDEF scn_status scn_sgd_step(scn_sgd *opt, scn_net *net, float lr);
+/* Every layer's projection now, whatever the step count (a ddse layer's
+ * top-s projection, which scn_sgd_step applies only every `every` steps),
+ * so that the weights evaluated and saved are feasible; scn_train_epoch
+ * calls it after its last step. Frozen layers are left alone. */
+SCNDEF scn_status scn_net_project(scn_net *net);
 
 /* ======================================================================
  * 11. Data sets
@@ -1048,6 +1065,20 @@ SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_st
  * were. */
 SCNDEF scn_status scn_bn_recompute(scn_net *net, scn_dataset *ds, const scn_train_state *st,
                                    const scn_train_desc *desc, int images);
+/* Fits the net's pca layer (its first; DDSE section 3.1): the mean and
+ * covariance of desc's items of ds (all of them, normalised with st's mean
+ * and std, not augmented; the sums in double), and the covariance's full
+ * eigenvector basis by scn_sym_eigen, which the layer then applies,
+ * largest variance first. The layer records the number of images, the
+ * seconds taken and two accuracy figures, max |V V^T - I| and
+ * max_i |C v_i - w_i v_i| / w_max (scn_net_describe prints them), and
+ * keeps the basis in the net's buffers, so checkpoints carry it.
+ * scn_train_epoch calls it before its first step while the basis is not
+ * fitted; call it yourself to fit on other items or to see the figures
+ * before training. desc->progress is called as by scn_evaluate. A net
+ * whose first layer is not pca is SCN_ERR_ARG. */
+SCNDEF scn_status scn_pca_fit(scn_net *net, scn_dataset *ds, const scn_train_state *st,
+                              const scn_train_desc *desc);
 
 /* ======================================================================
  * 15. Checkpoints
@@ -1198,6 +1229,16 @@ typedef struct scn_backend {
     scn_status (*clamp_min)(float *x, size_t count, float lo);
     /* scales each column of D (m x n) whose norm exceeds max_norm down to it */
     scn_status (*col_norm_clip)(float *D, int m, int n, float max_norm);
+    /* unfolded ISTA (ddse, lista) on rows x cols: z = sign(u) max(|u| - theta[i], 0)
+     * with one threshold per row (z may be u); backward: du = dz where z != 0,
+     * else 0, and dtheta[i] -= sum_j sign(z[i][j]) dz[i][j] */
+    scn_status (*shrink)(float *z, const float *u, const float *theta, int rows, int cols);
+    scn_status (*shrink_backward)(float *du, float *dtheta, const float *z, const float *dz,
+                                  int rows, int cols);
+    /* keeps the s largest magnitudes of each row (by_col 0) or column of A
+     * (rows x cols) and zeroes the rest; of equal magnitudes the first in
+     * the row or column are kept (DDSE eq. 8's projection) */
+    scn_status (*top_s)(float *A, int rows, int cols, int s, int by_col);
 } scn_backend;
 
 /* The built-in CPU backend. */
@@ -2843,7 +2884,10 @@ static void scn__gram_double(const float *D, int m, int n, float lambda2,
 
 /* Householder reduction of the symmetric S (n x n, destroyed) to a
  * tridiagonal matrix with diagonal d and sub-diagonal e (Golub & Van Loan,
- * Algorithm 8.3.1). Orthogonal similarity: the eigenvalues are kept. */
+ * Algorithm 8.3.1). Orthogonal similarity: the eigenvalues are kept. The
+ * reflection of step k, H_k = I - 2 v v^T / |v|^2 on rows k+1..n-1, is left
+ * in S's column k below the diagonal (zero: H_k = I), where
+ * scn__tridiag_basis finds it. */
 static void scn__tridiagonalize(double *S, int n, double *d, double *e, double *v,
                                 double *w) {
     int k, i, j;
@@ -2856,12 +2900,14 @@ static void scn__tridiagonalize(double *S, int n, double *d, double *e, double *
         }
         norm = sqrt(norm);
         d[k] = S[(size_t)k * n + k];
+        for (i = 0; i < len; i++) S[(size_t)(k + 1 + i) * n + k] = 0.0;
         if (norm == 0.0) { e[k] = 0.0; continue; }
         alpha = v[0] > 0 ? -norm : norm;            /* avoid cancellation */
         v[0] -= alpha;
         for (i = 0; i < len; i++) vnorm2 += v[i] * v[i];
         e[k] = alpha;
         if (vnorm2 == 0.0) continue;
+        for (i = 0; i < len; i++) S[(size_t)(k + 1 + i) * n + k] = v[i];
         beta = 2.0 / vnorm2;
         /* w = beta S22 v, then w -= (beta/2)(w.v) v, S22 -= v w^T + w v^T; two
          * parallel regions per k only where each is worth the barrier (on
@@ -2888,6 +2934,139 @@ static void scn__tridiagonalize(double *S, int n, double *d, double *e, double *
         e[n - 2] = S[(size_t)(n - 1) * n + n - 2];
     }
     d[n - 1] = S[(size_t)(n - 1) * n + n - 1];
+}
+
+/* Q = H_0 H_1 ... H_{n-3} (n x n) from the reflections scn__tridiagonalize
+ * left in S, accumulated from the last (Golub & Van Loan, section 5.1.6):
+ * H_k only touches rows and columns k+1.. of the product so far. Columns
+ * are split among threads, each summing in the same order: the result does
+ * not depend on the thread count. */
+static void scn__tridiag_basis(const double *S, int n, double *Q, double *w) {
+    int k, i;
+    memset(Q, 0, (size_t)n * n * sizeof *Q);
+    for (i = 0; i < n; i++) Q[(size_t)i * n + i] = 1.0;
+    for (k = n - 3; k >= 0; k--) {
+        int len = n - k - 1, jb;
+        double vnorm2 = 0.0, beta;
+        for (i = 0; i < len; i++) {
+            double vi = S[(size_t)(k + 1 + i) * n + k];
+            vnorm2 += vi * vi;
+        }
+        if (vnorm2 == 0.0) continue;
+        beta = 2.0 / vnorm2;
+        /* Q22 -= beta v (v^T Q22), 64 columns at a time */
+        SCN__OMP(parallel for schedule(static) private(i) if (len > SCN__TRIDIAG_PAR / 4)
+                 num_threads(scn__threads()))
+        for (jb = 0; jb < len; jb += 64) {
+            int j, je = jb + 64 < len ? jb + 64 : len;
+            double *wj = w + jb;
+            for (j = jb; j < je; j++) w[j] = 0.0;
+            for (i = 0; i < len; i++) {
+                double vi = S[(size_t)(k + 1 + i) * n + k];
+                const double *row = Q + (size_t)(k + 1 + i) * n + k + 1;
+                for (j = jb; j < je; j++) w[j] += vi * row[j];
+            }
+            for (i = 0; i < len; i++) {
+                double bv = beta * S[(size_t)(k + 1 + i) * n + k];
+                double *row = Q + (size_t)(k + 1 + i) * n + k + 1;
+                for (j = jb; j < je; j++) row[j] -= bv * wj[j - jb];
+            }
+        }
+    }
+}
+
+/* Eigenvalues d and eigenvectors of the tridiagonal (d, e) by the implicit
+ * QL algorithm with Wilkinson shifts (Golub & Van Loan, section 8.3; QL
+ * rather than QR so that the graded matrices a covariance gives converge
+ * from the top): on return d holds the eigenvalues, unsorted, and the
+ * rotations have been applied to the rows of Zt, so that if Zt held Q^T on
+ * entry its row i is the eigenvector of Q T Q^T for d[i]. e (n values,
+ * e[i] couples i and i+1) is destroyed. Returns -1 if an eigenvalue takes
+ * more than 60 iterations. */
+static int scn__tridiag_ql(double *d, double *e, int n, double *Zt) {
+    int l, m, i, k, iter;
+    if (n > 0) e[n - 1] = 0.0;
+    for (l = 0; l < n; l++) {
+        for (iter = 0;; iter++) {
+            double g, r, s, c, p, f, b;
+            for (m = l; m + 1 < n; m++) {       /* a negligible coupling splits T */
+                double dd = fabs(d[m]) + fabs(d[m + 1]);
+                if (fabs(e[m]) <= DBL_EPSILON * dd) break;
+            }
+            if (m == l) break;
+            if (iter == 60) return -1;
+            /* Wilkinson shift from the leading 2 x 2 block, then the bulge
+             * chased from row m up to row l by Givens rotations */
+            g = (d[l + 1] - d[l]) / (2.0 * e[l]);
+            r = hypot(g, 1.0);
+            g = d[m] - d[l] + e[l] / (g + (g >= 0.0 ? r : -r));
+            s = c = 1.0;
+            p = 0.0;
+            for (i = m - 1; i >= l; i--) {
+                double *zi = Zt + (size_t)i * n, *zj = zi + n;
+                f = s * e[i];
+                b = c * e[i];
+                r = hypot(f, g);
+                e[i + 1] = r;
+                if (r == 0.0) {                 /* underflow: deflate and restart */
+                    d[i + 1] -= p;
+                    e[m] = 0.0;
+                    break;
+                }
+                s = f / r;
+                c = g / r;
+                g = d[i + 1] - p;
+                r = (d[i] - g) * s + 2.0 * c * b;
+                p = s * r;
+                d[i + 1] = g + p;
+                g = c * r - b;
+                for (k = 0; k < n; k++) {
+                    double t = zj[k];
+                    zj[k] = s * zi[k] + c * t;
+                    zi[k] = c * zi[k] - s * t;
+                }
+            }
+            if (r == 0.0 && i >= l) continue;
+            d[l] -= p;
+            e[l] = g;
+            e[m] = 0.0;
+        }
+    }
+    return 0;
+}
+
+SCNDEF scn_status scn_sym_eigen(const double *A, int n, double *w, double *V) {
+    double *S, *e, *v, *t, *Q;
+    int i, j;
+    SCN_ASSERT(A && w && V && n >= 0);
+    for (i = 0; i < n * n; i++)
+        if (!isfinite(A[i]))
+            return scn__fail(SCN_ERR_NUMERIC, "eigen: A[%d][%d] = %g", i / n, i % n, A[i]);
+    if (n == 0) return SCN_OK;
+    S = (double *)scn__calloc(2 * (size_t)n * n + 3 * (size_t)n, sizeof(double), "eigen");
+    if (!S) return SCN_ERR_NOMEM;
+    Q = S + (size_t)n * n; e = Q + (size_t)n * n; v = e + n; t = v + n;
+    memcpy(S, A, (size_t)n * n * sizeof *S);
+    scn__tridiagonalize(S, n, w, e, v, t);
+    scn__tridiag_basis(S, n, Q, t);
+    for (i = 0; i < n; i++)                     /* V = Q^T: rows rotate */
+        for (j = 0; j < n; j++) V[(size_t)i * n + j] = Q[(size_t)j * n + i];
+    if (scn__tridiag_ql(w, e, n, V)) {
+        SCN_FREE(S);
+        return scn__fail(SCN_ERR_NUMERIC, "eigen: the QL iteration did not converge "
+                         "(n = %d)", n);
+    }
+    for (i = 0; i < n; i++) {                   /* descending, rows with them */
+        int best = i;
+        for (j = i + 1; j < n; j++) if (w[j] > w[best]) best = j;
+        if (best == i) continue;
+        t[0] = w[i]; w[i] = w[best]; w[best] = t[0];
+        memcpy(S, V + (size_t)i * n, (size_t)n * sizeof *S);
+        memcpy(V + (size_t)i * n, V + (size_t)best * n, (size_t)n * sizeof *S);
+        memcpy(V + (size_t)best * n, S, (size_t)n * sizeof *S);
+    }
+    SCN_FREE(S);
+    return SCN_OK;
 }
 
 /* Number of eigenvalues of the tridiagonal (d, e) below x (Sturm count from
@@ -3862,6 +4041,7 @@ struct scn__layer {
     int Co, Ho, Wo;                 /* output of one sample */
     int k, stride, pad;             /* window, where the kind has one */
     int flat;                       /* 1: the sample is seen as one C H W vector (sf) */
+    int masked;                     /* linear: the last forward used dropconnect */
     size_t nparams, nbuffers;       /* the layer's own (not its body's) */
     scn__block blocks[SCN__MAX_BLOCKS];
     int nblocks;
@@ -4334,15 +4514,32 @@ static scn_status scn__conv_backward(scn__layer *l, const float *x, const float 
     return l->be->col2im(&g, dX, dx);
 }
 
-/* ---- linear: weights (n x F), bias (n) on the flattened sample ---- */
+/* An inverted-dropout mask of `count` values (backend memory), each 0 with
+ * probability p, else 1/(1-p), drawn on the host from the net's generator. */
+static scn_status scn__dropout_mask(scn__layer *l, float *mask, size_t count, float p) {
+    float keep = 1.0f / (1.0f - p), *draw = l->be->host_memory ? mask : scn__host(l, count);
+    size_t i;
+    if (!draw) return SCN_ERR_NOMEM;
+    for (i = 0; i < count; i++) draw[i] = scn_rng_uniform(l->rng) < p ? 0.0f : keep;
+    return draw != mask ? l->be->upload(mask, draw, count * sizeof *mask) : SCN_OK;
+}
 
+/* ---- linear: weights (n x F), bias (n) on the flattened sample; with
+ *      dropconnect p, training multiplies the weights by a mask of 0 and
+ *      1/(1-p) drawn once per batch (Wan et al.'s DropConnect with one
+ *      mask for the batch, inverted so evaluation uses the weights as
+ *      they are; DDSE section 4.2, baseline III) ---- */
+
+enum { LINEAR_N, LINEAR_DROPCONNECT };
 static const scn_option scn__linear_options[] = {
     { "n", SCN_OPTION_INT, 1, 1e6, 0, 1, "outputs" },
+    { "dropconnect", SCN_OPTION_FLOAT, 0, 0.999, 0, 0, "probability of dropping a weight "
+      "in training" },
     SCN__PARAM_OPTIONS
 };
 
 static scn_status scn__linear_setup(scn__layer *l) {
-    l->Co = (int)l->opt[0]; l->Ho = 1; l->Wo = 1;
+    l->Co = (int)l->opt[LINEAR_N]; l->Ho = 1; l->Wo = 1;
     scn__add_block(l, (uint64_t)scn__in_size(l) * l->Co, 1); /* weights */
     scn__add_block(l, (size_t)l->Co, 0);               /* bias */
     return SCN_OK;
@@ -4352,25 +4549,50 @@ static void scn__linear_init(scn__layer *l, scn_rng *r) {
     scn__init_he(l->params, l->blocks[0].count, (int)scn__in_size(l), r);
 }
 
+/* dropconnect in training: 1, and the weights' mask, the masked weights
+ * and room for their gradient in the scratch (n F each) */
+static int scn__dropconnect(scn__layer *l, int train) {
+    return train && l->opt[LINEAR_DROPCONNECT] > 0.0;
+}
+
 static scn_status scn__linear_forward(scn__layer *l, const float *x, float *y, int N,
                                       int train) {
     int F = (int)scn__in_size(l), n = l->Co;
+    size_t nF = (size_t)n * F;
+    const float *Wt = l->params;
     scn_status s = l->be->broadcast(y, N, n, l->params + l->blocks[1].offset, 1);
-    (void)train;
     if (s) return s;
-    return l->be->gemm(l->gemm_ws, 0, 1, N, n, F, 1.0f, x, F, l->params, F, 1.0f, y, n);
+    if (scn__dropconnect(l, train)) {
+        float *mask = scn__ws(l, 3 * (uint64_t)nF);
+        if (!mask) return SCN_ERR_NOMEM;
+        if ((s = scn__dropout_mask(l, mask, nF, (float)l->opt[LINEAR_DROPCONNECT])) ||
+            (s = l->be->mul(mask + nF, l->params, mask, nF)))
+            return s;
+        Wt = mask + nF;
+    }
+    l->masked = Wt != l->params;    /* what backward multiplies by */
+    return l->be->gemm(l->gemm_ws, 0, 1, N, n, F, 1.0f, x, F, Wt, F, 1.0f, y, n);
 }
 
 static scn_status scn__linear_backward(scn__layer *l, const float *x, const float *y,
                                        const float *dy, float *dx, int N) {
     int F = (int)scn__in_size(l), n = l->Co;
+    size_t nF = (size_t)n * F;
+    const float *Wt = l->masked ? l->ws + nF : l->params;
     scn_status s;
     (void)y;
-    if ((s = l->be->gemm(l->gemm_ws, 1, 0, n, F, N, 1.0f, dy, n, x, F, 1.0f, l->grads, F)) ||
-        (s = l->be->sum_add(l->grads + l->blocks[1].offset, dy, N, n, 1)))
+    if (l->masked) {                /* dW = (dy^T x) .* mask */
+        float *dW = l->ws + 2 * nF;
+        if ((s = l->be->gemm(l->gemm_ws, 1, 0, n, F, N, 1.0f, dy, n, x, F, 0.0f, dW, F)) ||
+            (s = l->be->mul(dW, dW, l->ws, nF)) || (s = l->be->axpy(l->grads, 1.0f, dW, nF)))
+            return s;
+    } else if ((s = l->be->gemm(l->gemm_ws, 1, 0, n, F, N, 1.0f, dy, n, x, F, 1.0f, l->grads,
+                                F))) {
         return s;
+    }
+    if ((s = l->be->sum_add(l->grads + l->blocks[1].offset, dy, N, n, 1))) return s;
     if (!dx) return SCN_OK;
-    return l->be->gemm(l->gemm_ws, 0, 0, N, F, n, 1.0f, dy, n, l->params, F, 0.0f, dx, F);
+    return l->be->gemm(l->gemm_ws, 0, 0, N, F, n, 1.0f, dy, n, Wt, F, 0.0f, dx, F);
 }
 
 /* ---- shape-only layers: relu, flatten, dropout, pooling ---- */
@@ -4413,19 +4635,15 @@ static const scn_option scn__dropout_options[] = {
     { "p", SCN_OPTION_FLOAT, 0, 0.999, 0.5, 0, "probability of dropping a value" },
 };
 
-/* scratch: the mask, 0 or 1/(1-p) per value (inverted dropout), drawn on
- * the host from the net's generator */
+/* scratch: the mask */
 static scn_status scn__dropout_forward(scn__layer *l, const float *x, float *y, int N,
                                        int train) {
-    size_t i, count = (size_t)N * scn__in_size(l);
-    float p = (float)l->opt[0], keep = 1.0f / (1.0f - p), *mask, *draw;
+    size_t count = (size_t)N * scn__in_size(l);
+    float *mask;
     scn_status s;
     if (!train) return scn__copy_forward(l, x, y, N, 0);
-    mask = scn__ws(l, count);
-    draw = l->be->host_memory ? mask : scn__host(l, count);
-    if (!mask || !draw) return SCN_ERR_NOMEM;
-    for (i = 0; i < count; i++) draw[i] = scn_rng_uniform(l->rng) < p ? 0.0f : keep;
-    if (draw != mask && (s = l->be->upload(mask, draw, count * sizeof *mask))) return s;
+    if (!(mask = scn__ws(l, count))) return SCN_ERR_NOMEM;
+    if ((s = scn__dropout_mask(l, mask, count, (float)l->opt[0]))) return s;
     return l->be->mul(y, x, mask, count);
 }
 
@@ -4550,6 +4768,399 @@ static scn_status scn__res_backward(scn__layer *l, const float *x, const float *
     return l->be->axpy(dx, 1.0f, l->shortcut.L ? dskip : dy, in);
 }
 
+/* ---- pca: x_PCA = D0^T (x - mean) (DDSE eq. 5 and section 3.1), the
+ *      sample flattened; D0 the eigenvectors of the training covariance,
+ *      computed by scn_pca_fit, kept in the buffers, never trained.
+ *      Buffers: basis B = D0^T (n x n, row i the i-th component, by
+ *      descending variance), bias -B mean (n), eigenvalues (n), mean (n),
+ *      then the fit's record: images, seconds, orthogonality error
+ *      max |B B^T - I| and residual max_i |C v_i - w_i v_i| / w_0. An
+ *      unfitted layer is the identity (images = 0). ---- */
+
+enum { PCA_IMAGES, PCA_SECONDS, PCA_ORTHO, PCA_RESID, PCA_INFO };
+
+static int scn__pca_n(const scn__layer *l) { return (int)scn__in_size(l); }
+static float *scn__pca_bias(const scn__layer *l) {
+    return l->buffers + (size_t)scn__pca_n(l) * scn__pca_n(l);
+}
+static float *scn__pca_info(const scn__layer *l) { return scn__pca_bias(l) + 3 * scn__pca_n(l); }
+
+static scn_status scn__pca_setup(scn__layer *l) {
+    uint64_t n = scn__in_size(l);
+    if (n > 16384)
+        return scn__fail(SCN_ERR_ARG, "pca layer: %llu inputs (at most 16384: the basis is "
+                         "n x n)", (unsigned long long)n);
+    l->Co = (int)n; l->Ho = 1; l->Wo = 1;
+    l->flat = 1;
+    l->nbuffers = (size_t)(n * n + 3 * n + PCA_INFO);
+    return SCN_OK;
+}
+
+static void scn__pca_init(scn__layer *l, scn_rng *r) {
+    int i, n = scn__pca_n(l);
+    (void)r;
+    for (i = 0; i < n; i++) l->buffers[(size_t)i * n + i] = 1.0f;    /* the rest is 0 */
+}
+
+static scn_status scn__pca_forward(scn__layer *l, const float *x, float *y, int N, int train) {
+    int n = scn__pca_n(l);
+    scn_status s = l->be->broadcast(y, N, n, scn__pca_bias(l), 1);
+    (void)train;
+    if (s) return s;
+    return l->be->gemm(l->gemm_ws, 0, 1, N, n, n, 1.0f, x, n, l->buffers, n, 1.0f, y, n);
+}
+
+static scn_status scn__pca_backward(scn__layer *l, const float *x, const float *y,
+                                    const float *dy, float *dx, int N) {
+    int n = scn__pca_n(l);
+    (void)x; (void)y;
+    if (!dx) return SCN_OK;
+    return l->be->gemm(l->gemm_ws, 0, 0, N, n, n, 1.0f, dy, n, l->buffers, n, 0.0f, dx, n);
+}
+
+static void scn__pca_describe(const scn__layer *l, char *buf, size_t cap) {
+    const float *info = scn__pca_info(l);
+    if (info[PCA_IMAGES] <= 0.0f)
+        snprintf(buf, cap, "(identity: basis not fitted yet)");
+    else
+        snprintf(buf, cap, "(basis of %.0f images in %.2f s; max |V V^T - I| %.1e, "
+                 "max |C v - w v| %.1e w_max)", (double)info[PCA_IMAGES],
+                 (double)info[PCA_SECONDS], (double)info[PCA_ORTHO],
+                 (double)info[PCA_RESID]);
+}
+
+/* ---- ddse and lista: k iterations of ISTA unfolded into one layer on the
+ *      flattened sample x (n), codes z (m), each stage's shrinkage
+ *      N(u)_i = sign(u_i) max(|u_i| - theta_i, 0) with thresholds learned
+ *      per code and stage (DDSE eq. 2's N; DDSE footnote 1, as LISTA):
+ *        ddse  z^0 = N(W1 x), z^j = N(W1 x + z^{j-1} - W3_j W2_j z^{j-1})
+ *              (DDSE eq. 5, Figure 2; W2_j, W3_j untied across stages),
+ *              W1 and W3_j kept to s nonzeros per row, W2_j per column by
+ *              projection every `every` steps (eq. 8, section 4.1);
+ *        ddse:shortcut=0  z^j = N(W3_j W2_j z^{j-1}): the same without the
+ *              shortcuts (section 4.2, baseline V);
+ *        lista z^j = N(W x + S_j z^{j-1}), W (m x n) and S_j (m x m) dense
+ *              (Gregor and LeCun; baseline IV), optional dropout p on
+ *              z^{j-1} inside each stage.
+ *      Work is feature-major (a column per sample). Parameters: block 0 the
+ *      weights, W1 (m x n) then W2_j (n x m) and W3_j (m x n) per stage
+ *      (lista: W, then S_j); block 1 the thresholds, (k + 1) x m. ---- */
+
+enum { UNF_N, UNF_ITERS, UNF_L1, DDSE_NNZ, DDSE_EVERY, DDSE_SHORTCUT };
+enum { LISTA_P = UNF_L1 + 1 };
+enum { UNF_DDSE, UNF_PLAIN, UNF_LISTA };     /* the recurrences above */
+
+static const scn_option scn__ddse_options[] = {
+    { "n", SCN_OPTION_INT, 1, 1e6, 0, 1, "code size m" },
+    { "iters", SCN_OPTION_INT, 0, 64, 2, 0, "unfolded iterations k" },
+    { "l1", SCN_OPTION_FLOAT, 0, 1e6, 0.01, 0, "initial thresholds" },
+    { "nnz", SCN_OPTION_INT, 1, 1e6, 0, 0, "nonzeros s per row of W1, W3 and column of W2 "
+      "(default: a quarter of the inputs)" },
+    { "every", SCN_OPTION_INT, 1, 1e9, 15, 0, "steps between projections" },
+    { "shortcut", SCN_OPTION_FLAG, 0, 1, 1, 0, "0: no shortcuts (baseline V)" },
+    SCN__PARAM_OPTIONS
+};
+
+static const scn_option scn__lista_options[] = {
+    { "n", SCN_OPTION_INT, 1, 1e6, 0, 1, "code size m" },
+    { "iters", SCN_OPTION_INT, 0, 64, 2, 0, "unfolded iterations k" },
+    { "l1", SCN_OPTION_FLOAT, 0, 1e6, 0.01, 0, "initial thresholds" },
+    { "p", SCN_OPTION_FLOAT, 0, 0.999, 0, 0, "dropout on the codes inside each stage" },
+    SCN__PARAM_OPTIONS
+};
+
+static int scn__unf_form(const scn__layer *l) {
+    if (!strcmp(l->kind->info.name, "lista")) return UNF_LISTA;
+    return l->opt[DDSE_SHORTCUT] != 0 ? UNF_DDSE : UNF_PLAIN;
+}
+static int scn__unf_m(const scn__layer *l) { return (int)l->opt[UNF_N]; }
+static int scn__unf_k(const scn__layer *l) { return (int)l->opt[UNF_ITERS]; }
+static int scn__ddse_s(const scn__layer *l) {
+    int n = (int)scn__in_size(l);
+    return l->given >> DDSE_NNZ & 1 ? (int)l->opt[DDSE_NNZ] : (n + 3) / 4;
+}
+static float scn__lista_p(const scn__layer *l) {
+    return scn__unf_form(l) == UNF_LISTA ? (float)l->opt[LISTA_P] : 0.0f;
+}
+
+/* Stage j's weights (j = 1..k): ddse W2_j (n x m), W3_j (m x n); lista
+ * S_j (m x m) as *a, *b NULL. */
+static void scn__unf_stage(const scn__layer *l, float *base, int j, float **a, float **b) {
+    size_t m = (size_t)scn__unf_m(l), n = scn__in_size(l);
+    if (scn__unf_form(l) == UNF_LISTA) {
+        *a = base + m * n + (size_t)(j - 1) * m * m;
+        *b = NULL;
+    } else {
+        *a = base + m * n + (size_t)(j - 1) * 2 * m * n;
+        *b = *a + m * n;
+    }
+}
+
+static scn_status scn__unf_setup(scn__layer *l) {
+    uint64_t m = (uint64_t)l->opt[UNF_N], n = scn__in_size(l), k = (uint64_t)l->opt[UNF_ITERS];
+    int lista = scn__unf_form(l) == UNF_LISTA;
+    l->Co = (int)m; l->Ho = 1; l->Wo = 1;
+    l->flat = 1;
+    if (!lista && (scn__ddse_s(l) > (int)n || scn__ddse_s(l) > (int)m))
+        return scn__fail(SCN_ERR_ARG, "ddse layer: nnz=%d is more than the %llu inputs or "
+                         "the %llu codes", scn__ddse_s(l), (unsigned long long)n,
+                         (unsigned long long)m);
+    scn__add_block(l, m * n + k * (lista ? m * m : 2 * m * n), 1);  /* weights */
+    scn__add_block(l, (k + 1) * m, 0);                              /* thresholds */
+    return SCN_OK;
+}
+
+/* Largest eigenvalue of D^T D for D (n x m) by power iteration (60 steps
+ * from the ones vector, in double): the step bound that makes ISTA's
+ * I - D^T D nonexpansive. */
+static double scn__power_norm2(const float *D, int n, int m) {
+    double *v = (double *)scn__calloc((size_t)m + n, sizeof(double), "init"), *u, lam = 1.0;
+    int it, i, j;
+    if (!v) return 1.0;
+    u = v + m;
+    for (j = 0; j < m; j++) v[j] = 1.0 / sqrt((double)m);
+    for (it = 0; it < 60; it++) {
+        double norm = 0.0;
+        for (i = 0; i < n; i++) {
+            double s = 0.0;
+            for (j = 0; j < m; j++) s += (double)D[(size_t)i * m + j] * v[j];
+            u[i] = s;
+        }
+        for (j = 0; j < m; j++) v[j] = 0.0;
+        for (i = 0; i < n; i++)
+            for (j = 0; j < m; j++) v[j] += (double)D[(size_t)i * m + j] * u[i];
+        for (j = 0; j < m; j++) norm += v[j] * v[j];
+        norm = sqrt(norm);
+        if (norm == 0.0) break;
+        lam = norm;
+        for (j = 0; j < m; j++) v[j] /= norm;
+    }
+    SCN_FREE(v);
+    return lam > 0.0 ? lam : 1.0;
+}
+
+/* The dictionary D (n x m) of eq. 2 scaled to |D|_2 = 1 (DDSE's default
+ * under eq. 1), then the weights ISTA would use: ddse D = D0 S with S
+ * random, s ones per column (section 4.1), so in PCA coordinates W1 = S^T,
+ * W2_j = S, W3_j = S^T (eq. 5); lista D Gaussian with unit atoms, W = D^T,
+ * S_j = I - D^T D. Thresholds start at l1. */
+static void scn__unf_init(scn__layer *l, scn_rng *r) {
+    int m = scn__unf_m(l), n = (int)scn__in_size(l), k = scn__unf_k(l), i, j, t;
+    int form = scn__unf_form(l);
+    float *D = (float *)scn__calloc((size_t)n * m, sizeof(float), "init"), *W1 = l->params;
+    float *theta = l->params + l->blocks[1].offset, scale;
+    if (!D) return;     /* init cannot fail: the weights stay 0 and train from there */
+    if (form == UNF_LISTA) {
+        scn__init_atoms(D, n, m, r);
+    } else {
+        int s = scn__ddse_s(l);
+        int *rows = (int *)scn__calloc((size_t)n, sizeof(int), "init");
+        if (!rows) { SCN_FREE(D); return; }
+        for (i = 0; i < n; i++) rows[i] = i;
+        for (j = 0; j < m; j++) {           /* s distinct rows per column */
+            for (t = 0; t < s; t++) {
+                int c = t + (int)scn_rng_below(r, (uint32_t)(n - t)), keep = rows[t];
+                rows[t] = rows[c];
+                rows[c] = keep;
+                D[(size_t)rows[t] * m + j] = 1.0f;
+            }
+        }
+        SCN_FREE(rows);
+    }
+    scale = (float)(1.0 / sqrt(scn__power_norm2(D, n, m)));
+    for (i = 0; i < n * m; i++) D[i] *= scale;
+    for (i = 0; i < m; i++)
+        for (t = 0; t < n; t++) W1[(size_t)i * n + t] = D[(size_t)t * m + i];
+    for (j = 1; j <= k; j++) {
+        float *a, *b;
+        scn__unf_stage(l, l->params, j, &a, &b);
+        if (form == UNF_LISTA) {            /* S_j = I - D^T D (host memory here) */
+            scn_backend_cpu()->gemm(NULL, 1, 0, m, m, n, -1.0f, D, m, D, m, 0.0f, a, m);
+            for (i = 0; i < m; i++) a[(size_t)i * m + i] += 1.0f;
+        } else {
+            memcpy(a, D, (size_t)n * m * sizeof *a);
+            memcpy(b, W1, (size_t)n * m * sizeof *b);
+        }
+    }
+    for (i = 0; i < (k + 1) * m; i++) theta[i] = (float)l->opt[UNF_L1];
+    SCN_FREE(D);
+}
+
+/* Scratch, each a column per sample (P = N): X (n), c = W1 x (m), the
+ * codes z^0..z^k (m each), per stage v_j = W2_j z^{j-1} (n; ddse) or the
+ * dropped-out codes and their mask (m, m; lista with p > 0); then what
+ * backward needs: g, du, dc (m each), dv (n), dX (n). */
+typedef struct scn__unf_ws {
+    float *X, *c, *z, *v, *mask, *g, *du, *dc, *dv, *dX;
+} scn__unf_ws;
+
+static scn_status scn__unf_scratch(scn__layer *l, int N, int grow, scn__unf_ws *w) {
+    uint64_t m = (uint64_t)scn__unf_m(l), n = scn__in_size(l), k = (uint64_t)scn__unf_k(l);
+    uint64_t per = k * (scn__unf_form(l) == UNF_LISTA ? 2 * m : n);
+    uint64_t total = (uint64_t)N * (2 * n + m + (k + 1) * m + per + 3 * m + n);
+    float *p = grow ? scn__ws(l, total) : l->ws;
+    if (!p) return SCN_ERR_NOMEM;
+    w->X = p;
+    w->c = w->X + n * N;
+    w->z = w->c + m * N;
+    w->v = w->z + (k + 1) * m * N;      /* ddse: v_j; lista: dropped codes, then masks */
+    w->mask = w->v + k * m * N;
+    w->g = w->v + per * N;
+    w->du = w->g + m * N;
+    w->dc = w->du + m * N;
+    w->dv = w->dc + m * N;
+    w->dX = w->dv + n * N;
+    return SCN_OK;
+}
+
+static scn_status scn__unf_forward(scn__layer *l, const float *x, float *y, int N, int train) {
+    int m = scn__unf_m(l), n = (int)scn__in_size(l), k = scn__unf_k(l), j;
+    int form = scn__unf_form(l);
+    size_t mN = (size_t)m * N, nN = (size_t)n * N;
+    float *theta = l->params + l->blocks[1].offset, p = train ? scn__lista_p(l) : 0.0f;
+    scn_conv_geom g = scn__geom(l, N);     /* flat: n x N columns <-> N x n */
+    scn__unf_ws w;
+    scn_status s;
+    if ((s = scn__unf_scratch(l, N, 1, &w)) || (s = l->be->nchw_to_cols(&g, n, x, w.X)))
+        return s;
+    /* c = W1 x; z^0 = N(c) */
+    if ((s = l->be->gemm(l->gemm_ws, 0, 0, m, N, n, 1.0f, l->params, n, w.X, N, 0.0f, w.c,
+                         N)) ||
+        (s = l->be->shrink(w.z, w.c, theta, m, N)))
+        return s;
+    for (j = 1; j <= k; j++) {
+        const float *zp = w.z + (j - 1) * mN;
+        float *u = w.z + j * mN, *a, *b;
+        scn__unf_stage(l, l->params, j, &a, &b);
+        if (form == UNF_LISTA) {            /* u = c + S_j drop(z^{j-1}) */
+            float *zd = w.v + (j - 1) * mN;
+            if (p > 0.0f) {
+                float *mask = w.mask + (j - 1) * mN;
+                if ((s = scn__dropout_mask(l, mask, mN, p)) ||
+                    (s = l->be->mul(zd, zp, mask, mN)))
+                    return s;
+                zp = zd;
+            }
+            if ((s = l->be->copy(u, w.c, mN)) ||
+                (s = l->be->gemm(l->gemm_ws, 0, 0, m, N, m, 1.0f, a, m, zp, N, 1.0f, u, N)))
+                return s;
+        } else {                            /* v = W2_j z^{j-1}; u = [c + z^{j-1}] -/+ W3_j v */
+            float *v = w.v + (j - 1) * nN;
+            int shortcut = form == UNF_DDSE;
+            if ((s = l->be->gemm(l->gemm_ws, 0, 0, n, N, m, 1.0f, a, m, zp, N, 0.0f, v, N)))
+                return s;
+            if (shortcut && ((s = l->be->copy(u, w.c, mN)) || (s = l->be->axpy(u, 1.0f, zp, mN))))
+                return s;
+            if ((s = l->be->gemm(l->gemm_ws, 0, 0, m, N, n, shortcut ? -1.0f : 1.0f, b, n, v, N,
+                                 shortcut ? 1.0f : 0.0f, u, N)))
+                return s;
+        }
+        if ((s = l->be->shrink(u, u, theta + (size_t)j * m, m, N))) return s;
+    }
+    return l->be->cols_to_nchw(&g, m, w.z + k * mN, y);
+}
+
+static scn_status scn__unf_backward(scn__layer *l, const float *x, const float *y,
+                                    const float *dy, float *dx, int N) {
+    int m = scn__unf_m(l), n = (int)scn__in_size(l), k = scn__unf_k(l), j;
+    int form = scn__unf_form(l);
+    size_t mN = (size_t)m * N, nN = (size_t)n * N;
+    float *dtheta = l->grads + l->blocks[1].offset, p = scn__lista_p(l);
+    scn_conv_geom g = scn__geom(l, N);
+    scn__unf_ws w;
+    scn_status s;
+    (void)x; (void)y;
+    if ((s = scn__unf_scratch(l, N, 0, &w)) || (s = l->be->nchw_to_cols(&g, m, dy, w.g)) ||
+        (s = l->be->fill(w.dc, mN, 0.0f)))
+        return s;
+    for (j = k; j >= 1; j--) {      /* g = dLoss/dz^j on entry, dLoss/dz^{j-1} after */
+        const float *zp = w.z + (j - 1) * mN;
+        float *a, *b, *da, *db;
+        scn__unf_stage(l, l->params, j, &a, &b);
+        scn__unf_stage(l, l->grads, j, &da, &db);
+        if ((s = l->be->shrink_backward(w.du, dtheta + (size_t)j * m, w.z + j * mN, w.g, m, N)))
+            return s;
+        if (form == UNF_LISTA) {
+            const float *zd = p > 0.0f ? w.v + (j - 1) * mN : zp;
+            if ((s = l->be->axpy(w.dc, 1.0f, w.du, mN)) ||
+                (s = l->be->gemm(l->gemm_ws, 0, 1, m, m, N, 1.0f, w.du, N, zd, N, 1.0f, da,
+                                 m)) ||
+                (s = l->be->gemm(l->gemm_ws, 1, 0, m, N, m, 1.0f, a, m, w.du, N, 0.0f, w.g,
+                                 N)) ||
+                (p > 0.0f && (s = l->be->mul(w.g, w.g, w.mask + (j - 1) * mN, mN))))
+                return s;
+        } else {
+            const float *v = w.v + (j - 1) * nN;
+            int shortcut = form == UNF_DDSE;
+            float sign = shortcut ? -1.0f : 1.0f;
+            /* dW3 += sign du v^T; dv = sign W3^T du; dW2 += dv z^T; g = W2^T dv [+ du] */
+            if ((shortcut && (s = l->be->axpy(w.dc, 1.0f, w.du, mN))) ||
+                (s = l->be->gemm(l->gemm_ws, 0, 1, m, n, N, sign, w.du, N, v, N, 1.0f, db,
+                                 n)) ||
+                (s = l->be->gemm(l->gemm_ws, 1, 0, n, N, m, sign, b, n, w.du, N, 0.0f, w.dv,
+                                 N)) ||
+                (s = l->be->gemm(l->gemm_ws, 0, 1, n, m, N, 1.0f, w.dv, N, zp, N, 1.0f, da,
+                                 m)) ||
+                (shortcut && (s = l->be->copy(w.g, w.du, mN))) ||
+                (s = l->be->gemm(l->gemm_ws, 1, 0, m, N, n, 1.0f, a, m, w.dv, N,
+                                 shortcut ? 1.0f : 0.0f, w.g, N)))
+                return s;
+        }
+    }
+    /* stage 0: z^0 = N(c) */
+    if ((s = l->be->shrink_backward(w.du, dtheta, w.z, w.g, m, N)) ||
+        (s = l->be->axpy(w.dc, 1.0f, w.du, mN)) ||
+        (s = l->be->gemm(l->gemm_ws, 0, 1, m, n, N, 1.0f, w.dc, N, w.X, N, 1.0f, l->grads, n)))
+        return s;
+    if (!dx) return SCN_OK;
+    if ((s = l->be->gemm(l->gemm_ws, 1, 0, n, N, m, 1.0f, l->params, n, w.dc, N, 0.0f, w.dX,
+                         N)))
+        return s;
+    return l->be->cols_to_nchw(&g, n, w.dX, dx);
+}
+
+/* thresholds >= 0 after every step; ddse: every `every` steps (and at the
+ * end of an epoch, step < 0) the top-s projection of eq. 8 */
+static scn_status scn__unf_project(scn__layer *l, int64_t step) {
+    int m = scn__unf_m(l), n = (int)scn__in_size(l), k = scn__unf_k(l), s = 0, j;
+    scn_status st = l->be->clamp_min(l->params + l->blocks[1].offset, (size_t)(k + 1) * m,
+                                     0.0f);
+    if (st || scn__unf_form(l) == UNF_LISTA) return st;
+    if (step >= 0 && step % (int64_t)l->opt[DDSE_EVERY]) return SCN_OK;
+    s = scn__ddse_s(l);
+    if ((st = l->be->top_s(l->params, m, n, s, 0))) return st;             /* W1 rows */
+    for (j = 1; j <= k; j++) {
+        float *a, *b;
+        scn__unf_stage(l, l->params, j, &a, &b);
+        if ((st = l->be->top_s(a, n, m, s, 1)) || (st = l->be->top_s(b, m, n, s, 0)))
+            return st;
+    }
+    return SCN_OK;
+}
+
+static void scn__unf_describe(const scn__layer *l, char *buf, size_t cap) {
+    int form = scn__unf_form(l);
+    if (form == UNF_LISTA)
+        snprintf(buf, cap, "(m %d, k %d, dropout %.2g)", scn__unf_m(l), scn__unf_k(l),
+                 (double)scn__lista_p(l));
+    else
+        snprintf(buf, cap, "(m %d, k %d, s %d every %d steps%s)", scn__unf_m(l),
+                 scn__unf_k(l), scn__ddse_s(l), (int)l->opt[DDSE_EVERY],
+                 form == UNF_PLAIN ? ", no shortcuts" : "");
+}
+
+/* thresholds >= 0, as every step leaves them */
+static scn_status scn__unf_check(const scn__layer *l, const float *params,
+                                 const float *buffers) {
+    size_t i, count = l->blocks[1].count;
+    (void)buffers;
+    for (i = 0; i < count; i++)
+        if (params[l->blocks[1].offset + i] < 0.0f)
+            return scn__fail(SCN_ERR_FORMAT, "threshold %zu is %g (must be >= 0)", i,
+                             (double)params[l->blocks[1].offset + i]);
+    return SCN_OK;
+}
+
 /* ---- the list of kinds: one line each ---- */
 
 #define SCN__KIND(name, help, opts, composite) \
@@ -4597,6 +5208,18 @@ static const scn__kind scn__kinds[] = {
     { SCN__KIND("dropout", "inverted dropout in training", scn__dropout_options, 0),
       scn__same_setup, scn__no_init, scn__dropout_forward, scn__dropout_backward,
       NULL, NULL, NULL, NULL },
+    { SCN__KIND0("pca", "x -> D0^T (x - mean), D0 the training covariance's eigenvectors "
+                 "(DDSE eq. 5; first layer only, fitted by scn_pca_fit)", 0),
+      scn__pca_setup, scn__pca_init, scn__pca_forward, scn__pca_backward,
+      NULL, NULL, scn__pca_describe, NULL },
+    { SCN__KIND("ddse", "deep double sparsity encoder: k unfolded ISTA stages with sparse "
+                "weights kept by projection (DDSE eqs. 5, 8)", scn__ddse_options, 0),
+      scn__unf_setup, scn__unf_init, scn__unf_forward, scn__unf_backward,
+      scn__unf_project, NULL, scn__unf_describe, scn__unf_check },
+    { SCN__KIND("lista", "learned ISTA: k unfolded stages with dense weights (DDSE "
+                "baseline IV)", scn__lista_options, 0),
+      scn__unf_setup, scn__unf_init, scn__unf_forward, scn__unf_backward,
+      scn__unf_project, NULL, scn__unf_describe, scn__unf_check },
     { SCN__KIND0("res", "residual block res[ ... ]: body(x) + x, or + a 1x1 strided "
                  "convolution of x when the body changes the shape", 1),
       scn__res_setup, scn__no_init, scn__res_forward, scn__res_backward,
@@ -4674,6 +5297,22 @@ static const struct { const char *name, *spec; } scn__presets[] = {
                   "sf:n=500,l1=3,local linear:n=10" },
     { "lenet-csf-sf", "csf:n=20,k=5,l1=0.5 maxpool conv:n=50,k=5,valid maxpool "
                       "sf:n=500,l1=3,local linear:n=10" },
+    /* DDSE section 4.2 for 28 x 28 inputs (n = 784) at the paper's defaults:
+       m = 1024 codes, k = 2 iterations, s = n/4 = 196; then the five
+       baselines with the same layer sizes: I, a (k+1)-layer fully connected
+       net (784 -> 1024 -> 1024 -> 1024, ReLU); II, I with dropout 0.5 after
+       each layer; III, I with dropconnect 0.5 on each layer; IV, LISTA
+       unfolded k times with dropout 0.5 (inside and after); V, DDSE
+       without its shortcuts */
+    { "ddse-mnist", "pca ddse:n=1024,iters=2,nnz=196 linear:n=10" },
+    { "ddse-fc", "linear:n=1024 relu linear:n=1024 relu linear:n=1024 relu linear:n=10" },
+    { "ddse-fc-dropout", "linear:n=1024 relu dropout linear:n=1024 relu dropout "
+                         "linear:n=1024 relu dropout linear:n=10" },
+    { "ddse-fc-dropconnect", "linear:n=1024,dropconnect=0.5 relu "
+                             "linear:n=1024,dropconnect=0.5 relu "
+                             "linear:n=1024,dropconnect=0.5 relu linear:n=10" },
+    { "ddse-lista", "lista:n=1024,iters=2,p=0.5 dropout linear:n=10" },
+    { "ddse-noshortcut", "pca ddse:n=1024,iters=2,nnz=196,shortcut=0 linear:n=10" },
     /* a small ResNet (two basic blocks, the second halving the size with a
        projection shortcut): quick to train, the residual path in tests */
     { "resnet-tiny", "conv:n=8 bn relu res[ conv:n=8 bn relu conv:n=8 bn ] relu "
@@ -4994,6 +5633,9 @@ static scn_status scn__net_parse(scn_net *net, const char *spec) {
     net->count = 0;
     scn__seq_list(&net->top, net->all, &net->count);
     for (i = 0; i < net->count; i++) {
+        if (i > 0 && !strcmp(net->all[i]->kind->info.name, "pca"))
+            return scn__fail(SCN_ERR_ARG, "net: layer %d is pca, which must be the first "
+                             "layer (its basis is fitted to the input images)", i + 1);
         net->all[i]->number = i + 1;
         np += net->all[i]->nparams;
         nb += net->all[i]->nbuffers;
@@ -5556,6 +6198,17 @@ SCNDEF scn_status scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
                              "after the step (at %zu; lr %g too large?)", i + 1,
                              l->kind->info.name, at, (double)lr);
         if (s) return s;
+    }
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_net_project(scn_net *net) {
+    scn_status s;
+    int i;
+    SCN_ASSERT(net);
+    for (i = 0; i < net->count; i++) {
+        scn__layer *l = net->all[i];
+        if (!l->frozen && l->kind->project && (s = l->kind->project(l, -1))) return s;
     }
     return SCN_OK;
 }
@@ -7596,6 +8249,148 @@ static scn_status scn__semisup_xent(const float *z, const unsigned char *labels,
     return SCN_OK;
 }
 
+/* The pca layer, if the net starts with one. */
+static scn__layer *scn__pca_layer(scn_net *net) {
+    return net->count && !strcmp(net->all[0]->kind->info.name, "pca") ? net->all[0] : NULL;
+}
+
+/* 1 when the net's pca layer has not been fitted (host copy of its record). */
+static int scn__pca_unfitted(scn_net *net) {
+    scn__layer *l = scn__pca_layer(net);
+    float images = 0.0f;
+    if (!l) return 0;
+    if (net->be->host_memory) images = scn__pca_info(l)[PCA_IMAGES];
+    else if (net->be->download(&images, scn__pca_info(l) + PCA_IMAGES, sizeof images))
+        return 0;
+    return images <= 0.0f;
+}
+
+/* max |V V^T - I| and max_i |C v_i - w_i v_i| / max |w| for the rows of V */
+static void scn__eigen_errors(const double *C, const double *w, const double *V, int n,
+                              double *ortho, double *resid) {
+    double o = 0.0, r = 0.0, top = n ? fabs(w[0]) : 0.0;
+    int i;
+    if (n && fabs(w[n - 1]) > top) top = fabs(w[n - 1]);
+    SCN__OMP(parallel for schedule(dynamic, 8) reduction(max : o, r)
+             num_threads(scn__threads()))
+    for (i = 0; i < n; i++) {
+        const double *v = V + (size_t)i * n;
+        double res2 = 0.0;
+        int j, q;
+        for (j = 0; j < n; j++) {
+            const double *u = V + (size_t)j * n, *c = C + (size_t)j * n;
+            double dot = 0.0, cv = 0.0;
+            for (q = 0; q < n; q++) { dot += v[q] * u[q]; cv += c[q] * v[q]; }
+            dot = fabs(dot - (i == j));
+            if (dot > o) o = dot;
+            cv -= w[i] * v[j];
+            res2 += cv * cv;
+        }
+        if (sqrt(res2) > r) r = sqrt(res2);
+    }
+    *ortho = o;
+    *resid = top > 0.0 ? r / top : r;
+}
+
+/* Sums for the covariance of the rows of x (N x n, host), shifted by x0 so
+ * that the float products cannot cancel: sum += x - x0, cov += (x - x0)
+ * (x - x0)^T, the batch's products by GEMM, accumulated in double. */
+static scn_status scn__pca_accumulate(float *x, int N, int n, const float *x0, double *sum,
+                                      double *cov, float *G) {
+    size_t i, nn = (size_t)n * n;
+    int b, j;
+    scn_status s;
+    for (b = 0; b < N; b++)
+        for (j = 0; j < n; j++) {
+            x[(size_t)b * n + j] -= x0[j];
+            sum[j] += x[(size_t)b * n + j];
+        }
+    if ((s = scn_backend_cpu()->gemm(NULL, 1, 0, n, n, N, 1.0f, x, n, x, n, 0.0f, G, n)))
+        return s;
+    for (i = 0; i < nn; i++) cov[i] += G[i];
+    return SCN_OK;
+}
+
+/* The layer's buffers from the eigen decomposition: B = V (float), bias
+ * -B mean, eigenvalues, mean, and the record. */
+static scn_status scn__pca_store(scn_net *net, scn__layer *l, const double *w, const double *V,
+                                 const double *mean, const float *info, float *host) {
+    int n = scn__pca_n(l), i, j;
+    size_t nn = (size_t)n * n;
+    float *bias = host + nn, *eig = bias + n, *mu = eig + n;
+    for (i = 0; i < n; i++) {
+        double b = 0.0;
+        for (j = 0; j < n; j++) {
+            host[(size_t)i * n + j] = (float)V[(size_t)i * n + j];
+            b -= V[(size_t)i * n + j] * mean[j];
+        }
+        bias[i] = (float)b;
+        eig[i] = (float)w[i];
+        mu[i] = (float)mean[i];
+    }
+    memcpy(mu + n, info, PCA_INFO * sizeof *info);
+    if (net->be->host_memory) {
+        memcpy(l->buffers, host, l->nbuffers * sizeof *host);
+        return SCN_OK;
+    }
+    return net->be->upload(l->buffers, host, l->nbuffers * sizeof *host);
+}
+
+SCNDEF scn_status scn_pca_fit(scn_net *net, scn_dataset *ds, const scn_train_state *st,
+                              const scn_train_desc *desc) {
+    int batch = desc && desc->batch > 0 ? desc->batch : 256, step, n, i, j;
+    scn__layer *l;
+    scn__pass ps;
+    scn_status s;
+    double *sum = NULL, *cov = NULL, *w = NULL, *V = NULL, t0 = scn__seconds(), ortho, resid;
+    float *x0 = NULL, *G = NULL, info[PCA_INFO];
+    SCN_ASSERT(net && ds && st);
+    if (!(l = scn__pca_layer(net)))
+        return scn__fail(SCN_ERR_ARG, "pca fit: the net's first layer is not pca");
+    n = scn__pca_n(l);
+    if ((s = scn__pass_start(&ps, net, ds, desc, batch, batch, 0)))
+        return scn__fail(s, "pca fit: %s", scn_error());
+    sum = (double *)scn__calloc((size_t)n, sizeof(double), "pca fit");
+    cov = (double *)scn__calloc((size_t)n * n, sizeof(double), "pca fit");
+    G = (float *)scn__calloc(l->nbuffers, sizeof(float), "pca fit");  /* n x n, then the buffers */
+    x0 = (float *)scn__calloc((size_t)n, sizeof(float), "pca fit");
+    if (!sum || !cov || !G || !x0) { s = SCN_ERR_NOMEM; goto done; }
+    for (step = 0; step < ps.p.steps; step++) {
+        int N = ps.count - step * batch < batch ? ps.count - step * batch : batch;
+        if ((s = scn__pass_read(&ps, ds, st, step, N))) break;
+        if (!step) memcpy(x0, ps.x, (size_t)n * sizeof *x0);
+        if ((s = scn__pca_accumulate(ps.x, N, n, x0, sum, cov, G))) break;
+        scn__pass_report(&ps, desc, N, 0, 0.0);
+    }
+    if (s) {
+        scn__fail(s, "pca fit, batch %d: %s", step + 1, scn_error());
+        goto done;
+    }
+    /* covariance = E[(x - x0)(x - x0)^T] - E[x - x0] E[x - x0]^T; mean = x0 + E[x - x0] */
+    for (j = 0; j < n; j++) sum[j] /= ps.count;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < n; j++)
+            cov[(size_t)i * n + j] = cov[(size_t)i * n + j] / ps.count - sum[i] * sum[j];
+    for (j = 0; j < n; j++) sum[j] += x0[j];
+    w = (double *)scn__calloc((size_t)n, sizeof(double), "pca fit");
+    V = (double *)scn__calloc((size_t)n * n, sizeof(double), "pca fit");
+    if (!w || !V) { s = SCN_ERR_NOMEM; goto done; }
+    if ((s = scn_sym_eigen(cov, n, w, V))) {
+        scn__fail(s, "pca fit: %s", scn_error());
+        goto done;
+    }
+    scn__eigen_errors(cov, w, V, n, &ortho, &resid);
+    info[PCA_IMAGES] = (float)ps.count;
+    info[PCA_SECONDS] = (float)(scn__seconds() - t0);
+    info[PCA_ORTHO] = (float)ortho;
+    info[PCA_RESID] = (float)resid;
+    s = scn__pca_store(net, l, w, V, sum, info, G);
+done:
+    SCN_FREE(sum); SCN_FREE(cov); SCN_FREE(w); SCN_FREE(V); SCN_FREE(x0); SCN_FREE(G);
+    scn__pass_free(&ps);
+    return s;
+}
+
 SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
                                   scn_train_state *st, const scn_train_desc *desc,
                                   scn_pass_result *result) {
@@ -7606,6 +8401,7 @@ SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
     scn_status s;
     SCN_ASSERT(net && opt && ds && st);
     lr = scn_sgd_lr(opt, st->epoch);
+    if (scn__pca_unfitted(net) && (s = scn_pca_fit(net, ds, st, desc))) return s;
     if ((s = scn_net_set_mu(net, mu))) return s;
     if (mu > 0.0f && ucount > 0) unl = ucount < batch ? ucount : batch;
     if ((s = scn__pass_start(&ps, net, ds, desc, batch, batch + unl, 1))) return s;
@@ -7637,6 +8433,7 @@ SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
         st->step++;
         scn__pass_report(&ps, desc, batch, correct, loss + batch * scn_net_extra_loss(net));
     }
+    if (!s && (s = scn_net_project(net))) step = ps.p.steps - 1;
     if (!s) {
         st->epoch++;
         scn__pass_result(&ps, result);
@@ -7786,6 +8583,7 @@ SCNDEF scn_status scn_bn_recompute(scn_net *net, scn_dataset *ds, const scn_trai
     scn__pass_free(&ps);
     return s;
 }
+
 
 /* ======================================================================
  * 15. Checkpoints
@@ -8662,6 +9460,80 @@ static scn_status scn__cpu_col_norm_clip(float *D, int m, int n, float max_norm)
     return SCN_OK;
 }
 
+static scn_status scn__cpu_shrink(float *z, const float *u, const float *theta, int rows,
+                                  int cols) {
+    int i, j;
+    for (i = 0; i < rows; i++) {
+        float t = theta[i];
+        for (j = 0; j < cols; j++) {
+            float v = u[(size_t)i * cols + j];
+            z[(size_t)i * cols + j] = v > t ? v - t : v < -t ? v + t : 0.0f;
+        }
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_shrink_backward(float *du, float *dtheta, const float *z,
+                                           const float *dz, int rows, int cols) {
+    int i, j;
+    for (i = 0; i < rows; i++) {
+        double sum = 0.0;
+        for (j = 0; j < cols; j++) {
+            size_t at = (size_t)i * cols + j;
+            float zz = z[at];
+            du[at] = zz != 0.0f ? dz[at] : 0.0f;
+            sum += zz > 0.0f ? dz[at] : zz < 0.0f ? -dz[at] : 0.0f;
+        }
+        dtheta[i] -= (float)sum;
+    }
+    return SCN_OK;
+}
+
+/* The k-th largest of a[0..n) (1 <= k <= n), a reordered: Hoare's
+ * selection with a median-of-three pivot. */
+static float scn__kth_largest(float *a, int n, int k) {
+    int lo = 0, hi = n - 1, want = k - 1;
+    while (lo < hi) {
+        int i = lo, j = hi, mid = lo + (hi - lo) / 2;
+        float x = a[lo], y = a[mid], z = a[hi], pivot, t;
+        pivot = x > y ? (y > z ? y : x > z ? z : x) : (x > z ? x : y > z ? z : y);
+        while (i <= j) {
+            while (a[i] > pivot) i++;
+            while (a[j] < pivot) j--;
+            if (i <= j) { t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+        }
+        if (want <= j) hi = j;
+        else if (want >= i) lo = i;
+        else break;
+    }
+    return a[want];
+}
+
+static scn_status scn__cpu_top_s(float *A, int rows, int cols, int s, int by_col) {
+    int lines = by_col ? cols : rows, len = by_col ? rows : cols, r, i;
+    size_t step = by_col ? (size_t)cols : 1;
+    float *mag;
+    if (s >= len) return SCN_OK;
+    if (!(mag = (float *)scn__calloc((size_t)len, sizeof(float), "projection")))
+        return SCN_ERR_NOMEM;
+    for (r = 0; r < lines; r++) {
+        float *a = A + (by_col ? (size_t)r : (size_t)r * cols), t;
+        int above = 0, ties;
+        for (i = 0; i < len; i++) mag[i] = fabsf(a[i * step]);
+        t = s > 0 ? scn__kth_largest(mag, len, s) : INFINITY;
+        for (i = 0; i < len; i++) above += fabsf(a[i * step]) > t;
+        ties = s - above;           /* entries equal to t that fit, first come */
+        for (i = 0; i < len; i++) {
+            float v = fabsf(a[i * step]);
+            if (v > t) continue;
+            if (v == t && ties > 0) ties--;
+            else a[i * step] = 0.0f;
+        }
+    }
+    SCN_FREE(mag);
+    return SCN_OK;
+}
+
 static const scn_backend scn__cpu_backend = {
     "cpu", 1,
     scn__cpu_alloc, scn__cpu_release, scn__cpu_memcpy, scn__cpu_memcpy,
@@ -8674,7 +9546,8 @@ static const scn_backend scn__cpu_backend = {
     scn__cpu_bn_forward, scn__cpu_bn_backward,
     scn__cpu_maxpool, scn__cpu_maxpool_backward, scn__cpu_avgpool,
     scn__cpu_avgpool_backward,
-    scn__cpu_sgd_update, scn__cpu_clamp_min, scn__cpu_col_norm_clip
+    scn__cpu_sgd_update, scn__cpu_clamp_min, scn__cpu_col_norm_clip,
+    scn__cpu_shrink, scn__cpu_shrink_backward, scn__cpu_top_s
 };
 
 static const scn_backend *scn__backend = &scn__cpu_backend;

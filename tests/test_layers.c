@@ -142,6 +142,14 @@ static void test_gradients(void) {
                0.8f, 1);
     check_case("csf:n=5,k=3,learn gap linear:n=2", 2, 5, 5, 3, 2e-4f, 2e-2, 0.5f, 0);
     check_case("sc:n=4,signed linear:n=2", 1, 4, 4, 2, 2e-4f, 2e-2, 1.0f, 2);
+    /* DDSE (eq. 5; with and without shortcuts), LISTA with its inner
+     * dropout, dropconnect, and the pca layer (identity until fitted) */
+    check_spec("ddse:n=6,iters=2,nnz=3,l1=0.02 linear:n=3", 2, 2, 2, 3, 1e-3f, 5e-3);
+    check_spec("ddse:n=5,iters=3,l1=0.01,shortcut=0 linear:n=2", 1, 3, 3, 2, 1e-3f, 5e-3);
+    check_spec("ddse:n=4,iters=0 relu linear:n=2", 1, 2, 3, 2, 1e-3f, 5e-3);
+    check_spec("lista:n=6,iters=2,p=0.3 linear:n=3", 2, 2, 2, 3, 1e-3f, 5e-3);
+    check_spec("linear:n=4,dropconnect=0.5 relu linear:n=3", 2, 2, 2, 3, 1e-3f, 5e-3);
+    check_spec("pca ddse:n=5,nnz=2 linear:n=2", 1, 2, 2, 2, 1e-3f, 5e-3);
     /* residual blocks: identity shortcut, projection shortcut, nested */
     check_spec("conv:n=3 res[ conv:n=3 relu conv:n=3 ] linear:n=2", 2, 5, 5, 2, 1e-3f, 5e-3);
     check_spec("res[ conv:n=4,s=2 bn relu conv:n=4 ] gap linear:n=2", 2, 6, 6, 3, 1e-2f,

@@ -823,6 +823,14 @@ static int cmd_train(int argc, char **argv) {
     ed.items = NULL;
     ed.item_count = test_limit;
     if (log_path && !(logf = open_log(log_path, st.epoch > 0))) goto done;
+    if (!st.epoch && !strcmp(scn_net_layer_kind(net, 0), "pca")) {
+        char line[200];     /* DDSE's PCA base, fitted here so that its figures show */
+        pc.what = "pca fit";
+        if (scn_pca_fit(net, train, &st, &td)) { rc = die_lib(); goto done; }
+        pc.what = NULL;
+        scn_net_describe(net, 0, line, sizeof line);
+        printf("%s\n", line);
+    }
     fflush(stdout);
     while (st.epoch < epochs) {
         float elr = scn_sgd_lr(&opt, st.epoch);
