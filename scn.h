@@ -1239,6 +1239,12 @@ typedef struct scn_backend {
      * (rows x cols) and zeroes the rest; of equal magnitudes the first in
      * the row or column are kept (DDSE eq. 8's projection) */
     scn_status (*top_s)(float *A, int rows, int cols, int s, int by_col);
+    /* C = alpha op(A) B + beta C as gemm(ws, trans_a, 0, ...) computes it,
+     * for an A with few nonzeros: each row of op(A) is scanned and only its
+     * nonzeros are multiplied (DDSE section 3.3.2), rows split among threads */
+    scn_status (*gemm_sparse_a)(int trans_a, int M, int N, int K, float alpha,
+                                const float *A, int lda, const float *B, int ldb, float beta,
+                                float *C, int ldc);
 } scn_backend;
 
 /* The built-in CPU backend. */
@@ -3337,6 +3343,138 @@ static int (*scn__epilogue_for(const scn__kernel *k))(int, const scn__fista *, s
     return scn__epilogue_c;
 }
 
+/* One row of a sparse product: c[0..N) = alpha sum_t val[t] B[idx[t]][.] +
+ * beta c (beta 0: c is not read). The portable version; the x86 ones keep
+ * 32 (AVX2) or 64 (AVX-512) values of c in registers over all the nonzeros
+ * and leave the columns past their last full block to the next narrower. */
+static void scn__sparse_row_c(int nnz, const int *idx, const float *val, const float *B,
+                              size_t ldb, int N, float alpha, float beta, float *c) {
+    int j, t;
+    for (j = 0; j < N; j++) {
+        float acc = 0.0f;
+        for (t = 0; t < nnz; t++) acc += val[t] * B[(size_t)idx[t] * ldb + j];
+        c[j] = alpha * acc + (beta != 0.0f ? beta * c[j] : 0.0f);
+    }
+}
+#ifdef SCN__X86
+/* (named accumulators: an array of vectors indexed in a loop is kept in
+ * memory by GCC, which costs a store and a load per multiply-add) */
+__attribute__((target("avx2,fma")))
+static void scn__sparse_row_avx2(int nnz, const int *idx, const float *val, const float *B,
+                                 size_t ldb, int N, float alpha, float beta, float *c) {
+    int j0, t;
+    for (j0 = 0; j0 + 32 <= N; j0 += 32) {
+        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+        __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+        float *o = c + j0;
+        for (t = 0; t < nnz; t++) {
+            const float *b = B + (size_t)idx[t] * ldb + j0;
+            __m256 a = _mm256_set1_ps(val[t]);
+            c0 = _mm256_fmadd_ps(a, _mm256_loadu_ps(b), c0);
+            c1 = _mm256_fmadd_ps(a, _mm256_loadu_ps(b + 8), c1);
+            c2 = _mm256_fmadd_ps(a, _mm256_loadu_ps(b + 16), c2);
+            c3 = _mm256_fmadd_ps(a, _mm256_loadu_ps(b + 24), c3);
+        }
+        c0 = _mm256_mul_ps(va, c0); c1 = _mm256_mul_ps(va, c1);
+        c2 = _mm256_mul_ps(va, c2); c3 = _mm256_mul_ps(va, c3);
+        if (beta != 0.0f) {
+            c0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(o), c0);
+            c1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(o + 8), c1);
+            c2 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(o + 16), c2);
+            c3 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(o + 24), c3);
+        }
+        _mm256_storeu_ps(o, c0); _mm256_storeu_ps(o + 8, c1);
+        _mm256_storeu_ps(o + 16, c2); _mm256_storeu_ps(o + 24, c3);
+    }
+    if (j0 < N) scn__sparse_row_c(nnz, idx, val, B + j0, ldb, N - j0, alpha, beta, c + j0);
+}
+__attribute__((target("avx512f")))
+static void scn__sparse_row_avx512(int nnz, const int *idx, const float *val, const float *B,
+                                   size_t ldb, int N, float alpha, float beta, float *c) {
+    int j0, t;
+    for (j0 = 0; j0 + 64 <= N; j0 += 64) {
+        __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        float *o = c + j0;
+        for (t = 0; t < nnz; t++) {
+            const float *b = B + (size_t)idx[t] * ldb + j0;
+            __m512 a = _mm512_set1_ps(val[t]);
+            c0 = _mm512_fmadd_ps(a, _mm512_loadu_ps(b), c0);
+            c1 = _mm512_fmadd_ps(a, _mm512_loadu_ps(b + 16), c1);
+            c2 = _mm512_fmadd_ps(a, _mm512_loadu_ps(b + 32), c2);
+            c3 = _mm512_fmadd_ps(a, _mm512_loadu_ps(b + 48), c3);
+        }
+        c0 = _mm512_mul_ps(va, c0); c1 = _mm512_mul_ps(va, c1);
+        c2 = _mm512_mul_ps(va, c2); c3 = _mm512_mul_ps(va, c3);
+        if (beta != 0.0f) {
+            c0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(o), c0);
+            c1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(o + 16), c1);
+            c2 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(o + 32), c2);
+            c3 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(o + 48), c3);
+        }
+        _mm512_storeu_ps(o, c0); _mm512_storeu_ps(o + 16, c1);
+        _mm512_storeu_ps(o + 32, c2); _mm512_storeu_ps(o + 48, c3);
+    }
+    if (j0 < N) scn__sparse_row_avx2(nnz, idx, val, B + j0, ldb, N - j0, alpha, beta, c + j0);
+}
+#endif
+
+/* The nonzeros of op(A) gathered row by row (compressed rows), then the
+ * product 64 columns of B at a time, so that the rows of B the nonzeros
+ * pick stay in cache while every row of C takes its part. */
+static scn_status scn__cpu_gemm_sparse_a(int ta, int M, int N, int K, float alpha,
+                                         const float *A, int lda, const float *B, int ldb,
+                                         float beta, float *C, int ldc) {
+    void (*row)(int, const int *, const float *, const float *, size_t, int, float, float,
+                float *) = scn__sparse_row_c;
+    int nt = scn__threads(), i, j0;
+    size_t *ptr = (size_t *)scn__calloc((size_t)M + 1, sizeof(size_t), "sparse product");
+    int *idx = NULL;
+    float *val = NULL;
+    if (!ptr) return SCN_ERR_NOMEM;
+#ifdef SCN__X86
+    {
+        const scn__kernel *k = scn__kernel_pick();
+        if (k->fn == scn__kernel_avx512) row = scn__sparse_row_avx512;
+        else if (k->fn == scn__kernel_avx2) row = scn__sparse_row_avx2;
+    }
+#endif
+    SCN__OMP(parallel for schedule(static) if ((size_t)M * K > SCN__OMP_MIN) num_threads(nt))
+    for (i = 0; i < M; i++) {
+        size_t n = 0;
+        int q;
+        for (q = 0; q < K; q++) n += (ta ? A[(size_t)q * lda + i] : A[(size_t)i * lda + q]) != 0.0f;
+        ptr[i + 1] = n;
+    }
+    for (i = 0; i < M; i++) ptr[i + 1] += ptr[i];
+    idx = (int *)scn__calloc(ptr[M] + nt, sizeof(int), "sparse product");
+    val = (float *)scn__calloc(ptr[M] + nt, sizeof(float), "sparse product");
+    if (!idx || !val) { SCN_FREE(ptr); SCN_FREE(idx); SCN_FREE(val); return SCN_ERR_NOMEM; }
+    SCN__OMP(parallel for schedule(static) if ((size_t)M * K > SCN__OMP_MIN) num_threads(nt))
+    for (i = 0; i < M; i++) {
+        size_t at = ptr[i], end = ptr[i + 1], spare = ptr[M] + scn__thread_id();
+        int q;
+        for (q = 0; q < K; q++) {   /* branch-free: every entry written, kept if nonzero */
+            float a = ta ? A[(size_t)q * lda + i] : A[(size_t)i * lda + q];
+            size_t to = at < end ? at : spare;  /* after the row's last: a spare slot */
+            idx[to] = q;
+            val[to] = a;
+            at += a != 0.0f;
+        }
+    }
+    for (j0 = 0; j0 < N; j0 += 64) {
+        int w = N - j0 < 64 ? N - j0 : 64;
+        SCN__OMP(parallel for schedule(static) if ((size_t)M * w > 4096) num_threads(nt))
+        for (i = 0; i < M; i++)
+            row((int)(ptr[i + 1] - ptr[i]), idx + ptr[i], val + ptr[i], B + j0, (size_t)ldb,
+                w, alpha, beta, C + (size_t)i * ldc + j0);
+    }
+    SCN_FREE(ptr);
+    SCN_FREE(idx);
+    SCN_FREE(val);
+    return SCN_OK;
+}
+
 /* Runs FISTA on the columns cols[0..cnt) (cnt <= NR) for at most `iters`
  * iterations, from zero or (warm) from alpha, and writes alpha. Returns the
  * iterations used. */
@@ -4896,6 +5034,29 @@ static void scn__unf_stage(const scn__layer *l, float *base, int j, float **a, f
     }
 }
 
+/* A ddse weight matrix whose density of nonzeros is at most this is
+ * multiplied sparsely (bench/sparse.c: the sparse product of a 1024 x 784
+ * matrix and a batch of 256 wins below about 1/8 and loses above). */
+#define SCN__SPARSE_DENSITY 0.125
+
+/* C = alpha op(A) B + beta C for a weight matrix A (M x K as op sees it;
+ * B K x N, C M x N, all packed): sparsely when the layer's weights can be
+ * sparse enough (s / n at most SCN__SPARSE_DENSITY) and A is, else by GEMM. */
+static scn_status scn__unf_mm(scn__layer *l, int ta, int M, int N, int K, float alpha,
+                              const float *A, const float *B, float beta, float *C) {
+    int lda = ta ? M : K;
+    if (scn__unf_form(l) != UNF_LISTA &&
+        scn__ddse_s(l) <= SCN__SPARSE_DENSITY * scn__in_size(l)) {
+        size_t nnz;
+        double abs_sum;
+        scn_status s = l->be->sparsity(A, (size_t)M * K, &nnz, &abs_sum);
+        if (s) return s;
+        if (nnz <= SCN__SPARSE_DENSITY * M * K)
+            return l->be->gemm_sparse_a(ta, M, N, K, alpha, A, lda, B, N, beta, C, N);
+    }
+    return l->be->gemm(l->gemm_ws, ta, 0, M, N, K, alpha, A, lda, B, N, beta, C, N);
+}
+
 static scn_status scn__unf_setup(scn__layer *l) {
     uint64_t m = (uint64_t)l->opt[UNF_N], n = scn__in_size(l), k = (uint64_t)l->opt[UNF_ITERS];
     int lista = scn__unf_form(l) == UNF_LISTA;
@@ -5024,8 +5185,7 @@ static scn_status scn__unf_forward(scn__layer *l, const float *x, float *y, int 
     if ((s = scn__unf_scratch(l, N, 1, &w)) || (s = l->be->nchw_to_cols(&g, n, x, w.X)))
         return s;
     /* c = W1 x; z^0 = N(c) */
-    if ((s = l->be->gemm(l->gemm_ws, 0, 0, m, N, n, 1.0f, l->params, n, w.X, N, 0.0f, w.c,
-                         N)) ||
+    if ((s = scn__unf_mm(l, 0, m, N, n, 1.0f, l->params, w.X, 0.0f, w.c)) ||
         (s = l->be->shrink(w.z, w.c, theta, m, N)))
         return s;
     for (j = 1; j <= k; j++) {
@@ -5047,12 +5207,11 @@ static scn_status scn__unf_forward(scn__layer *l, const float *x, float *y, int 
         } else {                            /* v = W2_j z^{j-1}; u = [c + z^{j-1}] -/+ W3_j v */
             float *v = w.v + (j - 1) * nN;
             int shortcut = form == UNF_DDSE;
-            if ((s = l->be->gemm(l->gemm_ws, 0, 0, n, N, m, 1.0f, a, m, zp, N, 0.0f, v, N)))
-                return s;
+            if ((s = scn__unf_mm(l, 0, n, N, m, 1.0f, a, zp, 0.0f, v))) return s;
             if (shortcut && ((s = l->be->copy(u, w.c, mN)) || (s = l->be->axpy(u, 1.0f, zp, mN))))
                 return s;
-            if ((s = l->be->gemm(l->gemm_ws, 0, 0, m, N, n, shortcut ? -1.0f : 1.0f, b, n, v, N,
-                                 shortcut ? 1.0f : 0.0f, u, N)))
+            if ((s = scn__unf_mm(l, 0, m, N, n, shortcut ? -1.0f : 1.0f, b, v,
+                                 shortcut ? 1.0f : 0.0f, u)))
                 return s;
         }
         if ((s = l->be->shrink(u, u, theta + (size_t)j * m, m, N))) return s;
@@ -5097,13 +5256,11 @@ static scn_status scn__unf_backward(scn__layer *l, const float *x, const float *
             if ((shortcut && (s = l->be->axpy(w.dc, 1.0f, w.du, mN))) ||
                 (s = l->be->gemm(l->gemm_ws, 0, 1, m, n, N, sign, w.du, N, v, N, 1.0f, db,
                                  n)) ||
-                (s = l->be->gemm(l->gemm_ws, 1, 0, n, N, m, sign, b, n, w.du, N, 0.0f, w.dv,
-                                 N)) ||
+                (s = scn__unf_mm(l, 1, n, N, m, sign, b, w.du, 0.0f, w.dv)) ||
                 (s = l->be->gemm(l->gemm_ws, 0, 1, n, m, N, 1.0f, w.dv, N, zp, N, 1.0f, da,
                                  m)) ||
                 (shortcut && (s = l->be->copy(w.g, w.du, mN))) ||
-                (s = l->be->gemm(l->gemm_ws, 1, 0, m, N, n, 1.0f, a, m, w.dv, N,
-                                 shortcut ? 1.0f : 0.0f, w.g, N)))
+                (s = scn__unf_mm(l, 1, m, N, n, 1.0f, a, w.dv, shortcut ? 1.0f : 0.0f, w.g)))
                 return s;
         }
     }
@@ -5113,9 +5270,7 @@ static scn_status scn__unf_backward(scn__layer *l, const float *x, const float *
         (s = l->be->gemm(l->gemm_ws, 0, 1, m, n, N, 1.0f, w.dc, N, w.X, N, 1.0f, l->grads, n)))
         return s;
     if (!dx) return SCN_OK;
-    if ((s = l->be->gemm(l->gemm_ws, 1, 0, n, N, m, 1.0f, l->params, n, w.dc, N, 0.0f, w.dX,
-                         N)))
-        return s;
+    if ((s = scn__unf_mm(l, 1, n, N, m, 1.0f, l->params, w.dc, 0.0f, w.dX))) return s;
     return l->be->cols_to_nchw(&g, n, w.dX, dx);
 }
 
@@ -9547,7 +9702,7 @@ static const scn_backend scn__cpu_backend = {
     scn__cpu_maxpool, scn__cpu_maxpool_backward, scn__cpu_avgpool,
     scn__cpu_avgpool_backward,
     scn__cpu_sgd_update, scn__cpu_clamp_min, scn__cpu_col_norm_clip,
-    scn__cpu_shrink, scn__cpu_shrink_backward, scn__cpu_top_s
+    scn__cpu_shrink, scn__cpu_shrink_backward, scn__cpu_top_s, scn__cpu_gemm_sparse_a
 };
 
 static const scn_backend *scn__backend = &scn__cpu_backend;

@@ -265,6 +265,39 @@ static void test_top_s(void) {
           B[0], B[1], B[2], B[3], B[4], B[5], B[6], B[7], B[8], B[9], B[10], B[11]);
 }
 
+/* The sparse product against GEMM: both transpositions, with and without
+ * beta, batch widths around the kernels' blocks of 32 and 64 columns. */
+static void test_sparse_product(void) {
+    static const int widths[] = { 1, 7, 32, 64, 100, 200 };
+    const scn_backend *be = scn_backend_cpu();
+    enum { M = 37, K = 53 };
+    float A[M * K], *B = fmalloc(M * 200 + K * 200), *C1 = fmalloc(M * 200 + K * 200);
+    float *C2 = fmalloc(M * 200 + K * 200);
+    scn_rng r;
+    int w, ta, beta, i;
+    scn_rng_seed(&r, 8, 8);
+    for (i = 0; i < M * K; i++) A[i] = scn_rng_uniform(&r) < 0.15f ? scn_rng_normal(&r) : 0.0f;
+    for (w = 0; w < (int)(sizeof widths / sizeof widths[0]); w++)
+        for (ta = 0; ta < 2; ta++)
+            for (beta = 0; beta < 2; beta++) {
+                int N = widths[w], rows = ta ? K : M, inner = ta ? M : K;
+                double worst = 0.0;
+                for (i = 0; i < inner * N; i++) B[i] = scn_rng_normal(&r);
+                for (i = 0; i < rows * N; i++) C1[i] = C2[i] = scn_rng_normal(&r);
+                CHECK(be->gemm(NULL, ta, 0, rows, N, inner, 0.7f, A, K, B, N, (float)beta, C1,
+                               N) == SCN_OK &&
+                      be->gemm_sparse_a(ta, rows, N, inner, 0.7f, A, K, B, N, (float)beta, C2,
+                                        N) == SCN_OK, "%s", scn_error());
+                for (i = 0; i < rows * N; i++)
+                    if (fabs((double)C1[i] - C2[i]) > worst) worst = fabs((double)C1[i] - C2[i]);
+                CHECK(worst < 1e-5, "sparse product, N %d, trans %d, beta %d: off by %g", N, ta,
+                      beta, worst);
+            }
+    free(B);
+    free(C1);
+    free(C2);
+}
+
 /* The most nonzeros in a row (by_col 0) or column of A (rows x cols), and
  * the fewest. */
 static void nonzeros(const float *A, int rows, int cols, int by_col, int *most, int *fewest) {
@@ -399,6 +432,7 @@ int main(void) {
     test_eigen();
     test_pca();
     test_top_s();
+    test_sparse_product();
     test_projection_schedule();
     test_epoch();
     test_dropconnect();

@@ -147,6 +147,7 @@ static void test_gradients(void) {
     check_spec("ddse:n=6,iters=2,nnz=3,l1=0.02 linear:n=3", 2, 2, 2, 3, 1e-3f, 5e-3);
     check_spec("ddse:n=5,iters=3,l1=0.01,shortcut=0 linear:n=2", 1, 3, 3, 2, 1e-3f, 5e-3);
     check_spec("ddse:n=4,iters=0 relu linear:n=2", 1, 2, 3, 2, 1e-3f, 5e-3);
+    check_spec("ddse:n=12,iters=2,nnz=2 linear:n=3", 1, 4, 5, 3, 1e-3f, 5e-3); /* sparse */
     check_spec("lista:n=6,iters=2,p=0.3 linear:n=3", 2, 2, 2, 3, 1e-3f, 5e-3);
     check_spec("linear:n=4,dropconnect=0.5 relu linear:n=3", 2, 2, 2, 3, 1e-3f, 5e-3);
     check_spec("pca ddse:n=5,nnz=2 linear:n=2", 1, 2, 2, 2, 1e-3f, 5e-3);

@@ -1134,6 +1134,217 @@ done:
     return rc;
 }
 
+/* ----------------------------------------------------------- sweep-ddse */
+
+static const char *sweep_help =
+    "usage: scn sweep-ddse --ratios R1,R2,... [--data DIR] [--format F]\n"
+    "                      [--epochs E] [--lr LR] [--batch B] [--limit N]\n"
+    "                      [--test-limit N] [--csv out.csv] [--seed S] [--threads T]\n"
+    "\n"
+    "The sparsity sweep of the DDSE paper (Figure 3): for each ratio s/n, DDSE\n"
+    "(ddse-mnist) and its five baselines (ddse-fc, ddse-fc-dropout,\n"
+    "ddse-fc-dropconnect, ddse-lista, ddse-noshortcut) are trained on the training\n"
+    "split of DIR (default /usr/share/datasets/fashion-mnist; 28 x 28 images) and\n"
+    "tested on its test split. s, the nonzeros per row or column of the sparse\n"
+    "weights, is the ratio times the input size, rounded (at least 1). Only\n"
+    "ddse-mnist and ddse-noshortcut depend on s: the other four are trained once\n"
+    "and their result repeated for every ratio. Per ratio, one line per model on\n"
+    "stdout:\n"
+    "  RATIO MODEL ERROR     (test error in percent)\n"
+    "Progress goes to stderr, with each model's time per training epoch.\n"
+    "\n"
+    "  --ratios      s/n values in (0, 1], comma-separated (required)\n"
+    "  --epochs E    epochs per model (default 10); the learning rate drops 10x\n"
+    "                after half and after three quarters of them (the paper drops\n"
+    "                it by hand when progress stops)\n"
+    "  --lr LR       default 0.01, momentum 0.9, no weight decay (section 4.1)\n"
+    "  --batch B     default 128 (section 4.1)\n"
+    "  --limit N     train on the first N training images only (quick runs)\n"
+    "  --test-limit N  test on the first N test images only\n"
+    "  --csv FILE    one row per trained model: ratio,model,nnz,error,\n"
+    "                seconds_per_epoch,epochs\n"
+    "  --seed S      initialisation and shuffling seed (default 1)\n";
+
+static const char *const sweep_models[] = {
+    "ddse-mnist", "ddse-fc", "ddse-fc-dropout", "ddse-fc-dropconnect", "ddse-lista",
+    "ddse-noshortcut"
+};
+enum { SWEEP_MODELS = 6 };
+
+/* A preset's spec with nnz=S in place of its own, or NULL if it has none. */
+static const char *with_nnz(const char *spec, int nnz, char *buf, size_t cap) {
+    const char *at = strstr(spec, "nnz="), *end;
+    if (!at) return NULL;
+    end = at + 4 + strspn(at + 4, "0123456789");
+    if ((size_t)snprintf(buf, cap, "%.*snnz=%d%s", (int)(at - spec), spec, nnz, end) >= cap)
+        return NULL;
+    return buf;
+}
+
+typedef struct sweep_run {
+    scn_dataset *train, *test;
+    const scn_train_state *stats;
+    int epochs, batch, seed, limit, test_limit;
+    float lr;
+} sweep_run;
+
+/* Trains spec as section 4.1 says and returns its test error (percent) and
+ * mean seconds per training epoch. */
+static int sweep_train(const sweep_run *r, const char *name, const char *spec, double *error,
+                       double *epoch_s) {
+    scn_net *net = scn_net_create(spec, r->train->C, r->train->H, r->train->W,
+                                  (uint64_t)r->seed);
+    scn_sgd opt;
+    scn_sgd_desc sd;
+    scn_train_state st = *r->stats;
+    scn_train_desc td, ed;
+    scn_pass_result res;
+    progress_ctx pc;
+    double t0 = now_seconds(), last = t0, train_s = 0.0;
+    int rc = 1;
+    char what[96];
+    memset(&opt, 0, sizeof opt);
+    if (!net) {
+        fprintf(stderr, "%s: %s: %s\n", prog_cmd, name, scn_error());
+        return 1;
+    }
+    memset(&sd, 0, sizeof sd);
+    sd.lr = r->lr;
+    sd.weight_decay = -1.0f;                    /* none: section 4.1 names none */
+    sd.milestones[0] = r->epochs / 2 > 0 ? r->epochs / 2 : 0;
+    sd.milestones[1] = r->epochs * 3 / 4 > sd.milestones[0] ? r->epochs * 3 / 4 : 0;
+    if (scn_sgd_init(&opt, net, &sd)) { rc = die_lib(); goto done; }
+    scn_rng_seed(&st.rng, (uint64_t)r->seed, 0xdd5e);
+    memset(&td, 0, sizeof td);
+    td.batch = r->batch;
+    td.item_count = r->limit;
+    snprintf(what, sizeof what, "%s: epoch", name);
+    while (st.epoch < r->epochs) {
+        if (scn_train_epoch(net, &opt, r->train, &st, &td, &res)) { rc = die_lib(); goto done; }
+        train_s += res.seconds;
+        tick(what, st.epoch, r->epochs, t0, &last);
+    }
+    memset(&ed, 0, sizeof ed);
+    memset(&pc, 0, sizeof pc);
+    pc.tty = isatty(2);
+    ed.item_count = r->test_limit;
+    ed.progress = show_progress;
+    ed.user = &pc;
+    ed.progress_every = progress_every(pc.tty);
+    if (scn_evaluate(net, r->test, &st, &ed, &res, NULL)) { rc = die_lib(); goto done; }
+    *error = 100.0 * (1.0 - res.accuracy);
+    *epoch_s = train_s / r->epochs;
+    rc = 0;
+done:
+    scn_sgd_free(&opt);
+    scn_net_free(net);
+    return rc;
+}
+
+static int cmd_sweep_ddse(int argc, char **argv) {
+    const char *data = "/usr/share/datasets/fashion-mnist", *format = NULL, *csv = NULL;
+    const char *ratios = NULL;
+    int epochs = 10, batch = 128, seed = 1, threads = 0, limit = 0, test_limit = 0, rc = 1;
+    int nr, ri, mi, n;
+    float lr = 0.01f;
+    double rv[16], error[SWEEP_MODELS], epoch_s[SWEEP_MODELS];
+    int done_once[SWEEP_MODELS];
+    scn_dataset *train = NULL, *test = NULL;
+    scn_train_state stats;
+    sweep_run r;
+    FILE *out = NULL;
+    scn_output_lock lock;
+    const option opts[] = {
+        { "--data", OPT_STR, &data, 0, 0, NULL },
+        { "--format", OPT_STR, &format, 0, 0, NULL },
+        { "--ratios", OPT_STR, &ratios, 0, 0, NULL },
+        { "--epochs", OPT_INT, &epochs, 1, 100000, NULL },
+        { "--lr", OPT_FLOAT, &lr, 1e-30, 1e3, NULL },
+        { "--batch", OPT_INT, &batch, 1, 65536, NULL },
+        { "--limit", OPT_INT, &limit, 1, 2147483647, NULL },
+        { "--test-limit", OPT_INT, &test_limit, 1, 2147483647, NULL },
+        { "--csv", OPT_STR, &csv, 0, 0, NULL },
+        { "--seed", OPT_INT, &seed, 0, 1000000000, NULL },
+        { "--threads", OPT_INT, &threads, 1, 1024, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    memset(&lock, 0, sizeof lock);
+    lock.fd = -1;
+    if ((rc = parse_options(argc, argv, opts, sweep_help)) != 0) return rc == 2 ? 0 : 1;
+    rc = 1;
+    if (!ratios) return die("%s", "--ratios is required, e.g. --ratios 0.05,0.1,0.25,0.5");
+    if ((nr = parse_list(ratios, rv, 16, 1e-9, 1.0, 0, 0)) < 1)
+        return die("--ratios %s: need up to 16 values in (0, 1] like 0.1,0.25", ratios);
+    set_threads(threads);
+    if (csv && (scn_output_check(csv) || scn_output_lock_take(csv, &lock))) return die_lib();
+    memset(&stats, 0, sizeof stats);
+    if (!(train = scn_dataset_open(data, "train", format)) ||
+        !(test = scn_dataset_open(data, "test", format)) ||
+        scn_dataset_stats(train, stats.mean, stats.std)) { rc = die_lib(); goto done; }
+    if (train->C * train->H * train->W != 784 || train->classes < 1 || train->classes > 10) {
+        fprintf(stderr, "%s: %s holds %dx%dx%d images in %d classes: the DDSE presets take "
+                "28 x 28 gray images in at most 10 classes\n", prog_cmd, data, train->C,
+                train->H, train->W, train->classes);
+        goto done;
+    }
+    if (limit && limit < batch) {
+        fprintf(stderr, "%s: --limit %d is less than a batch of %d\n", prog_cmd, limit,
+                batch);
+        goto done;
+    }
+    n = train->C * train->H * train->W;
+    if (csv) {
+        if (!(out = fopen(csv, "w"))) { rc = die("cannot write %s", csv); goto done; }
+        if (log_line(out, csv, "ratio,model,nnz,error,seconds_per_epoch,epochs\n")) goto done;
+    }
+    memset(&r, 0, sizeof r);
+    r.train = train;
+    r.test = test;
+    r.stats = &stats;
+    r.epochs = epochs;
+    r.batch = batch;
+    r.seed = seed;
+    r.limit = limit;
+    r.test_limit = test_limit;
+    r.lr = lr;
+    memset(done_once, 0, sizeof done_once);
+    for (ri = 0; ri < nr; ri++) {
+        int nnz = (int)floor(rv[ri] * n + 0.5);
+        if (nnz < 1) nnz = 1;
+        for (mi = 0; mi < SWEEP_MODELS; mi++) {
+            char buf[512], at[64];
+            const char *preset = scn_net_preset(sweep_models[mi]);
+            const char *spec = with_nnz(preset, nnz, buf, sizeof buf);
+            if (!spec && done_once[mi]) {       /* not parameterised by s */
+                printf("%g %s %.2f\n", rv[ri], sweep_models[mi], error[mi]);
+                fflush(stdout);
+                continue;
+            }
+            if (sweep_train(&r, sweep_models[mi], spec ? spec : preset, &error[mi],
+                            &epoch_s[mi]))
+                goto done;
+            done_once[mi] = 1;
+            snprintf(at, sizeof at, " at s/n %g (s = %d)", rv[ri], nnz);
+            fprintf(stderr, "%s: %s%s: test error %.2f%% (%d epochs, %.1f s per epoch)\n",
+                    prog_cmd, sweep_models[mi], spec ? at : " (any s)", error[mi], epochs,
+                    epoch_s[mi]);
+            printf("%g %s %.2f\n", rv[ri], sweep_models[mi], error[mi]);
+            fflush(stdout);
+            if (out && log_line(out, csv, "%g,%s,%d,%.4f,%.2f,%d\n", spec ? rv[ri] : 0.0,
+                                sweep_models[mi], spec ? nnz : 0, error[mi], epoch_s[mi],
+                                epochs))
+                goto done;
+        }
+    }
+    rc = 0;
+done:
+    if (out && fclose(out) != 0 && rc == 0) rc = die("cannot write %s", csv);
+    scn_dataset_close(train);
+    scn_dataset_close(test);
+    scn_output_lock_release(&lock);
+    return rc;
+}
+
 /* ----------------------------------------------------------------- eval */
 
 static const char *eval_help =
@@ -1854,6 +2065,7 @@ static const command commands[] = {
     { "train", cmd_train, "train a network on a data set, with checkpoints" },
     { "eval", cmd_eval, "test accuracy and confusion matrix of a checkpoint" },
     { "limited", cmd_limited, "the SF paper's limited-labels experiment: MODEL K MEAN SD" },
+    { "sweep-ddse", cmd_sweep_ddse, "the DDSE paper's sparsity sweep: RATIO MODEL ERROR" },
     { "info", cmd_info, "what a data set directory holds: format, sizes, classes" },
     { "bench", cmd_bench, "time a sparse-coding layer or a training step (bench layer, "
                           "bench step)" },
