@@ -1099,6 +1099,12 @@ SCNDEF scn_status scn_pca_fit(scn_net *net, scn_dataset *ds, const scn_train_sta
  *   "NET "  u32 C, u32 H, u32 W, u64 state, u64 inc (the net's generator,
  *           for dropout), u32 spec bytes, the spec (no NUL)
  *   "PARM"  u64 count, count f32   the parameter block (scn_net_params)
+ *   or "PARZ" u64 count, u64 nonzeros, ceil(count / 8) bytes of bitmap
+ *           (bit i % 8 of byte i / 8, least significant first: parameter i
+ *           is not zero; the bits past count 0), nonzeros f32 (those
+ *           parameters in order): the same block written compactly,
+ *           instead of PARM when at most half the parameters are nonzero
+ *           (a net whose weights are mostly zero, as DDSE's projected ones)
  *   "BUFF"  u64 count, count f32   the buffers (BN running statistics)
  *   "NORM"  u32 channels, channels f32 means, channels f32 stds
  *   "TRST"  i32 epoch, i64 step, u64 state, u64 inc (the training
@@ -2981,6 +2987,18 @@ static void scn__tridiag_basis(const double *S, int n, double *Q, double *w) {
     }
 }
 
+/* (a, b) <- (c a - s b, s a + c b): a Givens rotation of two rows (restrict:
+ * the compiler vectorises it without a run-time overlap test) */
+static void scn__rotate_rows(double *SCN__RESTRICT a, double *SCN__RESTRICT b, int n, double c,
+                             double s) {
+    int k;
+    for (k = 0; k < n; k++) {
+        double t = b[k];
+        b[k] = s * a[k] + c * t;
+        a[k] = c * a[k] - s * t;
+    }
+}
+
 /* Eigenvalues d and eigenvectors of the tridiagonal (d, e) by the implicit
  * QL algorithm with Wilkinson shifts (Golub & Van Loan, section 8.3; QL
  * rather than QR so that the graded matrices a covariance gives converge
@@ -2990,7 +3008,7 @@ static void scn__tridiag_basis(const double *S, int n, double *Q, double *w) {
  * e[i] couples i and i+1) is destroyed. Returns -1 if an eigenvalue takes
  * more than 60 iterations. */
 static int scn__tridiag_ql(double *d, double *e, int n, double *Zt) {
-    int l, m, i, k, iter;
+    int l, m, i, iter;
     if (n > 0) e[n - 1] = 0.0;
     for (l = 0; l < n; l++) {
         for (iter = 0;; iter++) {
@@ -3009,7 +3027,7 @@ static int scn__tridiag_ql(double *d, double *e, int n, double *Zt) {
             s = c = 1.0;
             p = 0.0;
             for (i = m - 1; i >= l; i--) {
-                double *zi = Zt + (size_t)i * n, *zj = zi + n;
+                double *zi = Zt + (size_t)i * n, *zj = zi + n;  /* rows i, i + 1 */
                 f = s * e[i];
                 b = c * e[i];
                 r = hypot(f, g);
@@ -3026,11 +3044,7 @@ static int scn__tridiag_ql(double *d, double *e, int n, double *Zt) {
                 p = s * r;
                 d[i + 1] = g + p;
                 g = c * r - b;
-                for (k = 0; k < n; k++) {
-                    double t = zj[k];
-                    zj[k] = s * zi[k] + c * t;
-                    zi[k] = c * zi[k] - s * t;
-                }
+                scn__rotate_rows(zi, zj, n, c, s);
             }
             if (r == 0.0 && i >= l) continue;
             d[l] -= p;
@@ -8859,6 +8873,37 @@ static void scn__out_floats(scn__out *o, const scn_backend *be, const float *x, 
     SCN_FREE(tmp);
 }
 
+/* The parameter block as PARM, or as PARZ (bitmap and nonzeros) when at
+ * most half the parameters are nonzero: then PARZ takes at most 53% of
+ * PARM's bytes, and a dense net's file stays readable by versions before
+ * PARZ. */
+static void scn__out_params(scn__out *o, const scn_backend *be, const float *x, size_t count) {
+    float *tmp;
+    const float *h = scn__to_host(be, x, count, &tmp);
+    size_t i, nnz = 0, at;
+    if (!h) { o->failed = 1; return; }
+    for (i = 0; i < count; i++) nnz += h[i] != 0.0f;
+    if (nnz > count / 2) {          /* dense: PARM, which every version reads */
+        at = scn__out_begin(o, "PARM");
+        scn__out_u64(o, count);
+        scn__out_f32s(o, h, count);
+    } else {
+        at = scn__out_begin(o, "PARZ");
+        scn__out_u64(o, count);
+        scn__out_u64(o, nnz);
+        for (i = 0; i < count; i += 8) {
+            unsigned char bits = 0;
+            size_t j;
+            for (j = i; j < i + 8 && j < count; j++)
+                bits |= (unsigned char)((h[j] != 0.0f) << (j - i));
+            scn__out_bytes(o, &bits, 1);
+        }
+        for (i = 0; i < count; i++) if (h[i] != 0.0f) scn__out_f32(o, h[i]);
+    }
+    scn__out_end(o, at);
+    SCN_FREE(tmp);
+}
+
 SCNDEF scn_status scn_checkpoint_encode(const scn_net *net, const scn_sgd *opt,
                                         const scn_train_state *st, unsigned char **bytes,
                                         size_t *len) {
@@ -8890,9 +8935,7 @@ SCNDEF scn_status scn_checkpoint_encode(const scn_net *net, const scn_sgd *opt,
     scn__out_u32(&o, (uint32_t)strlen(net->spec));
     scn__out_bytes(&o, net->spec, strlen(net->spec));
     scn__out_end(&o, at);
-    at = scn__out_begin(&o, "PARM");
-    scn__out_floats(&o, net->be, net->params, net->nparams);
-    scn__out_end(&o, at);
+    scn__out_params(&o, net->be, net->params, net->nparams);
     at = scn__out_begin(&o, "BUFF");
     scn__out_floats(&o, net->be, net->buffers, net->nbuffers);
     scn__out_end(&o, at);
@@ -8983,6 +9026,7 @@ typedef struct scn__ckpt {
     size_t spec_len;
     uint64_t nparams, nbuffers, nvelocity;
     const unsigned char *params, *buffers, *velocity;  /* little-endian f32 */
+    const unsigned char *param_bits;    /* PARZ: the bitmap; params then the nonzeros */
     int has_state, has_sgd;
     uint32_t norm_channels;
     scn_train_state st;
@@ -9036,6 +9080,9 @@ static scn_status scn__ckpt_records(const unsigned char *b, size_t len, scn__ckp
             if (!have_net)
                 return scn__fail(SCN_ERR_FORMAT, "%s: NET record of %llu bytes is malformed",
                                  k->name, (unsigned long long)size);
+        } else if ((!strcmp(tag, "PARM") || !strcmp(tag, "PARZ")) && k->params) {
+            return scn__fail(SCN_ERR_FORMAT, "%s: a second parameter record (%s)", k->name,
+                             tag);
         } else if (!strcmp(tag, "PARM") || !strcmp(tag, "BUFF")) {
             uint64_t n = scn__in_u(&f, 8);
             if (!scn__in_ok(&f) || n != (uint64_t)(f.end - f.p) / 4 || (f.end - f.p) % 4)
@@ -9044,6 +9091,28 @@ static scn_status scn__ckpt_records(const unsigned char *b, size_t len, scn__ckp
                                  (unsigned long long)size);
             if (tag[0] == 'P') { k->nparams = n; k->params = f.p; }
             else { k->nbuffers = n; k->buffers = f.p; }
+        } else if (!strcmp(tag, "PARZ")) {
+            uint64_t n = scn__in_u(&f, 8), nnz = scn__in_u(&f, 8), bytes = n / 8 + (n % 8 != 0);
+            uint64_t i, ones = 0;
+            if (!scn__in_ok(&f) || bytes > (uint64_t)(f.end - f.p) ||
+                nnz > n || (uint64_t)(f.end - f.p) - bytes != 4 * nnz)
+                return scn__fail(SCN_ERR_FORMAT, "%s: PARZ record of %llu bytes says %llu "
+                                 "parameters, %llu nonzero", k->name, (unsigned long long)size,
+                                 (unsigned long long)n, (unsigned long long)nnz);
+            for (i = 0; i < bytes; i++) {
+                unsigned b8 = f.p[i];
+                if (i == bytes - 1 && n % 8 && b8 >> (n % 8))
+                    return scn__fail(SCN_ERR_FORMAT, "%s: PARZ bitmap has bits past its %llu "
+                                     "parameters (corrupt)", k->name, (unsigned long long)n);
+                for (; b8; b8 >>= 1) ones += b8 & 1;
+            }
+            if (ones != nnz)
+                return scn__fail(SCN_ERR_FORMAT, "%s: PARZ bitmap marks %llu nonzeros, the "
+                                 "record says %llu (corrupt)", k->name, (unsigned long long)ones,
+                                 (unsigned long long)nnz);
+            k->nparams = n;
+            k->param_bits = f.p;
+            k->params = f.p + bytes;
         } else if (!strcmp(tag, "NORM")) {
             uint32_t c, n = (uint32_t)scn__in_u(&f, 4);
             if (n > SCN_MAX_CHANNELS)
@@ -9099,7 +9168,8 @@ static scn_status scn__ckpt_records(const unsigned char *b, size_t len, scn__ckp
         }                                       /* lower case: optional, skipped */
     }
     if (!have_net || !k->params || !k->buffers)
-        return scn__fail(SCN_ERR_FORMAT, "%s: a NET, PARM or BUFF record is missing", k->name);
+        return scn__fail(SCN_ERR_FORMAT, "%s: a NET, PARM (or PARZ) or BUFF record is missing",
+                         k->name);
     return SCN_OK;
 }
 
@@ -9175,18 +9245,22 @@ static scn_status scn__ckpt_legacy(const unsigned char *b, size_t len, int v2, s
 }
 
 /* count little-endian floats at src into the backend memory dst, after
- * checking they are finite. */
+ * checking they are finite; with bits (PARZ), src holds only the nonzeros
+ * the bitmap marks (their number checked with the record). */
 static scn_status scn__ckpt_floats(const scn__ckpt *k, const scn_backend *be, float *dst,
-                                   const unsigned char *src, size_t count, const char *what,
-                                   float **host) {
+                                   const unsigned char *src, const unsigned char *bits,
+                                   size_t count, const char *what, float **host) {
     scn__in r;
-    size_t at;
+    size_t at, i;
     scn_status s;
     if (!(*host = (float *)scn__calloc(count ? count : 1, sizeof(float), k->name)))
         return SCN_ERR_NOMEM;
     r.p = src;
     r.end = src + 4 * count;
-    scn__in_f32s(&r, *host, count);
+    if (!bits) scn__in_f32s(&r, *host, count);
+    else
+        for (i = 0; i < count; i++)
+            if (bits[i / 8] >> (i % 8) & 1) (*host)[i] = scn__in_f32(&r);
     if (!scn__all_finite(*host, count, &at))
         return scn__fail(SCN_ERR_FORMAT, "%s: %s %zu is %g (a diverged or corrupt "
                          "checkpoint)", k->name, what, at, (double)(*host)[at]);
@@ -9240,9 +9314,9 @@ SCNDEF scn_net *scn_checkpoint_decode(const unsigned char *b, size_t len, const 
     net = scn__net_build(spec, (int)k.C, (int)k.H, (int)k.W, 0, counts);
     if (!net) { scn__fail(SCN_ERR_FORMAT, "%s: its network: %s", k.name, scn_error()); goto fail; }
     net->rng = k.net_rng;
-    if (scn__ckpt_floats(&k, net->be, net->params, k.params, net->nparams, "parameter",
-                         &params) ||
-        scn__ckpt_floats(&k, net->be, net->buffers, k.buffers, net->nbuffers, "buffer",
+    if (scn__ckpt_floats(&k, net->be, net->params, k.params, k.param_bits, net->nparams,
+                         "parameter", &params) ||
+        scn__ckpt_floats(&k, net->be, net->buffers, k.buffers, NULL, net->nbuffers, "buffer",
                          &buffers))
         goto fail;
     for (i = 0; i < net->count; i++) {
@@ -9260,8 +9334,8 @@ SCNDEF scn_net *scn_checkpoint_decode(const unsigned char *b, size_t len, const 
             scn__fail(SCN_ERR_FORMAT, "%s: optimiser settings: %s", k.name, scn_error());
             goto fail;
         }
-        if (scn__ckpt_floats(&k, net->be, opt->velocity, k.velocity, opt->count, "velocity",
-                             &velocity)) {
+        if (scn__ckpt_floats(&k, net->be, opt->velocity, k.velocity, NULL, opt->count,
+                             "velocity", &velocity)) {
             scn_sgd_free(opt);
             goto fail;
         }

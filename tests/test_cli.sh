@@ -450,6 +450,35 @@ if [ -d data/amat ]; then
         matches '^sc:n=4 gap linear:n=10 2 [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2}$' "${OUT[@]}"
 fi
 
+# scn sweep-ddse: DDSE and its five baselines, one RATIO MODEL ERROR line per
+# model and ratio; the four dense baselines are trained once
+if [ -d data/idx ]; then
+    keep=$TIMEOUT
+    [ -n "$TIMEOUT" ] && TIMEOUT="timeout 300"      # eight 4M-parameter nets
+    run sweep-ddse --data data/idx --ratios 0.1,0.25 --epochs 1 --batch 10 --limit 10 \
+        --test-limit 10 --csv sweep.csv
+    TIMEOUT=$keep
+    check "sweep-ddse: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "sweep-ddse: ${#OUT[@]} lines on stdout, want 12" test "${#OUT[@]}" -eq 12
+    i=0
+    for ratio in 0.1 0.25; do
+        for model in ddse-mnist ddse-fc ddse-fc-dropout ddse-fc-dropconnect ddse-lista \
+                     ddse-noshortcut; do
+            check "sweep-ddse: line $i is '${OUT[$i]}', want '$ratio $model ERROR'" \
+                matches "^$ratio $model [0-9]+\.[0-9]{2}\$" "${OUT[$i]}"
+            i=$((i + 1))
+        done
+    done
+    check "sweep-ddse: the dense baselines differ between ratios" \
+        test "${OUT[1]}" = "${OUT[7]/0.25/0.1}"
+    check "sweep-ddse --csv: $(wc -l < sweep.csv) lines, want 9 (header, 4 + 2 x 2 runs)" \
+        test "$(wc -l < sweep.csv)" -eq 9
+    check "sweep-ddse: no time per epoch on stderr" matches 's per epoch' "${ERR[@]}"
+    bad "sweep-ddse on 32 x 32 images" "28 x 28" sweep-ddse --data data/cifar10 --ratios 0.25
+fi
+bad "sweep-ddse without --ratios" "ratios" sweep-ddse
+bad "sweep-ddse --ratios 1.5" "ratios" sweep-ddse --ratios 0.25,1.5
+
 # divergence: lr 1000 gives a NaN loss; training stops with a message, and
 # the checkpoint left there (the last good epoch) still evaluates
 if [ -d data/amat ]; then
@@ -486,14 +515,15 @@ fi
 # --help lists every kind and its options from the library's tables
 run train --help
 check "train --help: exit $rc" test "$rc" -eq 0
-for word in sc csf sf bn conv linear relu maxpool avgpool gap flatten dropout res; do
+for word in sc csf sf bn conv linear relu maxpool avgpool gap flatten dropout pca ddse lista res; do
     check "train --help does not list the layer word '$word'" matches "^  $word " "${OUT[@]}"
 done
-for opt in n k s valid l1 l2 signed iters tol norm local learn lr frozen p; do
+for opt in n k s valid l1 l2 signed iters tol norm local learn lr frozen p dropconnect nnz \
+    every shortcut; do
     check "train --help does not list the option '$opt'" matches "^      $opt " "${OUT[@]}"
 done
 check "train --help does not list the presets" \
-    matches '^presets: scn-mnist scn-cifar lenet lenet-paper lenet-csf lenet-sf lenet-csf-sf resnet-tiny' "${OUT[@]}"
+    matches '^presets: scn-mnist scn-cifar lenet lenet-paper lenet-csf lenet-sf lenet-csf-sf ddse-mnist ddse-fc ddse-fc-dropout ddse-fc-dropconnect ddse-lista ddse-noshortcut resnet-tiny' "${OUT[@]}"
 
 # an option the kind does not have: one line naming the kind and its options
 run train --model "bn:l1=3 gap linear:n=10" --out never2.scn

@@ -404,6 +404,69 @@ static void test_epoch(void) {
     scn_net_free(net);
 }
 
+/* The END record's CRC after an edit (the last 16 bytes: tag, size, CRC). */
+static void fix_crc(unsigned char *b, size_t len) {
+    uint32_t crc = scn_crc32(0, b, len - 16);
+    int i;
+    for (i = 0; i < 4; i++) b[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+}
+
+static unsigned char *find_tag(unsigned char *b, size_t len, const char *tag) {
+    size_t i;
+    for (i = 8; i + 4 <= len; i++) if (!memcmp(b + i, tag, 4)) return b + i;
+    return NULL;
+}
+
+/* Projected weights are written as PARZ (bitmap and nonzeros), read back
+ * exactly; a PARZ whose counts or bitmap disagree is refused by name. */
+static void test_compact_checkpoint(void) {
+    scn_net *net = scn_net_create("pca ddse:n=64,iters=2,nnz=5 linear:n=3", IMG_C, IMG_H,
+                                  IMG_W, 2), *back;
+    scn_net *dense = scn_net_create("linear:n=64 linear:n=3", IMG_C, IMG_H, IMG_W, 2);
+    unsigned char *bytes = NULL, *z;
+    size_t len = 0, dlen = 0, np;
+    int i;
+    CHECK(net && dense, "%s", scn_error());
+    if (!net || !dense) return;
+    np = scn_net_param_count(net);
+    CHECK(scn_checkpoint_encode(dense, NULL, NULL, &bytes, &dlen) == SCN_OK &&
+          find_tag(bytes, dlen, "PARM") && !find_tag(bytes, dlen, "PARZ"),
+          "a dense net was not written as PARM");
+    scn_mem_free(bytes);
+    CHECK(scn_checkpoint_encode(net, NULL, NULL, &bytes, &len) == SCN_OK, "%s", scn_error());
+    z = find_tag(bytes, len, "PARZ");
+    CHECK(z != NULL && len < 4 * np / 2, "projected weights: %zu bytes for %zu parameters",
+          len, np);
+    back = scn_checkpoint_decode(bytes, len, "compact", NULL, NULL);
+    CHECK(back && !memcmp(scn_net_params(back), scn_net_params(net), np * sizeof(float)),
+          "PARZ did not read back exactly: %s", scn_error());
+    scn_net_free(back);
+    if (z) {
+        static const char *const bad[] = { "nonzero", "bitmap marks", "past its" };
+        unsigned char *c = (unsigned char *)malloc(len);
+        for (i = 0; i < 3; i++) {
+            unsigned char *q;
+            memcpy(c, bytes, len);
+            q = c + (z - bytes);
+            if (i == 0) q[20] ^= 1;                 /* nonzeros count */
+            if (i == 1) q[28] ^= 0x10;              /* one bit of the bitmap */
+            if (i == 2) {                           /* a bit past the count */
+                uint64_t n = np;
+                q[28 + n / 8] |= (unsigned char)(0x80);
+                CHECK(n % 8 != 0, "the test needs a count that is not a multiple of 8");
+            }
+            fix_crc(c, len);
+            back = scn_checkpoint_decode(c, len, "bad", NULL, NULL);
+            CHECK(!back && strstr(scn_error(), bad[i]), "corrupt PARZ %d: %s", i, scn_error());
+            scn_net_free(back);
+        }
+        free(c);
+    }
+    scn_mem_free(bytes);
+    scn_net_free(net);
+    scn_net_free(dense);
+}
+
 /* Dropconnect changes training forwards only, and the same generator
  * state draws the same mask. */
 static void test_dropconnect(void) {
@@ -436,5 +499,6 @@ int main(void) {
     test_projection_schedule();
     test_epoch();
     test_dropconnect();
+    test_compact_checkpoint();
     return check_summary("ddse");
 }

@@ -1186,11 +1186,33 @@ typedef struct sweep_run {
     const scn_train_state *stats;
     int epochs, batch, seed, limit, test_limit;
     float lr;
+    float *pca;             /* the pca layer's fitted buffers, kept for the next */
+    size_t pca_count;
 } sweep_run;
+
+/* The PCA basis depends on the data only: fitted for the first model that
+ * starts with a pca layer, then copied into the others (the nets hold no
+ * other buffers). 1 on failure. */
+static int sweep_pca(sweep_run *r, scn_net *net, const scn_train_state *st,
+                     const scn_train_desc *td) {
+    size_t count;
+    float *buffers = scn_net_buffers(net, &count);
+    if (strcmp(scn_net_layer_kind(net, 0), "pca")) return 0;
+    if (r->pca && r->pca_count == count) {
+        memcpy(buffers, r->pca, count * sizeof *buffers);
+        return 0;
+    }
+    if (scn_pca_fit(net, r->train, st, td)) return die_lib();
+    free(r->pca);
+    if (!(r->pca = malloc(count * sizeof *r->pca))) return die("%s", "out of memory");
+    memcpy(r->pca, buffers, count * sizeof *buffers);
+    r->pca_count = count;
+    return 0;
+}
 
 /* Trains spec as section 4.1 says and returns its test error (percent) and
  * mean seconds per training epoch. */
-static int sweep_train(const sweep_run *r, const char *name, const char *spec, double *error,
+static int sweep_train(sweep_run *r, const char *name, const char *spec, double *error,
                        double *epoch_s) {
     scn_net *net = scn_net_create(spec, r->train->C, r->train->H, r->train->W,
                                   (uint64_t)r->seed);
@@ -1219,6 +1241,7 @@ static int sweep_train(const sweep_run *r, const char *name, const char *spec, d
     td.batch = r->batch;
     td.item_count = r->limit;
     snprintf(what, sizeof what, "%s: epoch", name);
+    if (sweep_pca(r, net, &st, &td)) goto done;
     while (st.epoch < r->epochs) {
         if (scn_train_epoch(net, &opt, r->train, &st, &td, &res)) { rc = die_lib(); goto done; }
         train_s += res.seconds;
@@ -1270,6 +1293,7 @@ static int cmd_sweep_ddse(int argc, char **argv) {
     };
     memset(&lock, 0, sizeof lock);
     lock.fd = -1;
+    memset(&r, 0, sizeof r);
     if ((rc = parse_options(argc, argv, opts, sweep_help)) != 0) return rc == 2 ? 0 : 1;
     rc = 1;
     if (!ratios) return die("%s", "--ratios is required, e.g. --ratios 0.05,0.1,0.25,0.5");
@@ -1297,7 +1321,6 @@ static int cmd_sweep_ddse(int argc, char **argv) {
         if (!(out = fopen(csv, "w"))) { rc = die("cannot write %s", csv); goto done; }
         if (log_line(out, csv, "ratio,model,nnz,error,seconds_per_epoch,epochs\n")) goto done;
     }
-    memset(&r, 0, sizeof r);
     r.train = train;
     r.test = test;
     r.stats = &stats;
@@ -1339,6 +1362,7 @@ static int cmd_sweep_ddse(int argc, char **argv) {
     rc = 0;
 done:
     if (out && fclose(out) != 0 && rc == 0) rc = die("cannot write %s", csv);
+    free(r.pca);
     scn_dataset_close(train);
     scn_dataset_close(test);
     scn_output_lock_release(&lock);
