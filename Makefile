@@ -3,7 +3,8 @@
 #   make test     every tests/test_*.c with -Wall -Wextra -Werror, then the CLI checks
 #   make asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo     train scn-mnist briefly on Fashion-MNIST and print test accuracy
-#   make bench    GEMM vs OpenBLAS, SC layer and training step vs PyTorch (bench/run.sh)
+#   make bench    GEMM vs OpenBLAS, SC layer and training step vs PyTorch, DDSE's
+#                 sparse products vs GEMM (bench/run.sh)
 #   make fuzz     libFuzzer on every file reader, FUZZ_SECONDS (20) each (fuzz/run.sh;
 #                 needs clang)
 #   make portability  the core tests under gcc, clang, g++, clang++, tcc, 32-bit x86,
@@ -56,11 +57,14 @@ demo: bin/scn
 	bin/scn eval --model bin/demo.scn
 
 # needs libopenblas-dev and python3-torch; OpenBLAS is linked by the benchmark only
-bench: bin/scn bin/bench_gemm
+bench: bin/scn bin/bench_gemm bin/bench_sparse
 	sh bench/run.sh 2
 
 bin/bench_gemm: bench/gemm.c scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ bench/gemm.c -lopenblas $(LIBS)
+
+bin/bench_sparse: bench/sparse.c scn.h | bin
+	$(CC) $(OPT) $(WARN) -o $@ bench/sparse.c $(LIBS)
 
 ASAN = -O1 -g -fopenmp -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:

@@ -120,13 +120,14 @@
  * again in the implementation)
  *   1. Errors
  *   2. Tensors and RNG
- *   3. Math: GEMM, im2col, col2im
+ *   3. Math: GEMM, im2col, col2im      (and symmetric eigenvectors)
  *   4. .npy files and output files    (atomic writes, output locks)
  *   5. Sparse coding solvers          (elastic net, FISTA, polishing)
  *   6. Fixed-point backward           (SCN eqs. 11, 13, 17)
  *   7. Convolutional sparse coding    (im2col -> solve -> codes)
  *   8. Layers                         (kinds as tables: sc, csf, sf, bn, conv,
- *                                      linear, relu, pooling, dropout, res, ...)
+ *                                      linear, relu, pooling, dropout, pca, ddse,
+ *                                      lista, res, ...)
  *   9. Networks                       (specs, blocks, presets, forward, backward,
  *                                      an SC layer's reconstructions)
  *  10. Optimisation                   (SGD, Nesterov, schedules, projections)
@@ -134,7 +135,7 @@
  *  12. Data sets: IDX files and gzip  (MNIST, Fashion-MNIST)
  *  13. Data sets: other formats       (CIFAR-10/100, STL-10, .amat, folders)
  *  14. Training and evaluation        (scn_train_epoch, semi-supervised, scn_evaluate,
- *                                      precise BN, progress)
+ *                                      precise BN, PCA fit, progress)
  *  15. Checkpoints                    (version 3 byte layout, atomic, CRC)
  *  16. Backends                       (the table every loop goes through)
  *
@@ -533,6 +534,19 @@ SCNDEF scn_status scn_codes_to_matrix(const scn_conv_geom *g, int n, const float
  * whole sample as one vector, like a fully connected layer), whose lambda1
  * is fixed unless `learn` is given and whose atoms are kept to norm <= 1.
  *
+ * The deep double sparsity encoder of Wang et al. (DDSE) adds three kinds
+ * and an option. `pca` (first layer only) rotates the flattened image into
+ * the eigenvector basis of the training covariance (DDSE eq. 5's
+ * x_PCA = D0^T x; scn_pca_fit computes it, scn_train_epoch calls that
+ * before the first step). `ddse` unfolds k iterations of ISTA (eq. 5,
+ * Figure 2) with untied sparse weights W1, W2_j, W3_j, each row of W1 and
+ * W3_j and each column of W2_j kept to its s largest entries by a
+ * projection every `every` steps (eq. 8) and at the end of every epoch
+ * (scn_net_project); weights that sparse (s/n at most 1/8) are multiplied
+ * sparsely. `lista` is the dense learned ISTA it is compared with, and
+ * `linear:dropconnect=p` drops weights instead of activations (section
+ * 4.2's baselines).
+ *
  * A layer may add its own loss to the network's: forward computes it
  * (scn_net_extra_loss) and backward adds its gradient. The sparse-coding
  * kinds add SF eq. 12's unsupervised loss when scn_net_set_mu asks for it.
@@ -635,7 +649,7 @@ SCNDEF size_t scn_net_param_count(const scn_net *net);
 /* The parameter and gradient blocks (count = scn_net_param_count). */
 SCNDEF float *scn_net_params(scn_net *net);
 SCNDEF float *scn_net_grads(scn_net *net);
-/* Non-trainable state (BN running statistics) and its size. */
+/* Non-trainable state (BN running statistics, the pca basis) and its size. */
 SCNDEF float *scn_net_buffers(scn_net *net, size_t *count);
 /* Where layer i's parameters start in the block and how many it has
  * (a block counts its body's). */
@@ -5076,10 +5090,9 @@ static scn_status scn__unf_setup(scn__layer *l) {
     int lista = scn__unf_form(l) == UNF_LISTA;
     l->Co = (int)m; l->Ho = 1; l->Wo = 1;
     l->flat = 1;
-    if (!lista && (scn__ddse_s(l) > (int)n || scn__ddse_s(l) > (int)m))
-        return scn__fail(SCN_ERR_ARG, "ddse layer: nnz=%d is more than the %llu inputs or "
-                         "the %llu codes", scn__ddse_s(l), (unsigned long long)n,
-                         (unsigned long long)m);
+    if (!lista && (uint64_t)scn__ddse_s(l) > n)
+        return scn__fail(SCN_ERR_ARG, "ddse layer: nnz=%d is more than the %llu inputs",
+                         scn__ddse_s(l), (unsigned long long)n);
     scn__add_block(l, m * n + k * (lista ? m * m : 2 * m * n), 1);  /* weights */
     scn__add_block(l, (k + 1) * m, 0);                              /* thresholds */
     return SCN_OK;
@@ -5179,7 +5192,7 @@ static scn_status scn__unf_scratch(scn__layer *l, int N, int grow, scn__unf_ws *
     w->c = w->X + n * N;
     w->z = w->c + m * N;
     w->v = w->z + (k + 1) * m * N;      /* ddse: v_j; lista: dropped codes, then masks */
-    w->mask = w->v + k * m * N;
+    w->mask = scn__unf_form(l) == UNF_LISTA ? w->v + k * m * N : NULL;
     w->g = w->v + per * N;
     w->du = w->g + m * N;
     w->dc = w->du + m * N;

@@ -41,3 +41,6 @@ m=$(value peak_rss_mb "$tmp/scn"); tm=$(value peak_rss_mb "$tmp/torch")
 printf "%-34s %10s %10s %7s\n" "" scn.h pytorch ratio
 printf "%-34s %10s %10s %7s\n" "images/s" "$i" "$ti" "$(ratio "$i" "$ti")"
 printf "%-34s %10s %10s %7s\n" "peak memory (MB)" "$m" "$tm" "$(ratio "$m" "$tm")"
+echo
+
+bin/bench_sparse "$T" 256
