@@ -1,8 +1,8 @@
-/* fashion_mnist.c - train a small sparse-coding network on Fashion-MNIST.
+/* 05_train_scn.c - lesson 5: a small sparse-coding network trained on Fashion-MNIST.
  *
  *   apt-get install -y libstb-dev dataset-fashion-mnist
- *   cc -O2 -fopenmp -o bin/fashion_mnist examples/fashion_mnist.c -lm
- *   bin/fashion_mnist [epochs] [data-dir]
+ *   cc -O2 -fopenmp -o 05_train_scn examples/05_train_scn.c -lm
+ *   ./05_train_scn [epochs] [data-dir]
  *
  * Every sc layer of the network solves a nonnegative elastic net per 3x3
  * patch (SCN eq. 1) and is trained end to end through the solution's
