@@ -36,6 +36,15 @@ static void draw_atoms(float *D) {
     }
 }
 
+/* Atom j's short name: flat, e0..e315 (edges), b0..b135 (bright bars), d0..d135 (dark). */
+static const char *name(int j) {
+    static char buf[8];
+    if (j == 0) return "flat";
+    snprintf(buf, sizeof buf, "%c%d", j <= 8 ? 'e' : j <= 12 ? 'b' : 'd',
+             j <= 8 ? 45 * (j - 1) : 45 * ((j - 9) % 4));
+    return buf;
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
     int pick = argc > 2 ? atoi(argv[2]) : 0, i, j, fail = 0, edge_n = 0, flat_n = 0;
@@ -95,8 +104,7 @@ int main(int argc, char **argv) {
     printf("%d locations, %d FISTA iterations, KKT residual %.2e, %d polished\n", P,
            info.iters, info.kkt, info.polished);
     printf("atom:      flat ");
-    for (j = 1; j < n; j++) printf(j <= 8 ? " e%-3d" : j <= 12 ? " b%-3d" : " d%-3d",
-                                   j <= 8 ? 45 * (j - 1) : 45 * ((j - 9) % 4));
+    for (j = 1; j < n; j++) printf(" %-4s", name(j));
     printf("\nactive %%: %5.1f ", 100.0 * busy[0] / P);
     for (j = 1; j < n; j++) printf(" %4.1f", 100.0 * busy[j] / P);
     printf("\nactive atoms per location: %.2f on edges (%d), %.2f elsewhere (%d)\n",
@@ -124,6 +132,7 @@ int main(int argc, char **argv) {
         for (i = 0; i < m; i++) big = fmaxf(big, fabsf(atom[i] = D[i * n + j]));
         for (i = 0; i < P; i++) top = fmaxf(top, codes[j * P + i]);
         canvas_gray_image(&cv, x0, y0, atom, k, k, 5, -big, big);
+        canvas_text(&cv, x0 + 32, y0 + 6, name(j), 2, 0x000000);
         canvas_gray_image(&cv, x0, y0 + 30, codes + j * P, S, S, 3, 0.0, top);
     }
     if (canvas_save(&cv, "04_sc_layer.png", "04_sc_layer")) fail = 1;

@@ -36,7 +36,8 @@ static void progress(const scn_progress *p, void *user) {
 }
 
 /* Eight test images, what the first SC layer reconstructs of them, and the
- * net's guesses (green right, red wrong) as 05_train_scn.png. */
+ * net's guesses (green right, red wrong; the true class in gray below) as
+ * 05_train_scn.png. */
 static int draw(scn_net *net, scn_dataset *test, const scn_train_state *st) {
     static float x[8 * 784], in[8 * 784], rec[8 * 784];
     int idx[8] = { 0, 1, 2, 3, 4, 5, 6, 7 }, shape[4], i, j, rc;
@@ -48,7 +49,7 @@ static int draw(scn_net *net, scn_dataset *test, const scn_train_state *st) {
     if (!(logits = scn_net_forward(net, x, 8, 0)) || scn_net_sc_recon(net, 0, shape, in, rec))
         return 1;
     if (!canvas_init(&cv, 8 * 100 + 20, 290)) return 1;
-    canvas_text(&cv, 10, 8, "test images, layer 1 reconstruction, prediction", 2, 0);
+    canvas_text(&cv, 10, 8, "test images, layer 1 reconstruction, prediction (truth)", 2, 0);
     for (i = 0; i < 8; i++) {
         int guess = 0;
         for (j = 1; j < 10; j++) if (logits[i * 10 + j] > logits[i * 10 + guess]) guess = j;
@@ -56,6 +57,7 @@ static int draw(scn_net *net, scn_dataset *test, const scn_train_state *st) {
         canvas_gray_image(&cv, 20 + 100 * i, 140, rec + i * 784, 28, 28, 3, -1.0, 2.5);
         canvas_text(&cv, 20 + 100 * i, 240, names[guess], 2,
                     guess == labels[i] ? 0x2ca02c : 0xd62728);
+        canvas_text(&cv, 20 + 100 * i, 264, names[labels[i]], 1, 0x606060);
     }
     rc = canvas_save(&cv, "05_train_scn.png", "05_train_scn");
     canvas_free(&cv);
