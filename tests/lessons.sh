@@ -12,7 +12,15 @@ data=/usr/share/datasets/fashion-mnist
 root=$(pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scn_lessons.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
-git ls-files -co --exclude-standard | while IFS= read -r f; do
+# the repository's files: git's list in a checkout, else everything but bin/
+files() {
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git ls-files -co --exclude-standard
+    else
+        find . -path ./bin -prune -o -type f -print
+    fi
+}
+files | while IFS= read -r f; do
     [ -f "$f" ] && printf '%s\n' "$f"
 done | tar -cf - -T - | tar -xf - -C "$tmp" || { echo "lessons: cannot copy the repository"; exit 1; }
 
@@ -61,13 +69,14 @@ for src in examples/[0-9][0-9]_*.c; do
         fail=1; continue
     fi
     ran=$(($(date +%s) - start))
+    status="ok  "
     for png in $(comment "$src" | sed -n 's/.*(writes \([^ )]*\.png\)).*/\1/p'); do
         if ! head -c 8 "$tmp/$png" 2>/dev/null | od -An -c | grep -q 'P   N   G'; then
             echo "FAIL $name: did not write $png"
-            fail=1
+            status=FAIL; fail=1
         fi
     done
-    echo "ok   $name: ran $* in ${ran}s"
+    echo "$status $name: ran $* in ${ran}s"
 done
 [ "$count" -gt 0 ] || { echo "FAIL: no lessons in $root/examples"; fail=1; }
 exit $fail
