@@ -53,11 +53,12 @@ static int codes(const float *D, const float *X, int P, float l1, float *a) {
     return 1;
 }
 
-/* Relative error |X - D A|^2 / |X|^2 over P patches, D A in R (m x P). */
+/* Relative error |X - D A|^2 / |X|^2 over P patches, D A in R (m x P);
+ * NaN if the product fails. */
 static double rel_error(const float *D, const float *X, const float *a, int P, float *R) {
     double e = 0.0, x2 = 0.0;
     int i;
-    scn_gemm(0, 0, m, P, n, 1.0f, D, n, a, P, 0.0f, R, P);
+    if (scn_gemm(0, 0, m, P, n, 1.0f, D, n, a, P, 0.0f, R, P) != SCN_OK) return NAN;
     for (i = 0; i < m * P; i++) { e += pow(X[i] - R[i], 2); x2 += X[i] * X[i]; }
     return e / x2;
 }
@@ -105,8 +106,11 @@ int main(int argc, char **argv) {
         if (r == 0) f_first = f;
         printf("round %2d: objective %.5f, %.2f active atoms per patch\n", r + 1, f, act);
         /* A = sum a a^T, B = sum x a^T, then one pass over the atoms */
-        scn_gemm(0, 1, n, n, P, 1.0f, a, P, a, P, 0.0f, A, n);
-        scn_gemm(0, 1, m, n, P, 1.0f, X, P, a, P, 0.0f, B, n);
+        if (scn_gemm(0, 1, n, n, P, 1.0f, a, P, a, P, 0.0f, A, n) != SCN_OK ||
+            scn_gemm(0, 1, m, n, P, 1.0f, X, P, a, P, 0.0f, B, n) != SCN_OK) {
+            fprintf(stderr, "%s\n", scn_error());
+            return 1;
+        }
         for (j = 0; j < n; j++) {
             double u[m], norm = 0.0;
             if (A[j * n + j] <= 0.0f) {           /* an unused atom restarts at a patch */
@@ -135,7 +139,7 @@ int main(int argc, char **argv) {
         }
         printf("%7.4f   %17.2f   %16.4f   %16.2f   %15.4f\n", l1s[r], nnz[0][r], err[0][r],
                nnz[1][r], err[1][r]);
-        if (err[1][r] >= err[0][r]) { printf("FAIL: learning did not help\n"); fail = 1; }
+        if (!(err[1][r] < err[0][r])) { printf("FAIL: learning did not help\n"); fail = 1; }
     }
     if (!fail) printf("checks passed: the objective fell, the learned atoms reconstruct better\n");
 

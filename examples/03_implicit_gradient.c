@@ -18,7 +18,7 @@
 #include "../tools/png.h"
 #include <time.h>
 
-enum { m = 20, n = 40, NK = 8 };
+enum { m = 20, n = 40, NK = 8, KMAX = 2000 };
 static const double lambda1 = 0.1, lambda2 = 0.01;
 static float D[m * n], x[m + 1], tgt[n];  /* x[m] holds lambda1 */
 static double Gram[n * n], L;   /* D^T D + lambda2 I and its largest eigenvalue bound */
@@ -30,7 +30,10 @@ static double loss_exact(const float *theta, float *alpha) {
     double l = 0.0;
     int j;
     sd.lambda1 = theta[m];
-    if (scn_en_solve(D, m, n, theta, 1, &sd, alpha, NULL) != SCN_OK) exit(1);
+    if (scn_en_solve(D, m, n, theta, 1, &sd, alpha, NULL) != SCN_OK) {
+        fprintf(stderr, "%s\n", scn_error());
+        exit(1);
+    }
     for (j = 0; j < n; j++) l += 0.5 * pow(alpha[j] - tgt[j], 2);
     return l;
 }
@@ -38,10 +41,9 @@ static double loss_exact(const float *theta, float *alpha) {
 /* K FISTA iterations from a = 0 (SCN Algorithm 1, step 1/L), then reverse
  * mode through them: gx = (dL/dx, dL/dlambda1) of L(a_K). */
 static void unrolled(int K, double *gx) {
-    double *z = malloc(sizeof(double) * K * n), *c = malloc(sizeof(double) * K);
-    double a[n], prev[n], y[n], dtx[n], abar[n], ybar[n], zbar[n], s = 1.0;
+    static double z[KMAX * n], c[KMAX];  /* every iterate is kept for the backward */
+    double a[n], y[n], dtx[n], abar[n], ybar[n], zbar[n], s = 1.0;
     int t, i, j, k;
-    if (!z || !c) exit(1);
     for (j = 0; j < n; j++)
         for (i = 0, dtx[j] = a[j] = y[j] = 0.0; i < m; i++) dtx[j] += D[i * n + j] * x[i];
     for (t = 0; t < K; t++) {          /* forward, keeping z_t and c_t */
@@ -53,9 +55,9 @@ static void unrolled(int K, double *gx) {
             z[t * n + j] = y[j] - g / L;
         }
         for (j = 0; j < n; j++) {       /* a_t+1 = max(0, z_t); y_t+1 = a_t+1 + c_t (a_t+1 - a_t) */
-            prev[j] = a[j];
-            a[j] = fmax(0.0, z[t * n + j]);
-            y[j] = a[j] + c[t] * (a[j] - prev[j]);
+            double next = fmax(0.0, z[t * n + j]);
+            y[j] = next + c[t] * (next - a[j]);
+            a[j] = next;
         }
         s = s_next;
     }
@@ -75,7 +77,6 @@ static void unrolled(int K, double *gx) {
         for (i = 0; i < m; i++)         /* and x through D^T x / L */
             for (j = 0; j < n; j++) gx[i] += D[i * n + j] * zbar[j] / L;
     }
-    free(z), free(c);
 }
 
 /* |u - v| / |v| over the x part (*ex) and the lambda1 part (*el) */
@@ -115,7 +116,10 @@ int main(void) {
     for (r = 0; r < 100; r++) {         /* 100 times, to time it */
         loss_exact(x, alpha);
         for (j = 0; j < n; j++) G[j] = alpha[j] - tgt[j];
-        if (scn_en_backward(D, m, n, x, 1, alpha, G, &sd, NULL, dx, &dl1) != SCN_OK) return 1;
+        if (scn_en_backward(D, m, n, x, 1, alpha, G, &sd, NULL, dx, &dl1) != SCN_OK) {
+            fprintf(stderr, "%s\n", scn_error());
+            return 1;
+        }
     }
     t_fp = (double)(clock() - t0) / CLOCKS_PER_SEC / 100;
     for (i = 0; i < m; i++) fp[i] = dx[i];

@@ -77,9 +77,11 @@ int main(int argc, char **argv) {
     /* the reconstruction: every patch D a back in place (col2im), each
      * pixel the mean of the patches that cover it */
     for (i = 0; i < m * P; i++) ones[i] = 1.0f;
-    scn_gemm(0, 0, m, P, n, 1.0f, D, n, alpha, P, 0.0f, R, P);
-    scn_col2im(&g, R, recon);
-    scn_col2im(&g, ones, cover);
+    if (scn_gemm(0, 0, m, P, n, 1.0f, D, n, alpha, P, 0.0f, R, P) != SCN_OK ||
+        scn_col2im(&g, R, recon) != SCN_OK || scn_col2im(&g, ones, cover) != SCN_OK) {
+        fprintf(stderr, "%s\n", scn_error());
+        return 1;
+    }
     for (i = 0; i < P; i++) {
         recon[i] /= cover[i];
         err += pow(recon[i] - img[i], 2);
