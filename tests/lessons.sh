@@ -5,7 +5,8 @@
 # is run there as written, then the program, with --quick when its usage
 # line offers it. A lesson fails if it has no cc line, if the line fails or
 # warns, if the program exits non-zero (its own checks failed) or if a
-# picture its comment says it writes is not a PNG. A lesson that reads
+# picture its comment says it writes is not a PNG; and docs/TUTORIAL.md
+# must show the cc line as a line of its own. A lesson that reads
 # Fashion-MNIST is built but not run when the data set is not installed.
 # (The argument, the tool's path, is unused.)
 data=/usr/share/datasets/fashion-mnist
@@ -54,6 +55,10 @@ for src in examples/[0-9][0-9]_*.c; do
         echo "FAIL $name: '$line' failed or warned:"
         sed 's/^/    /' "$tmp/$name.cc.log" | head -20
         fail=1; continue
+    fi
+    if ! grep -qxF "$line" docs/TUTORIAL.md; then
+        echo "FAIL $name: docs/TUTORIAL.md does not show its command, '$line'"
+        fail=1
     fi
     bin=$(printf '%s\n' "$line" | sed -n 's/.* -o \([^ ]*\).*/\1/p')
     if grep -q "$data" "$src" && [ ! -d "$data" ]; then
