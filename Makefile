@@ -25,7 +25,7 @@ all: bin/scn $(EXAMPLES)
 bin/scn: tools/scn.c tools/png.h scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ tools/scn.c $(LIBS)
 
-bin/%: examples/%.c scn.h | bin
+bin/%: examples/%.c scn.h tools/png.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ $< $(LIBS)
 
 bin:
