@@ -1,6 +1,7 @@
 # scn.h - build, test, sanitize.
 #   make          bin/scn and the examples
-#   make test     every tests/test_*.c with -Wall -Wextra -Werror, then the CLI checks
+#   make test     every tests/test_*.c with -Wall -Wextra -Werror, then the CLI checks and
+#                 the lessons (each examples/NN_*.c built by the cc line in its comment)
 #   make asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo     train scn-mnist briefly on Fashion-MNIST and print test accuracy
 #   make bench    GEMM vs OpenBLAS, SC layer and training step vs PyTorch, DDSE's
@@ -25,7 +26,7 @@ all: bin/scn $(EXAMPLES)
 bin/scn: tools/scn.c tools/png.h scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ tools/scn.c $(LIBS)
 
-bin/%: examples/%.c scn.h | bin
+bin/%: examples/%.c scn.h tools/png.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ $< $(LIBS)
 
 bin:
@@ -47,7 +48,7 @@ bin/test_%: tests/test_%.c tests/check.h tests/fd.h tests/common.h scn.h bin/scn
 	$(CC) $(OPT) $(WARN) -o $@ $< $(if $(filter $<,$(OWN_IMPL)),,bin/scn_impl.o) $(LIBS)
 
 test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx
-	@sh tests/run.sh bin $(TESTS) test_cxx test_cli cli_harden api_doc
+	@sh tests/run.sh bin $(TESTS) test_cxx test_cli cli_harden api_doc lessons
 
 # about 3.5 minutes: scn-mnist, 2 epochs (lr 0.1 then 0.01) on the first 10000
 # Fashion-MNIST images without a test pass, then one test pass in scn eval

@@ -44,7 +44,7 @@
  *
  *       scn_en_backward(D, m, n, X, P, alpha, G, &sd, dD, dX, &dlambda1);
  *
- *   Training a network (examples/fashion_mnist.c is this, complete; every
+ *   Training a network (examples/05_train_scn.c is this, complete; every
  *   call returns a status or NULL to check):
  *
  *       scn_dataset *train = scn_dataset_open(dir, "train", NULL); // detected
