@@ -925,6 +925,34 @@ static int has_sparse_coding(const scn_net *net) {
     return 0;
 }
 
+/* The experiments' test pass over the first `limit` test images (0: all),
+ * with progress on stderr; 1 (with the message) on failure. */
+static int test_pass(scn_net *net, scn_dataset *test, const scn_train_state *st, int limit,
+                     scn_pass_result *res) {
+    scn_train_desc ed;
+    progress_ctx pc;
+    memset(&ed, 0, sizeof ed);
+    memset(&pc, 0, sizeof pc);
+    pc.tty = isatty(2);
+    ed.item_count = limit;
+    ed.progress = show_progress;
+    ed.user = &pc;
+    ed.progress_every = progress_every(pc.tty);
+    return scn_evaluate(net, test, st, &ed, res, NULL) ? die_lib() : 0;
+}
+
+/* The experiments' data: both splits of DIR and the training split's
+ * per-channel statistics; 1 (with the message) on failure. */
+static int open_splits(const char *data, const char *format, scn_dataset **train,
+                       scn_dataset **test, scn_train_state *stats) {
+    memset(stats, 0, sizeof *stats);
+    if (!(*train = scn_dataset_open(data, "train", format)) ||
+        !(*test = scn_dataset_open(data, "test", format)) ||
+        scn_dataset_stats(*train, stats->mean, stats->std))
+        return die_lib();
+    return 0;
+}
+
 /* One model on one labelled subset: trained, then its test accuracy. */
 typedef struct limited_run {
     const char *model;
@@ -944,9 +972,8 @@ static int limited_train(const limited_run *r, double *accuracy) {
     scn_sgd opt;
     scn_sgd_desc sd;
     scn_train_state st = *r->stats;
-    scn_train_desc td, ed;
+    scn_train_desc td;
     scn_pass_result res;
-    progress_ctx pc;
     double t0 = now_seconds(), last = t0;
     int rc = 1, semi = r->mu && net && has_sparse_coding(net);
     memset(&opt, 0, sizeof opt);
@@ -968,13 +995,7 @@ static int limited_train(const limited_run *r, double *accuracy) {
         if (scn_train_epoch(net, &opt, r->train, &st, &td, &res)) { rc = die_lib(); goto done; }
         tick("training: epoch", st.epoch, r->epochs, t0, &last);
     }
-    memset(&ed, 0, sizeof ed);
-    memset(&pc, 0, sizeof pc);
-    pc.tty = isatty(2);
-    ed.progress = show_progress;
-    ed.user = &pc;
-    ed.progress_every = progress_every(pc.tty);
-    if (scn_evaluate(net, r->test, &st, &ed, &res, NULL)) { rc = die_lib(); goto done; }
+    if (test_pass(net, r->test, &st, 0, &res)) goto done;
     *accuracy = 100.0 * res.accuracy;
     rc = 0;
 done:
@@ -1041,10 +1062,7 @@ static int cmd_limited(int argc, char **argv) {
     if (mu && !unlabelled) return die("%s", "--mu needs --unlabelled");
     set_threads(threads);
     if (csv && (scn_output_check(csv) || scn_output_lock_take(csv, &lock))) return die_lib();
-    memset(&stats, 0, sizeof stats);
-    if (!(train = scn_dataset_open(data, "train", format)) ||
-        !(test = scn_dataset_open(data, "test", format)) ||
-        scn_dataset_stats(train, stats.mean, stats.std)) { rc = die_lib(); goto done; }
+    if (open_splits(data, format, &train, &test, &stats)) goto done;
     if (!train->labels || train->classes < 1) { rc = die("%s has no labels", data); goto done; }
     for (mi = 0; mi < nm; mi++) {           /* every model is made before any training */
         char buf[512];
@@ -1219,9 +1237,8 @@ static int sweep_train(sweep_run *r, const char *name, const char *spec, double 
     scn_sgd opt;
     scn_sgd_desc sd;
     scn_train_state st = *r->stats;
-    scn_train_desc td, ed;
+    scn_train_desc td;
     scn_pass_result res;
-    progress_ctx pc;
     double t0 = now_seconds(), last = t0, train_s = 0.0;
     int rc = 1;
     char what[96];
@@ -1247,14 +1264,7 @@ static int sweep_train(sweep_run *r, const char *name, const char *spec, double 
         train_s += res.seconds;
         tick(what, st.epoch, r->epochs, t0, &last);
     }
-    memset(&ed, 0, sizeof ed);
-    memset(&pc, 0, sizeof pc);
-    pc.tty = isatty(2);
-    ed.item_count = r->test_limit;
-    ed.progress = show_progress;
-    ed.user = &pc;
-    ed.progress_every = progress_every(pc.tty);
-    if (scn_evaluate(net, r->test, &st, &ed, &res, NULL)) { rc = die_lib(); goto done; }
+    if (test_pass(net, r->test, &st, r->test_limit, &res)) goto done;
     *error = 100.0 * (1.0 - res.accuracy);
     *epoch_s = train_s / r->epochs;
     rc = 0;
@@ -1301,10 +1311,7 @@ static int cmd_sweep_ddse(int argc, char **argv) {
         return die("--ratios %s: need up to 16 values in (0, 1] like 0.1,0.25", ratios);
     set_threads(threads);
     if (csv && (scn_output_check(csv) || scn_output_lock_take(csv, &lock))) return die_lib();
-    memset(&stats, 0, sizeof stats);
-    if (!(train = scn_dataset_open(data, "train", format)) ||
-        !(test = scn_dataset_open(data, "test", format)) ||
-        scn_dataset_stats(train, stats.mean, stats.std)) { rc = die_lib(); goto done; }
+    if (open_splits(data, format, &train, &test, &stats)) goto done;
     if (train->C * train->H * train->W != 784 || train->classes < 1 || train->classes > 10) {
         fprintf(stderr, "%s: %s holds %dx%dx%d images in %d classes: the DDSE presets take "
                 "28 x 28 gray images in at most 10 classes\n", prog_cmd, data, train->C,
