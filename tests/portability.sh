@@ -17,7 +17,7 @@ OUT=${PORT_OUT:-bin/port}
 JOBS=${PORT_JOBS:-2}
 STRICT="-std=c99 -pedantic -Wall -Wextra -Werror"
 POSIX="-D_POSIX_C_SOURCE=200809L"      # the tests' mkdtemp, fork, ...
-CORE="math solver grad layers checkpoint npy idx fixtures byteorder"
+CORE="math solver grad layers checkpoint npy idx fixtures byteorder ddse"
 # the variants of a compiler (optimisation, OpenMP, SCN_STATIC) run the
 # tests that link one compiled library (test_idx and the tool of test_train
 # compile their own copy); one configuration per compiler runs them all

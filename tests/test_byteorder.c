@@ -5,10 +5,12 @@
  *                               (the round trip on this machine)
  *   test_byteorder write DIR    DIR/net.scn after one training step (so the
  *                               BN buffers, velocity and state are set),
+ *                               DIR/sparse.scn the same for a ddse net
+ *                               (its weights mostly zero: the PARZ record),
  *                               DIR/t.npy, and beside each its values as
- *                               hexadecimal bit patterns (net.hex, t.hex:
- *                               text, the same on every byte order)
- *   test_byteorder check DIR    loads both, compares every value's bits with
+ *                               hexadecimal bit patterns (net.hex, sparse.hex,
+ *                               t.hex: text, the same on every byte order)
+ *   test_byteorder check DIR    loads them, compares every value's bits with
  *                               the .hex files, and encodes them again: the
  *                               bytes must equal the files read
  *
@@ -21,7 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MODEL "sc:n=6,l1=0.05 bn conv:n=4 relu gap linear:n=10"
+/* a dense net (PARM) and one whose weights are mostly zero (PARZ) */
+static const char *const models[2][2] = {
+    { "net", "sc:n=6,l1=0.05 bn conv:n=4 relu gap linear:n=10" },
+    { "sparse", "ddse:n=12,iters=1,nnz=3,every=1 linear:n=10" },
+};
 
 static char dir[256];
 
@@ -59,12 +65,13 @@ static int same_hex(FILE *f, const float *x, size_t n, const char *what) {
     return 1;
 }
 
-static void write_files(void) {
-    char path[320];
-    scn_net *net = scn_net_create(MODEL, 1, 8, 8, 7);
+/* NAME.scn after one training step of spec (BN buffers, velocity and
+ * state set) and its values as NAME.hex */
+static void write_net(const char *name, const char *spec, scn_rng *r) {
+    char path[320], file[64];
+    scn_net *net = scn_net_create(spec, 1, 8, 8, 7);
     scn_sgd opt;
     scn_train_state st;
-    scn_rng r;
     float x[4 * 64], dl[4 * 10];
     unsigned char labels[4] = { 1, 3, 5, 7 };
     const float *logits;
@@ -72,14 +79,11 @@ static void write_files(void) {
     size_t nb, i;
     float *buf;
     FILE *f;
-    scn_tensor *t;
-    int shape[3] = { 3, 5, 7 };
     CHECK(net != NULL, "net: %s", scn_error());
     if (!net) return;
     CHECK(scn_sgd_init(&opt, net, NULL) == SCN_OK, "sgd: %s", scn_error());
     memset(&st, 0, sizeof st);
-    scn_rng_seed(&r, 11, 3);
-    for (i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = scn_rng_normal(&r);
+    for (i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = scn_rng_normal(r);
     /* one training step: BN running statistics, gradients, velocity */
     logits = scn_net_forward(net, x, 4, 1);
     CHECK(logits != NULL, "forward: %s", scn_error());
@@ -89,11 +93,13 @@ static void write_files(void) {
         CHECK(scn_net_backward(net, dl, NULL) == SCN_OK, "backward: %s", scn_error());
         CHECK(scn_sgd_step(&opt, net, 0.1f) == SCN_OK, "step: %s", scn_error());
     }
-    st.epoch = 1; st.step = 1; st.batch = 4; st.rng = r;
+    st.epoch = 1; st.step = 1; st.batch = 4; st.rng = *r;
     st.mean[0] = 0.25f; st.std[0] = 1.5f;
-    path_of(path, sizeof path, "net.scn");
+    snprintf(file, sizeof file, "%s.scn", name);
+    path_of(path, sizeof path, file);
     CHECK(scn_checkpoint_save(path, net, &opt, &st) == SCN_OK, "save: %s", scn_error());
-    path_of(path, sizeof path, "net.hex");
+    snprintf(file, sizeof file, "%s.hex", name);
+    path_of(path, sizeof path, file);
     f = fopen(path, "w");
     CHECK(f != NULL, "%s", path);
     if (f) {
@@ -102,6 +108,19 @@ static void write_files(void) {
         put_hex(f, buf, nb);
         fclose(f);
     }
+    scn_sgd_free(&opt);
+    scn_net_free(net);
+}
+
+static void write_files(void) {
+    char path[320];
+    scn_rng r;
+    size_t i;
+    FILE *f;
+    scn_tensor *t;
+    int shape[3] = { 3, 5, 7 }, k;
+    scn_rng_seed(&r, 11, 3);
+    for (k = 0; k < 2; k++) write_net(models[k][0], models[k][1], &r);
     /* the .npy: random values, and a signed zero, a subnormal, the largest
      * float, an infinity and a NaN payload that byte swapping must keep */
     t = scn_tensor_create(3, shape);
@@ -119,24 +138,24 @@ static void write_files(void) {
         if (f) { put_hex(f, t->data, t->size); fclose(f); }
         scn_tensor_free(t);
     }
-    scn_sgd_free(&opt);
-    scn_net_free(net);
 }
 
-static void check_files(void) {
-    char path[320];
+/* NAME.scn against NAME.hex, and encoded again against its own bytes */
+static void check_net(const char *name) {
+    char path[320], hex[64];
     scn_sgd opt;
     scn_train_state st;
     scn_net *net;
-    scn_tensor *t;
     unsigned char *file, *again = NULL;
     size_t len, len2 = 0, nb;
     FILE *f;
-    path_of(path, sizeof path, "net.scn");
+    snprintf(hex, sizeof hex, "%s.scn", name);
+    path_of(path, sizeof path, hex);
     net = scn_checkpoint_load(path, &opt, &st);
     CHECK(net != NULL, "load %s: %s", path, scn_error());
     if (net) {
-        path_of(path, sizeof path, "net.hex");
+        snprintf(hex, sizeof hex, "%s.hex", name);
+        path_of(path, sizeof path, hex);
         f = fopen(path, "r");
         CHECK(f != NULL, "%s", path);
         if (f) {
@@ -151,18 +170,35 @@ static void check_files(void) {
               (double)st.std[0]);
         /* the velocity and SGD settings have no .hex: encoding again must
          * give the file's bytes, which covers them and every field */
-        path_of(path, sizeof path, "net.scn");
+        snprintf(hex, sizeof hex, "%s.scn", name);
+        path_of(path, sizeof path, hex);
         file = check_read_file(path, &len);
         CHECK(scn_checkpoint_encode(net, &opt, &st, &again, &len2) == SCN_OK, "encode: %s",
               scn_error());
         CHECK(file && again && len == len2 && memcmp(file, again, len) == 0,
               "the checkpoint encoded again differs from the file read (%zu vs %zu bytes)",
               len, len2);
+        if (file && !strcmp(name, "sparse")) {  /* the compact record is the one tested */
+            size_t i;
+            int parz = 0;
+            for (i = 0; i + 4 <= len; i++) parz |= !memcmp(file + i, "PARZ", 4);
+            CHECK(parz, "%s.scn holds no PARZ record", name);
+        }
         free(file);
         scn_mem_free(again);
         scn_sgd_free(&opt);
         scn_net_free(net);
     }
+}
+
+static void check_files(void) {
+    char path[320];
+    scn_tensor *t;
+    unsigned char *file;
+    size_t len, len2 = 0;
+    FILE *f;
+    int k;
+    for (k = 0; k < 2; k++) check_net(models[k][0]);
     path_of(path, sizeof path, "t.npy");
     t = scn_npy_load(path);
     CHECK(t != NULL, "load %s: %s", path, scn_error());
