@@ -1,6 +1,9 @@
 # scn.h - build, test, sanitize.
 #   make          bin/scn and the examples
 #   make test     every tests/test_*.c with -Wall -Wextra -Werror, then the CLI checks
+#   make test-mpi bin/scn-mpi (scn.h section 17, built with mpicc) over 1 and 2 ranks:
+#                 bit-identity, resume, a failing rank (tests/test_mpi.sh; needs
+#                 openmpi-bin, libopenmpi-dev, dataset-fashion-mnist; about a minute)
 #   make asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo     train scn-mnist briefly on Fashion-MNIST and print test accuracy
 #   make bench    GEMM vs OpenBLAS, SC layer and training step vs PyTorch (bench/run.sh)
@@ -23,6 +26,17 @@ all: bin/scn $(EXAMPLES)
 
 bin/scn: tools/scn.c tools/png.h scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ tools/scn.c $(LIBS)
+
+# train over MPI ranks: tools/scn.c with SCN_MPI, built by the MPI wrapper
+MPICC   ?= mpicc
+bin/scn-mpi: tools/scn.c tools/png.h scn.h | bin
+	$(MPICC) $(OPT) $(WARN) -DSCN_MPI -o $@ tools/scn.c $(LIBS)
+
+bin/mpi_cmp: tests/mpi/cmp.c scn.h | bin
+	$(CC) $(OPT) $(WARN) -o $@ tests/mpi/cmp.c $(LIBS)
+
+test-mpi: bin/scn bin/scn-mpi bin/mpi_cmp
+	sh tests/test_mpi.sh bin
 
 bin/%: examples/%.c scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ $< $(LIBS)
@@ -99,4 +113,4 @@ uninstall:
 clean:
 	rm -rf bin
 
-.PHONY: all test asan demo bench fuzz portability install uninstall clean
+.PHONY: all test test-mpi asan demo bench fuzz portability install uninstall clean

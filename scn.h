@@ -83,6 +83,8 @@
  *                     <stb/stb_image.h> (section 12).
  *   SCN_GUNZIP_MAX, SCN_IDX_MAX_CLASSES, SCN_IMAGE_MAX_SIDE,
  *   SCN_AMAT_MAX_VALUES  the readers' size limits (sections 12, 13).
+ *   SCN_MPI           compile section 17, training over MPI ranks (build
+ *                     with mpicc; off by default).
  *   _OPENMP           set by the compiler with -fopenmp: GEMM, the solver
  *                     and the backward pass then run on all cores. Results
  *                     are bit-identical for any thread count.
@@ -1273,7 +1275,13 @@ SCNDEF void scn_backend_set(const scn_backend *be);
  * in a thread-local pointer; run one scn_mpi_train_epoch per thread.
  * ====================================================================== */
 
+#ifdef __cplusplus
+}                       /* mpi.h declares its own linkage */
+#endif
 #include <mpi.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct scn_mpi_desc {
     int bn_local;       /* 0: synchronised BN; 1: statistics per shard */

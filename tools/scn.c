@@ -49,6 +49,7 @@ static scn_status shared(scn_status s) { return scn_mpi_agree(&mpi, s); }
 static int any_rank(int bad) {
     int any = bad;
     MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, mpi.comm);
+    if (any) mpi.shared = 1;
     return any;
 }
 
@@ -68,10 +69,11 @@ static int any_rank(int bad) { return bad; }
 #endif
 
 /* Prints "scn CMD: message" and returns the exit status 1. */
+static char last_error[512];     /* what die printed last (scn-mpi repeats it) */
 static int die(const char *fmt, const char *arg) {
-    fprintf(stderr, "%s: ", prog_cmd);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
+    size_t n = (size_t)snprintf(last_error, sizeof last_error, "%s: ", prog_cmd);
+    if (n < sizeof last_error) snprintf(last_error + n, sizeof last_error - n, fmt, arg);
+    fprintf(stderr, "%s\n", last_error);
     return 1;
 }
 
@@ -1992,6 +1994,13 @@ int main(int argc, char **argv) {
         rc = scn_main(argc, argv);
     }
     fflush(stdout);
+    /* a failure the other ranks did not share (options that differ between
+       ranks, say) leaves them in a collective: end the job */
+    if (rc && !mpi.shared && (MPI_Comm_size(MPI_COMM_WORLD, &fd), fd > 1)) {
+        if (rank_err && last_error[0]) fprintf(rank_err, "rank %d: %s\n", mpi.rank, last_error);
+        fflush(rank_err ? rank_err : stderr);
+        MPI_Abort(MPI_COMM_WORLD, rc);
+    }
     scn_mpi_free(&mpi);
     MPI_Finalize();
     return rc;
