@@ -18,7 +18,9 @@
 #    11.2M parameters (ResNet-18's), 20 BN layers, compute per image as
 #    scn-cifar's times the ratio of parameter counts.
 #    Links: 10 Gbit/s Ethernet with 20 us latency, 100 Gbit/s InfiniBand
-#    with 2 us.
+#    with 2 us. Each cell: communication per step, then the parallel
+#    efficiency compute / (compute + communication) with this host's
+#    compute and with a node 100 times faster (a GPU, say).
 steps=${1:-20}
 rounds=${2:-3}
 data=${SCN_MPI_DATA:-/usr/share/datasets/fashion-mnist}
@@ -68,24 +70,27 @@ echo "$m1 $1 $2 $3 $4 $cifar" | awk '
 function lg(p) { return p <= 1 ? 0 : int(log(p - 1) / log(2)) + 1 }
 function row(name, params, nbn, comp_ms, bw, lat,   p, i, g, line, comm, small, eff) {
     g = 4 * params
-    line = sprintf("| %s | %.1f MB | %.0f ms | %d Gbit/s |", name, g / 1e6, comp_ms, bw)
+    line = sprintf("| %s | %.2f MB | %.0f ms | %d Gbit/s |", name, g / 1e6, comp_ms, bw)
     for (i = 1; i <= 5; i++) {
         p = P[i]
         comm = 1e3 * (2 * (p - 1) / p * g * 8 / (bw * 1e9) + 2 * (p - 1) * lat * 1e-6)
         small = 1e3 * (3 * nbn + 2) * lg(p) * lat * 1e-6
         eff = comp_ms / (comp_ms + comm + small)
-        line = line sprintf(" %.1f + %.1f ms, %.0f%% |", comm, small, 100 * eff)
+        fast = comp_ms / 100 / (comp_ms / 100 + comm + small)
+        line = line sprintf(" %.1f ms: %.0f%% / %.0f%% |", comm + small, 100 * eff, 100 * fast)
     }
     print line
 }
 {
     P[1] = 4; P[2] = 8; P[3] = 16; P[4] = 32; P[5] = 64
-    mnist = $1 - $2                     # compute: step minus exchange, 1 rank
-    cifar = 64 / $9 * 1000 * (32 / 28) ^ 2
-    sd = cifar * 11.2e6 / $7
+    # $1-$3: 1 rank step ms, exchange ms, img/s; $4-$7: parameters and BN
+    # layers of scn-mnist and scn-cifar; $8: scn-cifar img/s at 28 x 28
+    mnist = $1 - $2                     # compute: the 1-rank step less its exchange
+    cifar = 64 / $8 * 1000 * (32 / 28) ^ 2
+    sd = cifar * 11.2e6 / $6
     print "| net | gradient block | compute per step (64 images) | link | p = 4 | 8 | 16 | 32 | 64 |"
     print "|---|---|---|---|---|---|---|---|---|"
-    row("scn-mnist", $5, $6, mnist, 10, 20); row("scn-mnist", $5, $6, mnist, 100, 2)
-    row("scn-cifar", $7, $8, cifar, 10, 20); row("scn-cifar", $7, $8, cifar, 100, 2)
+    row("scn-mnist", $4, $5, mnist, 10, 20); row("scn-mnist", $4, $5, mnist, 100, 2)
+    row("scn-cifar", $6, $7, cifar, 10, 20); row("scn-cifar", $6, $7, cifar, 100, 2)
     row("sdnet18 (estimate)", 11.2e6, 20, sd, 10, 20); row("sdnet18 (estimate)", 11.2e6, 20, sd, 100, 2)
 }'
