@@ -117,6 +117,8 @@
  *   data sets may be used from different threads at once, one object from
  *   one thread at a time; the functions of sections 3-7 may be called from
  *   many threads at once with separate outputs and workspaces.
+ *   With SCN_MPI, a synchronised-BN step also keeps its context in a
+ *   thread-local pointer (section 17).
  *
  * TABLE OF CONTENTS (each entry is a banner comment below, in the API and
  * again in the implementation)
@@ -8924,7 +8926,9 @@ static scn_rng scn__rng_advance(scn_rng r, uint64_t delta) {
     return r;
 }
 
-static int scn__is_dropout(const scn__layer *l) { return !strcmp(l->kind->info.name, "dropout"); }
+static int scn__is_dropout(const scn__layer *l) {
+    return !strcmp(l->kind->info.name, "dropout");
+}
 
 /* Points each dropout layer at its own generator in gens, jumped from
  * start to the draw one process makes for item `first` of a batch of B
@@ -8983,7 +8987,8 @@ static scn_status scn__mpi_bn_forward(const scn_bn_args *a, const float *x, floa
     int c;
     if (!train)
         return scn__mpi_base->bn_forward(a, x, y, gamma, beta, running, xhat, inv, train);
-    if (!(sum = (double *)scn__calloc(2 * (size_t)a->C, sizeof(double), "BN"))) return SCN_ERR_NOMEM;
+    if (!(sum = (double *)scn__calloc(2 * (size_t)a->C, sizeof(double), "BN")))
+        return SCN_ERR_NOMEM;
     SCN__OMP(parallel for schedule(static) num_threads(scn__threads()))
     for (c = 0; c < a->C; c++) {
         double mean = 0.0;
@@ -9087,7 +9092,7 @@ typedef struct scn__mpi_run {
     scn_rng *gens;              /* dropout generators */
     double *stats;              /* per shard: status, loss, correct (S x 3) */
     scn_backend be;             /* synchronised BN: the net's with bn replaced */
-    int *counts, *displs;       /* 4 x P */
+    int *counts;                /* 4 x P: the exchange's counts and offsets */
 } scn__mpi_run;
 
 static void scn__mpi_run_free(scn__mpi_run *r) {
@@ -9099,7 +9104,8 @@ static void scn__mpi_run_free(scn__mpi_run *r) {
 /* Segment j of an L-float block: [L j / P, L (j + 1) / P). */
 static size_t scn__mpi_seg(size_t L, int j, int P) { return (size_t)((uint64_t)L * j / P); }
 
-static scn_status scn__mpi_run_start(scn_mpi *m, scn_net *net, scn__mpi_run *r, int B, int K) {
+static scn_status scn__mpi_run_start(scn_mpi *m, scn_net *net, scn__mpi_run *r, int B,
+                                     int K) {
     int P = m->size, j;
     size_t seg = 0;
     memset(r, 0, sizeof *r);
@@ -9197,7 +9203,8 @@ static scn_status scn__mpi_step_stats(scn_mpi *m, scn__mpi_run *r, scn_status s)
  * hands each rank's sums to all. */
 static scn_status scn__mpi_exchange(scn_mpi *m, scn_net *net, scn__mpi_run *r) {
     int P = m->size, j, g, *sc = r->counts, *sd = sc + P, *rc = sd + P, *rd = rc + P;
-    size_t mine0 = scn__mpi_seg(r->L, m->rank, P), len = scn__mpi_seg(r->L, m->rank + 1, P) - mine0;
+    size_t mine0 = scn__mpi_seg(r->L, m->rank, P);
+    size_t len = scn__mpi_seg(r->L, m->rank + 1, P) - mine0;
     float scale = 1.0f / (float)r->S, *send = r->slots ? r->send : net->grads;
     float *out = r->slots ? r->out : net->grads, *o = out + mine0;
     size_t e;
@@ -9206,7 +9213,8 @@ static scn_status scn__mpi_exchange(scn_mpi *m, scn_net *net, scn__mpi_run *r) {
         size_t at = scn__mpi_seg(r->L, j, P), n = scn__mpi_seg(r->L, j + 1, P) - at;
         if (r->slots)
             for (g = 0; g < r->k; g++)
-                memcpy(r->send + at * r->k + g * n, r->slots + g * r->L + at, n * sizeof(float));
+                memcpy(r->send + at * r->k + g * n, r->slots + g * r->L + at,
+                       n * sizeof(float));
         sc[j] = (int)(n * r->k);
         sd[j] = (int)(at * r->k);
         rc[j] = (int)(len * r->k);
@@ -9250,7 +9258,8 @@ static scn_status scn__mpi_train_step(scn_mpi *m, scn_net *net, scn_sgd *opt, sc
     if ((s = scn_mpi_agree(m, s))) return s;
     start = net->rng;
     if (r->saved) memcpy(r->saved, net->buffers, net->nbuffers * sizeof(float));
-    for (j = 0; !s && j < r->k; j++) s = scn__mpi_shard(m, net, ps, r, &start, m->rank * r->k + j, j);
+    for (j = 0; !s && j < r->k; j++)
+        s = scn__mpi_shard(m, net, ps, r, &start, m->rank * r->k + j, j);
     if (s && !m->desc.bn_local) {
         m->shared = 0;      /* the others may wait in a BN collective: see section 17 */
         return s;

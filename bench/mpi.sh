@@ -41,7 +41,8 @@ while [ $r -le "$rounds" ]; do
 done
 # the median over the rounds of each rank count: step ms, exchange ms, img/s
 summary() {
-    grep "^mpi: $1 ranks" "$tmp/mnist.txt" | sed 's/.*step \([0-9.]*\) ms, exchange \([0-9.]*\) ms, \([0-9.]*\) img.*/\1 \2 \3/' |
+    grep "^mpi: $1 ranks" "$tmp/mnist.txt" |
+        sed 's/.*step \([0-9.]*\) ms, exchange \([0-9.]*\) ms, \([0-9.]*\) img.*/\1 \2 \3/' |
         sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
 }
 m1=$(summary 1)
@@ -55,8 +56,9 @@ cat >"$tmp/p.c" <<'EOC'
 #define SCN_IMPLEMENTATION
 #include "scn.h"
 #include <stdio.h>
-int main(void) {   /* parameters and BN layers of the two presets, CIFAR-shaped for scn-cifar */
-    scn_net *a = scn_net_create("scn-mnist", 1, 28, 28, 1), *b = scn_net_create("scn-cifar", 3, 32, 32, 1);
+int main(void) {   /* parameters and BN layers of the presets, scn-cifar for 3 x 32 x 32 */
+    scn_net *a = scn_net_create("scn-mnist", 1, 28, 28, 1);
+    scn_net *b = scn_net_create("scn-cifar", 3, 32, 32, 1);
     int i, na = 0, nb = 0;
     for (i = 0; i < scn_net_layer_count(a); i++) na += !strcmp(scn_net_layer_kind(a, i), "bn");
     for (i = 0; i < scn_net_layer_count(b); i++) nb += !strcmp(scn_net_layer_kind(b, i), "bn");
@@ -92,5 +94,6 @@ function row(name, params, nbn, comp_ms, bw, lat,   p, i, g, line, comm, small, 
     print "|---|---|---|---|---|---|---|---|---|"
     row("scn-mnist", $4, $5, mnist, 10, 20); row("scn-mnist", $4, $5, mnist, 100, 2)
     row("scn-cifar", $6, $7, cifar, 10, 20); row("scn-cifar", $6, $7, cifar, 100, 2)
-    row("sdnet18 (estimate)", 11.2e6, 20, sd, 10, 20); row("sdnet18 (estimate)", 11.2e6, 20, sd, 100, 2)
+    row("sdnet18 (estimate)", 11.2e6, 20, sd, 10, 20)
+    row("sdnet18 (estimate)", 11.2e6, 20, sd, 100, 2)
 }'

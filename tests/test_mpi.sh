@@ -16,7 +16,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 run="mpirun --oversubscribe"
 [ "$(id -u)" = 0 ] && run="$run --allow-run-as-root"
-[ -d "$data" ] || { echo "test_mpi: $data is absent (apt-get install dataset-fashion-mnist)"; exit 1; }
+[ -d "$data" ] ||
+    { echo "test_mpi: $data is absent (apt-get install dataset-fashion-mnist)"; exit 1; }
 # scn-mnist with random crops and flips, no test pass: 64 images a step
 common="--batch 64 --test-limit 0 --precise-bn 0 --crop 2 --flip"
 check() {   # check NAME A B TOL
@@ -61,8 +62,8 @@ mkdir "$tmp/bad"
 cp "$data"/* "$tmp/bad/"
 img=$(ls "$tmp/bad"/train-images*)
 head -c 100000 "$img" >"$tmp/cut" && mv "$tmp/cut" "$img"
-timeout 120 $run -np 1 "$bin/scn-mpi" train --data "$data" $common --limit 128 --out "$tmp/f.scn" : \
-    -np 1 "$bin/scn-mpi" train $common --limit 128 --out "$tmp/f.scn" --data "$tmp/bad" \
+timeout 120 $run -np 1 "$bin/scn-mpi" train --data "$data" $common --limit 128 \
+    --out "$tmp/f.scn" : -np 1 "$bin/scn-mpi" train $common --limit 128 --out "$tmp/f.scn" --data "$tmp/bad" \
     >"$tmp/f.log" 2>&1
 rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "rank 1: .*train-images" "$tmp/f.log" &&

@@ -42,7 +42,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cmp: %s\n", scn_error());
         return 2;
     }
-    if (scn_net_param_count(a) != scn_net_param_count(b) || strcmp(scn_net_spec(a), scn_net_spec(b))) {
+    if (scn_net_param_count(a) != scn_net_param_count(b) ||
+        strcmp(scn_net_spec(a), scn_net_spec(b))) {
         fprintf(stderr, "cmp: different nets\n");
         return 1;
     }
