@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_mpi.sh BINDIR - bin/scn-mpi over 1 and 2 ranks (make test-mpi):
-#   1. one rank with synchronised BN is bit-identical to scn train;
+#   1. one rank with synchronised BN is bit-identical to scn train, with and
+#      without dropout;
 #   2. two ranks with synchronised BN match one rank at the same global
 #      batch to 1e-5 of each layer's largest weight (float summation order;
 #      scn.h section 17 says why it is not bit-identical);
@@ -44,6 +45,10 @@ net="conv:n=8 bn relu dropout:p=0.3 maxpool conv:n=16 bn relu gap linear:n=10"
 train 1 2 "$tmp/d1.scn" --limit 384 --epochs 1 --model "$net"
 train 2 1 "$tmp/d2.scn" --limit 384 --epochs 1 --model "$net"
 check "dropout net: 2 ranks = 1 rank to 1e-5" "$tmp/d1.scn" "$tmp/d2.scn" 1e-5
+"$bin/scn" train --data "$data" $common --threads 2 --limit 384 --epochs 1 --model "$net" \
+    --out "$tmp/d0.scn" >"$tmp/d0.log" 2>&1 || { echo "FAIL scn train"; cat "$tmp/d0.log"; fail=1; }
+check "dropout net: 1 rank = scn train, bit for bit (the generator jumps)" "$tmp/d0.scn" \
+    "$tmp/d1.scn" 0
 train 1 2 "$tmp/e1.scn" --limit 384 --epochs 1 --model "$net" --bn-local --shards 2
 train 2 1 "$tmp/e2.scn" --limit 384 --epochs 1 --model "$net" --bn-local --shards 2
 check "dropout net, --bn-local: 2 ranks = 1 rank, bit for bit" "$tmp/e1.scn" "$tmp/e2.scn" 0
