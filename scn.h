@@ -1240,7 +1240,10 @@ SCNDEF void scn_backend_set(const scn_backend *be);
  *     r S/P .. (r+1) S/P - 1. Dropout draws (one per value) are taken
  *     from the net's generator jumped ahead (PCG32 advances in log time)
  *     to where one process would draw them for the shard's first item, so
- *     the ranks together draw what one process draws.
+ *     the ranks together draw what one process draws. (A kind that draws
+ *     per batch rather than per item would draw the same values in every
+ *     shard, from the step's first state; the generator then moves on by
+ *     the per-item draws only.)
  *   - BN, synchronised (the default, S = P): each bn layer's per-channel
  *     sums (in double) are gathered from every rank and added in rank
  *     order, so all ranks normalise with the global batch's mean and
@@ -9155,6 +9158,7 @@ static scn_status scn__mpi_shard(scn_mpi *m, scn_net *net, scn__pass *ps, scn__m
     const float *z;
     scn_status s;
     if (r->saved) memcpy(net->buffers, r->saved, net->nbuffers * sizeof(float));
+    net->rng = *start;      /* a draw per batch, not per item, is the same in every shard */
     scn__mpi_dropout_place(net, r->gens, start, r->B, first);
     if (sync) {
         scn__mpi_step = m;
