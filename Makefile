@@ -35,7 +35,10 @@ bin/scn-mpi: tools/scn.c tools/png.h scn.h | bin
 bin/mpi_cmp: tests/mpi/cmp.c scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ tests/mpi/cmp.c $(LIBS)
 
-test-mpi: bin/scn bin/scn-mpi bin/mpi_cmp
+bin/mpi_api: tests/mpi/api.c tests/check.h scn.h | bin
+	$(MPICC) $(OPT) $(WARN) -o $@ tests/mpi/api.c $(LIBS)
+
+test-mpi: bin/scn bin/scn-mpi bin/mpi_cmp bin/mpi_api
 	sh tests/test_mpi.sh bin
 
 bin/%: examples/%.c scn.h | bin

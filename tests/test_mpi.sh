@@ -7,7 +7,8 @@
 #      scn.h section 17 says why it is not bit-identical);
 #   3. with --bn-local --shards 2, one rank and two ranks are bit-identical,
 #      and so is a run resumed on 1 rank from a 2-rank checkpoint;
-#   4. a bad file on one rank ends the job with that rank's message.
+#   4. a bad file on one rank ends the job with that rank's message;
+#   and tests/mpi/api.c checks the library's functions directly.
 # Needs mpirun and Fashion-MNIST (Debian: openmpi-bin, dataset-fashion-mnist).
 # Under 2 minutes on 2 cores.
 bin=${1:-bin}
@@ -19,6 +20,13 @@ run="mpirun --oversubscribe"
 [ "$(id -u)" = 0 ] && run="$run --allow-run-as-root"
 [ -d "$data" ] ||
     { echo "test_mpi: $data is absent (apt-get install dataset-fashion-mnist)"; exit 1; }
+# the library's side on 2 ranks (tests/mpi/api.c): shared errors, sync, and
+# per-shard and synchronised BN against one rank, on a data set in memory
+if $run -np 2 "$bin/mpi_api" >"$tmp/api.log" 2>&1; then
+    echo "ok   scn_mpi_* on 2 ranks (tests/mpi/api.c)"
+else
+    echo "FAIL scn_mpi_* on 2 ranks"; cat "$tmp/api.log"; fail=1
+fi
 # scn-mnist with random crops and flips, no test pass: 64 images a step
 common="--batch 64 --test-limit 0 --precise-bn 0 --crop 2 --flip"
 check() {   # check NAME A B TOL
