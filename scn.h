@@ -141,8 +141,8 @@
  *                                      precise BN, progress)
  *  15. Checkpoints                    (version 3 byte layout, atomic, CRC)
  *  16. Backends                       (the table every loop goes through)
- *  17. Distributed training (SCN_MPI) (data-parallel SGD over MPI ranks,
- *                                      deterministic reduction; optional)
+ *  17. Distributed training over MPI  (SCN_MPI: data-parallel SGD,
+ *                                      deterministic reduction)
  *
  * VERSION HISTORY (CHANGELOG.md has the details)
  *   0.2.0  layer kinds as tables, residual blocks, training loop in the
@@ -1216,7 +1216,7 @@ SCNDEF void scn_backend_set(const scn_backend *be);
 
 #ifdef SCN_MPI
 /* ======================================================================
- * 17. Distributed training (SCN_MPI)
+ * 17. Distributed training over MPI
  *
  * Data-parallel SGD over the ranks of an MPI communicator (as Horovod and
  * PyTorch's DistributedDataParallel train), compiled when the program
@@ -8818,7 +8818,7 @@ SCNDEF void scn_backend_set(const scn_backend *be) {
 
 #ifdef SCN_MPI
 /* ======================================================================
- * 17. Distributed training (SCN_MPI)
+ * 17. Distributed training over MPI
  * ====================================================================== */
 
 /* An MPI return code as a status; the message names the call. */
