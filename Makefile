@@ -2,6 +2,9 @@
 #   make          bin/scn and the examples
 #   make test     every tests/test_*.c with -Wall -Wextra -Werror, then the CLI checks and
 #                 the lessons (each examples/NN_*.c built by the cc line in its comment)
+#   make test-mpi bin/scn-mpi (scn.h section 17, built with mpicc) over 1 and 2 ranks:
+#                 bit-identity, resume, a failing rank (tests/test_mpi.sh; needs
+#                 openmpi-bin, libopenmpi-dev, dataset-fashion-mnist; about a minute)
 #   make asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo     train scn-mnist briefly on Fashion-MNIST and print test accuracy
 #   make bench    GEMM vs OpenBLAS, SC layer and training step vs PyTorch, DDSE's
@@ -25,6 +28,20 @@ all: bin/scn $(EXAMPLES)
 
 bin/scn: tools/scn.c tools/png.h scn.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ tools/scn.c $(LIBS)
+
+# train over MPI ranks: tools/scn.c with SCN_MPI, built by the MPI wrapper
+MPICC   ?= mpicc
+bin/scn-mpi: tools/scn.c tools/png.h scn.h | bin
+	$(MPICC) $(OPT) $(WARN) -DSCN_MPI -o $@ tools/scn.c $(LIBS)
+
+bin/mpi_cmp: tests/mpi/cmp.c scn.h | bin
+	$(CC) $(OPT) $(WARN) -o $@ tests/mpi/cmp.c $(LIBS)
+
+bin/mpi_api: tests/mpi/api.c tests/check.h scn.h | bin
+	$(MPICC) $(OPT) $(WARN) -o $@ tests/mpi/api.c $(LIBS)
+
+test-mpi: bin/scn bin/scn-mpi bin/mpi_cmp bin/mpi_api
+	sh tests/test_mpi.sh bin
 
 bin/%: examples/%.c scn.h tools/png.h | bin
 	$(CC) $(OPT) $(WARN) -o $@ $< $(LIBS)
@@ -104,4 +121,4 @@ uninstall:
 clean:
 	rm -rf bin
 
-.PHONY: all test asan demo bench fuzz portability install uninstall clean
+.PHONY: all test test-mpi asan demo bench fuzz portability install uninstall clean

@@ -83,6 +83,8 @@
  *                     <stb/stb_image.h> (section 12).
  *   SCN_GUNZIP_MAX, SCN_IDX_MAX_CLASSES, SCN_IMAGE_MAX_SIDE,
  *   SCN_AMAT_MAX_VALUES  the readers' size limits (sections 12, 13).
+ *   SCN_MPI           compile section 17, training over MPI ranks (build
+ *                     with mpicc; off by default).
  *   _OPENMP           set by the compiler with -fopenmp: GEMM, the solver
  *                     and the backward pass then run on all cores. Results
  *                     are bit-identical for any thread count.
@@ -115,6 +117,8 @@
  *   data sets may be used from different threads at once, one object from
  *   one thread at a time; the functions of sections 3-7 may be called from
  *   many threads at once with separate outputs and workspaces.
+ *   With SCN_MPI, a synchronised-BN step also keeps its context in a
+ *   thread-local pointer (section 17).
  *
  * TABLE OF CONTENTS (each entry is a banner comment below, in the API and
  * again in the implementation)
@@ -138,6 +142,8 @@
  *                                      precise BN, PCA fit, progress)
  *  15. Checkpoints                    (version 3 byte layout, atomic, CRC)
  *  16. Backends                       (the table every loop goes through)
+ *  17. Distributed training over MPI  (SCN_MPI: data-parallel SGD,
+ *                                      deterministic reduction)
  *
  * VERSION HISTORY (CHANGELOG.md has the details)
  *   0.2.0  layer kinds as tables, residual blocks, training loop in the
@@ -1274,6 +1280,130 @@ SCNDEF const scn_backend *scn_backend_get(void);
 /* Installs a backend for nets created from now on and for the functions
  * of sections 3-7; NULL restores the CPU one (global state: see the top). */
 SCNDEF void scn_backend_set(const scn_backend *be);
+
+#ifdef SCN_MPI
+/* ======================================================================
+ * 17. Distributed training over MPI
+ *
+ * Data-parallel SGD over the ranks of an MPI communicator (as Horovod and
+ * PyTorch's DistributedDataParallel train), compiled when the program
+ * defines SCN_MPI and is built with an MPI compiler wrapper (Debian:
+ * apt-get install openmpi-bin libopenmpi-dev):
+ *
+ *     mpicc -O2 -fopenmp -DSCN_MPI -o prog prog.c -lm
+ *     mpirun -np 4 ./prog          (as root: --allow-run-as-root)
+ *
+ * The program initialises MPI itself (MPI_Init) and every rank calls the
+ * functions below in the same order: each is collective. Every rank builds
+ * the same net and optimiser; scn_mpi_sync then gives them rank 0's
+ * parameters, buffers, generators and training state. One step of
+ * scn_mpi_train_epoch over P ranks:
+ *   - Data: every rank reads and augments the whole global batch of B
+ *     items with the shared generator, exactly as scn_train_epoch does,
+ *     so shuffles, crops and flips are the draws of one process; each
+ *     rank then keeps its share.
+ *   - Split: the batch is cut in order into S equal shards (B % S == 0),
+ *     shard g = items g B/S .. (g+1) B/S - 1; rank r holds shards
+ *     r S/P .. (r+1) S/P - 1. Dropout draws (one per value) are taken
+ *     from the net's generator jumped ahead (PCG32 advances in log time)
+ *     to where one process would draw them for the shard's first item, so
+ *     the ranks together draw what one process draws. (A kind that draws
+ *     per batch rather than per item would draw the same values in every
+ *     shard, from the step's first state; the generator then moves on by
+ *     the per-item draws only.)
+ *   - BN, synchronised (the default, S = P): each bn layer's per-channel
+ *     sums (in double) are gathered from every rank and added in rank
+ *     order, so all ranks normalise with the global batch's mean and
+ *     variance and back-propagate through them (two MPI_Allgather calls
+ *     per bn forward, one per backward). Per shard (bn_local): each shard
+ *     normalises with its own statistics (ghost batch norm), a rank runs
+ *     its shards one after another, and the running statistics become the
+ *     mean of the shards'.
+ *   - Gradients: each shard's gradient block (the mean over its items) is
+ *     summed over shards in shard order, first to last, and scaled by
+ *     1/S: a reduce-scatter written with MPI_Alltoallv (rank j adds up
+ *     segment j of the block) then MPI_Allgatherv; per rank 2 (P-1)/P
+ *     times the block's bytes cross the network, as in a ring allreduce.
+ *     Every rank then takes the same SGD step.
+ * Determinism: nothing depends on timing. With bn_local and a fixed S,
+ * every P dividing S gives bit-identical weights (1 rank runs the shards
+ * in turn). With synchronised BN, one rank is bit-identical to
+ * scn_train_epoch, and P > 1 differs from it by rounding only: a layer's
+ * parameter gradient is a sum over the items of its forward, taken
+ * inside GEMM and the solver's backward in an order that depends on how
+ * many items the forward holds, and synchronised BN needs a rank's items
+ * in one forward (tests/test_mpi.sh bounds the difference).
+ * Failures: one expected on some ranks only (opening data, reading a
+ * batch, checkpoints, a step's loss and gradients, bad arguments) is
+ * shared: every rank returns it, scn_error() saying "rank R: ...", and
+ * scn_mpi.shared is 1. One inside a forward or backward (out of memory)
+ * is returned by its rank alone with shared 0 while the others wait in a
+ * collective; the program should then call MPI_Abort (bin/scn-mpi does).
+ * Checkpoints are written by rank 0 alone (atomically, section 15) and
+ * read by rank 0, which sends the bytes to the rest: any number of ranks
+ * resumes any checkpoint. Not supported: semi-supervised epochs (mu > 0)
+ * and backends without host memory (SCN_ERR_ARG).
+ * Global state: during a synchronised-BN step the step's context is kept
+ * in a thread-local pointer; run one scn_mpi_train_epoch per thread.
+ * ====================================================================== */
+
+#ifdef __cplusplus
+}                       /* mpi.h declares its own linkage */
+#endif
+#include <mpi.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct scn_mpi_desc {
+    int bn_local;       /* 0: synchronised BN; 1: statistics per shard */
+    int shards;         /* bn_local: shards per batch, a multiple of the
+                           ranks (0: one per rank); synchronised: unused */
+} scn_mpi_desc;
+
+typedef struct scn_mpi {
+    MPI_Comm comm;      /* a duplicate of the caller's (errors returned) */
+    int rank, size;
+    scn_mpi_desc desc;  /* shards filled in */
+    int shared;         /* after a failure: 1 if every rank returned it */
+    double comm_seconds;    /* time in the gradient exchange, summed */
+    double step_seconds;    /* time in whole steps, summed */
+    int64_t steps;          /* steps they were summed over */
+} scn_mpi;
+
+/* Prepares m for training over comm's ranks (MPI already initialised).
+ * desc may be NULL (synchronised BN). Collective; fails (shared) when
+ * bn_local's shards are not a multiple of the ranks. */
+SCNDEF scn_status scn_mpi_init(scn_mpi *m, MPI_Comm comm, const scn_mpi_desc *desc);
+/* Frees the duplicated communicator (collective). */
+SCNDEF void scn_mpi_free(scn_mpi *m);
+/* Collective: SCN_OK when s is SCN_OK on every rank; else, on every
+ * rank, the status of the lowest failing rank with its message as
+ * "rank R: ..." (m->shared = 1). */
+SCNDEF scn_status scn_mpi_agree(scn_mpi *m, scn_status s);
+/* Copies rank 0's parameters, buffers and dropout generator to every
+ * rank's net, and its optimiser state and training state when opt and st
+ * are given (NULL on every rank or none). The nets must have the same
+ * parameter and buffer counts (else a shared SCN_ERR_ARG). */
+SCNDEF scn_status scn_mpi_sync(scn_mpi *m, scn_net *net, scn_sgd *opt, scn_train_state *st);
+/* scn_train_epoch over the ranks (see above): the same arguments and
+ * results on every rank (result: the global batch's loss and accuracy);
+ * desc->progress is called on rank 0 only. desc->batch must split into
+ * equal shards; desc->mu must be 0. */
+SCNDEF scn_status scn_mpi_train_epoch(scn_mpi *m, scn_net *net, scn_sgd *opt,
+                                      scn_dataset *ds, scn_train_state *st,
+                                      const scn_train_desc *desc, scn_pass_result *result);
+#ifndef SCN_NO_STDIO
+/* scn_checkpoint_save on rank 0; every rank returns its status. */
+SCNDEF scn_status scn_mpi_checkpoint_save(scn_mpi *m, const char *path, const scn_net *net,
+                                          const scn_sgd *opt, const scn_train_state *st);
+/* scn_checkpoint_load on rank 0, the bytes broadcast and decoded on the
+ * others: the same net, opt and st (either may be NULL) on every rank,
+ * or NULL on every rank. */
+SCNDEF scn_net *scn_mpi_checkpoint_load(scn_mpi *m, const char *path, scn_sgd *opt,
+                                        scn_train_state *st);
+#endif
+#endif /* SCN_MPI */
 
 #ifdef __cplusplus
 }
@@ -9799,6 +9929,563 @@ SCNDEF const scn_backend *scn_backend_get(void) { return scn__backend; }
 SCNDEF void scn_backend_set(const scn_backend *be) {
     scn__backend = be ? be : &scn__cpu_backend;
 }
+
+
+#ifdef SCN_MPI
+/* ======================================================================
+ * 17. Distributed training over MPI
+ * ====================================================================== */
+
+/* An MPI return code as a status; the message names the call. */
+static scn_status scn__mpi_rc(int rc, const char *call) {
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (rc == MPI_SUCCESS) return SCN_OK;
+    if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS) len = 0;
+    msg[len] = '\0';
+    return scn__fail(SCN_ERR_IO, "%s failed: %s", call, msg);
+}
+
+SCNDEF scn_status scn_mpi_init(scn_mpi *m, MPI_Comm comm, const scn_mpi_desc *desc) {
+    scn_status s;
+    SCN_ASSERT(m);
+    memset(m, 0, sizeof *m);
+    if ((s = scn__mpi_rc(MPI_Comm_dup(comm, &m->comm), "MPI_Comm_dup"))) return s;
+    MPI_Comm_set_errhandler(m->comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(m->comm, &m->rank);
+    MPI_Comm_size(m->comm, &m->size);
+    if (desc) m->desc = *desc;
+    if (!m->desc.bn_local || m->desc.shards == 0) m->desc.shards = m->size;
+    if (m->desc.shards < 0 || m->desc.shards % m->size)
+        return scn__fail(SCN_ERR_ARG, "%d shards do not split over %d ranks (need a "
+                         "multiple)", m->desc.shards, m->size);
+    return SCN_OK;
+}
+
+SCNDEF void scn_mpi_free(scn_mpi *m) {
+    if (m && m->comm != MPI_COMM_NULL && m->size) MPI_Comm_free(&m->comm);
+}
+
+SCNDEF scn_status scn_mpi_agree(scn_mpi *m, scn_status s) {
+    char msg[512];
+    int me = s ? m->rank : m->size, first = m->size, code = (int)s;
+    scn_status e;
+    SCN_ASSERT(m);
+    if ((e = scn__mpi_rc(MPI_Allreduce(&me, &first, 1, MPI_INT, MPI_MIN, m->comm),
+                         "MPI_Allreduce")))
+        return e;
+    if (first == m->size) return SCN_OK;
+    snprintf(msg, sizeof msg, "%s", s ? scn_error() : "");
+    if ((e = scn__mpi_rc(MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, m->comm),
+                         "MPI_Bcast")) ||
+        (e = scn__mpi_rc(MPI_Bcast(&code, 1, MPI_INT, first, m->comm), "MPI_Bcast")))
+        return e;
+    m->shared = 1;
+    msg[sizeof msg - 1] = '\0';
+    return scn__fail((scn_status)code, "rank %d: %s", first, msg);
+}
+
+/* Broadcasts n bytes from rank 0, in pieces MPI's int counts can hold. */
+static scn_status scn__mpi_bcast(scn_mpi *m, void *p, size_t n) {
+    unsigned char *b = (unsigned char *)p;
+    while (n > 0) {
+        int part = n > (size_t)INT_MAX ? INT_MAX : (int)n;
+        scn_status s = scn__mpi_rc(MPI_Bcast(b, part, MPI_BYTE, 0, m->comm), "MPI_Bcast");
+        if (s) return s;
+        b += part;
+        n -= (size_t)part;
+    }
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_mpi_sync(scn_mpi *m, scn_net *net, scn_sgd *opt, scn_train_state *st) {
+    unsigned long long mine[2], root[2];
+    scn_status s = SCN_OK;
+    SCN_ASSERT(m && net);
+    mine[0] = root[0] = net->nparams;
+    mine[1] = root[1] = net->nbuffers;
+    if (!net->be->host_memory)
+        s = scn__fail(SCN_ERR_ARG, "distributed training needs a backend with host memory "
+                      "(%s has none)", net->be->name);
+    if ((s = scn_mpi_agree(m, s)) || (s = scn__mpi_bcast(m, root, sizeof root))) return s;
+    if (mine[0] != root[0] || mine[1] != root[1])
+        s = scn__fail(SCN_ERR_ARG, "the net has %llu parameters and %llu buffers; rank 0's "
+                      "has %llu and %llu", mine[0], mine[1], root[0], root[1]);
+    if (!s && opt && opt->count != net->nparams)
+        s = scn__fail(SCN_ERR_ARG, "the optimiser holds %zu values for %zu parameters",
+                      opt->count, net->nparams);
+    if ((s = scn_mpi_agree(m, s)) ||
+        (s = scn__mpi_bcast(m, net->params, net->nparams * sizeof(float))) ||
+        (s = scn__mpi_bcast(m, net->buffers, net->nbuffers * sizeof(float))) ||
+        (s = scn__mpi_bcast(m, &net->rng, sizeof net->rng)))
+        return s;
+    if (opt && ((s = scn__mpi_bcast(m, &opt->desc, sizeof opt->desc)) ||
+                (s = scn__mpi_bcast(m, &opt->steps, sizeof opt->steps)) ||
+                (s = scn__mpi_bcast(m, opt->velocity, opt->count * sizeof(float)))))
+        return s;
+    return st ? scn__mpi_bcast(m, st, sizeof *st) : SCN_OK;
+}
+
+/* PCG32 jumped ahead by delta draws in O(log delta) steps (Brown,
+ * "Random number generation with arbitrary strides", 1994; O'Neill's
+ * pcg32_advance). */
+static scn_rng scn__rng_advance(scn_rng r, uint64_t delta) {
+    uint64_t mul = 6364136223846793005ULL, add = r.inc, acc_mul = 1, acc_add = 0;
+    while (delta) {
+        if (delta & 1) {
+            acc_mul *= mul;
+            acc_add = acc_add * mul + add;
+        }
+        add = (mul + 1) * add;
+        mul *= mul;
+        delta >>= 1;
+    }
+    r.state = acc_mul * r.state + acc_add;
+    return r;
+}
+
+static int scn__is_dropout(const scn__layer *l) {
+    return !strcmp(l->kind->info.name, "dropout");
+}
+
+/* Points each dropout layer at its own generator in gens, jumped from
+ * start to the draw one process makes for item `first` of a batch of B
+ * (layers draw in turn, one value at a time); NULL gens points them back
+ * at the net's. Returns the draws of the whole batch. */
+static uint64_t scn__mpi_dropout_place(scn_net *net, scn_rng *gens, const scn_rng *start,
+                                       int B, int first) {
+    uint64_t before = 0;
+    int i, j = 0;
+    for (i = 0; i < net->count; i++) {
+        scn__layer *l = net->all[i];
+        uint64_t size = scn__in_size(l);
+        if (!scn__is_dropout(l)) continue;
+        if (gens) {
+            gens[j] = scn__rng_advance(*start, before + (uint64_t)first * size);
+            l->rng = &gens[j++];
+        } else {
+            l->rng = &net->rng;
+        }
+        before += (uint64_t)B * size;
+    }
+    return before;
+}
+
+/* Synchronised BN: the step's context, read by the two operations below
+ * (the backend table has no user pointer). */
+static SCN__TLS scn_mpi *scn__mpi_step;
+static SCN__TLS const scn_backend *scn__mpi_base;
+
+/* v[0..n) summed over the ranks in rank order: the same bits everywhere. */
+static scn_status scn__mpi_sum(double *v, int n) {
+    scn_mpi *m = scn__mpi_step;
+    double *all = (double *)scn__calloc((size_t)n * m->size, sizeof(double), "BN");
+    scn_status s;
+    int i, r;
+    if (!all) return SCN_ERR_NOMEM;
+    s = scn__mpi_rc(MPI_Allgather(v, n, MPI_DOUBLE, all, n, MPI_DOUBLE, m->comm),
+                    "MPI_Allgather (BN statistics)");
+    for (i = 0; !s && i < n; i++) {
+        double acc = all[i];
+        for (r = 1; r < m->size; r++) acc += all[(size_t)r * n + i];
+        v[i] = acc;
+    }
+    SCN_FREE(all);
+    return s;
+}
+
+/* The CPU backend's bn_forward with each sum taken over every rank's
+ * items: the same expressions, so one rank gives the same bits. */
+static scn_status scn__mpi_bn_forward(const scn_bn_args *a, const float *x, float *y,
+                                      const float *gamma, const float *beta, float *running,
+                                      float *xhat, float *inv, int train) {
+    size_t hw = (size_t)a->HW, M = (size_t)a->N * hw * scn__mpi_step->size;
+    double *sum;
+    scn_status s;
+    int c;
+    if (!train)
+        return scn__mpi_base->bn_forward(a, x, y, gamma, beta, running, xhat, inv, train);
+    if (!(sum = (double *)scn__calloc(2 * (size_t)a->C, sizeof(double), "BN")))
+        return SCN_ERR_NOMEM;
+    SCN__OMP(parallel for schedule(static) num_threads(scn__threads()))
+    for (c = 0; c < a->C; c++) {
+        double mean = 0.0;
+        size_t i;
+        int n;
+        for (n = 0; n < a->N; n++) {
+            const float *p = x + ((size_t)n * a->C + c) * hw;
+            for (i = 0; i < hw; i++) mean += p[i];
+        }
+        sum[c] = mean;
+    }
+    if ((s = scn__mpi_sum(sum, a->C))) goto done;
+    for (c = 0; c < a->C; c++) sum[c] /= (double)M;
+    SCN__OMP(parallel for schedule(static) num_threads(scn__threads()))
+    for (c = 0; c < a->C; c++) {
+        double mean = sum[c], var = 0.0;
+        size_t i;
+        int n;
+        for (n = 0; n < a->N; n++) {
+            const float *p = x + ((size_t)n * a->C + c) * hw;
+            for (i = 0; i < hw; i++) var += (p[i] - mean) * (p[i] - mean);
+        }
+        sum[a->C + c] = var;
+    }
+    if ((s = scn__mpi_sum(sum + a->C, a->C))) goto done;
+    SCN__OMP(parallel for schedule(static) num_threads(scn__threads()))
+    for (c = 0; c < a->C; c++) {
+        double mean = sum[c], var = sum[a->C + c] / (double)M;
+        float g = gamma[c], b = beta[c];
+        size_t i;
+        int n;
+        running[c] += a->momentum * ((float)mean - running[c]);
+        running[a->C + c] += a->momentum * ((float)(var * M / (M - 1)) - running[a->C + c]);
+        inv[c] = (float)(1.0 / sqrt(var + a->eps));
+        for (n = 0; n < a->N; n++) {
+            size_t o = ((size_t)n * a->C + c) * hw;
+            for (i = 0; i < hw; i++) {
+                float h = (float)((x[o + i] - mean) * inv[c]);
+                xhat[o + i] = h;
+                y[o + i] = g * h + b;
+            }
+        }
+    }
+done:
+    SCN_FREE(sum);
+    return s;
+}
+
+/* The CPU backend's bn_backward with the sums of dy and dy xhat over
+ * every rank; dgamma and dbeta receive this rank's share (the gradient
+ * exchange adds the shares). */
+static scn_status scn__mpi_bn_backward(const scn_bn_args *a, const float *dy,
+                                       const float *xhat, const float *inv,
+                                       const float *gamma, float *dgamma, float *dbeta,
+                                       float *dx) {
+    size_t hw = (size_t)a->HW, M = (size_t)a->N * hw * scn__mpi_step->size;
+    double *sum = (double *)scn__calloc(2 * (size_t)a->C, sizeof(double), "BN");
+    scn_status s;
+    int c;
+    if (!sum) return SCN_ERR_NOMEM;
+    SCN__OMP(parallel for schedule(static) num_threads(scn__threads()))
+    for (c = 0; c < a->C; c++) {
+        double dg = 0.0, db = 0.0;
+        size_t i;
+        int n;
+        for (n = 0; n < a->N; n++) {
+            size_t o = ((size_t)n * a->C + c) * hw;
+            for (i = 0; i < hw; i++) { dg += dy[o + i] * xhat[o + i]; db += dy[o + i]; }
+        }
+        dgamma[c] += (float)dg;
+        dbeta[c] += (float)db;
+        sum[c] = dg;
+        sum[a->C + c] = db;
+    }
+    if ((s = scn__mpi_sum(sum, 2 * a->C)) || !dx) goto done;
+    SCN__OMP(parallel for schedule(static) num_threads(scn__threads()))
+    for (c = 0; c < a->C; c++) {
+        double dg = sum[c], db = sum[a->C + c];
+        size_t i;
+        int n;
+        for (n = 0; n < a->N; n++) {
+            size_t o = ((size_t)n * a->C + c) * hw;
+            for (i = 0; i < hw; i++)
+                dx[o + i] = (float)(gamma[c] * inv[c] / (double)M *
+                                    (M * (double)dy[o + i] - db - xhat[o + i] * dg));
+        }
+    }
+done:
+    SCN_FREE(sum);
+    return s;
+}
+
+/* What one epoch of scn_mpi_train_epoch keeps besides the pass. */
+typedef struct scn__mpi_run {
+    int B, S, k, n;             /* batch, shards, shards per rank, items per shard */
+    size_t L;                   /* floats exchanged per shard */
+    float *dlogits;
+    float *slots;               /* k shards' blocks (NULL: the gradient block itself) */
+    float *send, *recv, *out;   /* the exchange's buffers */
+    float *saved;               /* bn_local: the buffers before the step */
+    scn_rng *gens;              /* dropout generators */
+    double *stats;              /* per shard: status, loss, correct (S x 3) */
+    scn_backend be;             /* synchronised BN: the net's with bn replaced */
+    int *counts;                /* 4 x P: the exchange's counts and offsets */
+} scn__mpi_run;
+
+static void scn__mpi_run_free(scn__mpi_run *r) {
+    SCN_FREE(r->dlogits); SCN_FREE(r->slots); SCN_FREE(r->send); SCN_FREE(r->recv);
+    SCN_FREE(r->out); SCN_FREE(r->saved); SCN_FREE(r->gens); SCN_FREE(r->stats);
+    SCN_FREE(r->counts);
+}
+
+/* Segment j of an L-float block: [L j / P, L (j + 1) / P). */
+static size_t scn__mpi_seg(size_t L, int j, int P) { return (size_t)((uint64_t)L * j / P); }
+
+static scn_status scn__mpi_run_start(scn_mpi *m, scn_net *net, scn__mpi_run *r, int B,
+                                     int K) {
+    int P = m->size, j;
+    size_t seg = 0;
+    memset(r, 0, sizeof *r);
+    r->B = B;
+    r->S = m->desc.bn_local ? m->desc.shards : P;
+    r->k = r->S / P;
+    r->n = B / r->S;
+    r->L = net->nparams + (m->desc.bn_local ? net->nbuffers : 0);
+    if (B % r->S)
+        return scn__fail(SCN_ERR_ARG, "a batch of %d does not split into %d equal shards",
+                         B, r->S);
+    if ((uint64_t)r->L * r->k > (uint64_t)INT_MAX)
+        return scn__fail(SCN_ERR_ARG, "%zu floats per rank to exchange: more than MPI's int "
+                         "counts hold", r->L * r->k);
+    for (j = 0; j < P; j++) {
+        size_t len = scn__mpi_seg(r->L, j + 1, P) - scn__mpi_seg(r->L, j, P);
+        if (len > seg) seg = len;
+    }
+    r->dlogits = (float *)scn__calloc((size_t)r->n * K, sizeof(float), "training");
+    r->recv = (float *)scn__calloc(seg * r->S + 1, sizeof(float), "training");
+    r->gens = (scn_rng *)scn__calloc((size_t)net->count + 1, sizeof(scn_rng), "training");
+    r->stats = (double *)scn__calloc((size_t)r->S * 3, sizeof(double), "training");
+    r->counts = (int *)scn__calloc(4 * (size_t)P, sizeof(int), "training");
+    if (r->k > 1 || m->desc.bn_local) {
+        r->slots = (float *)scn__calloc(r->L * r->k + 1, sizeof(float), "training");
+        r->send = (float *)scn__calloc(r->L * r->k + 1, sizeof(float), "training");
+        r->out = (float *)scn__calloc(r->L + 1, sizeof(float), "training");
+        if (!r->slots || !r->send || !r->out) return SCN_ERR_NOMEM;
+    }
+    if (m->desc.bn_local &&
+        !(r->saved = (float *)scn__calloc(net->nbuffers + 1, sizeof(float), "training")))
+        return SCN_ERR_NOMEM;
+    if (!r->dlogits || !r->recv || !r->gens || !r->stats || !r->counts) return SCN_ERR_NOMEM;
+    r->be = *net->be;
+    r->be.bn_forward = scn__mpi_bn_forward;
+    r->be.bn_backward = scn__mpi_bn_backward;
+    return SCN_OK;
+}
+
+/* Forward and backward of shard g (items ps->x from g n on), from the
+ * step's dropout generator `start`; its block goes to slot `j` (when the
+ * run keeps slots) and its status, loss and right answers to stats. */
+static scn_status scn__mpi_shard(scn_mpi *m, scn_net *net, scn__pass *ps, scn__mpi_run *r,
+                                 const scn_rng *start, int g, int j) {
+    int i, correct = 0, first = g * r->n, sync = !m->desc.bn_local;
+    double loss = 0.0;
+    const float *z;
+    scn_status s;
+    if (r->saved) memcpy(net->buffers, r->saved, net->nbuffers * sizeof(float));
+    net->rng = *start;      /* a draw per batch, not per item, is the same in every shard */
+    scn__mpi_dropout_place(net, r->gens, start, r->B, first);
+    if (sync) {
+        scn__mpi_step = m;
+        scn__mpi_base = net->be;
+        for (i = 0; i < net->count; i++)
+            if (scn__is_bn(net->all[i])) net->all[i]->be = &r->be;
+    }
+    scn_net_zero_grad(net);
+    if (!(z = scn_net_forward(net, ps->x + (size_t)first * ps->item, r->n, 1)))
+        s = scn__last_status;
+    else if (!(s = scn_softmax_xent(z, ps->labels + first, r->n, ps->K, r->dlogits, &loss,
+                                    &correct)))
+        s = scn_net_backward(net, r->dlogits, NULL);
+    if (sync)
+        for (i = 0; i < net->count; i++)
+            if (scn__is_bn(net->all[i])) net->all[i]->be = net->be;
+    scn__mpi_dropout_place(net, NULL, start, r->B, first);
+    if (!s && r->slots) {
+        memcpy(r->slots + j * r->L, net->grads, net->nparams * sizeof(float));
+        if (m->desc.bn_local)
+            memcpy(r->slots + j * r->L + net->nparams, net->buffers,
+                   net->nbuffers * sizeof(float));
+    }
+    r->stats[3 * g] = s;
+    r->stats[3 * g + 1] = s ? 0.0 : loss + r->n * scn_net_extra_loss(net);
+    r->stats[3 * g + 2] = correct;
+    return s;
+}
+
+/* Every shard's status, loss and right answers on every rank (each rank
+ * fills its own rows of r->stats); any failure shared. */
+static scn_status scn__mpi_step_stats(scn_mpi *m, scn__mpi_run *r, scn_status s) {
+    scn_status e;
+    int g;
+    if ((e = scn__mpi_rc(MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, r->stats,
+                                       3 * r->k, MPI_DOUBLE, m->comm), "MPI_Allgather")))
+        return e;
+    for (g = 0; g < r->S; g++)
+        if (r->stats[3 * g] != 0.0) return scn_mpi_agree(m, s);
+    return SCN_OK;
+}
+
+/* The gradient block (and bn_local's buffers) summed over the shards in
+ * shard order, times 1/S, on every rank: rank j adds up segment j of
+ * every shard's block (MPI_Alltoallv brings them), then MPI_Allgatherv
+ * hands each rank's sums to all. */
+static scn_status scn__mpi_exchange(scn_mpi *m, scn_net *net, scn__mpi_run *r) {
+    int P = m->size, j, g, *sc = r->counts, *sd = sc + P, *rc = sd + P, *rd = rc + P;
+    size_t mine0 = scn__mpi_seg(r->L, m->rank, P);
+    size_t len = scn__mpi_seg(r->L, m->rank + 1, P) - mine0;
+    float scale = 1.0f / (float)r->S, *send = r->slots ? r->send : net->grads;
+    float *out = r->slots ? r->out : net->grads, *o = out + mine0;
+    size_t e;
+    scn_status s;
+    for (j = 0; j < P; j++) {
+        size_t at = scn__mpi_seg(r->L, j, P), n = scn__mpi_seg(r->L, j + 1, P) - at;
+        if (r->slots)
+            for (g = 0; g < r->k; g++)
+                memcpy(r->send + at * r->k + g * n, r->slots + g * r->L + at,
+                       n * sizeof(float));
+        sc[j] = (int)(n * r->k);
+        sd[j] = (int)(at * r->k);
+        rc[j] = (int)(len * r->k);
+        rd[j] = (int)(len * r->k * j);
+    }
+    if ((s = scn__mpi_rc(MPI_Alltoallv(send, sc, sd, MPI_FLOAT, r->recv, rc, rd, MPI_FLOAT,
+                                       m->comm), "MPI_Alltoallv (gradients)")))
+        return s;
+    for (e = 0; e < len; e++) {
+        float acc = r->recv[e];
+        for (g = 1; g < r->S; g++) acc += r->recv[g * len + e];
+        o[e] = acc * scale;
+    }
+    for (j = 0; j < P; j++) {
+        sc[j] = (int)(scn__mpi_seg(r->L, j + 1, P) - scn__mpi_seg(r->L, j, P));
+        sd[j] = (int)scn__mpi_seg(r->L, j, P);
+    }
+    if ((s = scn__mpi_rc(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, out, sc, sd, MPI_FLOAT,
+                                        m->comm), "MPI_Allgatherv (gradients)")))
+        return s;
+    if (r->slots) {
+        memcpy(net->grads, out, net->nparams * sizeof(float));
+        if (m->desc.bn_local)
+            memcpy(net->buffers, out + net->nparams, net->nbuffers * sizeof(float));
+    }
+    return SCN_OK;
+}
+
+/* One step: every rank reads and augments the whole batch, runs its
+ * shards, agrees, exchanges and steps. */
+static scn_status scn__mpi_train_step(scn_mpi *m, scn_net *net, scn_sgd *opt, scn_dataset *ds,
+                                      scn_train_state *st, const scn_train_desc *desc,
+                                      scn__pass *ps, scn__mpi_run *r, int step, float lr) {
+    scn_rng start;
+    double t0;
+    scn_status s;
+    int j;
+    s = scn__pass_read(ps, ds, st, step, r->B);
+    if (!s) s = scn_augment(ps->x, r->B, ds->C, ds->H, ds->W, desc ? desc->crop : 0,
+                            desc ? desc->flip : 0, &st->rng);
+    if ((s = scn_mpi_agree(m, s))) return s;
+    start = net->rng;
+    if (r->saved) memcpy(r->saved, net->buffers, net->nbuffers * sizeof(float));
+    for (j = 0; !s && j < r->k; j++)
+        s = scn__mpi_shard(m, net, ps, r, &start, m->rank * r->k + j, j);
+    if (s && !m->desc.bn_local) {
+        m->shared = 0;      /* the others may wait in a BN collective: see section 17 */
+        return s;
+    }
+    if ((s = scn__mpi_step_stats(m, r, s))) return s;
+    net->rng = scn__rng_advance(start, scn__mpi_dropout_place(net, NULL, &start, r->B, 0));
+    t0 = MPI_Wtime();
+    s = scn__mpi_exchange(m, net, r);
+    m->comm_seconds += MPI_Wtime() - t0;
+    if (!s) s = scn_sgd_step(opt, net, lr);
+    return s;
+}
+
+SCNDEF scn_status scn_mpi_train_epoch(scn_mpi *m, scn_net *net, scn_sgd *opt,
+                                      scn_dataset *ds, scn_train_state *st,
+                                      const scn_train_desc *desc, scn_pass_result *result) {
+    int batch = desc && desc->batch > 0 ? desc->batch : 64, step = 0, g;
+    scn_train_desc quiet;
+    scn__mpi_run r;
+    scn__pass ps;
+    scn_status s;
+    float lr;
+    SCN_ASSERT(m && net && opt && ds && st);
+    memset(&r, 0, sizeof r);
+    memset(&ps, 0, sizeof ps);
+    lr = scn_sgd_lr(opt, st->epoch);
+    if (desc) quiet = *desc;
+    else memset(&quiet, 0, sizeof quiet);
+    if (m->rank) quiet.progress = NULL;     /* progress from rank 0 only */
+    m->shared = 0;
+    if (desc && desc->mu > 0.0f)
+        s = scn__fail(SCN_ERR_ARG, "semi-supervised epochs (mu %g) are not distributed",
+                      desc->mu);
+    else if (!net->be->host_memory)
+        s = scn__fail(SCN_ERR_ARG, "distributed training needs a backend with host memory");
+    else if (scn__pca_unfitted(net) && (s = scn_pca_fit(net, ds, st, &quiet)))
+        ;   /* every rank fits the same basis from the same items */
+    else if (!(s = scn__pass_start(&ps, net, ds, desc, batch, batch, 1)))
+        s = scn__mpi_run_start(m, net, &r, batch, ps.K);
+    if ((s = scn_mpi_agree(m, s))) goto done;
+    ps.p.epoch = st->epoch;
+    scn_shuffle(ps.items, ps.count, &st->rng);
+    for (step = 0; step < ps.p.steps; step++) {
+        double t0 = MPI_Wtime(), loss = 0.0;
+        int correct = 0;
+        if ((s = scn__mpi_train_step(m, net, opt, ds, st, desc, &ps, &r, step, lr))) break;
+        st->step++;
+        for (g = 0; g < r.S; g++) {
+            loss += r.stats[3 * g + 1];
+            correct += (int)r.stats[3 * g + 2];
+        }
+        m->step_seconds += MPI_Wtime() - t0;
+        m->steps++;
+        scn__pass_report(&ps, &quiet, batch, correct, loss);
+    }
+    if (!s && (s = scn_net_project(net))) step = ps.p.steps - 1;     /* as scn_train_epoch */
+    if (!s) {
+        st->epoch++;
+        scn__pass_result(&ps, result);
+    } else {
+        scn__fail(s, "epoch %d step %d: %s", st->epoch + 1, step + 1, scn_error());
+    }
+done:
+    scn__mpi_run_free(&r);
+    scn__pass_free(&ps);
+    return s;
+}
+
+#ifndef SCN_NO_STDIO
+SCNDEF scn_status scn_mpi_checkpoint_save(scn_mpi *m, const char *path, const scn_net *net,
+                                          const scn_sgd *opt, const scn_train_state *st) {
+    SCN_ASSERT(m);
+    return scn_mpi_agree(m, m->rank ? SCN_OK : scn_checkpoint_save(path, net, opt, st));
+}
+
+SCNDEF scn_net *scn_mpi_checkpoint_load(scn_mpi *m, const char *path, scn_sgd *opt,
+                                        scn_train_state *st) {
+    scn_net *net = NULL;
+    unsigned char *bytes = NULL;
+    unsigned long long len = 0;
+    size_t n = 0;
+    scn_status s = SCN_OK;
+    SCN_ASSERT(m);
+    if (!m->rank) {
+        if (!(net = scn_checkpoint_load(path, opt, st))) s = scn__last_status;
+        else s = scn_checkpoint_encode(net, opt, st, &bytes, &n);
+    }
+    len = n;
+    if ((s = scn_mpi_agree(m, s)) || (s = scn__mpi_bcast(m, &len, sizeof len))) goto done;
+    if (m->rank && !(bytes = (unsigned char *)scn__calloc((size_t)len + 1, 1, "checkpoint")))
+        s = SCN_ERR_NOMEM;
+    if ((s = scn_mpi_agree(m, s))) goto done;
+    s = scn__mpi_bcast(m, bytes, (size_t)len);
+    if (!s && m->rank && !(net = scn_checkpoint_decode(bytes, (size_t)len, path, opt, st)))
+        s = scn__last_status;
+    if (!(s = scn_mpi_agree(m, s))) s = scn_mpi_sync(m, net, opt, st);
+done:
+    scn_mem_free(bytes);
+    if (s) {
+        if (net && opt) scn_sgd_free(opt);
+        scn_net_free(net);
+        return NULL;
+    }
+    return net;
+}
+#endif
+#endif /* SCN_MPI */
 
 #endif /* SCN__IMPLEMENTED */
 #endif /* SCN_IMPLEMENTATION */

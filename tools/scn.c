@@ -2,6 +2,12 @@
  *
  *   cc -O2 -fopenmp -o bin/scn tools/scn.c -lm
  *
+ * Built with -DSCN_MPI by mpicc it is bin/scn-mpi, whose one command,
+ * train, runs over MPI ranks (scn.h section 17):
+ *
+ *   mpicc -O2 -fopenmp -DSCN_MPI -o bin/scn-mpi tools/scn.c -lm
+ *   mpirun -np 2 bin/scn-mpi train --threads 1 ...
+ *
  * Each subcommand is a thin layer over the public API: it parses flags,
  * loads files, calls the library and writes results. No math lives here.
  */
@@ -27,11 +33,47 @@
 
 static const char *prog_cmd = "scn";
 
+#ifdef SCN_MPI
+/* bin/scn-mpi: ranks other than 0 print nothing (stdout and stderr go to
+ * /dev/null) except a failure of their own that the others cannot share,
+ * written to rank_err before MPI_Abort. */
+static scn_mpi mpi;
+static FILE *rank_err;
+#define RANK0 (mpi.rank == 0)
+
+/* A library status made every rank's: 0 everywhere, or non-zero
+ * everywhere with scn_error() naming the failing rank. */
+static scn_status shared(scn_status s) { return scn_mpi_agree(&mpi, s); }
+
+/* Whether `bad` holds on any rank. */
+static int any_rank(int bad) {
+    int any = bad;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, mpi.comm);
+    if (any) mpi.shared = 1;
+    return any;
+}
+
+/* A training failure: shared ones end every rank normally; one only this
+ * rank saw ends the job, since the others may wait for it in a collective. */
+static void unshared_failure(void) {
+    if (mpi.shared || mpi.size == 1) return;
+    fprintf(rank_err ? rank_err : stderr, "%s: rank %d: %s\n", prog_cmd, mpi.rank,
+            scn_error());
+    fflush(rank_err ? rank_err : stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+}
+#else
+#define RANK0 1
+static scn_status shared(scn_status s) { return s; }
+static int any_rank(int bad) { return bad; }
+#endif
+
 /* Prints "scn CMD: message" and returns the exit status 1. */
+static char last_error[512];     /* what die printed last (scn-mpi repeats it) */
 static int die(const char *fmt, const char *arg) {
-    fprintf(stderr, "%s: ", prog_cmd);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
+    size_t n = (size_t)snprintf(last_error, sizeof last_error, "%s: ", prog_cmd);
+    if (n < sizeof last_error) snprintf(last_error + n, sizeof last_error - n, fmt, arg);
+    fprintf(stderr, "%s\n", last_error);
     return 1;
 }
 
@@ -340,6 +382,23 @@ static const char *train_help =
     "Progress goes to stderr: one line updated in place on a terminal, otherwise\n"
     "a plain line every 10 s and at the end of each pass.\n";
 
+#ifdef SCN_MPI
+static const char *mpi_help =
+    "\n"
+    "scn-mpi train: the same, data-parallel over the ranks of mpirun (scn.h\n"
+    "section 17): mpirun -np N bin/scn-mpi train --threads T ... (as root add\n"
+    "--allow-run-as-root; more ranks than cores: --oversubscribe). --batch is the\n"
+    "global batch, split equally over the ranks; --threads is per rank. Rank 0\n"
+    "prints, tests and writes --out and --log; every rank reads --data.\n"
+    "  --bn-local    BN statistics per shard (ghost batch norm) instead of over\n"
+    "                the whole batch; with a fixed --shards the weights are\n"
+    "                bit-identical for any number of ranks dividing it\n"
+    "  --shards S    with --bn-local: shards per batch, a multiple of the ranks\n"
+    "                (default: one per rank)\n"
+    "After each epoch a line \"mpi: ...\" gives the mean step time and the part\n"
+    "of it spent exchanging gradients.\n";
+#endif
+
 /* The presets, then every layer kind with its options, from the tables. */
 static void print_kinds(FILE *f) {
     int i, j;
@@ -457,7 +516,7 @@ static scn_status evaluate_epoch(scn_net *net, scn_dataset *train, scn_dataset *
         s = scn_bn_recompute(net, train, st, td, precise_bn);
         pc->what = NULL;
     }
-    if (s || ed->item_count == 0) return s;
+    if (s || ed->item_count == 0 || !RANK0) return s;   /* MPI: rank 0 tests */
     return scn_evaluate(net, test, st, ed, te, NULL);
 }
 
@@ -626,8 +685,16 @@ static scn_net *train_net(const char *out, int resume, const char *model, int ha
     char spec[512];
     const char *want = sized_preset(model, train->classes, spec, sizeof spec);
     scn_net *net;
-    if (resume && access(out, F_OK) == 0) {
-        if (!(net = scn_checkpoint_load(out, opt, st))) { die_lib(); return NULL; }
+    int have = resume && access(out, F_OK) == 0;
+    scn_status s;
+#ifdef SCN_MPI
+    MPI_Bcast(&have, 1, MPI_INT, 0, mpi.comm);     /* rank 0's file decides */
+    net = have ? scn_mpi_checkpoint_load(&mpi, out, opt, st) : NULL;
+#else
+    net = have ? scn_checkpoint_load(out, opt, st) : NULL;
+#endif
+    if (have) {
+        if (!net) { die_lib(); return NULL; }
         if (have_model && strcmp(scn_net_preset(want) ? scn_net_preset(want) : want,
                                  scn_net_spec(net))) {
             fprintf(stderr, "%s: --resume: %s holds \"%s\", not --model %s\n", prog_cmd, out,
@@ -642,13 +709,18 @@ static scn_net *train_net(const char *out, int resume, const char *model, int ha
         printf("resuming %s after epoch %d (step %lld)\n", out, st->epoch, (long long)st->step);
         return net;
     }
-    if (!(net = scn_net_create(want, train->C, train->H, train->W, (uint64_t)seed)) ||
-        scn_sgd_init(opt, net, sd) || scn_dataset_stats((scn_dataset *)train, st->mean, st->std)) {
+    net = scn_net_create(want, train->C, train->H, train->W, (uint64_t)seed);
+    s = net ? scn_sgd_init(opt, net, sd) : SCN_ERR_ARG;
+    if (!s) s = scn_dataset_stats((scn_dataset *)train, st->mean, st->std);
+    scn_rng_seed(&st->rng, (uint64_t)seed, 0x7a1);
+#ifdef SCN_MPI
+    if (!(s = shared(s))) s = scn_mpi_sync(&mpi, net, opt, st);    /* rank 0's everywhere */
+#endif
+    if (s) {
         die_lib();
         scn_net_free(net);
         return NULL;
     }
-    scn_rng_seed(&st->rng, (uint64_t)seed, 0x7a1);
     return net;
 }
 
@@ -672,6 +744,9 @@ static int cmd_train(int argc, char **argv) {
     FILE *logf = NULL;
     int *pool = NULL, *upool = NULL, want_u = 0;
     mu_schedule mus;
+#ifdef SCN_MPI
+    scn_mpi_desc md = {0, 0};
+#endif
     const option opts[] = {
         { "--data", OPT_STR, &data, 0, 0, NULL },
         { "--format", OPT_STR, &format, 0, 0, NULL },
@@ -699,6 +774,10 @@ static int cmd_train(int argc, char **argv) {
         { "--mu-epochs", OPT_STR, &mu_epochs, 0, 0, NULL },
         { "--precise-bn", OPT_INT, &precise_bn, 0, 2147483647.0, NULL },
         { "--test-limit", OPT_INT, &test_limit, 0, 2147483647.0, NULL },
+#ifdef SCN_MPI
+        { "--bn-local", OPT_FLAG, &md.bn_local, 0, 0, NULL },
+        { "--shards", OPT_INT, &md.shards, 1, 65536, NULL },
+#endif
         { NULL, 0, NULL, 0, 0, NULL }
     };
     memset(&opt, 0, sizeof opt);
@@ -708,8 +787,15 @@ static int cmd_train(int argc, char **argv) {
     loglock = lock;
     if ((rc = parse_options(argc, argv, opts, train_help)) != 0) {
         if (rc == 2) print_kinds(stdout);
+#ifdef SCN_MPI
+        if (rc == 2) fputs(mpi_help, stdout);
+#endif
         return rc == 2 ? 0 : 1;
     }
+#ifdef SCN_MPI
+    if (md.shards && !md.bn_local) return die("%s", "--shards needs --bn-local");
+    if (scn_mpi_init(&mpi, MPI_COMM_WORLD, &md)) return die_lib();
+#endif
     rc = 1;
     if (!out) return die("%s", "--out is required (see scn train --help)");
     memset(&sd, 0, sizeof sd);
@@ -735,14 +821,17 @@ static int cmd_train(int argc, char **argv) {
     set_threads(threads);
     if (log_path && same_file(out, log_path))
         return die("--log %s names the checkpoint --out itself", log_path);
-    if (scn_output_check(out) || scn_output_lock_take(out, &lock) ||
-        (log_path && (scn_output_check(log_path) || scn_output_lock_take(log_path, &loglock)))) {
-        rc = die_lib();
+    /* the outputs are rank 0's */
+    if (any_rank(RANK0 && (scn_output_check(out) || scn_output_lock_take(out, &lock) ||
+                           (log_path && (scn_output_check(log_path) ||
+                                         scn_output_lock_take(log_path, &loglock)))))) {
+        rc = RANK0 ? die_lib() : 1;
         scn_output_lock_release(&lock);
         return rc;
     }
-    if (!(train = scn_dataset_open(data, "train", format)) ||
-        !(test = scn_dataset_open(data, "test", format))) { rc = die_lib(); goto done; }
+    train = scn_dataset_open(data, "train", format);
+    test = train ? scn_dataset_open(data, "test", format) : NULL;
+    if (shared(test ? SCN_OK : SCN_ERR_IO)) { rc = die_lib(); goto done; }
     if (!(net = train_net(out, resume, model, have_model, train, seed, &opt, &sd, &st, batch)))
         goto done;
     if (st.epoch && (have_lr || have_mom || have_wd || milestones || nesterov || cosine))
@@ -822,14 +911,14 @@ static int cmd_train(int argc, char **argv) {
     ed = td;
     ed.items = NULL;
     ed.item_count = test_limit;
-    if (log_path && !(logf = open_log(log_path, st.epoch > 0))) goto done;
+    if (any_rank(log_path && RANK0 && !(logf = open_log(log_path, st.epoch > 0)))) goto done;
     if (!st.epoch && !strcmp(scn_net_layer_kind(net, 0), "pca")) {
         char line[200];     /* DDSE's PCA base, fitted here so that its figures show */
         pc.what = "pca fit";
-        if (scn_pca_fit(net, train, &st, &td)) { rc = die_lib(); goto done; }
+        if (shared(scn_pca_fit(net, train, &st, &td))) { rc = die_lib(); goto done; }
         pc.what = NULL;
         scn_net_describe(net, 0, line, sizeof line);
-        printf("%s\n", line);
+        if (RANK0) printf("%s\n", line);
     }
     fflush(stdout);
     while (st.epoch < epochs) {
@@ -838,7 +927,12 @@ static int cmd_train(int argc, char **argv) {
         scn_pass_result tr, te;
         char test_acc[32], pct_buf[32];
         td.mu = mu_at(&mus, st.epoch);
+#ifdef SCN_MPI
+        if (scn_mpi_train_epoch(&mpi, net, &opt, train, &st, &td, &tr)) {
+            unshared_failure();
+#else
         if (scn_train_epoch(net, &opt, train, &st, &td, &tr)) {
+#endif
             fprintf(stderr, "\n%s: %s\n", prog_cmd, scn_error());
             if (st.epoch > 0)
                 fprintf(stderr, "%s: stopped; %s keeps epoch %d, the last good one\n",
@@ -848,8 +942,13 @@ static int cmd_train(int argc, char **argv) {
             goto done;
         }
         if (profile) print_profile(net);
+#ifdef SCN_MPI
+        if (shared(evaluate_epoch(net, train, test, &st, &td, &ed, precise_bn, &te)) ||
+            scn_mpi_checkpoint_save(&mpi, out, net, &opt, &st)) { rc = die_lib(); goto done; }
+#else
         if (evaluate_epoch(net, train, test, &st, &td, &ed, precise_bn, &te) ||
             scn_checkpoint_save(out, net, &opt, &st)) { rc = die_lib(); goto done; }
+#endif
         if (te.images)
             snprintf(test_acc, sizeof test_acc, "%.4f", te.accuracy);
         else
@@ -860,6 +959,13 @@ static int cmd_train(int argc, char **argv) {
                now_seconds() - t0, tr.images_per_s);
         if (mu || unlabelled) printf(" mu %g", td.mu);
         putchar('\n');
+#ifdef SCN_MPI
+        printf("mpi: %d ranks, %d shards, step %.1f ms, exchange %.1f ms, %.1f img/s\n",
+               mpi.size, mpi.desc.shards, 1e3 * mpi.step_seconds / mpi.steps,
+               1e3 * mpi.comm_seconds / mpi.steps, batch * mpi.steps / mpi.step_seconds);
+        mpi.step_seconds = mpi.comm_seconds = 0.0;
+        mpi.steps = 0;
+#endif
         fflush(stdout);
         if (logf && log_line(logf, log_path, "%d,%g,%.6f,%.4f,%s,%.2f,%.1f\n", st.epoch, elr,
                              tr.loss, tr.accuracy, test_acc, now_seconds() - t0,
@@ -2115,6 +2221,46 @@ static void usage(FILE *f) {
           "results to stdout; errors to stderr, one line, with a non-zero exit.\n", f);
 }
 
+#ifdef SCN_MPI
+#define PROG "scn-mpi"
+static int scn_main(int argc, char **argv);
+
+/* bin/scn-mpi: MPI around scn's main, for `train` only. */
+int main(int argc, char **argv) {
+    int rc, fd;
+    if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
+        fputs("scn-mpi: MPI_Init failed\n", stderr);
+        return 1;
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, &mpi.rank);
+    if (mpi.rank && (fd = dup(2)) >= 0) {
+        rank_err = fdopen(fd, "w");
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+            rank_err = NULL;
+    }
+    if (argc >= 2 && argv[1][0] != '-' && strcmp(argv[1], "train")) {
+        fprintf(stderr, "scn-mpi: runs train only (scn %s for the rest)\n", argv[1]);
+        rc = 2;
+    } else {
+        rc = scn_main(argc, argv);
+    }
+    fflush(stdout);
+    /* a failure the other ranks did not share (options that differ between
+       ranks, say) leaves them in a collective: end the job */
+    if (rc && !mpi.shared && (MPI_Comm_size(MPI_COMM_WORLD, &fd), fd > 1)) {
+        if (rank_err && last_error[0]) fprintf(rank_err, "rank %d: %s\n", mpi.rank, last_error);
+        fflush(rank_err ? rank_err : stderr);
+        MPI_Abort(MPI_COMM_WORLD, rc);
+    }
+    scn_mpi_free(&mpi);
+    MPI_Finalize();
+    return rc;
+}
+#define main scn_main
+#else
+#define PROG "scn"
+#endif
+
 int main(int argc, char **argv) {
     static char name[64];
     size_t i;
@@ -2130,7 +2276,7 @@ int main(int argc, char **argv) {
     }
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
-            snprintf(name, sizeof name, "scn %s", commands[i].name);
+            snprintf(name, sizeof name, PROG " %s", commands[i].name);
             prog_cmd = name;
             return commands[i].run(argc - 2, argv + 2);
         }
