@@ -1089,10 +1089,10 @@ SCNDEF scn_status scn_bn_recompute(scn_net *net, scn_dataset *ds, const scn_trai
  * covariance of desc's items of ds (all of them, normalised with st's mean
  * and std, not augmented; the sums in double), and the covariance's full
  * eigenvector basis by scn_sym_eigen, which the layer then applies,
- * largest variance first. The layer records the number of images, the
- * seconds taken and two accuracy figures, max |V V^T - I| and
- * max_i |C v_i - w_i v_i| / w_max (scn_net_describe prints them), and
- * keeps the basis in the net's buffers, so checkpoints carry it.
+ * largest variance first. The layer records the number of images and two
+ * accuracy figures, max |V V^T - I| and max_i |C v_i - w_i v_i| / w_max,
+ * with the basis in the net's buffers, so checkpoints carry them; and the
+ * seconds taken until the net is freed (scn_net_describe prints all).
  * scn_train_epoch calls it before its first step while the basis is not
  * fitted; call it yourself to fit on other items or to see the figures
  * before training. desc->progress is called as by scn_evaluate. A net
@@ -4359,6 +4359,7 @@ struct scn__layer {
     double extra;                   /* own loss of the last forward, weighted */
     scn_workspace solver;           /* SC: the solver's scratch, kept across batches */
     double seconds[2];              /* time spent in forward and backward */
+    double fit_seconds;             /* pca: the last scn_pca_fit's time (not saved) */
     scn__seq body, shortcut;        /* composite kinds: the body, the projection */
 };
 
@@ -5069,11 +5070,12 @@ static scn_status scn__res_backward(scn__layer *l, const float *x, const float *
  *      computed by scn_pca_fit, kept in the buffers, never trained.
  *      Buffers: basis B = D0^T (n x n, row i the i-th component, by
  *      descending variance), bias -B mean (n), eigenvalues (n), mean (n),
- *      then the fit's record: images, seconds, orthogonality error
- *      max |B B^T - I| and residual max_i |C v_i - w_i v_i| / w_0. An
+ *      then the fit's record: images, orthogonality error max |B B^T - I|
+ *      and residual max_i |C v_i - w_i v_i| / w_0 (the seconds it took are
+ *      kept in the layer only, so that equal runs save equal bytes). An
  *      unfitted layer is the identity (images = 0). ---- */
 
-enum { PCA_IMAGES, PCA_SECONDS, PCA_ORTHO, PCA_RESID, PCA_INFO };
+enum { PCA_IMAGES, PCA_ORTHO, PCA_RESID, PCA_INFO };
 
 static int scn__pca_n(const scn__layer *l) { return (int)scn__in_size(l); }
 static float *scn__pca_bias(const scn__layer *l) {
@@ -5116,13 +5118,15 @@ static scn_status scn__pca_backward(scn__layer *l, const float *x, const float *
 
 static void scn__pca_describe(const scn__layer *l, char *buf, size_t cap) {
     const float *info = scn__pca_info(l);
-    if (info[PCA_IMAGES] <= 0.0f)
+    char took[32] = "";
+    if (info[PCA_IMAGES] <= 0.0f) {
         snprintf(buf, cap, "(identity: basis not fitted yet)");
-    else
-        snprintf(buf, cap, "(basis of %.0f images in %.2f s; max |V V^T - I| %.1e, "
-                 "max |C v - w v| %.1e w_max)", (double)info[PCA_IMAGES],
-                 (double)info[PCA_SECONDS], (double)info[PCA_ORTHO],
-                 (double)info[PCA_RESID]);
+        return;
+    }
+    if (l->fit_seconds > 0.0) snprintf(took, sizeof took, " in %.2f s", l->fit_seconds);
+    snprintf(buf, cap, "(basis of %.0f images%s; max |V V^T - I| %.1e, max |C v - w v| "
+             "%.1e w_max)", (double)info[PCA_IMAGES], took, (double)info[PCA_ORTHO],
+             (double)info[PCA_RESID]);
 }
 
 /* ---- ddse and lista: k iterations of ISTA unfolded into one layer on the
@@ -8693,10 +8697,10 @@ SCNDEF scn_status scn_pca_fit(scn_net *net, scn_dataset *ds, const scn_train_sta
     }
     scn__eigen_errors(cov, w, V, n, &ortho, &resid);
     info[PCA_IMAGES] = (float)ps.count;
-    info[PCA_SECONDS] = (float)(scn__seconds() - t0);
     info[PCA_ORTHO] = (float)ortho;
     info[PCA_RESID] = (float)resid;
     s = scn__pca_store(net, l, w, V, sum, info, G);
+    l->fit_seconds = scn__seconds() - t0;
 done:
     SCN_FREE(sum); SCN_FREE(cov); SCN_FREE(w); SCN_FREE(V); SCN_FREE(x0); SCN_FREE(G);
     scn__pass_free(&ps);
@@ -10414,9 +10418,11 @@ SCNDEF scn_status scn_mpi_train_epoch(scn_mpi *m, scn_net *net, scn_sgd *opt,
                       desc->mu);
     else if (!net->be->host_memory)
         s = scn__fail(SCN_ERR_ARG, "distributed training needs a backend with host memory");
-    else if (scn__pca_unfitted(net) && (s = scn_pca_fit(net, ds, st, &quiet)))
-        ;   /* every rank fits the same basis from the same items */
-    else if (!(s = scn__pass_start(&ps, net, ds, desc, batch, batch, 1)))
+    else if (scn__pca_unfitted(net))    /* every rank the same basis from the same items */
+        s = scn_pca_fit(net, ds, st, &quiet);
+    else
+        s = SCN_OK;
+    if (!s && !(s = scn__pass_start(&ps, net, ds, desc, batch, batch, 1)))
         s = scn__mpi_run_start(m, net, &r, batch, ps.K);
     if ((s = scn_mpi_agree(m, s))) goto done;
     ps.p.epoch = st->epoch;

@@ -61,6 +61,17 @@ train 1 2 "$tmp/e1.scn" --limit 384 --epochs 1 --model "$net" --bn-local --shard
 train 2 1 "$tmp/e2.scn" --limit 384 --epochs 1 --model "$net" --bn-local --shards 2
 check "dropout net, --bn-local: 2 ranks = 1 rank, bit for bit" "$tmp/e1.scn" "$tmp/e2.scn" 0
 
+# a DDSE net: the PCA basis fitted on every rank, projections every 2 steps
+# and at the end of each epoch, as scn train does
+net="pca ddse:n=64,iters=1,nnz=16,every=3 linear:n=10"
+"$bin/scn" train --data "$data" $common --threads 2 --limit 256 --epochs 2 --model "$net" \
+    --out "$tmp/p0.scn" >"$tmp/p0.log" 2>&1 || { echo "FAIL scn train"; cat "$tmp/p0.log"; fail=1; }
+train 1 2 "$tmp/p1.scn" --limit 256 --epochs 2 --model "$net"
+check "ddse net: 1 rank = scn train, bit for bit" "$tmp/p0.scn" "$tmp/p1.scn" 0
+train 1 2 "$tmp/p2.scn" --limit 256 --epochs 2 --model "$net" --bn-local --shards 2
+train 2 1 "$tmp/p3.scn" --limit 256 --epochs 2 --model "$net" --bn-local --shards 2
+check "ddse net, 2 shards: 2 ranks = 1 rank, bit for bit" "$tmp/p2.scn" "$tmp/p3.scn" 0
+
 # 3: per-shard BN, 2 epochs of 2 steps; then epoch 1 on 2 ranks, epoch 2
 # resumed on 1
 train 1 2 "$tmp/b1.scn" --limit 128 --epochs 2 --bn-local --shards 2
