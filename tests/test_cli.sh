@@ -475,7 +475,13 @@ if [ -d data/idx ]; then
         test "$(wc -l < sweep.csv)" -eq 9
     check "sweep-ddse: no time per epoch on stderr" matches 's per epoch' "${ERR[@]}"
     bad "sweep-ddse on 32 x 32 images" "28 x 28" sweep-ddse --data data/cifar10 --ratios 0.25
+    run sweep-ddse --data data/idx --ratios 0.25 --models ddse-fc --epochs 1 --batch 10 \
+        --limit 10 --test-limit 10
+    check "sweep-ddse --models ddse-fc: '${OUT[*]}', want one line" \
+        test "${#OUT[@]}" -eq 1 -a "${OUT[0]%% [0-9]*.[0-9][0-9]}" = "0.25 ddse-fc"
 fi
+bad "sweep-ddse --models with an unknown name" "not one of" sweep-ddse --ratios 0.25 \
+    --models ddse-fc,lenet
 bad "sweep-ddse without --ratios" "ratios" sweep-ddse
 bad "sweep-ddse --ratios 1.5" "ratios" sweep-ddse --ratios 0.25,1.5
 

@@ -1261,8 +1261,8 @@ done:
 /* ----------------------------------------------------------- sweep-ddse */
 
 static const char *sweep_help =
-    "usage: scn sweep-ddse --ratios R1,R2,... [--data DIR] [--format F]\n"
-    "                      [--epochs E] [--lr LR] [--batch B] [--limit N]\n"
+    "usage: scn sweep-ddse --ratios R1,R2,... [--models M1,...] [--data DIR]\n"
+    "                      [--format F] [--epochs E] [--lr LR] [--batch B] [--limit N]\n"
     "                      [--test-limit N] [--csv out.csv] [--seed S] [--threads T]\n"
     "\n"
     "The sparsity sweep of the DDSE paper (Figure 3): for each ratio s/n, DDSE\n"
@@ -1278,6 +1278,7 @@ static const char *sweep_help =
     "Progress goes to stderr, with each model's time per training epoch.\n"
     "\n"
     "  --ratios      s/n values in (0, 1], comma-separated (required)\n"
+    "  --models      a comma-separated subset of the six (default: all)\n"
     "  --epochs E    epochs per model (default 10); the learning rate drops 10x\n"
     "                after half and after three quarters of them (the paper drops\n"
     "                it by hand when progress stops)\n"
@@ -1294,6 +1295,25 @@ static const char *const sweep_models[] = {
     "ddse-noshortcut"
 };
 enum { SWEEP_MODELS = 6 };
+
+/* wanted[i]: whether sweep_models[i] is in the comma-separated list (NULL:
+ * all of them); 1 (with the message) for a name not among them. */
+static int sweep_select(const char *list, int *wanted) {
+    char buf[256], *names[SWEEP_MODELS];
+    int n, i, j;
+    for (j = 0; j < SWEEP_MODELS; j++) wanted[j] = !list;
+    if (!list) return 0;
+    if ((n = split_names(list, buf, sizeof buf, names, SWEEP_MODELS)) < 1)
+        return die("--models %s: need names separated by commas", list);
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < SWEEP_MODELS && strcmp(names[i], sweep_models[j]); j++) continue;
+        if (j == SWEEP_MODELS)
+            return die("--models: %s is not one of ddse-mnist, ddse-fc, ddse-fc-dropout, "
+                       "ddse-fc-dropconnect, ddse-lista, ddse-noshortcut", names[i]);
+        wanted[j] = 1;
+    }
+    return 0;
+}
 
 /* A preset's spec with nnz=S in place of its own, or NULL if it has none. */
 static const char *with_nnz(const char *spec, int nnz, char *buf, size_t cap) {
@@ -1382,12 +1402,12 @@ done:
 
 static int cmd_sweep_ddse(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *format = NULL, *csv = NULL;
-    const char *ratios = NULL;
+    const char *ratios = NULL, *models = NULL;
     int epochs = 10, batch = 128, seed = 1, threads = 0, limit = 0, test_limit = 0, rc = 1;
     int nr, ri, mi, n;
     float lr = 0.01f;
     double rv[16], error[SWEEP_MODELS], epoch_s[SWEEP_MODELS];
-    int done_once[SWEEP_MODELS];
+    int done_once[SWEEP_MODELS], wanted[SWEEP_MODELS];
     scn_dataset *train = NULL, *test = NULL;
     scn_train_state stats;
     sweep_run r;
@@ -1397,6 +1417,7 @@ static int cmd_sweep_ddse(int argc, char **argv) {
         { "--data", OPT_STR, &data, 0, 0, NULL },
         { "--format", OPT_STR, &format, 0, 0, NULL },
         { "--ratios", OPT_STR, &ratios, 0, 0, NULL },
+        { "--models", OPT_STR, &models, 0, 0, NULL },
         { "--epochs", OPT_INT, &epochs, 1, 100000, NULL },
         { "--lr", OPT_FLOAT, &lr, 1e-30, 1e3, NULL },
         { "--batch", OPT_INT, &batch, 1, 65536, NULL },
@@ -1415,6 +1436,7 @@ static int cmd_sweep_ddse(int argc, char **argv) {
     if (!ratios) return die("%s", "--ratios is required, e.g. --ratios 0.05,0.1,0.25,0.5");
     if ((nr = parse_list(ratios, rv, 16, 1e-9, 1.0, 0, 0)) < 1)
         return die("--ratios %s: need up to 16 values in (0, 1] like 0.1,0.25", ratios);
+    if (sweep_select(models, wanted)) return 1;
     set_threads(threads);
     if (csv && (scn_output_check(csv) || scn_output_lock_take(csv, &lock))) return die_lib();
     if (open_splits(data, format, &train, &test, &stats)) goto done;
@@ -1451,6 +1473,7 @@ static int cmd_sweep_ddse(int argc, char **argv) {
             char buf[512], at[64];
             const char *preset = scn_net_preset(sweep_models[mi]);
             const char *spec = with_nnz(preset, nnz, buf, sizeof buf);
+            if (!wanted[mi]) continue;
             if (!spec && done_once[mi]) {       /* not parameterised by s */
                 printf("%g %s %.2f\n", rv[ri], sweep_models[mi], error[mi]);
                 fflush(stdout);
