@@ -615,7 +615,9 @@ typedef struct scn_net scn_net;
  * (Figure 2): lenet-paper, lenet-csf, lenet-sf, lenet-csf-sf, and DDSE
  * and its five baselines (section 4.2) for 28 x 28 inputs: ddse-mnist,
  * ddse-fc, ddse-fc-dropout, ddse-fc-dropconnect, ddse-lista,
- * ddse-noshortcut (scn_net_preset_name lists them).
+ * ddse-noshortcut, and SDNet's (section 3.2) with the ResNets they are
+ * compared with: sdnet-mnist, resnet-mnist (28 x 28), sdnet18, resnet18
+ * (32 x 32) (scn_net_preset_name lists them).
  *
  * Layers are numbered 0..scn_net_layer_count()-1 in spec order, a block
  * before the layers of its body, its shortcut projection (if any) after.
@@ -694,6 +696,9 @@ SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], floa
  * keeps the spec's lambda, not this one. SCN_ERR_ARG for a layer that is
  * not csc, a net without one, or a lambda out of range. */
 SCNDEF scn_status scn_net_set_csc_lambda(scn_net *net, int i, float lambda);
+/* lambda of csc layer i (i < 0: the first csc layer's), or -1 when there
+ * is no such csc layer. */
+SCNDEF float scn_net_csc_lambda(const scn_net *net, int i);
 /* Each sample's residual in the last evaluation forward (train = 0): r
  * (N values, the forward's batch) receives |x - A(z)|_2 of the sample at
  * each csc layer's input, averaged over the net's csc layers (SDNet
@@ -5985,7 +5990,31 @@ static const struct { const char *name, *spec; } scn__presets[] = {
     /* a small ResNet (two basic blocks, the second halving the size with a
        projection shortcut): quick to train, the residual path in tests */
     { "resnet-tiny", "conv:n=8 bn relu res[ conv:n=8 bn relu conv:n=8 bn ] relu "
-                     "res[ conv:n=16,s=2 bn relu conv:n=16 bn ] relu gap linear:n=10" },
+                     "res[ conv:n=16,s=2 bn relu conv:n=16 bn ] relu gap linear:n=10" },    /* SDNet (Dai et al., section 3.2, Table 1): a ResNet whose first
+       convolution is a csc layer (lambda 0.1, 2 FISTA steps), and the same
+       ResNet with the plain convolution. For 28 x 28 gray images a small
+       one (16 channels, then two basic blocks halving the size: 16 at
+       14 x 14, 32 at 7 x 7); for 32 x 32 images ResNet-18 as the CIFAR
+       papers write it (64, 128, 256, 512 channels, two basic blocks each).
+       `scn train --csc-all` makes every convolution a csc layer (SDNet-All) */
+    { "resnet-mnist", "conv:n=16 bn relu res[ conv:n=16,s=2 bn relu conv:n=16 bn ] relu "
+                     "res[ conv:n=32,s=2 bn relu conv:n=32 bn ] relu gap linear:n=10" },
+    { "sdnet-mnist", "csc:n=16 bn relu res[ conv:n=16,s=2 bn relu conv:n=16 bn ] relu "
+                    "res[ conv:n=32,s=2 bn relu conv:n=32 bn ] relu gap linear:n=10" },
+    { "resnet18", "conv:n=64 bn relu res[ conv:n=64 bn relu conv:n=64 bn ] relu res[ "
+                 "conv:n=64 bn relu conv:n=64 bn ] relu res[ conv:n=128,s=2 bn relu "
+                 "conv:n=128 bn ] relu res[ conv:n=128 bn relu conv:n=128 bn ] relu "
+                 "res[ conv:n=256,s=2 bn relu conv:n=256 bn ] relu res[ conv:n=256 "
+                 "bn relu conv:n=256 bn ] relu res[ conv:n=512,s=2 bn relu "
+                 "conv:n=512 bn ] relu res[ conv:n=512 bn relu conv:n=512 bn ] relu "
+                 "gap linear:n=10" },
+    { "sdnet18", "csc:n=64 bn relu res[ conv:n=64 bn relu conv:n=64 bn ] relu res[ "
+                "conv:n=64 bn relu conv:n=64 bn ] relu res[ conv:n=128,s=2 bn relu "
+                "conv:n=128 bn ] relu res[ conv:n=128 bn relu conv:n=128 bn ] relu "
+                "res[ conv:n=256,s=2 bn relu conv:n=256 bn ] relu res[ conv:n=256 "
+                "bn relu conv:n=256 bn ] relu res[ conv:n=512,s=2 bn relu "
+                "conv:n=512 bn ] relu res[ conv:n=512 bn relu conv:n=512 bn ] relu "
+                "gap linear:n=10" },
 };
 #define SCN__PRESET_COUNT ((int)(sizeof scn__presets / sizeof scn__presets[0]))
 
@@ -6756,6 +6785,14 @@ SCNDEF scn_status scn_net_set_csc_lambda(scn_net *net, int i, float lambda) {
         found++;
     }
     return found ? SCN_OK : scn__fail(SCN_ERR_ARG, "csc lambda: the net has no csc layer");
+}
+
+SCNDEF float scn_net_csc_lambda(const scn_net *net, int i) {
+    int j;
+    SCN_ASSERT(net);
+    for (j = i < 0 ? 0 : i; j < net->count && (i < 0 || j == i); j++)
+        if (net->all[j]->kind->forward == scn__csc_forward) return (float)net->all[j]->opt[CSC_L1];
+    return -1.0f;
 }
 
 SCNDEF scn_status scn_net_csc_residual(const scn_net *net, float *r) {
