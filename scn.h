@@ -124,14 +124,17 @@
  *   4. .npy files and output files    (atomic writes, output locks)
  *   5. Sparse coding solvers          (elastic net, FISTA, polishing)
  *   6. Fixed-point backward           (SCN eqs. 11, 13, 17)
- *   7. Convolutional sparse coding    (im2col -> solve -> codes)
+ *   7. Convolutional sparse coding    (im2col -> solve -> codes; SDNet's power
+ *                                      iteration)
  *   8. Layers                         (kinds as tables: sc, csf, sf, bn, conv,
  *                                      linear, relu, pooling, dropout, pca, ddse,
- *                                      lista, res, ...)
+ *                                      lista, csc, res, ...)
  *   9. Networks                       (specs, blocks, presets, forward, backward,
- *                                      an SC layer's reconstructions)
+ *                                      an SC layer's reconstructions, csc lambda
+ *                                      and residuals)
  *  10. Optimisation                   (SGD, Nesterov, schedules, projections)
- *  11. Data sets                      (interface, normalisation, augmentation)
+ *  11. Data sets                      (interface, normalisation, augmentation,
+ *                                      CIFAR-10-C noises)
  *  12. Data sets: IDX files and gzip  (MNIST, Fashion-MNIST)
  *  13. Data sets: other formats       (CIFAR-10/100, STL-10, .amat, folders)
  *  14. Training and evaluation        (scn_train_epoch, semi-supervised, scn_evaluate,
@@ -555,6 +558,17 @@ SCNDEF scn_status scn_csc_power(const scn_conv_geom *g, const float *A, int n,
  * sparsely. `lista` is the dense learned ISTA it is compared with, and
  * `linear:dropconnect=p` drops weights instead of activations (section
  * 4.2's baselines).
+ *
+ * SDNet (Dai et al.) adds `csc`: convolutional sparse coding (SDNet eqs.
+ * 3-4), the code z of an input x minimising lambda |z|_1 + lambda2/2 |z|^2
+ * + 1/2 |x - A(z)|^2 for a convolutional dictionary A of unit atoms (a
+ * convolution's weights, n x C k k; projected to norm 1 after every step,
+ * section 3.2), by `iters` FISTA steps (2 by default) with the step
+ * 0.9 / lambda_K from a power iteration (appendix eqs. 6-10, kept in the
+ * layer's buffer and recomputed after every step). lambda is never
+ * learned and may be changed after training (scn_net_set_csc_lambda);
+ * backward goes through the unrolled steps, or with `fixed` (and l2 > 0)
+ * is the fixed-point gradient of the converged code.
  *
  * A layer may add its own loss to the network's: forward computes it
  * (scn_net_extra_loss) and backward adds its gradient. The sparse-coding
