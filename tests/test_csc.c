@@ -4,7 +4,8 @@
  * (appendix eqs. 9-10) against the largest eigenvalue of A^T A built
  * densely; unit-norm atoms and a fresh lambda_K after an optimiser step;
  * lambda changed at test time; the residuals of Algorithm 1 and the
- * reconstruction A(z); scn_corrupt's statistics per noise and severity
+ * reconstruction A(z); the unrolled gradient of many steps against the
+ * fixed-point one; scn_corrupt's statistics per noise and severity
  * (CIFAR-10-C) and its refusals. Gradients are in test_layers.c. */
 #include "../scn.h"
 #include "check.h"
@@ -372,12 +373,52 @@ static void test_corrupt(void) {
     free(x);
 }
 
+/* the unrolled gradient through many FISTA steps approaches the
+ * fixed-point one of the converged code */
+static void test_fixed_vs_unrolled(void) {
+    enum { N = 2, C = 1, H = 6, W = 6 };
+    scn_net *u = scn_net_create("csc:n=4,l1=0.05,l2=0.2,iters=400 linear:n=3", C, H, W, 8);
+    scn_net *f = scn_net_create("csc:n=4,l1=0.05,l2=0.2,iters=400,fixed linear:n=3", C, H, W,
+                                8);
+    float x[N * C * H * W], dl[N * 3], dxu[N * C * H * W], dxf[N * C * H * W];
+    double dot = 0.0, nu = 0.0, nf = 0.0;
+    size_t i, np;
+    scn_rng r;
+    CHECK(u && f, "%s", scn_error());
+    if (!u || !f) { scn_net_free(u); scn_net_free(f); return; }
+    scn_rng_seed(&r, 4, 4);
+    for (i = 0; i < N * C * H * W; i++) x[i] = scn_rng_uniform(&r);
+    for (i = 0; i < N * 3; i++) dl[i] = scn_rng_normal(&r);
+    scn_net_zero_grad(u);
+    scn_net_zero_grad(f);
+    CHECK(scn_net_forward(u, x, N, 1) && scn_net_backward(u, dl, dxu) == SCN_OK &&
+          scn_net_forward(f, x, N, 1) && scn_net_backward(f, dl, dxf) == SCN_OK, "%s",
+          scn_error());
+    np = scn_net_param_count(u);
+    for (i = 0; i < np; i++) {
+        dot += (double)scn_net_grads(u)[i] * scn_net_grads(f)[i];
+        nu += (double)scn_net_grads(u)[i] * scn_net_grads(u)[i];
+        nf += (double)scn_net_grads(f)[i] * scn_net_grads(f)[i];
+    }
+    for (i = 0; i < N * C * H * W; i++) {
+        dot += (double)dxu[i] * dxf[i];
+        nu += (double)dxu[i] * dxu[i];
+        nf += (double)dxf[i] * dxf[i];
+    }
+    CHECK(nu > 0.0 && dot / sqrt(nu * nf) > 0.9999 && fabs(sqrt(nu / nf) - 1.0) < 1e-3,
+          "unrolled vs fixed-point gradients: cosine %.7f, norms %g and %g", dot / sqrt(nu * nf),
+          sqrt(nu), sqrt(nf));
+    scn_net_free(u);
+    scn_net_free(f);
+}
+
 int main(void) {
     test_forward();
     test_objective();
     test_power();
     test_projection();
     test_lambda_residual();
+    test_fixed_vs_unrolled();
     test_corrupt();
     return check_summary("csc");
 }
