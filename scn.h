@@ -5821,6 +5821,7 @@ static scn_status scn__csc_project(scn__layer *l, int64_t step) {
     float lk = 0.0f;
     scn_status s;
     (void)step;
+    l->resid_n = 0;             /* the power iteration reuses the scratch */
     if ((s = l->be->row_normalize(l->params, scn__csc_n(l), l->C * l->k * l->k)) ||
         (s = scn__csc_step_size(l, 0, &lk)))
         return s;

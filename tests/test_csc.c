@@ -5,7 +5,7 @@
  * densely; unit-norm atoms and a fresh lambda_K after an optimiser step;
  * lambda changed at test time; the residuals of Algorithm 1 and the
  * reconstruction A(z); the unrolled gradient of many steps against the
- * fixed-point one; scn_corrupt's statistics per noise and severity
+ * fixed-point one; the presets; scn_corrupt's statistics per noise and severity
  * (CIFAR-10-C) and its refusals. Gradients are in test_layers.c. */
 #include "../scn.h"
 #include "check.h"
@@ -412,6 +412,35 @@ static void test_fixed_vs_unrolled(void) {
     scn_net_free(f);
 }
 
+/* SDNet's presets: the ResNet with its first convolution a csc layer */
+static void test_presets(void) {
+    static const char *pairs[2][2] = { { "sdnet-mnist", "resnet-mnist" },
+                                       { "sdnet18", "resnet18" } };
+    int p, i;
+    for (p = 0; p < 2; p++) {
+        int C = p ? 3 : 1, S = p ? 32 : 28;
+        scn_net *sd = scn_net_create(pairs[p][0], C, S, S, 1);
+        scn_net *rn = scn_net_create(pairs[p][1], C, S, S, 1);
+        CHECK(sd && rn, "%s, %s: %s", pairs[p][0], pairs[p][1], scn_error());
+        if (!sd || !rn) { scn_net_free(sd); scn_net_free(rn); continue; }
+        CHECK(!strcmp(scn_net_layer_kind(sd, 0), "csc") &&
+              !strcmp(scn_net_layer_kind(rn, 0), "conv") &&
+              scn_net_layer_count(sd) == scn_net_layer_count(rn) &&
+              scn_net_classes(sd) == 10, "%s: layer 1 %s, %d layers", pairs[p][0],
+              scn_net_layer_kind(sd, 0), scn_net_layer_count(sd));
+        for (i = 1; i < scn_net_layer_count(sd); i++)
+            CHECK(!strcmp(scn_net_layer_kind(sd, i), scn_net_layer_kind(rn, i)),
+                  "%s: layer %d is %s, %s's %s", pairs[p][0], i + 1,
+                  scn_net_layer_kind(sd, i), pairs[p][1], scn_net_layer_kind(rn, i));
+        /* the csc layer has no bias: 64 (16) parameters fewer */
+        CHECK(scn_net_param_count(rn) - scn_net_param_count(sd) == (size_t)(p ? 64 : 16),
+              "%s: %zu parameters, %s %zu", pairs[p][0], scn_net_param_count(sd), pairs[p][1],
+              scn_net_param_count(rn));
+        scn_net_free(sd);
+        scn_net_free(rn);
+    }
+}
+
 int main(void) {
     test_forward();
     test_objective();
@@ -419,6 +448,7 @@ int main(void) {
     test_projection();
     test_lambda_residual();
     test_fixed_vs_unrolled();
+    test_presets();
     test_corrupt();
     return check_summary("csc");
 }
