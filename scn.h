@@ -7175,10 +7175,10 @@ static double scn__poisson(scn_rng *r, double lam) {
 SCNDEF scn_status scn_corrupt(float *x, size_t count, const char *noise, int severity,
                               scn_rng *r) {
     /* CIFAR-10-C's levels (make_cifar_c.py, Hendrycks and Dietterich 2019) */
-    static const double gaussian[5] = { 0.04, 0.06, 0.08, 0.09, 0.10 };
-    static const double shot[5] = { 500, 250, 100, 75, 50 };
-    static const double speckle[5] = { 0.06, 0.10, 0.12, 0.16, 0.20 };
-    static const double impulse[5] = { 0.01, 0.02, 0.03, 0.05, 0.07 };
+    static const double levels[4][5] = { { 0.04, 0.06, 0.08, 0.09, 0.10 },   /* gaussian */
+                                          { 500, 250, 100, 75, 50 },          /* shot */
+                                          { 0.06, 0.10, 0.12, 0.16, 0.20 },   /* speckle */
+                                          { 0.01, 0.02, 0.03, 0.05, 0.07 } }; /* impulse */
     static const char *names[4] = { "gaussian", "shot", "speckle", "impulse" };
     int kind;
     size_t i;
@@ -7190,7 +7190,7 @@ SCNDEF scn_status scn_corrupt(float *x, size_t count, const char *noise, int sev
                          "impulse)", noise ? noise : "(null)");
     if (severity < 1 || severity > 5)
         return scn__fail(SCN_ERR_ARG, "corrupt: severity %d (1 to 5)", severity);
-    c = (kind == 0 ? gaussian : kind == 1 ? shot : kind == 2 ? speckle : impulse)[severity - 1];
+    c = levels[kind][severity - 1];
     for (i = 0; i < count; i++) {
         double v = x[i];
         if (kind == 0) v += c * scn_rng_normal(r);
