@@ -2247,7 +2247,8 @@ static const char *robust_help =
     "two residuals differ), applied to residuals clamped to the range seen. Then\n"
     "the test images corrupted at each severity: the accuracy at the training\n"
     "lambda, and at lambda(r) for their average residual r at the training\n"
-    "lambda. Prints the fit (one line per severity), then\n"
+    "lambda. Prints the fit (one line per severity: r_c, lambda_c and the\n"
+    "training accuracy at each lambda), then\n"
     "  SEVERITY FIXED ADAPTIVE LAMBDA\n"
     "one line per severity (test accuracy in percent at the training lambda and\n"
     "the adaptive one, and the adaptive lambda), a line `mean` over the\n"
@@ -2431,9 +2432,10 @@ static int cmd_robust(int argc, char **argv) {
             if (acc[j] > acc[best]) best = j;
         }
         lfit[c] = lam[best];
-        printf("fit severity %d: residual %.4f, lambda %g (training accuracy %.2f%%; %.2f%% "
-               "at lambda %g)\n", (int)sev[c], rfit[c], lfit[c], (double)acc[best],
-               (double)acc[0], lam[0]);
+        printf("fit severity %d: residual %.4f, lambda %g; training accuracy per lambda",
+               (int)sev[c], rfit[c], lfit[c]);
+        for (j = 0; j < nl; j++) printf(" %.2f", (double)acc[j]);
+        printf("\n");
         fflush(stdout);
     }
     /* step 12: lambda(r) = a + b r by least squares */
@@ -2501,8 +2503,8 @@ static int cmd_robust(int argc, char **argv) {
     else
         printf("mean %.2f %.2f -\n", fixed_sum / ns, adapt_sum / ns);
     printf("line lambda(r) = %.6g + %.6g r for r in [%.4f, %.4f] (%d severities%s)\n", a, b,
-           rlo, rhi, nfit, b == 0.0 ? ", constant: fewer than two distinct residuals or "
-                                      "one lambda" : "");
+           rlo, rhi, nfit, !(rhi > rlo) ? ", constant: fewer than two distinct residuals"
+                           : b == 0.0 ? ", constant: the same lambda_c at every severity" : "");
     if (per_image)
         printf("per-image lambda beats one lambda for the set at %d of %d severities\n", wins,
                ns);
