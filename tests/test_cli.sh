@@ -667,6 +667,12 @@ fi
 
 # ------------------------------------------------- SDNet's csc layer (issue 21)
 
+run --help
+check "scn --help does not list robust" matches '^  robust ' "${OUT[@]}"
+check "scn --help does not name bench csc" matches 'bench csc' "${OUT[@]}"
+run robust --help
+check "robust --help: no SEVERITY FIXED ADAPTIVE LAMBDA" \
+    matches 'SEVERITY FIXED ADAPTIVE LAMBDA' "${OUT[@]}"
 "$SCN" bench csc --batch 2 --channels 2 --size 6 --atoms 4 --stride 2 --reps 2 >csc.out 2>&1
 check "bench csc exits 0 ($(head -c 200 csc.out))" test $? -eq 0
 check "bench csc prints forward, forward+backward, peak_rss_mb" \
