@@ -128,14 +128,17 @@
  *   4. .npy files and output files    (atomic writes, output locks)
  *   5. Sparse coding solvers          (elastic net, FISTA, polishing)
  *   6. Fixed-point backward           (SCN eqs. 11, 13, 17)
- *   7. Convolutional sparse coding    (im2col -> solve -> codes)
+ *   7. Convolutional sparse coding    (im2col -> solve -> codes; SDNet's power
+ *                                      iteration)
  *   8. Layers                         (kinds as tables: sc, csf, sf, bn, conv,
  *                                      linear, relu, pooling, dropout, pca, ddse,
- *                                      lista, res, ...)
+ *                                      lista, csc, res, ...)
  *   9. Networks                       (specs, blocks, presets, forward, backward,
- *                                      an SC layer's reconstructions)
+ *                                      an SC layer's reconstructions, csc lambda
+ *                                      and residuals)
  *  10. Optimisation                   (SGD, Nesterov, schedules, projections)
- *  11. Data sets                      (interface, normalisation, augmentation)
+ *  11. Data sets                      (interface, normalisation, augmentation,
+ *                                      CIFAR-10-C noises)
  *  12. Data sets: IDX files and gzip  (MNIST, Fashion-MNIST)
  *  13. Data sets: other formats       (CIFAR-10/100, STL-10, .amat, folders)
  *  14. Training and evaluation        (scn_train_epoch, semi-supervised, scn_evaluate,
@@ -513,6 +516,15 @@ SCNDEF scn_status scn_codes_from_matrix(const scn_conv_geom *g, int n, const flo
                                         float *codes);
 SCNDEF scn_status scn_codes_to_matrix(const scn_conv_geom *g, int n, const float *codes,
                                       float *alpha);
+/* The largest eigenvalue of A^* A for the convolutional dictionary A
+ * (n atoms, each a row of C k k values: a convolution's weights) over
+ * codes of n x Ho x Wo per sample of g, by SDNet appendix eqs. 9-10: the
+ * power iteration from a fixed pseudo-random start until the update is
+ * below sqrt(1e-5) or after 50 steps, then lambda_max = <v, A^*A v>. The
+ * csc layer's step size is 0.9 / lambda_max. A is memory of the current
+ * backend; iters (may be NULL) receives the steps taken. */
+SCNDEF scn_status scn_csc_power(const scn_conv_geom *g, const float *A, int n,
+                                double *lambda_max, int *iters);
 
 /* ======================================================================
  * 8. Layers
@@ -552,6 +564,17 @@ SCNDEF scn_status scn_codes_to_matrix(const scn_conv_geom *g, int n, const float
  * sparsely. `lista` is the dense learned ISTA it is compared with, and
  * `linear:dropconnect=p` drops weights instead of activations (section
  * 4.2's baselines).
+ *
+ * SDNet (Dai et al.) adds `csc`: convolutional sparse coding (SDNet eqs.
+ * 3-4), the code z of an input x minimising lambda |z|_1 + lambda2/2 |z|^2
+ * + 1/2 |x - A(z)|^2 for a convolutional dictionary A of unit atoms (a
+ * convolution's weights, n x C k k; projected to norm 1 after every step,
+ * section 3.2), by `iters` FISTA steps (2 by default) with the step
+ * 0.9 / lambda_K from a power iteration (appendix eqs. 6-10, kept in the
+ * layer's buffer and recomputed after every step). lambda is never
+ * learned and may be changed after training (scn_net_set_csc_lambda);
+ * backward goes through the unrolled steps, or with `fixed` (and l2 > 0)
+ * is the fixed-point gradient of the converged code.
  *
  * A layer may add its own loss to the network's: forward computes it
  * (scn_net_extra_loss) and backward adds its gradient. The sparse-coding
@@ -612,7 +635,9 @@ typedef struct scn_net scn_net;
  * (Figure 2): lenet-paper, lenet-csf, lenet-sf, lenet-csf-sf, and DDSE
  * and its five baselines (section 4.2) for 28 x 28 inputs: ddse-mnist,
  * ddse-fc, ddse-fc-dropout, ddse-fc-dropconnect, ddse-lista,
- * ddse-noshortcut (scn_net_preset_name lists them).
+ * ddse-noshortcut, and SDNet's (section 3.2) with the ResNets they are
+ * compared with: sdnet-mnist, resnet-mnist (28 x 28), sdnet18, resnet18
+ * (32 x 32) (scn_net_preset_name lists them).
  *
  * Layers are numbered 0..scn_net_layer_count()-1 in spec order, a block
  * before the layers of its body, its shortcut projection (if any) after.
@@ -670,19 +695,36 @@ SCNDEF const char *scn_net_spec(const scn_net *net);
 /* The generator dropout draws from (seeded by scn_net_create, kept in
  * checkpoints): reseed it to repeat a training forward exactly. */
 SCNDEF scn_rng *scn_net_rng(scn_net *net);
-/* Mean sparse-code density of each SC layer's last forward (-1 for other
- * layers), for monitoring. */
+/* Mean sparse-code density of each SC layer's (sc, csf, sf, csc) last
+ * forward (-1 for other layers), for monitoring. */
 SCNDEF float scn_net_layer_density(const scn_net *net, int i);
 /* What SC layer i did in the net's last forward, for pictures and checks:
  * shape receives N, C, H, W (the last forward's batch, the layer's input
  * shape); input receives the layer's input and recon its reconstruction
  * D alpha, each N x C x H x W, each pixel the mean over the patches that
  * cover it (a pixel no patch covers is 0 in both). input and recon may
- * both be NULL to ask the shape only. Host memory; fails with SCN_ERR_ARG
- * for a layer that is not sc, csf or sf, before any forward, or on a backend without
- * host memory. */
+ * both be NULL to ask the shape only. Of a csc layer: its input and
+ * A(z) (SDNet eq. 3) of the last evaluation forward (train = 0). Host
+ * memory; fails with SCN_ERR_ARG for a layer that is not sc, csf, sf or
+ * csc, before any forward (a csc layer: any evaluation forward), or on a
+ * backend without host memory. */
 SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], float *input,
                                    float *recon);
+/* Sets lambda of csc layer i (i < 0: of every csc layer) to lambda in
+ * [0, 1000] for the forwards from now on, without retraining (SDNet
+ * section 3.3; the step size and the atoms stay as trained). A checkpoint
+ * keeps the spec's lambda, not this one. SCN_ERR_ARG for a layer that is
+ * not csc, a net without one, or a lambda out of range. */
+SCNDEF scn_status scn_net_set_csc_lambda(scn_net *net, int i, float lambda);
+/* lambda of csc layer i (i < 0: the first csc layer's), or -1 when there
+ * is no such csc layer. */
+SCNDEF float scn_net_csc_lambda(const scn_net *net, int i);
+/* Each sample's residual in the last evaluation forward (train = 0): r
+ * (N values, the forward's batch) receives |x - A(z)|_2 of the sample at
+ * each csc layer's input, averaged over the net's csc layers (SDNet
+ * Algorithm 1, steps 5 and 14). SCN_ERR_ARG for a net without a csc
+ * layer or before an evaluation forward. */
+SCNDEF scn_status scn_net_csc_residual(const scn_net *net, float *r);
 /* Seconds layer i has spent in forward and backward since the net was
  * made or the counters were reset (reset != 0 zeroes them after reading). */
 SCNDEF void scn_net_layer_time(scn_net *net, int i, double *forward, double *backward,
@@ -833,6 +875,19 @@ SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int
 SCNDEF int scn_dataset_per_class(const scn_dataset *ds, int k, scn_rng *r, int *idx);
 /* Fisher-Yates shuffle of idx[0..n) (idx may be NULL when n <= 1). */
 SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r);
+/* Corrupts count values x in [0, 1] (images before normalisation) in
+ * place with one of the four noises of the CIFAR-10-C benchmark (Hendrycks
+ * and Dietterich, make_cifar_c.py) at severity 1-5, each value drawn
+ * independently through r, the result clipped to [0, 1]:
+ *   "gaussian"  x + c N(0, 1),     c = 0.04, 0.06, 0.08, 0.09, 0.10
+ *   "shot"      Poisson(c x) / c,  c = 500, 250, 100, 75, 50
+ *   "speckle"   x + x c N(0, 1),   c = 0.06, 0.10, 0.12, 0.16, 0.20
+ *   "impulse"   with probability c the value becomes 0 or 1 (even odds;
+ *               salt and pepper), c = 0.01, 0.02, 0.03, 0.05, 0.07
+ * (SDNet section 4.2's corruptions). SCN_ERR_ARG for another noise name or
+ * a severity outside 1-5, before anything changes. */
+SCNDEF scn_status scn_corrupt(float *x, size_t count, const char *noise, int severity,
+                              scn_rng *r);
 
 /* ======================================================================
  * 12. Data sets: IDX files (MNIST, Fashion-MNIST) and gzip
@@ -1271,6 +1326,19 @@ typedef struct scn_backend {
     scn_status (*gemm_sparse_a)(int trans_a, int M, int N, int K, float alpha,
                                 const float *A, int lda, const float *B, int ldb, float beta,
                                 float *C, int ldc);
+    /* convolutional sparse coding (csc, SDNet): y *= a; z = scale T(u) with
+     * T(u) = sign(u) max(|u| - theta, 0) (SDNet appendix eq. 8), or with
+     * nonneg max(u - theta, 0) (z may be u); backward du = scale dz where
+     * z != 0, else 0 (du may be dz); each row of A (rows x cols) scaled to
+     * norm 1 (a zero row is left); out[i] (host memory) = the sum of
+     * squares of x[i len .. (i + 1) len), in double */
+    scn_status (*scal)(float *y, float a, size_t count);
+    scn_status (*shrink_all)(float *z, const float *u, size_t count, float theta, float scale,
+                             int nonneg);
+    scn_status (*shrink_all_backward)(float *du, const float *z, const float *dz, size_t count,
+                                      float scale);
+    scn_status (*row_normalize)(float *A, int rows, int cols);
+    scn_status (*seg_sumsq)(const float *x, int segments, size_t len, double *out);
 } scn_backend;
 
 /* The built-in CPU backend. */
@@ -4276,6 +4344,85 @@ SCNDEF scn_status scn_sc_conv_backward(const scn_conv_geom *g, const float *D, i
     return s;
 }
 
+/* the power iteration's limits (SDNet appendix A) and, for the csc layer's
+ * fixed-point backward (section 8), the conjugate gradients' */
+#define SCN__CSC_POWER_ITERS 50
+#define SCN__CSC_POWER_TOL   3.1622776601683795e-3  /* sqrt(1e-5) */
+#define SCN__CSC_CG_ITERS    500
+#define SCN__CSC_CG_TOL      1e-6
+
+/* A^*(A(v)) for codes v (n x P) as the geometry g has them: cols (m x P)
+ * and img (N x C x H x W) are scratch */
+static scn_status scn__csc_gram(const scn_backend *be, scn_workspace *ws,
+                                const scn_conv_geom *g, const float *A, int n, const float *v,
+                                float *out, float *cols, float *img) {
+    scn_status s;
+    if ((s = be->gemm(ws, 1, 0, g->m, g->P, n, 1.0f, A, g->m, v, g->P, 0.0f, cols, g->P)) ||
+        (s = be->col2im(g, cols, img)) || (s = be->im2col(g, img, cols)))
+        return s;
+    return be->gemm(ws, 0, 0, n, g->P, g->m, 1.0f, A, g->m, cols, g->P, 0.0f, out, g->P);
+}
+
+/* The power iteration of SDNet appendix eqs. 9-10 on A^* A over codes of
+ * the geometry g, from a fixed pseudo-random start: v <- A^*A v / |A^*A v|
+ * until |v_new - v| < sqrt(1e-5) or 50 steps; lambda_K = <v, A^*A v>.
+ * scratch: 2 n P + m P + N C H W floats of be's memory. */
+static scn_status scn__csc_power(const scn_backend *be, scn_workspace *ws,
+                                 const scn_conv_geom *g, const float *A, int n, float *scratch,
+                                 double *lambda_max, int *iters) {
+    size_t nP = (size_t)n * g->P, i;
+    float *v = scratch, *w = v + nP, *cols = w + nP, *img = cols + (size_t)g->m * g->P;
+    float *host = (float *)scn__calloc(nP, sizeof(float), "power iteration");
+    double nrm, d = 0.0;
+    int it = 0;
+    scn_rng r;
+    scn_status s;
+    if (!host) return SCN_ERR_NOMEM;
+    scn_rng_seed(&r, 0x5d, 1);
+    for (i = 0; i < nP; i++) host[i] = scn_rng_normal(&r);
+    s = be->upload(v, host, nP * sizeof(float));
+    SCN_FREE(host);
+    if (s || (s = be->dot(v, v, nP, &nrm)) || (s = be->scal(v, (float)(1.0 / sqrt(nrm)), nP)))
+        return s;
+    *lambda_max = 0.0;
+    while (it < SCN__CSC_POWER_ITERS) {
+        it++;
+        if ((s = scn__csc_gram(be, ws, g, A, n, v, w, cols, img)) ||
+            (s = be->dot(w, w, nP, &nrm)))
+            return s;
+        if (!(nrm > 0.0)) break;            /* A = 0: lambda_K = 0 */
+        if ((s = be->scal(w, (float)(1.0 / sqrt(nrm)), nP)) ||
+            (s = be->axpy(v, -1.0f, w, nP)) || (s = be->dot(v, v, nP, &d)) ||
+            (s = be->copy(v, w, nP)))
+            return s;
+        if (sqrt(d) < SCN__CSC_POWER_TOL) break;
+    }
+    if ((s = scn__csc_gram(be, ws, g, A, n, v, w, cols, img)) ||   /* eq. 10 */
+        (s = be->dot(v, w, nP, lambda_max)))
+        return s;
+    if (iters) *iters = it;
+    return SCN_OK;
+}
+
+SCNDEF scn_status scn_csc_power(const scn_conv_geom *g, const float *A, int n,
+                                double *lambda_max, int *iters) {
+    const scn_backend *be = scn_backend_get();
+    uint64_t need;
+    float *scratch;
+    scn_status s;
+    SCN_ASSERT(g && A && lambda_max);
+    if (n < 1 || g->N < 1 || g->m < 1 || g->P < 1)
+        return scn__fail(SCN_ERR_ARG, "csc power iteration: %d atoms, %d samples, patches of "
+                         "%d, %d windows", n, g->N, g->m, g->P);
+    need = 2 * (uint64_t)n * g->P + (uint64_t)g->m * g->P + (uint64_t)g->N * g->C * g->H * g->W;
+    if (need > SIZE_MAX / sizeof(float) || !(scratch = (float *)be->alloc(need * sizeof(float))))
+        return scn__fail(SCN_ERR_NOMEM, "csc power iteration: no memory for %llu floats",
+                         (unsigned long long)need);
+    s = scn__csc_power(be, NULL, g, A, n, scratch, lambda_max, iters);
+    be->release(scratch);
+    return s;
+}
+
 /* ======================================================================
  * 8. Layers
  *
@@ -4361,6 +4508,8 @@ struct scn__layer {
     double seconds[2];              /* time spent in forward and backward */
     double fit_seconds;             /* pca: the last scn_pca_fit's time (not saved) */
     scn__seq body, shortcut;        /* composite kinds: the body, the projection */
+    int resid_n;                    /* csc: samples whose |x - A(z)| host holds (the last
+                                       evaluation forward), else 0 */
 };
 
 /* The layer's backend scratch, at least `floats` long; NULL on failure.
@@ -5477,6 +5626,360 @@ static scn_status scn__unf_check(const scn__layer *l, const float *params,
     return SCN_OK;
 }
 
+/* ---- csc: convolutional sparse coding (SDNet section 3.1, appendix A).
+ *      The code z (n x H' x W') of an input x (C x H x W) minimises
+ *        lambda |z|_1 + lambda2/2 |z|^2 + 1/2 |x - A(z)|^2      (SDNet eq. 4)
+ *      with A(z) the transposed convolution by the dictionary (eq. 3) and
+ *      A^*(x) the convolution (eq. 7). The dictionary is stored as a
+ *      convolution's weights, W (n x C k k), atom j its row j, so in the
+ *      im2col layout A(z) = col2im(W^T Z) and A^*(x) = W im2col(x) (Z the
+ *      n x P matrix of the codes, P = N H' W'). `iters` FISTA steps from
+ *      z0 = 0 (appendix eq. 6), each a shrinkage by lambda t (eq. 8; with
+ *      lambda2 also divided by 1 + lambda2 t, its proximal map), step
+ *      t = 0.9 / lambda_K, lambda_K the power iteration's estimate of the
+ *      largest eigenvalue of A^* A (eqs. 9-10), kept in the layer's buffer:
+ *      computed at init and after every optimiser step (the projection,
+ *      which first scales every atom to norm 1, the set N of section 3.2),
+ *      fixed at test time. lambda is a hyper-parameter, never learned, and
+ *      may be changed after training (scn_net_set_csc_lambda). Backward
+ *      differentiates the unrolled iterations (the paper's choice), or with
+ *      `fixed` the converged code: on its support S, (A^*A + lambda2 I)_SS
+ *      beta = g_S by conjugate gradients, then dx = A(beta) and
+ *      dW = beta R^T - Z (im2col A(beta))^T, R = im2col(x - A(z)); that
+ *      needs lambda2 > 0 (A^*A on S may be singular) and enough iterations
+ *      for the code to have converged. An evaluation forward also keeps
+ *      A(z) and each sample's residual norm |x - A(z)| (Algorithm 1). ---- */
+
+enum { CSC_N, CSC_K, CSC_S, CSC_VALID, CSC_L1, CSC_L2, CSC_ITERS, CSC_NONNEG, CSC_FIXED };
+
+static const scn_option scn__csc_options[] = {
+    { "n", SCN_OPTION_INT, 1, 1e6, 0, 1, "atoms (code channels)" },
+    { "k", SCN_OPTION_INT, 1, 99, 3, 0, "window k x k" },
+    { "s", SCN_OPTION_INT, 1, 99, 1, 0, "stride" },
+    { "valid", SCN_OPTION_FLAG, 0, 1, 0, 0, "no zero padding (else (k-1)/2)" },
+    { "l1", SCN_OPTION_FLOAT, 0, 1e3, 0.1, 0, "lambda (fixed; scn_net_set_csc_lambda "
+      "changes it)" },
+    { "l2", SCN_OPTION_FLOAT, 0, 1e3, 0, 0, "lambda2 (fixed)" },
+    { "iters", SCN_OPTION_INT, 1, 1000, 2, 0, "FISTA iterations" },
+    { "nonneg", SCN_OPTION_FLAG, 0, 1, 0, 0, "codes >= 0 (the published code's default)" },
+    { "fixed", SCN_OPTION_FLAG, 0, 1, 0, 0, "fixed-point gradient of the converged code "
+      "(needs l2 > 0) instead of the unrolled one" },
+    SCN__PARAM_OPTIONS
+};
+
+
+static int scn__csc_n(const scn__layer *l) { return (int)l->opt[CSC_N]; }
+static int scn__csc_iters(const scn__layer *l) { return (int)l->opt[CSC_ITERS]; }
+static int scn__csc_fixed(const scn__layer *l) { return l->opt[CSC_FIXED] != 0; }
+
+static scn_status scn__csc_setup(scn__layer *l) {
+    scn_status s = scn__window(l, CSC_K, CSC_S, CSC_VALID);
+    if (s) return s;
+    if (scn__csc_fixed(l) && !(l->opt[CSC_L2] > 0.0))
+        return scn__fail(SCN_ERR_ARG, "csc layer: fixed needs l2 > 0 (the fixed-point "
+                         "system (A^T A + lambda2 I) on the support must be invertible)");
+    l->Co = scn__csc_n(l);
+    scn__add_block(l, (uint64_t)scn__csc_n(l) * l->C * l->k * l->k, 1);  /* W */
+    l->nbuffers = 1;                                                     /* lambda_K */
+    return SCN_OK;
+}
+
+/* the power iteration over one sample of the layer's input shape; at init
+ * (host memory, before the net's backend holds it) on the CPU backend */
+static scn_status scn__csc_step_size(scn__layer *l, int at_init, float *lambda_k) {
+    scn_conv_geom g = scn__geom(l, 1);
+    uint64_t need = 2 * (uint64_t)scn__csc_n(l) * g.P + (uint64_t)g.m * g.P + scn__in_size(l);
+    const scn_backend *be = at_init ? scn_backend_cpu() : l->be;
+    float *scratch = at_init ? (float *)scn__calloc((size_t)need, sizeof(float), "csc init")
+                             : scn__ws(l, need);
+    double lam = 0.0;
+    scn_status s;
+    if (!scratch) return SCN_ERR_NOMEM;
+    s = scn__csc_power(be, at_init ? NULL : l->gemm_ws, &g, l->params, scn__csc_n(l), scratch,
+                       &lam, NULL);
+    if (at_init) SCN_FREE(scratch);
+    *lambda_k = (float)lam;
+    return s;
+}
+
+/* Gaussian atoms of norm 1 (rows of W), then lambda_K */
+static void scn__csc_init(scn__layer *l, scn_rng *r) {
+    int n = scn__csc_n(l), m = l->C * l->k * l->k;
+    scn_backend_cpu()->fill(l->buffers, 1, 0.0f);
+    scn__init_he(l->params, (size_t)n * m, m, r);
+    scn_backend_cpu()->row_normalize(l->params, n, m);
+    /* init cannot fail: lambda_K stays 0 and forward says so */
+    scn__csc_step_size(l, 1, l->buffers);
+}
+
+/* the step t and the shrinkage's scale 1 / (1 + lambda2 t) */
+static scn_status scn__csc_step(const scn__layer *l, float *t, float *scale) {
+    float lk = 0.0f;
+    scn_status s = l->be->download(&lk, l->buffers, sizeof lk);
+    if (s) return s;
+    if (!(lk > 0.0f) || !isfinite(lk))
+        return scn__fail(SCN_ERR_NUMERIC, "csc layer: the largest eigenvalue of A^T A is %g "
+                         "(all atoms zero?)", (double)lk);
+    *t = 0.9f / lk;
+    *scale = 1.0f / (1.0f + (float)l->opt[CSC_L2] * *t);
+    return SCN_OK;
+}
+
+/* Scratch, in floats: X (m x P), B = W X (n x P), the iterates z^1..z^T
+ * and y^1..y^T (n x P each; with `fixed` two z and one y, as backward
+ * does not need them), cols (m x P), img and rec (N x C x H x W; rec
+ * holds A(z) after an evaluation forward), then backward's five n x P
+ * vectors and cols2 (m x P). */
+typedef struct scn__csc_ws {
+    float *X, *B, *Z, *Y, *cols, *img, *rec, *g[5], *cols2;
+    size_t nP, mP;
+    int fixed;
+} scn__csc_ws;
+
+static scn_status scn__csc_scratch(scn__layer *l, int N, int grow, scn__csc_ws *w) {
+    scn_conv_geom g = scn__geom(l, N);
+    uint64_t nP = (uint64_t)scn__csc_n(l) * g.P, mP = (uint64_t)g.m * g.P;
+    uint64_t xs = (uint64_t)N * scn__in_size(l), T = (uint64_t)scn__csc_iters(l);
+    int fixed = scn__csc_fixed(l), i;
+    uint64_t slots = fixed ? 3 : 2 * T;
+    float *p = grow ? scn__ws(l, 3 * mP + (1 + slots + 5) * nP + 2 * xs) : l->ws;
+    if (!p) return SCN_ERR_NOMEM;
+    w->nP = (size_t)nP;
+    w->mP = (size_t)mP;
+    w->fixed = fixed;
+    w->X = p;
+    w->B = w->X + mP;
+    w->Z = w->B + nP;
+    w->Y = w->Z + (fixed ? 2 : T) * nP;
+    w->cols = w->Y + (fixed ? 1 : T) * nP;
+    w->img = w->cols + mP;
+    w->rec = w->img + xs;
+    w->g[0] = w->rec + xs;
+    for (i = 1; i < 5; i++) w->g[i] = w->g[i - 1] + nP;
+    w->cols2 = w->g[4] + nP;
+    return SCN_OK;
+}
+
+/* iterate i (1-based) */
+static float *scn__csc_z(const scn__csc_ws *w, int i) {
+    return w->Z + (size_t)(w->fixed ? (i - 1) % 2 : i - 1) * w->nP;
+}
+static float *scn__csc_y(const scn__csc_ws *w, int i) {
+    return w->Y + (size_t)(w->fixed ? 0 : i - 1) * w->nP;
+}
+
+/* FISTA's momentum (eq. 6): m_1 = 1, m_{i+1} = (1 + sqrt(1 + 4 m_i^2)) / 2, and
+ * y^i = z^{i-1} + c_i (z^{i-1} - z^{i-2}) with c_i = (m_{i-1} - 1) / m_i
+ * (0 for i < 3) */
+static double scn__csc_momentum(int i) {
+    double m = 1.0;
+    int j;
+    if (i < 2) return 0.0;
+    for (j = 1; j < i - 1; j++) m = (1.0 + sqrt(1.0 + 4.0 * m * m)) / 2.0;
+    return (m - 1.0) / ((1.0 + sqrt(1.0 + 4.0 * m * m)) / 2.0);
+}
+
+static scn_status scn__csc_forward(scn__layer *l, const float *x, float *y, int N, int train) {
+    scn_conv_geom g = scn__geom(l, N);
+    int n = scn__csc_n(l), T = scn__csc_iters(l), nonneg = l->opt[CSC_NONNEG] != 0, i;
+    float t, scale, theta;
+    size_t nz, xs1 = scn__in_size(l);
+    scn__csc_ws w;
+    scn_status s;
+    if ((s = scn__csc_step(l, &t, &scale)) || (s = scn__csc_scratch(l, N, 1, &w))) return s;
+    theta = (float)l->opt[CSC_L1] * t;
+    if ((s = l->be->im2col(&g, x, w.X)) ||
+        (s = l->be->gemm(l->gemm_ws, 0, 0, n, g.P, g.m, 1.0f, l->params, g.m, w.X, g.P, 0.0f,
+                         w.B, g.P)))
+        return s;
+    for (i = 1; i <= T; i++) {
+        float *z = scn__csc_z(&w, i), *yi = scn__csc_y(&w, i);
+        double c = scn__csc_momentum(i + 1);
+        if (i == 1) {           /* y^1 = 0: u = t A^*(x) */
+            if ((!w.fixed && (s = l->be->fill(yi, w.nP, 0.0f))) ||
+                (s = l->be->copy(z, w.B, w.nP)) || (s = l->be->scal(z, t, w.nP)))
+                return s;
+        } else if ((s = l->be->gemm(l->gemm_ws, 1, 0, g.m, g.P, n, 1.0f, l->params, g.m, yi,
+                                    g.P, 0.0f, w.cols, g.P)) ||
+                   (s = l->be->col2im(&g, w.cols, w.img)) ||
+                   (s = l->be->im2col(&g, w.img, w.cols)) ||
+                   (s = l->be->copy(z, yi, w.nP)) || (s = l->be->axpy(z, t, w.B, w.nP)) ||
+                   (s = l->be->gemm(l->gemm_ws, 0, 0, n, g.P, g.m, -t, l->params, g.m, w.cols,
+                                    g.P, 1.0f, z, g.P))) {
+            return s;           /* u = y + t A^*(x - A(y)) */
+        }
+        if ((s = l->be->shrink_all(z, z, w.nP, theta, scale, nonneg))) return s;
+        if (i == T) break;
+        yi = scn__csc_y(&w, i + 1);     /* y^{i+1} = (1 + c) z^i - c z^{i-1} */
+        if ((s = l->be->copy(yi, z, w.nP))) return s;
+        if (c != 0.0 && ((s = l->be->axpy(yi, (float)c, z, w.nP)) ||
+                         (s = l->be->axpy(yi, (float)-c, scn__csc_z(&w, i - 1), w.nP))))
+            return s;
+    }
+    if ((s = l->be->cols_to_nchw(&g, n, scn__csc_z(&w, T), y)) ||
+        (s = l->be->sparsity(scn__csc_z(&w, T), w.nP, &nz, &l->code_l1)))
+        return s;
+    l->density = (float)nz / (float)w.nP;
+    l->resid_n = 0;
+    if (train) return SCN_OK;
+    {   /* rec = A(z); each sample's |x - A(z)| */
+        float *res = scn__host(l, (size_t)N);
+        double *ss = (double *)scn__calloc((size_t)N, sizeof(double), "csc residual");
+        if (!res || !ss) { SCN_FREE(ss); return SCN_ERR_NOMEM; }
+        if (!(s = l->be->gemm(l->gemm_ws, 1, 0, g.m, g.P, n, 1.0f, l->params, g.m,
+                              scn__csc_z(&w, T), g.P, 0.0f, w.cols, g.P)) &&
+            !(s = l->be->col2im(&g, w.cols, w.rec)) &&
+            !(s = l->be->copy(w.img, x, (size_t)N * xs1)) &&
+            !(s = l->be->axpy(w.img, -1.0f, w.rec, (size_t)N * xs1)) &&
+            !(s = l->be->seg_sumsq(w.img, N, xs1, ss))) {
+            for (i = 0; i < N; i++) res[i] = (float)sqrt(ss[i]);
+            l->resid_n = N;
+        }
+        SCN_FREE(ss);
+        return s;
+    }
+}
+
+/* Backward through the unrolled iterations: for u^i = y^i + t (B - K y^i),
+ * K = W im2col col2im W^T, z^i = scale shrink(u^i), with g_u the gradient
+ * at u^i: dW += t g_u X^T - t (g_u (S W^T y^i)^T + y^i (S W^T g_u)^T),
+ * S = im2col col2im; dx += t A(g_u); g_y = g_u - t K g_u, passed to z^{i-1}
+ * and z^{i-2} through y^i = (1 + c_i) z^{i-1} - c_i z^{i-2}. */
+static scn_status scn__csc_backward_unrolled(scn__layer *l, const scn_conv_geom *g,
+                                             scn__csc_ws *w, const float *dy, float *dx,
+                                             float t, float scale) {
+    int n = scn__csc_n(l), i;
+    const float *W = l->params;
+    float *gz = w->g[0], *gzp = w->g[1], *gu = w->g[2], *gy = w->g[3], *sw;
+    scn_status s;
+    if ((s = l->be->nchw_to_cols(g, n, dy, gz)) || (s = l->be->fill(gzp, w->nP, 0.0f)) ||
+        (dx && (s = l->be->fill(dx, (size_t)g->N * g->C * g->H * g->W, 0.0f))))
+        return s;
+    for (i = scn__csc_iters(l); i >= 1; i--) {
+        const float *yi = scn__csc_y(w, i);
+        double c = scn__csc_momentum(i);
+        if ((s = l->be->shrink_all_backward(gu, scn__csc_z(w, i), gz, w->nP, scale)) ||
+            (s = l->be->gemm(l->gemm_ws, 1, 0, g->m, g->P, n, 1.0f, W, g->m, gu, g->P, 0.0f,
+                             w->cols, g->P)) ||
+            (s = l->be->col2im(g, w->cols, w->img)) ||
+            (dx && (s = l->be->axpy(dx, t, w->img, (size_t)g->N * g->C * g->H * g->W))) ||
+            (s = l->be->gemm(l->gemm_ws, 0, 1, n, g->m, g->P, t, gu, g->P, w->X, g->P, 1.0f,
+                             l->grads, g->m)))
+            return s;
+        if (i == 1) break;              /* y^1 = 0 */
+        if ((s = l->be->im2col(g, w->img, w->cols2)) ||
+            (s = l->be->gemm(l->gemm_ws, 0, 1, n, g->m, g->P, -t, yi, g->P, w->cols2, g->P,
+                             1.0f, l->grads, g->m)) ||
+            (s = l->be->gemm(l->gemm_ws, 1, 0, g->m, g->P, n, 1.0f, W, g->m, yi, g->P, 0.0f,
+                             w->cols, g->P)) ||
+            (s = l->be->col2im(g, w->cols, w->img)) ||
+            (s = l->be->im2col(g, w->img, w->cols)) ||
+            (s = l->be->gemm(l->gemm_ws, 0, 1, n, g->m, g->P, -t, gu, g->P, w->cols, g->P,
+                             1.0f, l->grads, g->m)) ||
+            (s = l->be->copy(gy, gu, w->nP)) ||
+            (s = l->be->gemm(l->gemm_ws, 0, 0, n, g->P, g->m, -t, W, g->m, w->cols2, g->P,
+                             1.0f, gy, g->P)) ||
+            (s = l->be->axpy(gzp, (float)(1.0 + c), gy, w->nP)) ||
+            (s = l->be->fill(gz, w->nP, 0.0f)) ||
+            (c != 0.0 && (s = l->be->axpy(gz, (float)-c, gy, w->nP))))
+            return s;
+        sw = gz; gz = gzp; gzp = sw;    /* z^{i-1}'s gradient is complete */
+    }
+    return SCN_OK;
+}
+
+/* The fixed-point gradient of the converged code (see the kind's comment):
+ * conjugate gradients on (A^*A + lambda2 I) restricted to the support. */
+static scn_status scn__csc_backward_fixed(scn__layer *l, const scn_conv_geom *g,
+                                          scn__csc_ws *w, const float *dy, float *dx) {
+    int n = scn__csc_n(l), it;
+    const float *W = l->params, *z = scn__csc_z(w, scn__csc_iters(l));
+    float *gg = w->g[0], *beta = w->g[1], *r = w->g[2], *p = w->g[3], *Hp = w->g[4];
+    float l2 = (float)l->opt[CSC_L2];
+    double bb, rr, pHp, rr_new;
+    scn_status s;
+    if ((s = l->be->nchw_to_cols(g, n, dy, gg)) ||
+        (s = l->be->shrink_all_backward(r, z, gg, w->nP, 1.0f)) ||
+        (s = l->be->fill(beta, w->nP, 0.0f)) || (s = l->be->copy(p, r, w->nP)) ||
+        (s = l->be->dot(r, r, w->nP, &bb)))
+        return s;
+    rr = bb;
+    for (it = 0; it < SCN__CSC_CG_ITERS && rr > SCN__CSC_CG_TOL * SCN__CSC_CG_TOL * bb; it++) {
+        if ((s = scn__csc_gram(l->be, l->gemm_ws, g, W, n, p, Hp, w->cols, w->img)) ||
+            (s = l->be->axpy(Hp, l2, p, w->nP)) ||
+            (s = l->be->shrink_all_backward(Hp, z, Hp, w->nP, 1.0f)) ||
+            (s = l->be->dot(p, Hp, w->nP, &pHp)))
+            return s;
+        if (!(pHp > 0.0)) break;
+        if ((s = l->be->axpy(beta, (float)(rr / pHp), p, w->nP)) ||
+            (s = l->be->axpy(r, (float)(-rr / pHp), Hp, w->nP)) ||
+            (s = l->be->dot(r, r, w->nP, &rr_new)) ||
+            (s = l->be->scal(p, (float)(rr_new / rr), w->nP)) ||
+            (s = l->be->axpy(p, 1.0f, r, w->nP)))
+            return s;
+        rr = rr_new;
+    }
+    /* dx = A(beta); dW = beta R^T - Z (im2col A(beta))^T, R = X - im2col A(z) */
+    if ((s = l->be->gemm(l->gemm_ws, 1, 0, g->m, g->P, n, 1.0f, W, g->m, beta, g->P, 0.0f,
+                         w->cols, g->P)) ||
+        (s = l->be->col2im(g, w->cols, w->img)) ||
+        (dx && (s = l->be->copy(dx, w->img, (size_t)g->N * g->C * g->H * g->W))) ||
+        (s = l->be->im2col(g, w->img, w->cols2)) ||
+        (s = l->be->gemm(l->gemm_ws, 0, 1, n, g->m, g->P, -1.0f, z, g->P, w->cols2, g->P,
+                         1.0f, l->grads, g->m)) ||
+        (s = l->be->gemm(l->gemm_ws, 0, 1, n, g->m, g->P, 1.0f, beta, g->P, w->X, g->P, 1.0f,
+                         l->grads, g->m)) ||
+        (s = l->be->gemm(l->gemm_ws, 1, 0, g->m, g->P, n, 1.0f, W, g->m, z, g->P, 0.0f,
+                         w->cols, g->P)) ||
+        (s = l->be->col2im(g, w->cols, w->img)) || (s = l->be->im2col(g, w->img, w->cols)))
+        return s;
+    return l->be->gemm(l->gemm_ws, 0, 1, n, g->m, g->P, -1.0f, beta, g->P, w->cols, g->P,
+                       1.0f, l->grads, g->m);
+}
+
+static scn_status scn__csc_backward(scn__layer *l, const float *x, const float *y,
+                                    const float *dy, float *dx, int N) {
+    scn_conv_geom g = scn__geom(l, N);
+    float t, scale;
+    scn__csc_ws w;
+    scn_status s;
+    (void)x; (void)y;
+    if ((s = scn__csc_step(l, &t, &scale)) || (s = scn__csc_scratch(l, N, 0, &w))) return s;
+    return w.fixed ? scn__csc_backward_fixed(l, &g, &w, dy, dx)
+                   : scn__csc_backward_unrolled(l, &g, &w, dy, dx, t, scale);
+}
+
+/* after every step: atoms to norm 1 (SDNet section 3.2's set N), then
+ * lambda_K of the new dictionary (appendix A) */
+static scn_status scn__csc_project(scn__layer *l, int64_t step) {
+    float lk = 0.0f;
+    scn_status s;
+    (void)step;
+    l->resid_n = 0;             /* the power iteration reuses the scratch */
+    if ((s = l->be->row_normalize(l->params, scn__csc_n(l), l->C * l->k * l->k)) ||
+        (s = scn__csc_step_size(l, 0, &lk)))
+        return s;
+    return l->be->upload(l->buffers, &lk, sizeof lk);
+}
+
+static void scn__csc_describe(const scn__layer *l, char *buf, size_t cap) {
+    float lk = 0.0f;
+    l->be->download(&lk, l->buffers, sizeof lk);
+    snprintf(buf, cap, "(%dx%d/%d, lambda %.4g, lambda2 %.4g, %d FISTA steps, t = 0.9/%.4g%s%s)",
+             l->k, l->k, l->stride, l->opt[CSC_L1], l->opt[CSC_L2], scn__csc_iters(l),
+             (double)lk, l->opt[CSC_NONNEG] != 0 ? ", codes >= 0" : "",
+             scn__csc_fixed(l) ? ", fixed-point gradient" : "");
+}
+
+/* a loaded lambda_K must be a positive number */
+static scn_status scn__csc_check(const scn__layer *l, const float *params,
+                                 const float *buffers) {
+    (void)l; (void)params;
+    return buffers[0] > 0.0f ? SCN_OK
+                             : scn__fail(SCN_ERR_FORMAT, "lambda_K is %g (must be > 0)",
+                                         (double)buffers[0]);
+}
+
 /* ---- the list of kinds: one line each ---- */
 
 #define SCN__KIND(name, help, opts, composite) \
@@ -5536,6 +6039,10 @@ static const scn__kind scn__kinds[] = {
                 "baseline IV)", scn__lista_options, 0),
       scn__unf_setup, scn__unf_init, scn__unf_forward, scn__unf_backward,
       scn__unf_project, NULL, scn__unf_describe, scn__unf_check },
+    { SCN__KIND("csc", "convolutional sparse coding by FISTA with a convolutional dictionary "
+                "of unit atoms (SDNet eqs. 3-4)", scn__csc_options, 0),
+      scn__csc_setup, scn__csc_init, scn__csc_forward, scn__csc_backward,
+      scn__csc_project, NULL, scn__csc_describe, scn__csc_check },
     { SCN__KIND0("res", "residual block res[ ... ]: body(x) + x, or + a 1x1 strided "
                  "convolution of x when the body changes the shape", 1),
       scn__res_setup, scn__no_init, scn__res_forward, scn__res_backward,
@@ -5633,7 +6140,31 @@ static const struct { const char *name, *spec; } scn__presets[] = {
     /* a small ResNet (two basic blocks, the second halving the size with a
        projection shortcut): quick to train, the residual path in tests */
     { "resnet-tiny", "conv:n=8 bn relu res[ conv:n=8 bn relu conv:n=8 bn ] relu "
-                     "res[ conv:n=16,s=2 bn relu conv:n=16 bn ] relu gap linear:n=10" },
+                     "res[ conv:n=16,s=2 bn relu conv:n=16 bn ] relu gap linear:n=10" },    /* SDNet (Dai et al., section 3.2, Table 1): a ResNet whose first
+       convolution is a csc layer (lambda 0.1, 2 FISTA steps), and the same
+       ResNet with the plain convolution. For 28 x 28 gray images a small
+       one (16 channels, then two basic blocks halving the size: 16 at
+       14 x 14, 32 at 7 x 7); for 32 x 32 images ResNet-18 as the CIFAR
+       papers write it (64, 128, 256, 512 channels, two basic blocks each).
+       `scn train --csc-all` makes every convolution a csc layer (SDNet-All) */
+    { "resnet-mnist", "conv:n=16 bn relu res[ conv:n=16,s=2 bn relu conv:n=16 bn ] relu "
+                     "res[ conv:n=32,s=2 bn relu conv:n=32 bn ] relu gap linear:n=10" },
+    { "sdnet-mnist", "csc:n=16 bn relu res[ conv:n=16,s=2 bn relu conv:n=16 bn ] relu "
+                    "res[ conv:n=32,s=2 bn relu conv:n=32 bn ] relu gap linear:n=10" },
+    { "resnet18", "conv:n=64 bn relu res[ conv:n=64 bn relu conv:n=64 bn ] relu res[ "
+                 "conv:n=64 bn relu conv:n=64 bn ] relu res[ conv:n=128,s=2 bn relu "
+                 "conv:n=128 bn ] relu res[ conv:n=128 bn relu conv:n=128 bn ] relu "
+                 "res[ conv:n=256,s=2 bn relu conv:n=256 bn ] relu res[ conv:n=256 "
+                 "bn relu conv:n=256 bn ] relu res[ conv:n=512,s=2 bn relu "
+                 "conv:n=512 bn ] relu res[ conv:n=512 bn relu conv:n=512 bn ] relu "
+                 "gap linear:n=10" },
+    { "sdnet18", "csc:n=64 bn relu res[ conv:n=64 bn relu conv:n=64 bn ] relu res[ "
+                "conv:n=64 bn relu conv:n=64 bn ] relu res[ conv:n=128,s=2 bn relu "
+                "conv:n=128 bn ] relu res[ conv:n=128 bn relu conv:n=128 bn ] relu "
+                "res[ conv:n=256,s=2 bn relu conv:n=256 bn ] relu res[ conv:n=256 "
+                "bn relu conv:n=256 bn ] relu res[ conv:n=512,s=2 bn relu "
+                "conv:n=512 bn ] relu res[ conv:n=512 bn relu conv:n=512 bn ] relu "
+                "gap linear:n=10" },
 };
 #define SCN__PRESET_COUNT ((int)(sizeof scn__presets / sizeof scn__presets[0]))
 
@@ -6318,7 +6849,29 @@ SCNDEF float scn_net_layer_density(const scn_net *net, int i) {
     scn__layer *l;
     SCN_ASSERT(net);
     l = scn__net_layer(net, i);
-    return l && l->kind->forward == scn__sc_forward ? l->density : -1.0f;
+    return l && (l->kind->forward == scn__sc_forward || l->kind->forward == scn__csc_forward)
+               ? l->density : -1.0f;
+}
+
+/* scn_net_sc_recon of a csc layer: its evaluation forward left x - A(z)
+ * and A(z) in its scratch */
+static scn_status scn__csc_recon(const scn_net *net, const scn__layer *l, int i, int shape[4],
+                                 float *input, float *recon) {
+    scn__csc_ws w;
+    size_t count, k;
+    if (!net->be->host_memory)
+        return scn__fail(SCN_ERR_ARG, "reconstruction: backend %s keeps no host memory",
+                         net->be->name);
+    if (net->N < 1 || l->resid_n != net->N)
+        return scn__fail(SCN_ERR_ARG, "reconstruction: layer %d (csc) has not run an "
+                         "evaluation forward", i + 1);
+    shape[0] = net->N; shape[1] = l->C; shape[2] = l->H; shape[3] = l->W;
+    if (!input) return SCN_OK;
+    count = (size_t)net->N * scn__in_size(l);
+    scn__csc_scratch((scn__layer *)l, net->N, 0, &w);
+    memcpy(recon, w.rec, count * sizeof *recon);
+    for (k = 0; k < count; k++) input[k] = w.img[k] + w.rec[k];
+    return SCN_OK;
 }
 
 SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], float *input,
@@ -6331,9 +6884,11 @@ SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], floa
     scn_status s;
     SCN_ASSERT(net && shape && !input == !recon);
     l = scn__net_layer(net, i);
+    if (l && l->kind->forward == scn__csc_forward)
+        return scn__csc_recon(net, l, i, shape, input, recon);
     if (!l || l->kind->forward != scn__sc_forward)
-        return scn__fail(SCN_ERR_ARG, "reconstruction: layer %d is %s, not sc, csf or sf", i + 1,
-                         l ? l->kind->info.name : "not there");
+        return scn__fail(SCN_ERR_ARG, "reconstruction: layer %d is %s, not sc, csf, sf or csc",
+                         i + 1, l ? l->kind->info.name : "not there");
     if (net->N < 1 || !l->ws)
         return scn__fail(SCN_ERR_ARG, "reconstruction: layer %d has not run a forward", i + 1);
     if (!net->be->host_memory)
@@ -6360,6 +6915,51 @@ SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], floa
     SCN_FREE(DA);
     SCN_FREE(cover);
     return s;
+}
+
+SCNDEF scn_status scn_net_set_csc_lambda(scn_net *net, int i, float lambda) {
+    int j, found = 0;
+    SCN_ASSERT(net);
+    if (!(lambda >= 0.0f && lambda <= 1000.0f))
+        return scn__fail(SCN_ERR_ARG, "csc lambda %g: must be in [0, 1000]", (double)lambda);
+    if (i >= 0) {
+        scn__layer *l = scn__net_layer(net, i);
+        if (!l || l->kind->forward != scn__csc_forward)
+            return scn__fail(SCN_ERR_ARG, "csc lambda: layer %d is %s, not csc", i + 1,
+                             l ? l->kind->info.name : "not there");
+    }
+    for (j = 0; j < net->count; j++) {
+        scn__layer *l = net->all[j];
+        if (l->kind->forward != scn__csc_forward || (i >= 0 && j != i)) continue;
+        l->opt[CSC_L1] = lambda;
+        found++;
+    }
+    return found ? SCN_OK : scn__fail(SCN_ERR_ARG, "csc lambda: the net has no csc layer");
+}
+
+SCNDEF float scn_net_csc_lambda(const scn_net *net, int i) {
+    int j;
+    SCN_ASSERT(net);
+    for (j = i < 0 ? 0 : i; j < net->count && (i < 0 || j == i); j++)
+        if (net->all[j]->kind->forward == scn__csc_forward) return (float)net->all[j]->opt[CSC_L1];
+    return -1.0f;
+}
+
+SCNDEF scn_status scn_net_csc_residual(const scn_net *net, float *r) {
+    int j, b, layers = 0;
+    SCN_ASSERT(net && r);
+    for (j = 0; j < net->count; j++) {
+        const scn__layer *l = net->all[j];
+        if (l->kind->forward != scn__csc_forward) continue;
+        if (net->N < 1 || l->resid_n != net->N)
+            return scn__fail(SCN_ERR_ARG, "csc residual: layer %d has not run an evaluation "
+                             "forward", j + 1);
+        for (b = 0; b < net->N; b++) r[b] = (layers ? r[b] : 0.0f) + l->host[b];
+        layers++;
+    }
+    if (!layers) return scn__fail(SCN_ERR_ARG, "csc residual: the net has no csc layer");
+    for (b = 0; b < net->N; b++) r[b] /= (float)layers;
+    return SCN_OK;
 }
 
 SCNDEF void scn_net_describe(const scn_net *net, int i, char *buf, size_t cap) {
@@ -6681,6 +7281,60 @@ SCNDEF int scn_dataset_per_class(const scn_dataset *ds, int k, scn_rng *r, int *
     SCN_FREE(order);
     SCN_FREE(taken);
     return n;
+}
+
+/* A Poisson draw of mean lam >= 0: multiplication of uniforms below 10,
+ * else Hoermann's transformed rejection with squeeze (PTRS, 1993) */
+static double scn__poisson(scn_rng *r, double lam) {
+    if (lam < 10.0) {
+        double limit = exp(-lam), p = 1.0;
+        int k = -1;
+        do { p *= 1.0 - scn_rng_uniform(r); k++; } while (p > limit);
+        return k;
+    } else {
+        double slam = sqrt(lam), loglam = log(lam), b = 0.931 + 2.53 * slam;
+        double a = -0.059 + 0.02483 * b, inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
+        double vr = 0.9277 - 3.6224 / (b - 2.0);
+        for (;;) {
+            double u = scn_rng_uniform(r) - 0.5, v = 1.0 - scn_rng_uniform(r);
+            double us = 0.5 - fabs(u), k = floor((2.0 * a / us + b) * u + lam + 0.43);
+            if (us >= 0.07 && v <= vr) return k;
+            if (k < 0.0 || (us < 0.013 && v > us)) continue;
+            if (log(v) + log(inv_alpha) - log(a / (us * us) + b) <=
+                -lam + k * loglam - lgamma(k + 1.0))
+                return k;
+        }
+    }
+}
+
+SCNDEF scn_status scn_corrupt(float *x, size_t count, const char *noise, int severity,
+                              scn_rng *r) {
+    /* CIFAR-10-C's levels (make_cifar_c.py, Hendrycks and Dietterich 2019) */
+    static const double levels[4][5] = { { 0.04, 0.06, 0.08, 0.09, 0.10 },   /* gaussian */
+                                          { 500, 250, 100, 75, 50 },          /* shot */
+                                          { 0.06, 0.10, 0.12, 0.16, 0.20 },   /* speckle */
+                                          { 0.01, 0.02, 0.03, 0.05, 0.07 } }; /* impulse */
+    static const char *names[4] = { "gaussian", "shot", "speckle", "impulse" };
+    int kind;
+    size_t i;
+    double c;
+    SCN_ASSERT(r && (x || count == 0));
+    for (kind = 0; kind < 4 && !(noise && !strcmp(noise, names[kind])); kind++) {}
+    if (kind == 4)
+        return scn__fail(SCN_ERR_ARG, "corrupt: noise \"%s\" (gaussian, shot, speckle or "
+                         "impulse)", noise ? noise : "(null)");
+    if (severity < 1 || severity > 5)
+        return scn__fail(SCN_ERR_ARG, "corrupt: severity %d (1 to 5)", severity);
+    c = levels[kind][severity - 1];
+    for (i = 0; i < count; i++) {
+        double v = x[i];
+        if (kind == 0) v += c * scn_rng_normal(r);
+        else if (kind == 1) v = scn__poisson(r, v > 0.0 ? c * v : 0.0) / c;
+        else if (kind == 2) v += v * c * scn_rng_normal(r);
+        else if (scn_rng_uniform(r) < c) v = scn_rng_uniform(r) < 0.5f ? 0.0 : 1.0;
+        x[i] = (float)(v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v);
+    }
+    return SCN_OK;
 }
 
 SCNDEF void scn_shuffle(int *idx, int n, scn_rng *r) {
@@ -9911,6 +10565,53 @@ static scn_status scn__cpu_top_s(float *A, int rows, int cols, int s, int by_col
     return SCN_OK;
 }
 
+static scn_status scn__cpu_scal(float *y, float a, size_t count) {
+    size_t i;
+    for (i = 0; i < count; i++) y[i] *= a;
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_shrink_all(float *z, const float *u, size_t count, float theta,
+                                      float scale, int nonneg) {
+    size_t i;
+    for (i = 0; i < count; i++) {
+        float v = u[i];
+        z[i] = scale * (v > theta ? v - theta : !nonneg && v < -theta ? v + theta : 0.0f);
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_shrink_all_backward(float *du, const float *z, const float *dz,
+                                               size_t count, float scale) {
+    size_t i;
+    for (i = 0; i < count; i++) du[i] = z[i] != 0.0f ? scale * dz[i] : 0.0f;
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_row_normalize(float *A, int rows, int cols) {
+    int i, j;
+    for (i = 0; i < rows; i++) {
+        float *a = A + (size_t)i * cols;
+        double s = 0.0;
+        for (j = 0; j < cols; j++) s += (double)a[j] * a[j];
+        if (s > 0.0)
+            for (j = 0; j < cols; j++) a[j] = (float)(a[j] / sqrt(s));
+    }
+    return SCN_OK;
+}
+
+static scn_status scn__cpu_seg_sumsq(const float *x, int segments, size_t len, double *out) {
+    int i;
+    size_t j;
+    for (i = 0; i < segments; i++) {
+        const float *a = x + (size_t)i * len;
+        double s = 0.0;
+        for (j = 0; j < len; j++) s += (double)a[j] * a[j];
+        out[i] = s;
+    }
+    return SCN_OK;
+}
+
 static const scn_backend scn__cpu_backend = {
     "cpu", 1,
     scn__cpu_alloc, scn__cpu_release, scn__cpu_memcpy, scn__cpu_memcpy,
@@ -9924,7 +10625,9 @@ static const scn_backend scn__cpu_backend = {
     scn__cpu_maxpool, scn__cpu_maxpool_backward, scn__cpu_avgpool,
     scn__cpu_avgpool_backward,
     scn__cpu_sgd_update, scn__cpu_clamp_min, scn__cpu_col_norm_clip,
-    scn__cpu_shrink, scn__cpu_shrink_backward, scn__cpu_top_s, scn__cpu_gemm_sparse_a
+    scn__cpu_shrink, scn__cpu_shrink_backward, scn__cpu_top_s, scn__cpu_gemm_sparse_a,
+    scn__cpu_scal, scn__cpu_shrink_all, scn__cpu_shrink_all_backward, scn__cpu_row_normalize,
+    scn__cpu_seg_sumsq
 };
 
 static const scn_backend *scn__backend = &scn__cpu_backend;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# make bench: scn.h beside OpenBLAS (GEMM) and PyTorch (layer, training step),
+# make bench: scn.h beside OpenBLAS (GEMM) and PyTorch (layer, CSC layer, training step),
 # every ratio taken within this one run, on the same threads.
 #   sh bench/run.sh [threads]
 T=${1:-2}
@@ -30,6 +30,17 @@ printf "%-34s %10s %10s %7s %12s\n" "forward+backward (implicit)" "$fb" "$tfb" \
     "$(ratio "$tfb" "$fb")" "$(ratio $N "$fb")"
 printf "%-34s %10s %10s %7s %12s\n" "forward+backward (torch autograd)" "$fb" "$ta" \
     "$(ratio "$ta" "$fb")" "$(ratio $N "$fb")"
+echo
+
+CSC="--batch 32 --channels 3 --size 32 --atoms 64 --kernel 3 --iters 2"
+echo "SDNet CSC layer, $CSC, $T threads (median seconds)"
+bin/scn bench csc $CSC --threads "$T" > "$tmp/scn"
+$PY bench/csc_torch.py $CSC --threads "$T" > "$tmp/torch"
+f=$(value forward "$tmp/scn"); fb=$(value forward+backward "$tmp/scn")
+tf=$(value forward "$tmp/torch"); tfb=$(value forward+backward "$tmp/torch")
+printf "%-34s %10s %10s %7s\n" "" scn.h pytorch speedup
+printf "%-34s %10s %10s %7s\n" "forward" "$f" "$tf" "$(ratio "$tf" "$f")"
+printf "%-34s %10s %10s %7s\n" "forward+backward (unrolled)" "$fb" "$tfb" "$(ratio "$tfb" "$fb")"
 echo
 
 echo "scn-mnist training step, batch 64, $T threads"

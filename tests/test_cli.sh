@@ -668,7 +668,80 @@ if [ -d data/idx ]; then
     check "show --recon: 3 images are not taller than 1 ($h1)" \
         eval 'png recon3.png && [ "$PNG_H" -gt "$h1" ]'
     run show --model fh.scn --layer 2 --out never.png
-    check "show --layer 2 (bn): exit $rc, '$ERRTEXT'" matches "layer 2 is bn, not sc or csf" "${ERR[@]}"
+    check "show --layer 2 (bn): exit $rc, '$ERRTEXT'" matches "layer 2 is bn, not sc, csf or csc" "${ERR[@]}"
+fi
+
+# ------------------------------------------------- SDNet's csc layer (issue 21)
+
+run --help
+check "scn --help does not list robust" matches '^  robust ' "${OUT[@]}"
+check "scn --help does not name bench csc" matches 'bench csc' "${OUT[@]}"
+run robust --help
+check "robust --help: no SEVERITY FIXED ADAPTIVE LAMBDA" \
+    matches 'SEVERITY FIXED ADAPTIVE LAMBDA' "${OUT[@]}"
+"$SCN" bench csc --batch 2 --channels 2 --size 6 --atoms 4 --stride 2 --reps 2 >csc.out 2>&1
+check "bench csc exits 0 ($(head -c 200 csc.out))" test $? -eq 0
+check "bench csc prints forward, forward+backward, peak_rss_mb" \
+    grep -qzE '^forward [0-9.]+
+forward\+backward [0-9.]+
+peak_rss_mb [0-9.]+
+$' csc.out
+"$SCN" bench csc --batch 2 --channels 1 --size 5 --atoms 3 --iters 20 --fixed --l2 0.1 \
+    --reps 1 >cscf.out 2>&1
+check "bench csc --fixed exits 0 ($(head -c 200 cscf.out))" test $? -eq 0
+bad "bench csc --fixed without --l2" "l2 > 0" bench csc --fixed --batch 1 --size 4
+bad "bench csc --stride 0" "stride" bench csc --stride 0
+if [ -d data/idx ]; then
+    run train --data data/idx --model "csc:n=4,s=2 bn relu gap linear:n=10" --epochs 1 \
+        --batch 10 --test-limit 0 --precise-bn 0 --nesterov --cosine --out csc.scn
+    check "train csc: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    run train --data data/idx --model "conv:n=4,s=2 bn relu gap linear:n=10" --csc-all \
+        --epochs 1 --batch 10 --test-limit 0 --precise-bn 0 --out cscall.scn
+    check "train --csc-all: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "train --csc-all: no csc layer in '${OUT[*]:0:3}'" matches '^ *1 +csc ' "${OUT[@]}"
+    bad "train --csc-all of a net without conv" "no conv" train --data data/idx \
+        --model "linear:n=10" --csc-all --out never4.scn
+    run robust --model csc.scn --data data/idx --noise gaussian --lambdas 0.1,0.5,1 \
+        --severities 1,3 --train-limit 20 --test-limit 10 --batch 8
+    check "robust: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "robust: no 'SEVERITY FIXED ADAPTIVE LAMBDA' header" \
+        matches '^SEVERITY FIXED ADAPTIVE LAMBDA$' "${OUT[@]}"
+    check "robust: no row for severity 3" matches '^3 [0-9.]+ [0-9.]+ [0-9.e+-]+$' "${OUT[@]}"
+    check "robust: a row for severity 2" not matches '^2 ' "${OUT[@]}"
+    check "robust: no fitted line" matches '^line lambda\(r\) = ' "${OUT[@]}"
+    check "robust: two fit lines" matches '^fit severity 3: residual [0-9.]+, lambda' "${OUT[@]}"
+    run robust --model csc.scn --data data/idx --noise impulse --lambdas 0.1,0.5 \
+        --severities 5 --train-limit 10 --test-limit 10 --per-image
+    check "robust --per-image: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "robust --per-image: header" \
+        matches '^SEVERITY FIXED ADAPTIVE LAMBDA PER_IMAGE$' "${OUT[@]}"
+    check "robust --per-image: row" matches '^5 [0-9.]+ [0-9.]+ [0-9.e+-]+ [0-9.]+$' "${OUT[@]}"
+    check "robust, one severity: the line is not a constant" \
+        matches 'constant: fewer than two distinct residuals' "${OUT[@]}"
+    check "robust --per-image: no verdict" matches '^per-image lambda beats one lambda for the set at [01] of 1 severities$' "${OUT[@]}"
+    run robust --model fh.scn --data data/idx --noise shot --lambdas 0.1 --severities 1,5 \
+        --test-limit 10
+    check "robust of a net without csc: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "robust without csc: FIXED only" matches '^5 [0-9.]+ - -$' "${OUT[@]}"
+    bad "robust --noise fog" "fog" robust --model csc.scn --data data/idx --noise fog \
+        --lambdas 0.1
+    bad "robust --severities 0,1" "severities" robust --model csc.scn --data data/idx \
+        --noise shot --lambdas 0.1 --severities 0,1
+    bad "robust --lambdas x" "lambdas" robust --model csc.scn --data data/idx --noise shot \
+        --lambdas x
+    bad "robust without --noise" "noise" robust --model csc.scn --lambdas 0.1
+    run show --model csc.scn --layer 1 --out cscatoms.png
+    check "show csc atoms: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "show csc atoms: not a PNG" png cscatoms.png
+    run show --model csc.scn --layer 1 --recon --data data/idx --images 2 --noise speckle \
+        --severity 5 --lambda 0.7 --out cscrecon.png
+    check "show csc --recon: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "show csc --recon: not a PNG" png cscrecon.png
+    check "show csc --recon: '${OUT[0]:-}'" matches '^image 0: \|input - A\(z\)\| / \|input\| = [0-9.]+$' "${OUT[@]}"
+    bad "show --noise fog" "fog" show --model csc.scn --layer 1 --recon --data data/idx \
+        --noise fog --out never.png
+    bad "show --lambda on an sc layer" "not csc" show --model fh.scn --layer 1 --recon \
+        --data data/idx --lambda 0.5 --out never.png
 fi
 
 if [ "$failures" -ne 0 ]; then

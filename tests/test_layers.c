@@ -151,6 +151,16 @@ static void test_gradients(void) {
     check_spec("lista:n=6,iters=2,p=0.3 linear:n=3", 2, 2, 2, 3, 1e-3f, 5e-3);
     check_spec("linear:n=4,dropconnect=0.5 relu linear:n=3", 2, 2, 2, 3, 1e-3f, 5e-3);
     check_spec("pca ddse:n=5,nnz=2 linear:n=2", 1, 2, 2, 2, 1e-3f, 5e-3);
+    /* SDNet's csc layer: backward through the unrolled FISTA steps (signed,
+     * >= 0, strided, with lambda2), and the fixed-point gradient of a
+     * converged code */
+    check_spec("csc:n=4,l1=0.05,iters=3 linear:n=3", 2, 5, 5, 3, 2e-4f, 5e-3);
+    check_spec("csc:n=5,k=3,s=2,l1=0.05,nonneg bn relu gap linear:n=2", 2, 6, 6, 2, 1e-3f,
+               5e-3);
+    check_spec("csc:n=3,k=5,valid,l1=0.02,l2=0.1,iters=6 linear:n=2", 1, 7, 6, 2, 1e-3f, 5e-3);
+    check_spec("csc:n=3,l1=0.05,l2=0.5,iters=300,fixed linear:n=3", 1, 5, 5, 2, 1e-3f, 5e-3);
+    check_spec("csc:n=4,s=2,l1=0.05,l2=0.3,iters=300,nonneg,fixed linear:n=2", 2, 5, 5, 2,
+               1e-3f, 5e-3);
     /* residual blocks: identity shortcut, projection shortcut, nested */
     check_spec("conv:n=3 res[ conv:n=3 relu conv:n=3 ] linear:n=2", 2, 5, 5, 2, 1e-3f, 5e-3);
     check_spec("res[ conv:n=4,s=2 bn relu conv:n=4 ] gap linear:n=2", 2, 6, 6, 3, 1e-2f,

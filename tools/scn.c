@@ -330,7 +330,7 @@ static const char *train_help =
     "                 [--milestones E1,E2,... | --cosine] [--seed S]\n"
     "                 [--limit N | --per-class K] [--crop P] [--flip] [--profile]\n"
     "                 [--unlabelled N|all] [--mu M1,M2,... [--mu-epochs E1,...]]\n"
-    "                 [--precise-bn N] [--test-limit N]\n"
+    "                 [--precise-bn N] [--test-limit N] [--csc-all]\n"
     "\n"
     "Trains a network with SGD on the training split of DIR (default\n"
     "/usr/share/datasets/fashion-mnist), evaluates on the test split after every\n"
@@ -379,6 +379,8 @@ static const char *train_help =
     "                put most test images in a few classes)\n"
     "  --test-limit N  test on the first N test images only (default: all; 0: no\n"
     "                test pass, the epoch line says \"test -\")\n"
+    "  --csc-all     every conv layer of --model a csc layer with the same options\n"
+    "                (SDNet-All; e.g. --model resnet-mnist --csc-all)\n"
     "Progress goes to stderr: one line updated in place on a terminal, otherwise\n"
     "a plain line every 10 s and at the end of each pass.\n";
 
@@ -677,6 +679,29 @@ static FILE *open_log(const char *path, int append) {
     return f;
 }
 
+/* --csc-all (SDNet-All, SDNet section 4.4): the model's spec (a preset's
+ * expansion) with every conv word a csc one; 1 after printing if none or
+ * it does not fit. */
+static int csc_all_spec(const char *model, char *buf, size_t cap) {
+    const char *s = scn_net_preset(model) ? scn_net_preset(model) : model, *p;
+    size_t at = 0;
+    int swapped = 0;
+    for (p = s; *p; ) {
+        int word = (p == s || p[-1] == ' ' || p[-1] == '[') && !strncmp(p, "conv", 4) &&
+                   (p[4] == ':' || p[4] == ' ' || p[4] == ']' || !p[4]);
+        const char *put = word ? "csc" : p;
+        size_t len = word ? 3 : 1;
+        if (at + len >= cap) return die("--csc-all: the spec of %s is too long", model);
+        memcpy(buf + at, put, len);
+        at += len;
+        p += word ? 4 : 1;
+        swapped += word;
+    }
+    buf[at] = '\0';
+    if (!swapped) return die("--csc-all: %s has no conv layer", model);
+    return 0;
+}
+
 /* The net to train: resumed from out (refused when --model names another
  * spec) or made from model for the data. */
 static scn_net *train_net(const char *out, int resume, const char *model, int have_model,
@@ -731,8 +756,9 @@ static int cmd_train(int argc, char **argv) {
     int epochs = 3, batch = 64, resume = 0, threads = 0, seed = 1, limit = 0, rc = 1;
     int profile = 0, per_class = 0, crop = 0, flip = 0, nesterov = 0, cosine = 0;
     int have_lr = 0, have_mom = 0, have_wd = 0, have_model = 0, K, i;
-    int precise_bn = 2048, test_limit = -1;
+    int precise_bn = 2048, test_limit = -1, csc_all = 0;
     float lr = 0.1f, momentum = 0.9f, wd = 5e-4f;
+    static char all_spec[4096];
     scn_dataset *train = NULL, *test = NULL;
     scn_net *net = NULL;
     scn_sgd opt;
@@ -774,6 +800,7 @@ static int cmd_train(int argc, char **argv) {
         { "--mu-epochs", OPT_STR, &mu_epochs, 0, 0, NULL },
         { "--precise-bn", OPT_INT, &precise_bn, 0, 2147483647.0, NULL },
         { "--test-limit", OPT_INT, &test_limit, 0, 2147483647.0, NULL },
+        { "--csc-all", OPT_FLAG, &csc_all, 0, 0, NULL },
 #ifdef SCN_MPI
         { "--bn-local", OPT_FLAG, &md.bn_local, 0, 0, NULL },
         { "--shards", OPT_INT, &md.shards, 1, 65536, NULL },
@@ -798,6 +825,10 @@ static int cmd_train(int argc, char **argv) {
 #endif
     rc = 1;
     if (!out) return die("%s", "--out is required (see scn train --help)");
+    if (csc_all) {
+        if (csc_all_spec(model, all_spec, sizeof all_spec)) return 1;
+        model = all_spec;
+    }
     memset(&sd, 0, sizeof sd);
     sd.lr = lr;
     sd.momentum = momentum > 0 ? momentum : -1.0f;
@@ -1656,7 +1687,8 @@ static const char *bench_help =
     "usage: scn bench layer [--batch N] [--channels C] [--size S] [--atoms n]\n"
     "                       [--kernel k] [--iters T] [--reps R] [--threads T]\n"
     "       scn bench step [--model NAME|SPEC] [--data DIR] [--batch N] [--steps S]\n"
-    "                      [--warmup W] [--threads T]\n\n"
+    "                      [--warmup W] [--threads T]\n"
+    "       scn bench csc ... (scn bench csc --help)\n\n"
     "Times one convolutional sparse-coding layer on random data: k x k patches,\n"
     "padding k/2, stride 1, lambda1 0.1, lambda2 0.01. The forward pass runs\n"
     "exactly --iters FISTA iterations (no early stop, no polishing); the\n"
@@ -1770,6 +1802,83 @@ done:
     return rc;
 }
 
+static const char *bench_csc_help =
+    "usage: scn bench csc [--batch N] [--channels C] [--size S] [--atoms M]\n"
+    "                     [--kernel k] [--stride s] [--iters T] [--fixed --l2 L2]\n"
+    "                     [--reps R] [--threads t]\n\n"
+    "Times one csc layer (SDNet's convolutional sparse coding) on random N x C x S\n"
+    "x S data: M atoms of C x k x k, stride s, padding (k-1)/2, lambda 0.1, T FISTA\n"
+    "steps; backward through the unrolled steps (or with --fixed the fixed-point\n"
+    "gradient, which needs --l2 > 0) for the dictionary and the input with an\n"
+    "all-ones upstream gradient. Prints the median of --reps runs after one\n"
+    "warm-up, and the process's peak memory:\n"
+    "  forward <seconds>\n"
+    "  forward+backward <seconds>\n"
+    "  peak_rss_mb <MB>\n\n"
+    "  --batch 32  --channels 3  --size 32  --atoms 64  --kernel 3  --stride 1\n"
+    "  --iters 2   --reps 5      --threads (default: all cores)\n";
+
+static int bench_csc(int argc, char **argv) {
+    int N = 32, C = 3, S = 32, M = 64, k = 3, stride = 1, iters = 2, reps = 5, threads = 0;
+    int fixed = 0, r, rc, K;
+    float l2 = 0.0f;
+    char spec[160];
+    scn_net *net;
+    scn_rng rng;
+    float *x = NULL, *dx = NULL, *dl = NULL;
+    double tf[64], tfb[64], start, last;
+    size_t i, xs;
+    struct rusage ru;
+    const option opts[] = {
+        { "--batch", OPT_INT, &N, 1, 1e6, NULL },
+        { "--channels", OPT_INT, &C, 1, 1e5, NULL },
+        { "--size", OPT_INT, &S, 1, 1e5, NULL },
+        { "--atoms", OPT_INT, &M, 1, 1e5, NULL },
+        { "--kernel", OPT_INT, &k, 1, 99, NULL },
+        { "--stride", OPT_INT, &stride, 1, 99, NULL },
+        { "--iters", OPT_INT, &iters, 1, 1000, NULL },
+        { "--fixed", OPT_FLAG, &fixed, 0, 0, NULL },
+        { "--l2", OPT_FLOAT, &l2, 0, 1e3, NULL },
+        { "--reps", OPT_INT, &reps, 1, 64, NULL },
+        { "--threads", OPT_INT, &threads, 1, 1024, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    if ((rc = parse_options(argc, argv, opts, bench_csc_help)) != 0) return rc == 2 ? 0 : 1;
+    set_threads(threads);
+    snprintf(spec, sizeof spec, "csc:n=%d,k=%d,s=%d,iters=%d,l2=%g%s", M, k, stride, iters,
+             (double)l2, fixed ? ",fixed" : "");
+    if (!(net = scn_net_create(spec, C, S, S, 1))) return die_lib();
+    rc = 1;
+    K = scn_net_classes(net);
+    xs = (size_t)N * C * S * S;
+    x = malloc(xs * sizeof *x);
+    dx = malloc(xs * sizeof *dx);
+    dl = malloc((size_t)N * K * sizeof *dl);
+    if (!x || !dx || !dl) { die("%s", "out of memory"); goto done; }
+    scn_rng_seed(&rng, 1, 0);
+    for (i = 0; i < xs; i++) x[i] = scn_rng_normal(&rng);
+    for (i = 0; i < (size_t)N * K; i++) dl[i] = 1.0f;
+    for (r = -1, start = last = now_seconds(); r < reps; r++) {
+        double t0 = now_seconds(), t1;
+        if (!scn_net_forward(net, x, N, 1)) { die_lib(); goto done; }
+        t1 = now_seconds();
+        if (scn_net_backward(net, dl, dx)) { die_lib(); goto done; }
+        if (r >= 0) {
+            tf[r] = t1 - t0;
+            tfb[r] = now_seconds() - t0;
+        }
+        tick("repetition", r + 2, reps + 1, start, &last);
+    }
+    getrusage(RUSAGE_SELF, &ru);
+    printf("forward %.6f\nforward+backward %.6f\npeak_rss_mb %.1f\n", median(tf, reps),
+           median(tfb, reps), ru.ru_maxrss / 1024.0);
+    rc = 0;
+done:
+    free(x); free(dx); free(dl);
+    scn_net_free(net);
+    return rc;
+}
+
 static int cmd_bench(int argc, char **argv) {
     int N = 32, C = 16, S = 28, n = 64, k = 3, iters = 20, reps = 5, threads = 0, r, rc;
     scn_conv_geom g;
@@ -1792,12 +1901,13 @@ static int cmd_bench(int argc, char **argv) {
         { NULL, 0, NULL, 0, 0, NULL }
     };
     if (argc >= 1 && !strcmp(argv[0], "step")) return bench_step(argc - 1, argv + 1);
+    if (argc >= 1 && !strcmp(argv[0], "csc")) return bench_csc(argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "layer")) {
         if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
             fputs(bench_help, stdout);
             return 0;
         }
-        return die("%s", "the benchmarks are 'layer' and 'step' (see scn bench --help)");
+        return die("%s", "the benchmarks are 'layer', 'step' and 'csc' (see scn bench --help)");
     }
     if ((rc = parse_options(argc - 1, argv + 1, opts, bench_help)) != 0) return rc == 2 ? 0 : 1;
     set_threads(threads);
@@ -1851,10 +1961,11 @@ done:
 static const char *show_help =
     "usage: scn show --model M --layer L --out atoms.png\n"
     "       scn show --model M --layer L --recon [--data DIR] [--format F]\n"
-    "                [--images N] --out recon.png\n"
+    "                [--images N] [--noise NAME [--severity S]] [--lambda L]\n"
+    "                --out recon.png\n"
     "\n"
-    "Draws sc or csf layer L of a checkpoint (L as `scn train` numbers the layers)\n"
-    "as a PNG.\n"
+    "Draws sc, csf or csc layer L of a checkpoint (L as `scn train` numbers the\n"
+    "layers) as a PNG.\n"
     "Without --recon: its dictionary, one tile per atom in a grid, each atom scaled\n"
     "from its own minimum (black) to its maximum (white); an atom over C channels\n"
     "other than 1 or 3 is its C k x k channel planes side by side.\n"
@@ -1864,35 +1975,53 @@ static const char *show_help =
     "reconstruction on the input's scale; residual: gray 0, white and black +-\n"
     "its largest size). Deeper layers show their input's first channel (3\n"
     "channels: as colour). Prints |input - D alpha| / |input| per image.\n"
-    "  --format F    the data's format (default: detected; see scn info)\n";
+    "A csc layer draws A(z) (SDNet eq. 3) in place of D alpha, with a caption.\n"
+    "  --format F    the data's format (default: detected; see scn info)\n"
+    "  --noise NAME  corrupt the images first (gaussian, shot, speckle, impulse;\n"
+    "                scn_corrupt), at --severity 1-5 (default 3)\n"
+    "  --lambda L    a csc layer's lambda for this picture (default: as trained;\n"
+    "                scn robust prints the adaptive one)\n";
 
-/* Layer L (1-based) of net as a patch-wise sparse-coding layer's m, n, k;
- * 1 after printing if not. */
-static int sc_layer(const scn_net *net, int L, int *m, int *n, int *k) {
+/* Layer L (1-based) of net as a patch-wise sparse-coding layer's m, n, k,
+ * and whether atom j is row j of its m x n parameters (csc: a convolution's
+ * weights, n x m) rather than column j (sc, csf: D, m x n); 1 after
+ * printing if not. */
+static int sc_layer(const scn_net *net, int L, int *m, int *n, int *k, int *by_row) {
     char line[256];
     const char *kind = scn_net_layer_kind(net, L - 1), *p;
-    if (!kind || (strcmp(kind, "sc") && strcmp(kind, "csf"))) {
-        fprintf(stderr, "%s: layer %d is %s, not sc or csf (scn train prints the layers)\n",
-                prog_cmd, L, kind ? kind : "not there");
+    size_t count;
+    if (!kind || (strcmp(kind, "sc") && strcmp(kind, "csf") && strcmp(kind, "csc"))) {
+        fprintf(stderr, "%s: layer %d is %s, not sc, csf or csc (scn train prints the "
+                "layers)\n", prog_cmd, L, kind ? kind : "not there");
         return 1;
     }
     scn_net_describe(net, L - 1, line, sizeof line);
+    *by_row = !strcmp(kind, "csc");
+    if (*by_row) {      /* "NN csc  n x H x W  P params  (kxk/s, ..." */
+        scn_net_layer_params(net, L - 1, &count);
+        if (sscanf(line, "%*d %*s %d x", n) != 1 || !(p = strstr(line, "  (")) ||
+            sscanf(p, "  (%dx", k) != 1 || *n < 1 || *k < 1 || count % (size_t)*n)
+            return die("cannot read the layer's shape from \"%s\"", line);
+        *m = (int)(count / (size_t)*n);
+        return *m % (*k * *k) ? die("cannot read the layer's shape from \"%s\"", line) : 0;
+    }
     if (!(p = strstr(line, "(m ")) || sscanf(p, "(m %d, n %d, %dx", m, n, k) != 3 ||
         *k < 1 || *m % (*k * *k))
         return die("cannot read the layer's shape from \"%s\"", line);
     return 0;
 }
 
-/* The dictionary of an sc layer, one normalised tile per atom. */
+/* The dictionary of an sc, csf or csc layer, one normalised tile per atom. */
+#define ATOM(i, j) D[by_row ? (size_t)(j) * m + (i) : (size_t)(i) * n + (j)]
 static int draw_atoms(const scn_net *net, int L, const char *out) {
-    int m, n, k, C, side, cols, rows, scale, tile, j, c, y, x, rc;
+    int m, n, k, C, side, cols, rows, scale, tile, j, c, y, x, rc, by_row;
     size_t count, at;
     const float *D;
     canvas cv;
     char title[128];
-    if (sc_layer(net, L, &m, &n, &k)) return 1;
+    if (sc_layer(net, L, &m, &n, &k, &by_row)) return 1;
     at = scn_net_layer_params(net, L - 1, &count);
-    D = scn_net_params((scn_net *)net) + at;        /* m x n, atom j is column j */
+    D = scn_net_params((scn_net *)net) + at;        /* entry i of atom j: ATOM(i, j) */
     C = m / (k * k);
     side = C == 1 || C == 3 ? 1 : (int)ceil(sqrt((double)C));  /* channel planes per row */
     scale = 48 / (k * side) > 1 ? 48 / (k * side) : 1;
@@ -1907,10 +2036,10 @@ static int draw_atoms(const scn_net *net, int L, const char *out) {
     canvas_text(&cv, 4, 4, title, 2, 0x000000);
     for (j = 0; j < n; j++) {
         int x0 = 4 + (j % cols) * (tile + 4), y0 = 24 + (j / cols) * (tile + 4);
-        float lo = D[j], hi = D[j];
+        float lo = ATOM(0, j), hi = lo;
         for (x = 0; x < m; x++) {
-            lo = fminf(lo, D[(size_t)x * n + j]);
-            hi = fmaxf(hi, D[(size_t)x * n + j]);
+            lo = fminf(lo, ATOM(x, j));
+            hi = fmaxf(hi, ATOM(x, j));
         }
         canvas_box(&cv, x0 - 1, y0 - 1, x0 + tile + 1, y0 + tile + 1, 0x808080);
         for (c = 0; c < (C == 3 ? 1 : C); c++)
@@ -1918,11 +2047,11 @@ static int draw_atoms(const scn_net *net, int L, const char *out) {
                 for (x = 0; x < k; x++) {
                     int px = x0 + (c % side) * (k * scale + 1) + x * scale;
                     int py = y0 + (c / side) * (k * scale + 1) + y * scale;
-                    unsigned rgb = gray(D[(size_t)((c * k + y) * k + x) * n + j], lo, hi);
+                    unsigned rgb = gray(ATOM((c * k + y) * k + x, j), lo, hi);
                     if (C == 3)
-                        rgb = (gray(D[(size_t)((0 * k + y) * k + x) * n + j], lo, hi) & 0xff0000) |
-                              (gray(D[(size_t)((1 * k + y) * k + x) * n + j], lo, hi) & 0xff00) |
-                              (gray(D[(size_t)((2 * k + y) * k + x) * n + j], lo, hi) & 0xff);
+                        rgb = (gray(ATOM((0 * k + y) * k + x, j), lo, hi) & 0xff0000) |
+                              (gray(ATOM((1 * k + y) * k + x, j), lo, hi) & 0xff00) |
+                              (gray(ATOM((2 * k + y) * k + x, j), lo, hi) & 0xff);
                     canvas_box(&cv, px, py, px + scale, py + scale, rgb);
                 }
     }
@@ -1930,6 +2059,7 @@ static int draw_atoms(const scn_net *net, int L, const char *out) {
     canvas_free(&cv);
     return rc;
 }
+#undef ATOM
 
 /* Pixel (y, x) of image b's plane 0 (or colour for 3 channels) of an
  * N x C x H x W array on [lo, hi]. */
@@ -1941,16 +2071,21 @@ static unsigned plane_rgb(const float *a, const int *sh, int b, int y, int x, do
            (gray(a[o + 2 * hw], lo, hi) & 0xff);
 }
 
-/* input | D alpha | residual for the first N test images. */
+/* input | D alpha (csc: A(z)) | residual for the first N test images,
+ * corrupted first when noise is not NULL, at lambda when it is >= 0 (csc). */
 static int draw_recon(scn_net *net, int L, const char *data, const char *format, int N,
-                      const scn_train_state *st, const char *out) {
-    int m, n, k, sh[4], b, y, x, scale, rc = 1, idx[64], col;
+                      const scn_train_state *st, const char *noise, int severity,
+                      float lambda, const char *out) {
+    int m, n, k, sh[4], b, y, x, scale, rc = 1, idx[64], col, by_row, top;
+    char caption[128];
+    scn_rng r;
     scn_dataset *ds = NULL;
     float *img = NULL, *in = NULL, *rec = NULL;
     size_t each, i;
     canvas cv = { 0, 0, NULL };
     static const char *const head[3] = { "input", "D alpha", "residual" };
-    if (sc_layer(net, L, &m, &n, &k)) return 1;
+    if (sc_layer(net, L, &m, &n, &k, &by_row)) return 1;
+    if (lambda >= 0.0f && scn_net_set_csc_lambda(net, L - 1, lambda)) return die_lib();
     if (!(ds = scn_dataset_open(data, "test", format))) return die_lib();
     if (!same_input(net, ds, "the model", data)) goto done;
     if (N > ds->count) N = ds->count;
@@ -1958,6 +2093,8 @@ static int draw_recon(scn_net *net, int L, const char *data, const char *format,
     for (b = 0; b < N; b++) idx[b] = b;
     if (!(img = malloc(each * N * sizeof *img))) { die("%s", "out of memory"); goto done; }
     if (scn_dataset_read(ds, idx, N, img, NULL)) { die_lib(); goto done; }
+    scn_rng_seed(&r, 1, (uint64_t)severity);
+    if (noise && scn_corrupt(img, each * N, noise, severity, &r)) { die_lib(); goto done; }
     scn_normalize(img, N, ds->C, ds->H * ds->W, st->mean, st->std);
     if (!scn_net_forward(net, img, N, 0) || scn_net_sc_recon(net, L - 1, sh, NULL, NULL)) {
         die_lib();
@@ -1969,12 +2106,22 @@ static int draw_recon(scn_net *net, int L, const char *data, const char *format,
     if (!in || !rec) { die("%s", "out of memory"); goto done; }
     if (scn_net_sc_recon(net, L - 1, sh, in, rec)) { die_lib(); goto done; }
     scale = 96 / sh[2] > 1 ? 96 / sh[2] : 1;
-    if (!canvas_init(&cv, 3 * (sh[3] * scale + 8) + 8, N * (sh[2] * scale + 8) + 32)) {
+    caption[0] = '\0';
+    if (by_row && noise)    /* csc: what the picture shows, noise and lambda */
+        snprintf(caption, sizeof caption, "%s noise %d, lambda %g", noise, severity,
+                 (double)scn_net_csc_lambda(net, L - 1));
+    else if (by_row)
+        snprintf(caption, sizeof caption, "clean, lambda %g",
+                 (double)scn_net_csc_lambda(net, L - 1));
+    top = caption[0] ? 44 : 28;
+    if (!canvas_init(&cv, 3 * (sh[3] * scale + 8) + 8, N * (sh[2] * scale + 8) + top + 4)) {
         die("%s", "out of memory");
         goto done;
     }
     for (col = 0; col < 3; col++)
-        canvas_text(&cv, 8 + col * (sh[3] * scale + 8), 6, head[col], 2, 0x000000);
+        canvas_text(&cv, 8 + col * (sh[3] * scale + 8), 6, col == 1 && by_row ? "A(z)" : head[col],
+                    2, 0x000000);
+    if (caption[0]) canvas_text(&cv, 8, 26, caption, 1, 0x000000);
     for (b = 0; b < N; b++) {
         double lo = in[b * each], hi = lo, rmax = 0.0, r2 = 0.0, x2 = 0.0;
         for (i = b * each; i < (b + 1) * each; i++) {
@@ -1986,10 +2133,11 @@ static int draw_recon(scn_net *net, int L, const char *data, const char *format,
             x2 += (double)in[i] * in[i];
         }
         for (i = b * each; i < (b + 1) * each; i++) img[i] = in[i] - rec[i];
-        printf("image %d: |input - D alpha| / |input| = %.4f\n", b, x2 > 0 ? sqrt(r2 / x2) : 0.0);
+        printf("image %d: |input - %s| / |input| = %.4f\n", b, by_row ? "A(z)" : "D alpha",
+               x2 > 0 ? sqrt(r2 / x2) : 0.0);
         for (y = 0; y < sh[2]; y++)
             for (x = 0; x < sh[3]; x++) {
-                int py = 28 + b * (sh[2] * scale + 8) + y * scale;
+                int py = top + b * (sh[2] * scale + 8) + y * scale;
                 unsigned v[3];
                 v[0] = plane_rgb(in, sh, b, y, x, lo, hi);
                 v[1] = plane_rgb(rec, sh, b, y, x, lo, hi);
@@ -2011,7 +2159,9 @@ done:
 static int cmd_show(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *data = "/usr/share/datasets/fashion-mnist";
     const char *format = NULL;
-    int layer = 0, recon = 0, images = 6, rc;
+    const char *noise = NULL;
+    int layer = 0, recon = 0, images = 6, rc, severity = 3;
+    float lambda = -1.0f;
     scn_net *net;
     scn_train_state st;
     const option opts[] = {
@@ -2022,13 +2172,16 @@ static int cmd_show(int argc, char **argv) {
         { "--data", OPT_STR, &data, 0, 0, NULL },
         { "--format", OPT_STR, &format, 0, 0, NULL },
         { "--images", OPT_INT, &images, 1, 64, NULL },
+        { "--noise", OPT_STR, &noise, 0, 0, NULL },
+        { "--severity", OPT_INT, &severity, 1, 5, NULL },
+        { "--lambda", OPT_FLOAT, &lambda, 0, 1000, NULL },
         { NULL, 0, NULL, 0, 0, NULL }
     };
     if ((rc = parse_options(argc, argv, opts, show_help)) != 0) return rc == 2 ? 0 : 1;
     if (!model || !layer || !out)
         return die("%s", "--model, --layer and --out are required (see scn show --help)");
     if (!(net = scn_checkpoint_load(model, NULL, &st))) return die_lib();
-    rc = recon ? draw_recon(net, layer, data, format, images, &st, out)
+    rc = recon ? draw_recon(net, layer, data, format, images, &st, noise, severity, lambda, out)
                : draw_atoms(net, layer, out);
     scn_net_free(net);
     return rc;
@@ -2212,6 +2365,293 @@ static int draw_confusion(const long *conf, int K, const char *out) {
     return rc;
 }
 
+/* ------------------------------------------------------------------ robust */
+
+static const char *robust_help =
+    "usage: scn robust --model M --noise gaussian|shot|speckle|impulse\n"
+    "                  --lambdas L1,L2,... [--data DIR] [--format F]\n"
+    "                  [--severities 1,2,3,4,5] [--train-limit N] [--test-limit N]\n"
+    "                  [--per-image] [--batch B] [--seed S] [--threads T]\n"
+    "\n"
+    "Robust inference with a net's csc layers (SDNet Algorithm 1). For each\n"
+    "severity, the first --train-limit training images (default 10000; 0: all)\n"
+    "corrupted by the noise (scn_corrupt, the CIFAR-10-C levels): their average\n"
+    "csc residual r_c = |x - A(z)| at the training lambda (averaged over the csc\n"
+    "layers and the images) and the accuracy at each lambda of --lambdas; lambda_c\n"
+    "the most accurate (the first of equals). A least-squares line lambda(r)\n"
+    "through the pairs (r_c, lambda_c) (a constant, their mean, when fewer than\n"
+    "two residuals differ), applied to residuals clamped to the range seen. Then\n"
+    "the test images corrupted at each severity: the accuracy at the training\n"
+    "lambda, and at lambda(r) for their average residual r at the training\n"
+    "lambda. Prints the fit (one line per severity: r_c, lambda_c and the\n"
+    "training accuracy at each lambda), then\n"
+    "  SEVERITY FIXED ADAPTIVE LAMBDA\n"
+    "one line per severity (test accuracy in percent at the training lambda and\n"
+    "the adaptive one, and the adaptive lambda), a line `mean` over the\n"
+    "severities and the fitted line. With --per-image a fifth column PER_IMAGE:\n"
+    "each test image at lambda(its own residual), rounded to the nearest value\n"
+    "of --lambdas, and a closing line saying at how many severities that beats\n"
+    "one lambda for the set.\n"
+    "A model without csc layers (a plain ResNet) gets the FIXED column only: its\n"
+    "accuracy on the same corrupted test images, for comparison.\n"
+    "  --data DIR       default /usr/share/datasets/fashion-mnist\n"
+    "  --test-limit N   the first N test images (default 0: all)\n"
+    "  --batch 256  --seed 1 (the noise's)  --threads (default: all cores)\n";
+
+/* A set of images in memory, clean, with labels. */
+typedef struct image_set {
+    int n, C, HW;
+    float *x;
+    unsigned char *y;
+} image_set;
+
+static int load_images(const char *data, const char *split, const char *format, int limit,
+                       const scn_net *net, image_set *s) {
+    scn_dataset *ds = scn_dataset_open(data, split, format);
+    int *idx = NULL, i, rc = 1;
+    if (!ds) return die_lib();
+    if (!same_input(net, ds, "the model", data)) goto done;
+    if (!ds->labels) { die("%s has no labels", data); goto done; }
+    s->n = limit > 0 && limit < ds->count ? limit : ds->count;
+    s->C = ds->C;
+    s->HW = ds->H * ds->W;
+    s->x = malloc((size_t)s->n * s->C * s->HW * sizeof *s->x);
+    s->y = malloc((size_t)s->n);
+    idx = malloc((size_t)s->n * sizeof *idx);
+    if (!s->x || !s->y || !idx) { die("%s", "out of memory"); goto done; }
+    for (i = 0; i < s->n; i++) idx[i] = i;
+    if (scn_dataset_read(ds, idx, s->n, s->x, s->y)) { die_lib(); goto done; }
+    rc = 0;
+done:
+    free(idx);
+    scn_dataset_close(ds);
+    return rc;
+}
+
+/* x: the set corrupted at a severity (fixed noise per set, noise and
+ * severity) and normalised */
+static int corrupt_set(const image_set *s, const char *noise, int severity, uint64_t seed,
+                       const scn_train_state *st, float *x) {
+    size_t count = (size_t)s->n * s->C * s->HW;
+    scn_rng r;
+    memcpy(x, s->x, count * sizeof *x);
+    scn_rng_seed(&r, seed, (uint64_t)severity);
+    if (scn_corrupt(x, count, noise, severity, &r)) return die_lib();
+    scn_normalize(x, s->n, s->C, s->HW, st->mean, st->std);
+    return 0;
+}
+
+/* Evaluates the images `which` (NULL: all) of x at lambda: the number
+ * right, and (res not NULL) each image's residual. */
+static int robust_pass(scn_net *net, const image_set *s, const float *x, const int *which,
+                       int count, float lambda, int batch, long *right, float *res) {
+    size_t each = (size_t)s->C * s->HW;
+    int K = scn_net_classes(net), at, b, j;
+    float *xb = malloc((size_t)batch * each * sizeof *xb);
+    unsigned char *yb = malloc((size_t)batch);
+    *right = 0;
+    if (!xb || !yb) { free(xb); free(yb); return die("%s", "out of memory"); }
+    if (lambda >= 0.0f && scn_net_set_csc_lambda(net, -1, lambda)) {
+        free(xb); free(yb);
+        return die_lib();
+    }
+    for (at = 0; at < count; at += batch) {
+        int nb = count - at < batch ? count - at : batch, correct;
+        const float *z;
+        for (b = 0; b < nb; b++) {
+            j = which ? which[at + b] : at + b;
+            memcpy(xb + b * each, x + (size_t)j * each, each * sizeof *xb);
+            yb[b] = s->y[j];
+        }
+        if (!(z = scn_net_forward(net, xb, nb, 0)) ||
+            scn_softmax_xent(z, yb, nb, K, NULL, NULL, &correct) ||
+            (res && scn_net_csc_residual(net, res + at))) {
+            free(xb); free(yb);
+            return die_lib();
+        }
+        *right += correct;
+    }
+    free(xb); free(yb);
+    return 0;
+}
+
+static double mean_of(const float *v, int n) {
+    double s = 0.0;
+    int i;
+    for (i = 0; i < n; i++) s += v[i];
+    return n ? s / n : 0.0;
+}
+
+static int cmd_robust(int argc, char **argv) {
+    const char *model = NULL, *data = "/usr/share/datasets/fashion-mnist", *format = NULL;
+    const char *noise = NULL, *lambdas = NULL, *severities = "1,2,3,4,5";
+    int train_limit = 10000, test_limit = 0, batch = 256, seed = 1, threads = 0, per_image = 0;
+    int nl, ns, i, j, c, rc = 1, wins = 0, nfit = 0;
+    double lam[64], sev[5], rfit[5], lfit[5], a = 0.0, b = 0.0, rlo = 0.0, rhi = 0.0;
+    double fixed_sum = 0.0, adapt_sum = 0.0, per_sum = 0.0;
+    float lambda0, *x = NULL, *res = NULL, *acc = NULL;
+    int *group = NULL, *which = NULL;
+    image_set tr = { 0, 0, 0, NULL, NULL }, te = { 0, 0, 0, NULL, NULL };
+    scn_net *net = NULL;
+    scn_train_state st;
+    scn_rng probe;
+    long right;
+    const option opts[] = {
+        { "--model", OPT_STR, &model, 0, 0, NULL },
+        { "--data", OPT_STR, &data, 0, 0, NULL },
+        { "--format", OPT_STR, &format, 0, 0, NULL },
+        { "--noise", OPT_STR, &noise, 0, 0, NULL },
+        { "--lambdas", OPT_STR, &lambdas, 0, 0, NULL },
+        { "--severities", OPT_STR, &severities, 0, 0, NULL },
+        { "--train-limit", OPT_INT, &train_limit, 0, 2147483647.0, NULL },
+        { "--test-limit", OPT_INT, &test_limit, 0, 2147483647.0, NULL },
+        { "--per-image", OPT_FLAG, &per_image, 0, 0, NULL },
+        { "--batch", OPT_INT, &batch, 1, 65536, NULL },
+        { "--seed", OPT_INT, &seed, 0, 2147483647.0, NULL },
+        { "--threads", OPT_INT, &threads, 1, 1024, NULL },
+        { NULL, 0, NULL, 0, 0, NULL }
+    };
+    if ((rc = parse_options(argc, argv, opts, robust_help)) != 0) return rc == 2 ? 0 : 1;
+    rc = 1;
+    if (!model || !noise || !lambdas)
+        return die("%s", "--model, --noise and --lambdas are required (see scn robust --help)");
+    if ((nl = parse_list(lambdas, lam, 64, 0, 1000, 0, 0)) < 1)
+        return die("--lambdas %s: need up to 64 numbers in [0, 1000], comma-separated",
+                   lambdas);
+    if ((ns = parse_list(severities, sev, 5, 1, 5, 1, 1)) < 1)
+        return die("--severities %s: need rising whole numbers in 1..5, comma-separated",
+                   severities);
+    scn_rng_seed(&probe, 1, 1);
+    if (scn_corrupt(NULL, 0, noise, 1, &probe)) return die_lib();   /* the noise's name */
+    set_threads(threads);
+    if (!(net = scn_checkpoint_load(model, NULL, &st))) return die_lib();
+    lambda0 = scn_net_csc_lambda(net, -1);
+    if (lambda0 < 0.0f) {       /* a baseline: its accuracy on the corrupted test images */
+        if (load_images(data, "test", format, test_limit, net, &te) ||
+            !(x = malloc((size_t)te.n * te.C * te.HW * sizeof *x)))
+            goto done;
+        printf("%s has no csc layer: its accuracy on the corrupted test images only\n"
+               "SEVERITY FIXED ADAPTIVE LAMBDA\n", model);
+        for (c = 0; c < ns; c++) {
+            if (corrupt_set(&te, noise, (int)sev[c], (uint64_t)seed + 1, &st, x) ||
+                robust_pass(net, &te, x, NULL, te.n, -1.0f, batch, &right, NULL))
+                goto done;
+            fixed_sum += 100.0 * right / te.n;
+            printf("%d %.2f - -\n", (int)sev[c], 100.0 * right / te.n);
+        }
+        printf("mean %.2f - -\n", fixed_sum / ns);
+        rc = 0;
+        goto done;
+    }
+    if (load_images(data, "train", format, train_limit, net, &tr) ||
+        load_images(data, "test", format, test_limit, net, &te))
+        goto done;
+    x = malloc((size_t)(tr.n > te.n ? tr.n : te.n) * tr.C * tr.HW * sizeof *x);
+    res = malloc((size_t)(tr.n > te.n ? tr.n : te.n) * sizeof *res);
+    acc = malloc((size_t)nl * sizeof *acc);
+    group = malloc((size_t)te.n * sizeof *group);
+    which = malloc((size_t)te.n * sizeof *which);
+    if (!x || !res || !acc || !group || !which) { die("%s", "out of memory"); goto done; }
+    printf("robust inference: %s, %s noise, training lambda %g, %d training and %d test "
+           "images\n", model, noise, (double)lambda0, tr.n, te.n);
+    /* Algorithm 1, steps 4-11: the residual and the best lambda per severity */
+    for (c = 0; c < ns; c++) {
+        int best = 0;
+        if (corrupt_set(&tr, noise, (int)sev[c], (uint64_t)seed, &st, x) ||
+            robust_pass(net, &tr, x, NULL, tr.n, lambda0, batch, &right, res))
+            goto done;
+        rfit[c] = mean_of(res, tr.n);
+        for (j = 0; j < nl; j++) {
+            if (robust_pass(net, &tr, x, NULL, tr.n, (float)lam[j], batch, &right, NULL))
+                goto done;
+            acc[j] = (float)(100.0 * right / tr.n);
+            if (acc[j] > acc[best]) best = j;
+        }
+        lfit[c] = lam[best];
+        printf("fit severity %d: residual %.4f, lambda %g; training accuracy per lambda",
+               (int)sev[c], rfit[c], lfit[c]);
+        for (j = 0; j < nl; j++) printf(" %.2f", (double)acc[j]);
+        printf("\n");
+        fflush(stdout);
+    }
+    /* step 12: lambda(r) = a + b r by least squares */
+    {
+        double mr = 0.0, ml = 0.0, srr = 0.0, srl = 0.0;
+        rlo = rhi = rfit[0];
+        for (c = 0; c < ns; c++) {
+            mr += rfit[c] / ns;
+            ml += lfit[c] / ns;
+            rlo = fmin(rlo, rfit[c]);
+            rhi = fmax(rhi, rfit[c]);
+        }
+        for (c = 0; c < ns; c++) {
+            srr += (rfit[c] - mr) * (rfit[c] - mr);
+            srl += (rfit[c] - mr) * (lfit[c] - ml);
+        }
+        nfit = ns;
+        b = srr > 0.0 && rhi > rlo ? srl / srr : 0.0;
+        a = ml - b * mr;
+    }
+    printf(per_image ? "SEVERITY FIXED ADAPTIVE LAMBDA PER_IMAGE\n"
+                     : "SEVERITY FIXED ADAPTIVE LAMBDA\n");
+    for (c = 0; c < ns; c++) {
+        double fixed, adaptive, r, lc, per = 0.0;
+        if (corrupt_set(&te, noise, (int)sev[c], (uint64_t)seed + 1, &st, x) ||
+            robust_pass(net, &te, x, NULL, te.n, lambda0, batch, &right, res))
+            goto done;
+        fixed = 100.0 * right / te.n;
+        r = fmin(fmax(mean_of(res, te.n), rlo), rhi);
+        lc = fmax(a + b * r, 0.0);
+        if (robust_pass(net, &te, x, NULL, te.n, (float)lc, batch, &right, NULL)) goto done;
+        adaptive = 100.0 * right / te.n;
+        if (per_image) {        /* each image at lambda(its residual), snapped to --lambdas */
+            long got = 0;
+            for (i = 0; i < te.n; i++) {
+                double li = fmax(a + b * fmin(fmax(res[i], rlo), rhi), 0.0);
+                int nearest = 0;
+                for (j = 1; j < nl; j++)
+                    if (fabs(lam[j] - li) < fabs(lam[nearest] - li)) nearest = j;
+                group[i] = nearest;
+            }
+            for (j = 0; j < nl; j++) {
+                int m = 0;
+                for (i = 0; i < te.n; i++)
+                    if (group[i] == j) which[m++] = i;
+                if (m && robust_pass(net, &te, x, which, m, (float)lam[j], batch, &right, NULL))
+                    goto done;
+                got += m ? right : 0;
+            }
+            per = 100.0 * got / te.n;
+        }
+        fixed_sum += fixed;
+        adapt_sum += adaptive;
+        per_sum += per;
+        if (per_image) {
+            printf("%d %.2f %.2f %.4g %.2f\n", (int)sev[c], fixed, adaptive, lc, per);
+            wins += per > adaptive;
+        } else {
+            printf("%d %.2f %.2f %.4g\n", (int)sev[c], fixed, adaptive, lc);
+        }
+        fflush(stdout);
+    }
+    if (per_image)
+        printf("mean %.2f %.2f - %.2f\n", fixed_sum / ns, adapt_sum / ns, per_sum / ns);
+    else
+        printf("mean %.2f %.2f -\n", fixed_sum / ns, adapt_sum / ns);
+    printf("line lambda(r) = %.6g + %.6g r for r in [%.4f, %.4f] (%d severities%s)\n", a, b,
+           rlo, rhi, nfit, !(rhi > rlo) ? ", constant: fewer than two distinct residuals"
+                           : b == 0.0 ? ", constant: the same lambda_c at every severity" : "");
+    if (per_image)
+        printf("per-image lambda beats one lambda for the set at %d of %d severities\n", wins,
+               ns);
+    rc = 0;
+done:
+    free(x); free(res); free(acc); free(group); free(which);
+    free(tr.x); free(tr.y); free(te.x); free(te.y);
+    scn_net_free(net);
+    return rc;
+}
+
 /* ----------------------------------------------------------------- main */
 
 typedef struct command {
@@ -2228,7 +2668,9 @@ static const command commands[] = {
     { "sweep-ddse", cmd_sweep_ddse, "the DDSE paper's sparsity sweep: RATIO MODEL ERROR" },
     { "info", cmd_info, "what a data set directory holds: format, sizes, classes" },
     { "bench", cmd_bench, "time a sparse-coding layer or a training step (bench layer, "
-                          "bench step)" },
+                          "bench step, bench csc)" },
+    { "robust", cmd_robust, "SDNet's robust inference (Algorithm 1): SEVERITY FIXED "
+                            "ADAPTIVE LAMBDA" },
     { "show", cmd_show, "draw an SC layer's atoms, or its reconstructions, as a PNG" },
     { "plot", cmd_plot, "draw the loss and accuracy curves of a --log CSV as a PNG" },
 };
