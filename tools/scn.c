@@ -1687,7 +1687,7 @@ static const char *bench_help =
     "usage: scn bench layer [--batch N] [--channels C] [--size S] [--atoms n]\n"
     "                       [--kernel k] [--iters T] [--reps R] [--threads T]\n"
     "       scn bench step [--model NAME|SPEC] [--data DIR] [--batch N] [--steps S]\n"
-    "                      [--warmup W] [--threads T]\n"
+    "                      [--warmup W] [--lr LR] [--threads T]\n"
     "       scn bench csc ... (scn bench csc --help)\n\n"
     "Times one convolutional sparse-coding layer on random data: k x k patches,\n"
     "padding k/2, stride 1, lambda1 0.1, lambda2 0.01. The forward pass runs\n"
@@ -1706,7 +1706,8 @@ static const char *bench_help =
     "  peak_rss_mb <the process's peak resident memory>\n"
     "The --warmup steps first train on the same batch: a fresh network's codes\n"
     "are denser and slower to solve than after a few steps of training.\n"
-    "  --model scn-mnist  --batch 64  --steps 5  --warmup 20\n";
+    "  --model scn-mnist  --batch 64  --steps 5  --warmup 20  --lr 0.1 (nets\n"
+    "  without BN, such as the ddse presets, need 0.01)\n";
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -1744,6 +1745,7 @@ done:
 static int bench_step(int argc, char **argv) {
     const char *model = "scn-mnist", *spec, *data = NULL;
     int N = 64, steps = 5, warmup = 20, threads = 0, r, rc, K, correct;
+    float lr = 0.1f;
     scn_net *net = NULL;
     scn_sgd opt;
     scn_rng rng;
@@ -1758,6 +1760,7 @@ static int bench_step(int argc, char **argv) {
         { "--batch", OPT_INT, &N, 2, 1e5, NULL },
         { "--steps", OPT_INT, &steps, 1, 64, NULL },
         { "--warmup", OPT_INT, &warmup, 0, 1e6, NULL },
+        { "--lr", OPT_FLOAT, &lr, 1e-30, 1e3, NULL },
         { "--threads", OPT_INT, &threads, 1, 1024, NULL },
         { NULL, 0, NULL, 0, 0, NULL }
     };
@@ -1785,7 +1788,7 @@ static int bench_step(int argc, char **argv) {
         scn_net_zero_grad(net);
         if (!(z = scn_net_forward(net, x, N, 1)) ||
             scn_softmax_xent(z, labels, N, K, dlogits, &loss, &correct) ||
-            scn_net_backward(net, dlogits, NULL) || scn_sgd_step(&opt, net, 0.1f)) {
+            scn_net_backward(net, dlogits, NULL) || scn_sgd_step(&opt, net, lr)) {
             die_lib();
             goto done;
         }
