@@ -5782,7 +5782,7 @@ static double scn__csc_momentum(int i) {
 static scn_status scn__csc_forward(scn__layer *l, const float *x, float *y, int N, int train) {
     scn_conv_geom g = scn__geom(l, N);
     int n = scn__csc_n(l), T = scn__csc_iters(l), nonneg = l->opt[CSC_NONNEG] != 0, i;
-    float t, scale, theta;
+    float t = 0.0f, scale = 0.0f, theta;  /* set by scn__csc_step (gcc -O3 cannot see it) */
     size_t nz, xs1 = scn__in_size(l);
     scn__csc_ws w;
     scn_status s;
@@ -5940,7 +5940,7 @@ static scn_status scn__csc_backward_fixed(scn__layer *l, const scn_conv_geom *g,
 static scn_status scn__csc_backward(scn__layer *l, const float *x, const float *y,
                                     const float *dy, float *dx, int N) {
     scn_conv_geom g = scn__geom(l, N);
-    float t, scale;
+    float t = 0.0f, scale = 0.0f;   /* set by scn__csc_step */
     scn__csc_ws w;
     scn_status s;
     (void)x; (void)y;
