@@ -27,8 +27,8 @@ STATIC="solver grad layers checkpoint idx"
 # under qemu a test runs 10-40 times slower: s390x runs what byte order
 # touches (readers, checkpoints, the solver and gradients), aarch64 what its
 # kernels touch (math: every microkernel; the solver's FISTA epilogue)
-S390X="solver grad layers checkpoint npy idx fixtures byteorder"
-ARM64="math solver grad layers checkpoint npy"
+S390X="solver grad layers checkpoint npy idx fixtures byteorder ddse"
+ARM64="math solver grad layers checkpoint npy ddse"
 OWN_IMPL=$(grep -l 'define SCN_IMPLEMENTATION' tests/test_*.c | sed 's|tests/test_||; s|\.c$||')
 
 # config NAME CC "FLAGS" [RUNNER] : the library and the core tests built with
