@@ -11,7 +11,12 @@
  *   a model on it: layer kinds defined by tables, networks with residual
  *   blocks, SGD, the training and evaluation loops, data sets,
  *   checkpoints, and a backend table every loop over tensor data goes
- *   through (the CPU one built in).
+ *   through (the CPU one built in). Beside SCN's `sc` layers it builds the
+ *   models of three related papers on the same core: sparse factorization
+ *   (`sf`, `csf`; Koch and Corso), the deep double sparsity encoder (`pca`,
+ *   `ddse`, `lista`; Wang et al.) and SDNet's convolutional sparse coding
+ *   (`csc`; Dai et al.), and, with SCN_MPI, data-parallel training over
+ *   MPI ranks (section 17).
  *
  * HOW TO USE IT
  *   Include scn.h wherever you need it. In exactly ONE .c file, define the
