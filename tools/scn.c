@@ -1686,8 +1686,8 @@ static int cmd_info(int argc, char **argv) {
 static const char *bench_help =
     "usage: scn bench layer [--batch N] [--channels C] [--size S] [--atoms n]\n"
     "                       [--kernel k] [--iters T] [--reps R] [--threads T]\n"
-    "       scn bench step [--model NAME|SPEC] [--data DIR] [--batch N] [--steps S]\n"
-    "                      [--warmup W] [--lr LR] [--threads T]\n"
+    "       scn bench step [--model NAME|SPEC] [--data DIR | --channels C --size S]\n"
+    "                      [--batch N] [--steps S] [--warmup W] [--lr LR] [--threads T]\n"
     "       scn bench csc ... (scn bench csc --help)\n\n"
     "Times one convolutional sparse-coding layer on random data: k x k patches,\n"
     "padding k/2, stride 1, lambda1 0.1, lambda2 0.01. The forward pass runs\n"
@@ -1700,7 +1700,8 @@ static const char *bench_help =
     "  --iters 20  --reps 5       --threads (default: all cores)\n\n"
     "step times whole SGD training steps (forward, loss, backward, update) of a\n"
     "network on the first N training images of --data (IDX, normalised), or on\n"
-    "random 1 x 28 x 28 images and labels without it, as `scn train` runs them\n"
+    "random C x S x S images (default 1 x 28 x 28) and labels without it, as\n"
+    "`scn train` runs them\n"
     "(solver to tolerance, polished), and prints the median:\n"
     "  images/s <training images per second>\n"
     "  peak_rss_mb <the process's peak resident memory>\n"
@@ -1720,31 +1721,30 @@ static double median(double *t, int n) {
     return t[n / 2];
 }
 
-/* The first N training images of dir, normalised, and their labels. */
-static int read_first(const char *dir, const scn_net *net, int N, float *x,
+/* The first N training images of ds (from dir), normalised, and their labels. */
+static int read_first(scn_dataset *ds, const char *dir, int N, float *x,
                       unsigned char *labels) {
-    scn_dataset *ds = scn_dataset_open(dir, "train", NULL);
-    int *idx = malloc((size_t)N * sizeof *idx), i, rc = 1;
+    int *idx = malloc((size_t)N * sizeof *idx), i;
     float mean[SCN_MAX_CHANNELS], std[SCN_MAX_CHANNELS];
-    if (!ds || !idx) { rc = ds ? die("%s", "out of memory") : die_lib(); goto done; }
-    if (!same_input(net, ds, "the network", dir)) goto done;
-    if (ds->count < N) { rc = die("%s has fewer training images than --batch", dir); goto done; }
+    if (!idx) return die("%s", "out of memory");
+    if (ds->count < N) {
+        free(idx);
+        return die("%s has fewer training images than --batch", dir);
+    }
     for (i = 0; i < N; i++) idx[i] = i;
     if (scn_dataset_stats(ds, mean, std) || scn_dataset_read(ds, idx, N, x, labels)) {
-        rc = die_lib();
-        goto done;
+        free(idx);
+        return die_lib();
     }
     scn_normalize(x, N, ds->C, ds->H * ds->W, mean, std);
-    rc = 0;
-done:
-    scn_dataset_close(ds);
     free(idx);
-    return rc;
+    return 0;
 }
 
 static int bench_step(int argc, char **argv) {
     const char *model = "scn-mnist", *spec, *data = NULL;
-    int N = 64, steps = 5, warmup = 20, threads = 0, r, rc, K, correct;
+    int N = 64, steps = 5, warmup = 20, threads = 0, C = 1, S = 28, r, rc, K, correct;
+    scn_dataset *ds = NULL;
     float lr = 0.1f;
     scn_net *net = NULL;
     scn_sgd opt;
@@ -1758,6 +1758,8 @@ static int bench_step(int argc, char **argv) {
         { "--model", OPT_STR, &model, 0, 0, NULL },
         { "--data", OPT_STR, &data, 0, 0, NULL },
         { "--batch", OPT_INT, &N, 2, 1e5, NULL },
+        { "--channels", OPT_INT, &C, 1, SCN_MAX_CHANNELS, NULL },
+        { "--size", OPT_INT, &S, 1, 4096, NULL },
         { "--steps", OPT_INT, &steps, 1, 64, NULL },
         { "--warmup", OPT_INT, &warmup, 0, 1e6, NULL },
         { "--lr", OPT_FLOAT, &lr, 1e-30, 1e3, NULL },
@@ -1767,10 +1769,22 @@ static int bench_step(int argc, char **argv) {
     if ((rc = parse_options(argc, argv, opts, bench_help)) != 0) return rc == 2 ? 0 : 1;
     set_threads(threads);
     spec = scn_net_preset(model) ? scn_net_preset(model) : model;
-    if (!(net = scn_net_create(spec, 1, 28, 28, 1))) return die_lib();
+    if (data) {
+        if (!(ds = scn_dataset_open(data, "train", NULL))) return die_lib();
+        C = ds->C;
+        S = ds->H;
+        if (ds->W != S) {
+            scn_dataset_close(ds);
+            return die("%s: bench step takes square images only", data);
+        }
+    }
+    if (!(net = scn_net_create(spec, C, S, S, 1))) {
+        scn_dataset_close(ds);
+        return die_lib();
+    }
     rc = 1;
     K = scn_net_classes(net);
-    x = malloc((size_t)N * 784 * sizeof *x);
+    x = malloc((size_t)N * C * S * S * sizeof *x);
     dlogits = malloc((size_t)N * K * sizeof *dlogits);
     labels = malloc((size_t)N);
     memset(&opt, 0, sizeof opt);
@@ -1779,9 +1793,9 @@ static int bench_step(int argc, char **argv) {
         goto done;
     }
     scn_rng_seed(&rng, 1, 0);
-    for (i = 0; i < (size_t)N * 784; i++) x[i] = scn_rng_normal(&rng);
+    for (i = 0; i < (size_t)N * C * S * S; i++) x[i] = scn_rng_normal(&rng);
     for (i = 0; i < (size_t)N; i++) labels[i] = (unsigned char)scn_rng_below(&rng, (uint32_t)K);
-    if (data && read_first(data, net, N, x, labels)) goto done;
+    if (ds && read_first(ds, data, N, x, labels)) goto done;
     for (r = -warmup, start = last = now_seconds(); r < steps; r++) {
         const float *z;
         t0 = now_seconds();
@@ -1801,6 +1815,7 @@ static int bench_step(int argc, char **argv) {
 done:
     scn_sgd_free(&opt);
     scn_net_free(net);
+    scn_dataset_close(ds);
     free(x); free(dlogits); free(labels);
     return rc;
 }
