@@ -3761,59 +3761,85 @@ static int scn__fista_run(const scn__fista *f, const int *cols, int count, int i
     return most;
 }
 
-/* sum a[i] b[i] with four partial sums (the dot products below are short
- * and would otherwise wait on one addition chain). */
-static double scn__dot_double(const double *a, const double *b, int len) {
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    int i;
-    for (i = 0; i + 4 <= len; i += 4) {
-        s0 += a[i] * b[i];
-        s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2];
-        s3 += a[i + 3] * b[i + 3];
-    }
-    for (; i < len; i++) s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
-}
-
-/* The active-set Gram Gd[S,S] is factored L L^T a row at a time: row i of
- * L needs only rows 0..i-1, so an atom joining the active set costs O(k^2)
- * instead of a new O(k^3) factorisation. L has row stride ld (>= k).
- * Appends row i; 0 if the Gram is not positive definite. */
-static int scn__chol_append(double *L, int ld, const double *Gd, int n, const int *S,
-                            int i) {
+/* The active-set Gram Gd[S,S] is factored U^T U, U upper triangular with
+ * row stride ld (>= k), kept by rows, with the reciprocals of its
+ * diagonal in dinv: every inner loop below runs along one row, as a simd
+ * loop that the instruction set of the caller vectorises (these helpers
+ * are inlined into the column routines, compiled once per GEMM kernel),
+ * and no division waits on the previous step.
+ * Appends atom S[i] as column i of U (z: i doubles of scratch): U^T z =
+ * Gd[S, S[i]], so an atom joining the active set costs O(i^2) instead of
+ * a new factorisation. 0 if the Gram is not positive definite. */
+SCN__INLINE int scn__chol_append(double *SCN__RESTRICT U, double *dinv, int ld,
+                                 const double *Gd, int n, const int *S, int i,
+                                 double *SCN__RESTRICT z) {
     const double *g = Gd + (size_t)S[i] * n;
-    double *li = L + (size_t)i * ld, t;
-    int j;
+    double t = g[S[i]];
+    int j, r;
+    for (j = 0; j < i; j++) z[j] = g[S[j]];
     for (j = 0; j < i; j++) {
-        const double *lj = L + (size_t)j * ld;
-        li[j] = (g[S[j]] - scn__dot_double(li, lj, j)) / lj[j];
+        const double *uj = U + (size_t)j * ld;
+        double zj = z[j] * dinv[j];
+        U[(size_t)j * ld + i] = zj;
+        t -= zj * zj;
+        SCN__OMP(simd)
+        for (r = j + 1; r < i; r++) z[r] -= zj * uj[r];
     }
-    t = g[S[i]] - scn__dot_double(li, li, i);
     if (!(t > 0.0)) return 0;
-    li[i] = sqrt(t);
+    t = sqrt(t);
+    U[(size_t)i * ld + i] = t;
+    dinv[i] = 1.0 / t;
     return 1;
 }
 
-/* L L^T = Gd[S,S] for the k atoms in S; 0 if not positive definite. */
-static int scn__chol_factor(double *L, int ld, const double *Gd, int n, const int *S,
-                            int k) {
-    int i;
-    for (i = 0; i < k; i++)
-        if (!scn__chol_append(L, ld, Gd, n, S, i)) return 0;
+/* U^T U = Gd[S,S] for the k atoms in S, right-looking: each pivot row
+ * updates the rows below it, independent of one another, so the chain of
+ * dependent steps is k long rather than the k^2 / 2 of k appends. 0 if
+ * not positive definite. */
+SCN__INLINE int scn__chol_factor(double *SCN__RESTRICT U, double *dinv, int ld,
+                                 const double *Gd, int n, const int *S, int k) {
+    int p, i, j;
+    for (i = 0; i < k; i++) {
+        const double *g = Gd + (size_t)S[i] * n;
+        double *ui = U + (size_t)i * ld;
+        for (j = i; j < k; j++) ui[j] = g[S[j]];
+    }
+    for (p = 0; p < k; p++) {
+        double *up = U + (size_t)p * ld, d = up[p], inv;
+        if (!(d > 0.0)) return 0;
+        d = sqrt(d);
+        inv = 1.0 / d;
+        up[p] = d;
+        dinv[p] = inv;
+        SCN__OMP(simd)
+        for (j = p + 1; j < k; j++) up[j] *= inv;
+        for (i = p + 1; i < k; i++) {
+            double *ui = U + (size_t)i * ld, f = up[i];
+            SCN__OMP(simd)
+            for (j = i; j < k; j++) ui[j] -= f * up[j];
+        }
+    }
     return 1;
 }
 
-/* Solves L L^T y = y in place: forward by rows, backward by columns (so
- * both walk rows of L). */
-static void scn__chol_solve(const double *L, int ld, int k, double *y) {
+/* Solves U^T U y = y in place: U^T by columns of U^T (rows of U), then U
+ * by its rows. */
+SCN__INLINE void scn__chol_solve(const double *SCN__RESTRICT U, const double *dinv, int ld,
+                                 int k, double *SCN__RESTRICT y) {
     int i, r;
-    for (i = 0; i < k; i++)
-        y[i] = (y[i] - scn__dot_double(L + (size_t)i * ld, y, i)) / L[(size_t)i * ld + i];
+    for (i = 0; i < k; i++) {
+        const double *ui = U + (size_t)i * ld;
+        double yi = y[i] * dinv[i];
+        y[i] = yi;
+        SCN__OMP(simd)
+        for (r = i + 1; r < k; r++) y[r] -= yi * ui[r];
+    }
     for (i = k - 1; i >= 0; i--) {
-        const double *li = L + (size_t)i * ld;
-        y[i] /= li[i];
-        for (r = 0; r < i; r++) y[r] -= li[r] * y[i];
+        const double *ui = U + (size_t)i * ld;
+        double t = 0.0;
+        SCN__OMP(simd reduction(+ : t))
+        for (r = i + 1; r < k; r++) t += ui[r] * y[r];
+        y[i] = (y[i] - t) * dinv[i];
     }
 }
 
@@ -3821,13 +3847,15 @@ static void scn__chol_solve(const double *L, int ld, int k, double *y) {
  * signals and codes are gathered into contiguous per-column vectors (one
  * pass over rows of the n x P and m x P matrices instead of a cache miss
  * per entry), solved, and scattered back. */
-#define SCN__CH 16
+#define SCN__CH 64
 
 /* Per-thread scratch of the column-wise active-set solves. */
 typedef struct scn__colwork {
-    double *M, *c, *y;          /* Cholesky factor (row stride n); d_j^T x
-                                   per atom; solution */
-    double *x;                  /* CH signals, m each */
+    double *M, *dinv;           /* Cholesky factor (row stride n), 1 / its
+                                   diagonal */
+    double *c, *y, *r, *z;      /* d_j^T x per atom; solution; d_j^T (x -
+                                   D_S y); scratch of scn__chol_append */
+    float *x;                   /* CH signals, m each */
     float *u, *v;               /* CH columns of two n x P matrices, n each */
     int *S;                     /* the active set */
     signed char *sg;            /* its signs, per atom */
@@ -3836,8 +3864,8 @@ typedef struct scn__colwork {
 /* Bytes of one thread's column scratch, rounded up to 64 so that every
  * thread's doubles stay aligned (and on their own cache lines). */
 static uint64_t scn__colwork_bytes(int m, int n) {
-    return SCN__ALIGN(((uint64_t)n * n + 2 * (uint64_t)n + (uint64_t)SCN__CH * m) *
-                      sizeof(double) + 2 * (uint64_t)SCN__CH * n * sizeof(float) +
+    return SCN__ALIGN(((uint64_t)n * n + 5 * (uint64_t)n) * sizeof(double) +
+                      ((uint64_t)SCN__CH * m + 2 * (uint64_t)SCN__CH * n) * sizeof(float) +
                       (uint64_t)n * sizeof(int) + (uint64_t)n);
 }
 
@@ -3846,10 +3874,13 @@ static void scn__colwork_setup(scn__colwork *w, int T, unsigned char *block, int
     int t;
     for (t = 0; t < T; t++, block += (size_t)scn__colwork_bytes(m, n)) {
         w[t].M = (double *)block;
-        w[t].c = w[t].M + (size_t)n * n;
+        w[t].dinv = w[t].M + (size_t)n * n;
+        w[t].c = w[t].dinv + n;
         w[t].y = w[t].c + n;
-        w[t].x = w[t].y + n;
-        w[t].u = (float *)(w[t].x + (size_t)SCN__CH * m);
+        w[t].r = w[t].y + n;
+        w[t].z = w[t].r + n;
+        w[t].x = (float *)(w[t].z + n);
+        w[t].u = w[t].x + (size_t)SCN__CH * m;
         w[t].v = w[t].u + (size_t)SCN__CH * n;
         w[t].S = (int *)(w[t].v + (size_t)SCN__CH * n);
         w[t].sg = (signed char *)(w[t].S + n);
@@ -3879,43 +3910,57 @@ static void scn__scatter(const float *src, int len, int P, const int *cols, int 
  * of eq. 4, until the KKT conditions (SCN eqs. 3-4) hold; then write the
  * exact solution to a. Returns 0 (a untouched) if that does not happen
  * within SCN__POLISH_ROUNDS changes. */
-static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
-                              const double *x, const float *dtx, float *a,
-                              const scn_solve_desc *d, scn__colwork *w) {
+/* sum a[i] x[i] (d_j^T x of SCN eq. 7, in double) */
+SCN__INLINE double scn__dotf(const double *SCN__RESTRICT a, const float *SCN__RESTRICT x,
+                             int len) {
+    double t = 0.0;
+    int i;
+    SCN__OMP(simd reduction(+ : t))
+    for (i = 0; i < len; i++) t += a[i] * x[i];
+    return t;
+}
+
+SCN__INLINE int scn__polish_body(const double *Dt, const double *Gd, int m, int n,
+                                 const float *SCN__RESTRICT x, const float *dtx, float *a,
+                                 const scn_solve_desc *d, scn__colwork *w) {
     int i, j, k = 0, round;
     double l1 = d->lambda1, scale = l1, worst;
+    double *SCN__RESTRICT r = w->r;
     for (j = 0; j < n; j++) {
         if (fabs(dtx[j]) > scale) scale = fabs(dtx[j]);
         w->sg[j] = 0;
         if (a[j] != 0.0f) {
             w->sg[j] = a[j] > 0.0f ? 1 : -1;
             w->S[k++] = j;
-            w->c[j] = scn__dot_double(Dt + (size_t)j * m, x, m);
+            w->c[j] = scn__dotf(Dt + (size_t)j * m, x, m);
         }
     }
     worst = SCN__KKT_TOL * (scale > 0.0 ? scale : 1.0);
-    if (!scn__chol_factor(w->M, n, Gd, n, w->S, k)) return 0;
+    if (!scn__chol_factor(w->M, w->dinv, n, Gd, n, w->S, k)) return 0;
     for (round = 0; round < SCN__POLISH_ROUNDS; round++) {
         int bad = 0, add = -1;
         double gadd = 0.0, most = worst;
         for (i = 0; i < k; i++) w->y[i] = w->c[w->S[i]] - l1 * w->sg[w->S[i]];
-        scn__chol_solve(w->M, n, k, w->y);
+        scn__chol_solve(w->M, w->dinv, n, k, w->y);
         for (i = 0, j = 0; i < k; i++) {             /* eq. 3 needs matching signs */
             if (w->y[i] * w->sg[w->S[i]] > 0.0) { w->S[j] = w->S[i]; w->y[j++] = w->y[i]; }
             else { w->sg[w->S[i]] = 0; bad = 1; }
         }
         k = j;
         if (bad) {
-            if (!scn__chol_factor(w->M, n, Gd, n, w->S, k)) return 0;
+            if (!scn__chol_factor(w->M, w->dinv, n, Gd, n, w->S, k)) return 0;
             continue;
         }
+        for (j = 0; j < n; j++) r[j] = dtx[j];     /* r = D^T (x - D_S alpha_S) */
+        for (i = 0; i < k; i++) {                   /* (Gd symmetric: rows for columns) */
+            const double *gi = Gd + (size_t)w->S[i] * n;
+            double yi = w->y[i];
+            SCN__OMP(simd)
+            for (j = 0; j < n; j++) r[j] -= yi * gi[j];
+        }
         for (j = 0; j < n; j++) {                   /* eq. 4 off the support */
-            const double *gj = Gd + (size_t)j * n;
-            double g = dtx[j], v;                   /* d_j^T (x - D_S alpha_S) */
-            if (w->sg[j]) continue;
-            for (i = 0; i < k; i++) g -= gj[w->S[i]] * w->y[i];
-            v = d->signed_codes ? fabs(g) - l1 : g - l1;
-            if (v > most) { most = v; add = j; gadd = g; }
+            double v = d->signed_codes ? fabs(r[j]) - l1 : r[j] - l1;
+            if (!w->sg[j] && v > most) { most = v; add = j; gadd = r[j]; }
         }
         if (add < 0) {
             /* a solution beyond float range is no answer: leave FISTA's */
@@ -3926,11 +3971,43 @@ static int scn__polish_column(const double *Dt, const double *Gd, int m, int n,
             return 1;
         }
         w->sg[add] = gadd < 0.0 ? -1 : 1;
-        w->c[add] = scn__dot_double(Dt + (size_t)add * m, x, m);
+        w->c[add] = scn__dotf(Dt + (size_t)add * m, x, m);
         w->S[k] = add;
-        if (!scn__chol_append(w->M, n, Gd, n, w->S, k++)) return 0;
+        if (!scn__chol_append(w->M, w->dinv, n, Gd, n, w->S, k++, w->z)) return 0;
     }
     return 0;
+}
+
+/* The column routine compiled for each GEMM kernel's instruction set. */
+typedef int (*scn__polish_fn)(const double *, const double *, int, int, const float *,
+                              const float *, float *, const scn_solve_desc *, scn__colwork *);
+static int scn__polish_c(const double *Dt, const double *Gd, int m, int n, const float *x,
+                         const float *dtx, float *a, const scn_solve_desc *d,
+                         scn__colwork *w) {
+    return scn__polish_body(Dt, Gd, m, n, x, dtx, a, d, w);
+}
+#ifdef SCN__X86
+__attribute__((target("avx2,fma")))
+static int scn__polish_avx2(const double *Dt, const double *Gd, int m, int n, const float *x,
+                            const float *dtx, float *a, const scn_solve_desc *d,
+                            scn__colwork *w) {
+    return scn__polish_body(Dt, Gd, m, n, x, dtx, a, d, w);
+}
+__attribute__((target("avx512f")))
+static int scn__polish_avx512(const double *Dt, const double *Gd, int m, int n,
+                              const float *x, const float *dtx, float *a,
+                              const scn_solve_desc *d, scn__colwork *w) {
+    return scn__polish_body(Dt, Gd, m, n, x, dtx, a, d, w);
+}
+#endif
+
+static scn__polish_fn scn__polish_for(const scn__kernel *k) {
+#ifdef SCN__X86
+    if (k->fn == scn__kernel_avx512) return scn__polish_avx512;
+    if (k->fn == scn__kernel_avx2) return scn__polish_avx2;
+#endif
+    (void)k;
+    return scn__polish_c;
 }
 
 /* Polishes the `count` columns listed in cols, SCN__CH at a time, on at
@@ -3940,6 +4017,7 @@ static int scn__polish(const double *Dt, const double *Gd, const float *DtX, int
                        const float *X, int P, const scn_solve_desc *d, float *alpha,
                        scn__colwork *w, int T, int *cols, int count, unsigned char *ok) {
     int c0, q, failed = 0;
+    scn__polish_fn column = scn__polish_for(scn__kernel_pick());
     (void)T;                            /* read only by OpenMP's clause */
     SCN__OMP(parallel for schedule(dynamic, 1) private(q) if (count > SCN__CH)
              num_threads(T))
@@ -3952,7 +4030,7 @@ static int scn__polish(const double *Dt, const double *Gd, const float *DtX, int
         scn__gather(DtX, n, P, cc, cnt, t->u);
         scn__gather(alpha, n, P, cc, cnt, t->v);
         for (q = 0; q < cnt; q++)
-            ok[c0 + q] = (unsigned char)scn__polish_column(
+            ok[c0 + q] = (unsigned char)column(
                 Dt, Gd, m, n, t->x + (size_t)q * m, t->u + (size_t)q * n,
                 t->v + (size_t)q * n, d, t);
         scn__scatter(t->v, n, P, cc, cnt, ok + c0, alpha);
@@ -4117,8 +4195,8 @@ SCNDEF scn_status scn_en_solve(const float *D, int m, int n, const float *X, int
  * SCN eq. 11 (SF's b for signed codes) on the active set; returns
  * -sum sign(alpha_j) gamma_j (SCN eq. 13), or NAN if the active Gram is
  * not positive definite. */
-static double scn__gamma_column(const double *Gd, int n, const float *a, float *g,
-                               scn__colwork *w) {
+SCN__INLINE double scn__gamma_body(const double *Gd, int n, const float *a, float *g,
+                                   scn__colwork *w) {
     int j, k = 0;
     double dl = 0.0;
     for (j = 0; j < n; j++) {
@@ -4129,13 +4207,41 @@ static double scn__gamma_column(const double *Gd, int n, const float *a, float *
         }
         g[j] = 0.0f;
     }
-    if (!scn__chol_factor(w->M, n, Gd, n, w->S, k)) return NAN;
-    scn__chol_solve(w->M, n, k, w->y);
+    if (!scn__chol_factor(w->M, w->dinv, n, Gd, n, w->S, k)) return NAN;
+    scn__chol_solve(w->M, w->dinv, n, k, w->y);
     for (j = 0; j < k; j++) {
         g[w->S[j]] = (float)w->y[j];
         dl -= w->sg[j] * w->y[j];
     }
     return dl;
+}
+
+/* The column routine compiled for each GEMM kernel's instruction set. */
+typedef double (*scn__gamma_fn)(const double *, int, const float *, float *, scn__colwork *);
+static double scn__gamma_c(const double *Gd, int n, const float *a, float *g,
+                           scn__colwork *w) {
+    return scn__gamma_body(Gd, n, a, g, w);
+}
+#ifdef SCN__X86
+__attribute__((target("avx2,fma")))
+static double scn__gamma_avx2(const double *Gd, int n, const float *a, float *g,
+                              scn__colwork *w) {
+    return scn__gamma_body(Gd, n, a, g, w);
+}
+__attribute__((target("avx512f")))
+static double scn__gamma_avx512(const double *Gd, int n, const float *a, float *g,
+                                scn__colwork *w) {
+    return scn__gamma_body(Gd, n, a, g, w);
+}
+#endif
+
+static scn__gamma_fn scn__gamma_for(const scn__kernel *k) {
+#ifdef SCN__X86
+    if (k->fn == scn__kernel_avx512) return scn__gamma_avx512;
+    if (k->fn == scn__kernel_avx2) return scn__gamma_avx2;
+#endif
+    (void)k;
+    return scn__gamma_c;
 }
 
 /* The residual term of SCN eq. 11 is summed over a fixed number of column
@@ -4179,6 +4285,7 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
     unsigned char *colblock = NULL;
     void *owned = NULL;
     int T = scn__threads(), p, bad = -1;
+    scn__gamma_fn column = scn__gamma_for(scn__kernel_pick());
     size_t at, mn = (size_t)m * n;
     scn__piece pieces[] = {
         { (void **)&dl, (uint64_t)P * sizeof(double) },
@@ -4213,7 +4320,7 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
         scn__gather(alpha, n, P, cols, cnt, t->u);
         scn__gather(G, n, P, cols, cnt, t->v);
         for (q = 0; q < cnt; q++) {
-            dl[p + q] = scn__gamma_column(Gd, n, t->u + (size_t)q * n, t->v + (size_t)q * n, t);
+            dl[p + q] = column(Gd, n, t->u + (size_t)q * n, t->v + (size_t)q * n, t);
             if (isnan(dl[p + q])) {
                 SCN__OMP(critical)
                 if (bad < 0 || p + q < bad) bad = p + q;
