@@ -4776,11 +4776,11 @@ enum { EN_N, EN_L1, EN_L2, EN_ITERS, EN_TOL, EN_NORM, EN_LOCAL,
     { "local", SCN_OPTION_FLAG, 0, 1, 0, 0, "mu's unsupervised loss trains the atoms "     \
       "only: its input gradient (SF eq. 15) stops here" }
 #define SCN__SF_LEARN_OPTION \
-    { "learn", SCN_OPTION_FLAG, 0, 1, 0, 0, "learn lambda1 as SCN does (kept >= 0)" }
+    { "learn", SCN_OPTION_FLAG, 0, 1, 0, 0, "learn lambda1 as SCN does (kept >= 1e-6)" }
 #define SCN__SF_NORM_HELP "atoms projected to norm <= this after each step (SF 4.1)"
 
 static const scn_option scn__sc_options[] = {
-    SCN__EN_OPTIONS("initial lambda1 (learned, kept >= 0)", INFINITY,
+    SCN__EN_OPTIONS("initial lambda1 (learned, kept >= 1e-6)", INFINITY,
                     "atoms projected to norm <= this after each step"),
     { "k", SCN_OPTION_INT, 1, 99, 3, 0, "patch window k x k" },
     { "s", SCN_OPTION_INT, 1, 99, 1, 0, "stride" },
@@ -4953,7 +4953,8 @@ static scn_status scn__sc_project(scn__layer *l, int64_t step) {
 
 static double scn__sc_extra_loss(const scn__layer *l) { return l->extra; }
 
-/* a loaded lambda1 must be >= 0, as every step leaves it */
+/* a loaded lambda1 must be >= 0 (every step now leaves it >= SCN_LAMBDA1_MIN;
+ * files from before the floor may hold 0) */
 static scn_status scn__sc_check(const scn__layer *l, const float *params,
                                 const float *buffers) {
     float l1 = scn__en_learns_l1(l) ? params[l->blocks[1].offset] : 0.0f;
