@@ -2766,7 +2766,8 @@ typedef struct command {
 
 static const command commands[] = {
     { "layer", cmd_layer, "sparse codes and fixed-point gradients of one layer (.npy in/out)" },
-    { "train", cmd_train, "train a network on a data set, with checkpoints" },
+    { "train", cmd_train, "train a network on a data set, with checkpoints (--recipe NAME: "
+                          "the SCN paper's settings)" },
     { "eval", cmd_eval, "test accuracy and confusion matrix of a checkpoint" },
     { "limited", cmd_limited, "the SF paper's limited-labels experiment: MODEL K MEAN SD" },
     { "sweep-ddse", cmd_sweep_ddse, "the DDSE paper's sparsity sweep: RATIO MODEL ERROR" },
