@@ -1296,9 +1296,10 @@ SCNDEF scn_status scn_pca_fit(scn_net *net, scn_dataset *ds, const scn_train_sta
  *   "PARM"  u64 count, count f32   the parameter block (scn_net_params)
  *   or "PARZ" u64 count, u64 nonzeros, ceil(count / 8) bytes of bitmap
  *           (bit i % 8 of byte i / 8, least significant first: parameter i
- *           is not zero; the bits past count 0), nonzeros f32 (those
- *           parameters in order): the same block written compactly,
- *           instead of PARM when at most half the parameters are nonzero
+ *           is not +0 (a -0 is stored, keeping its sign); the bits past
+ *           count 0), nonzeros f32 (those parameters in order): the same
+ *           block written compactly, instead of PARM when at most half the
+ *           parameters are nonzero
  *           (a net whose weights are mostly zero, as DDSE's projected ones)
  *   "BUFF"  u64 count, count f32   the buffers (BN running statistics)
  *   "NORM"  u32 channels, channels f32 means, channels f32 stds
@@ -9996,12 +9997,16 @@ static void scn__out_floats(scn__out *o, const scn_backend *be, const float *x, 
  * most half the parameters are nonzero: then PARZ takes at most 53% of
  * PARM's bytes, and a dense net's file stays readable by versions before
  * PARZ. */
+/* 1: a PARZ record stores the value (anything but +0: a -0 keeps its sign,
+ * so that a checkpoint reads back bit for bit) */
+static int scn__parz_stored(float v) { return v != 0.0f || signbit(v); }
+
 static void scn__out_params(scn__out *o, const scn_backend *be, const float *x, size_t count) {
     float *tmp;
     const float *h = scn__to_host(be, x, count, &tmp);
     size_t i, nnz = 0, at;
     if (!h) { o->failed = 1; return; }
-    for (i = 0; i < count; i++) nnz += h[i] != 0.0f;
+    for (i = 0; i < count; i++) nnz += scn__parz_stored(h[i]);
     if (nnz > count / 2) {          /* dense: PARM, which every version reads */
         at = scn__out_begin(o, "PARM");
         scn__out_u64(o, count);
@@ -10014,10 +10019,10 @@ static void scn__out_params(scn__out *o, const scn_backend *be, const float *x, 
             unsigned char bits = 0;
             size_t j;
             for (j = i; j < i + 8 && j < count; j++)
-                bits |= (unsigned char)((h[j] != 0.0f) << (j - i));
+                bits |= (unsigned char)(scn__parz_stored(h[j]) << (j - i));
             scn__out_bytes(o, &bits, 1);
         }
-        for (i = 0; i < count; i++) if (h[i] != 0.0f) scn__out_f32(o, h[i]);
+        for (i = 0; i < count; i++) if (scn__parz_stored(h[i])) scn__out_f32(o, h[i]);
     }
     scn__out_end(o, at);
     SCN_FREE(tmp);

@@ -942,6 +942,29 @@ done:
     scn_net_free(net);
 }
 
+/* A -0 parameter in a mostly-zero net (written as PARZ) comes back as -0,
+ * bit for bit (the fuzzer found it read back as +0). */
+static void test_parz_signed_zero(void) {
+    scn_net *net = scn_net_create("linear:n=2", 1, 1, 3, 1), *back;
+    unsigned char *img = NULL;
+    size_t len = 0, np;
+    float *p;
+    if (!net) { CHECK(0, "%s", scn_error()); return; }
+    p = scn_net_params(net);
+    np = scn_net_param_count(net);
+    memset(p, 0, np * sizeof *p);
+    p[1] = -0.0f;
+    p[np - 1] = 2.5f;
+    CHECK(scn_checkpoint_encode(net, NULL, NULL, &img, &len) == SCN_OK, "%s", scn_error());
+    CHECK(img && rec_at(img, len, "PARZ"), "not written as PARZ");
+    back = img ? scn_checkpoint_decode(img, len, "z", NULL, NULL) : NULL;
+    CHECK(back && !memcmp(scn_net_params(back), p, np * sizeof *p) &&
+          signbit(scn_net_params(back)[1]), "-0 not read back as -0");
+    scn_net_free(back);
+    scn_mem_free(img);
+    scn_net_free(net);
+}
+
 /* the names in dir other than . and .. , as "a b c" */
 static void list_dir(char *out, size_t cap) {
     DIR *d = opendir(dir);
@@ -1043,6 +1066,7 @@ int main(void) {
     test_legacy();
     test_records();
     test_pixel_mean();
+    test_parz_signed_zero();
 
     back = scn_checkpoint_load("/nonexistent/model.scn", NULL, NULL);
     CHECK(back == NULL && strstr(scn_error(), "/nonexistent/model.scn"), "missing file");
