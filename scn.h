@@ -637,8 +637,8 @@ typedef struct scn_net scn_net;
  *
  * scn_kind() lists the words and their options. Presets: scn-mnist,
  * scn-cifar (SCN-4, section 5.1), scn-mnist-paper (the paper's MNIST
- * network: SCN-4 with 8 filters in the first layer), lenet, resnet-tiny, the four networks of the SF paper
- * (Figure 2): lenet-paper, lenet-csf, lenet-sf, lenet-csf-sf, and DDSE
+ * network: SCN-4 with 8 filters in the first layer), lenet, resnet-tiny,
+ * the four networks of the SF paper (Figure 2): lenet-paper, lenet-csf, lenet-sf, lenet-csf-sf, and DDSE
  * and its five baselines (section 4.2) for 28 x 28 inputs: ddse-mnist,
  * ddse-fc, ddse-fc-dropout, ddse-fc-dropconnect, ddse-lista,
  * ddse-noshortcut, and SDNet's (section 3.2) with the ResNets they are
@@ -1087,7 +1087,7 @@ SCNDEF void scn_mem_free(void *p);
  * The loops every trainer runs, in the library so that `scn train`, the
  * examples and other front ends are thin callers. One epoch: shuffle the
  * items with the state's generator, then per batch read, normalise with
- * the state's per-channel mean and std, augment, forward, softmax loss plus
+ * the state (scn_train_state_normalize), augment, forward, softmax loss plus
  * the layers' own losses, backward, SGD step at the schedule's rate. Long
  * passes report through a progress callback; the library prints nothing.
  *
@@ -1234,18 +1234,18 @@ SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
                                   scn_train_state *st, const scn_train_desc *desc,
                                   scn_pass_result *result);
 /* Accuracy of net on ds's items (all of them, the last batch partial),
- * normalised with st's mean and std. confusion (classes x classes, rows
- * true, columns predicted) is added to when not NULL; desc and result may
- * be NULL too. */
+ * normalised as scn_train_state_normalize does with st. confusion
+ * (classes x classes, rows true, columns predicted) is added to when not
+ * NULL; desc and result may be NULL too. */
 SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_state *st,
                                const scn_train_desc *desc, scn_pass_result *result,
                                long *confusion);
 /* "Precise BN": replaces every BN layer's running mean and variance by
  * statistics of the net as it is now, measured over the first `images`
  * of desc's items (whole batches of desc->batch, default 64; at least
- * one), normalised with st's mean and std and not augmented. Each batch
- * runs a training forward (every BN normalises with its batch's
- * statistics, as in training); the new mean is the average of the batch
+ * one), normalised as scn_train_state_normalize does with st and not
+ * augmented. Each batch runs a training forward (every BN normalises
+ * with its batch's statistics, as in training); the new mean is the average of the batch
  * means and the new variance the population variance over all the
  * batches (within-batch variance plus the spread of the batch means): an
  * equal-weight average, not training's momentum. Running averages trail
