@@ -636,8 +636,9 @@ typedef struct scn_net scn_net;
  *   "conv:n=16 bn relu res[ conv:n=16 bn relu conv:n=16 bn ] relu gap linear:n=10"
  *
  * scn_kind() lists the words and their options. Presets: scn-mnist,
- * scn-cifar, lenet, resnet-tiny, the four networks of the SF paper
- * (Figure 2): lenet-paper, lenet-csf, lenet-sf, lenet-csf-sf, and DDSE
+ * scn-cifar (SCN-4, section 5.1), scn-mnist-paper (the paper's MNIST
+ * network: SCN-4 with 8 filters in the first layer), lenet, resnet-tiny,
+ * the four networks of the SF paper (Figure 2): lenet-paper, lenet-csf, lenet-sf, lenet-csf-sf, and DDSE
  * and its five baselines (section 4.2) for 28 x 28 inputs: ddse-mnist,
  * ddse-fc, ddse-fc-dropout, ddse-fc-dropconnect, ddse-lista,
  * ddse-noshortcut, and SDNet's (section 3.2) with the ResNets they are
@@ -745,11 +746,24 @@ SCNDEF scn_status scn_softmax_xent(const float *logits, const unsigned char *lab
  * 10. Optimisation
  *
  * SGD with momentum (plain or Nesterov) and weight decay (on weights only,
- * see section 8), each layer's learning-rate scale and frozen flag, a
- * multi-step or cosine learning-rate schedule, and after every step each
- * layer's projection (lambda1 >= 0, atom norms, ...), which is told the
- * step count so a kind can project every k steps.
+ * see section 8, unless decay_lambda1 asks for it on lambda1 too), each
+ * layer's learning-rate scale and frozen flag, a multi-step or cosine
+ * learning-rate schedule, and after every step each layer's projection
+ * (lambda1 >= SCN_LAMBDA1_MIN, atom norms, ...), which is told the step
+ * count so a kind can project every k steps.
+ *
+ * lambda1 is kept strictly positive, as SCN eqs. 1, 2 and 6 require
+ * (lambda1 > 0): a learned lambda1 that a step would take below
+ * SCN_LAMBDA1_MIN is set to it. Algorithm 2's step 7 writes the
+ * projection as (.)_+, which allows 0; at 0 the elastic net has no l1
+ * term and its codes lose their sparsity, so the floor is a small
+ * positive number instead. A spec's explicit l1=0 is its initial value
+ * and holds until the first step.
  * ====================================================================== */
+
+/* The least value a learned lambda1 (sc, and csf or sf with `learn`) is
+ * projected to after a step. */
+#define SCN_LAMBDA1_MIN 1e-6f
 
 typedef enum scn_lr_schedule {
     SCN_LR_STEP = 0,        /* lr times gamma at each milestone */
@@ -766,6 +780,11 @@ typedef struct scn_sgd_desc {
     int nesterov;       /* 1: Nesterov momentum (SDNet trains with it) */
     int schedule;       /* scn_lr_schedule */
     int epochs;         /* SCN_LR_COSINE: the epochs it anneals over (> 0) */
+    int decay_lambda1;  /* 1: weight decay on every learned lambda1 too, as
+                           SCN Algorithm 2 (step 7) applies it:
+                           lambda1 <- lambda1 - lr (dL/dlambda1 + wd lambda1)
+                           (through momentum like the weights), then the
+                           floor; 0 (default): lambda1 is not decayed */
 } scn_sgd_desc;
 
 typedef struct scn_sgd {
@@ -797,8 +816,10 @@ SCNDEF scn_status scn_net_project(scn_net *net);
  * A data set is an interface: a count, an item shape, the labels, and a
  * function that reads a batch of items by index. The readers of sections
  * 12 and 13 fill it in, so training code never depends on a file format.
- * Around it: per-channel statistics and normalisation, the augmentations
- * the papers train with (random crop with zero padding, horizontal flip),
+ * Around it: per-channel statistics and normalisation, the per-pixel mean
+ * image (SCN section 5, "Training": per-pixel-mean subtraction), the
+ * augmentations the papers train with (random crop with zero padding,
+ * horizontal flip; per image, or one draw a batch as SCN section 5 does),
  * and seeded subsets of k labelled items per class.
  *
  *   format       path holds                                     splits
@@ -866,6 +887,17 @@ SCNDEF scn_status scn_dataset_stats(scn_dataset *ds, float *mean, float *std);
  * may be NULL when n is 0). */
 SCNDEF void scn_normalize(float *x, int n, int C, int HW, const float *mean,
                           const float *std);
+/* The mean image of the data set: mean[(c H + i) W + j] is the mean of
+ * pixel (i, j) of channel c over every item (C x H x W values, summed in
+ * double; one pass over the data). SCN section 5 subtracts it from
+ * training and test images ("per-pixel-mean subtraction"). */
+SCNDEF scn_status scn_dataset_pixel_mean(scn_dataset *ds, float *mean);
+/* x = (x - pixel_mean) / std[c] for n items of C channels of HW values:
+ * the mean image (C x HW, as scn_dataset_pixel_mean writes it) subtracted
+ * from every item, then each channel divided by its std (all 1: the
+ * subtraction alone). x may be NULL when n is 0. */
+SCNDEF void scn_normalize_pixels(float *x, int n, int C, int HW, const float *pixel_mean,
+                                 const float *std);
 /* In place, per item: a random crop of the item zero-padded by pad pixels
  * on each side (pad 0: none; offsets uniform in [-pad, pad]), then, if
  * flip, a horizontal flip with probability 1/2. Seeded through r: the
@@ -873,6 +905,12 @@ SCNDEF void scn_normalize(float *x, int n, int C, int HW, const float *mean,
  * and flip is 0; x when n is 0). */
 SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int flip,
                               scn_rng *r);
+/* As scn_augment, but one draw for the whole batch: every one of the n
+ * items gets the same offsets and the same flip ("Images in the same
+ * batch share the same augmentation parameters", SCN section 5). Draws
+ * from r what scn_augment draws for a single item (nothing when n is 0). */
+SCNDEF scn_status scn_augment_shared(float *x, int n, int C, int H, int W, int pad, int flip,
+                                     scn_rng *r);
 /* Chooses k items of every class at random through r and writes their
  * indices, ascending, to idx (room for classes * k). Returns how many,
  * or -1 (with the error) if a class has fewer than k or there are no
@@ -1049,7 +1087,7 @@ SCNDEF void scn_mem_free(void *p);
  * The loops every trainer runs, in the library so that `scn train`, the
  * examples and other front ends are thin callers. One epoch: shuffle the
  * items with the state's generator, then per batch read, normalise with
- * the state's per-channel mean and std, augment, forward, softmax loss plus
+ * the state (scn_train_state_normalize), augment, forward, softmax loss plus
  * the layers' own losses, backward, SGD step at the schedule's rate. Long
  * passes report through a progress callback; the library prints nothing.
  *
@@ -1060,6 +1098,29 @@ SCNDEF void scn_mem_free(void *p);
  * `unlabelled` items, whose labels are never read, to the batch; they
  * contribute the unsupervised term only. The caller sets each epoch's mu
  * (the paper steps it down: 0.8, 0.5, 0.3, 0).
+ *
+ * Normalisation is per channel, x = (x - mean[c]) / std[c], unless the
+ * state holds a mean image (scn_train_state_set_pixel_mean): then
+ * x = (x - pixel_mean[c, i, j]) / std[c]. SCN section 5 preprocesses
+ * "with per-pixel-mean subtraction" and names no scaling; the per-channel
+ * std is kept here so that the first layer sees inputs of the scale the
+ * sc layers' default lambda1 (0.1) and the per-channel mode assume. Set
+ * std to 1 for the subtraction alone.
+ *
+ * Recipes: the paper's training settings by name (SCN section 5,
+ * "Training"; scn_recipe_find), which front ends apply before their own
+ * options:
+ *
+ *   name             model            batch epochs lr  milestones crop flip norm
+ *   scn-cifar        scn-cifar        128   200    0.1 80,160     4    yes  pixel
+ *   scn-stl          scn-cifar        16    200    0.1 80,160     12   yes  pixel
+ *   scn-mnist-paper  scn-mnist-paper  128   25     0.1 10,20      0    no   channel
+ *
+ * All: momentum 0.9 (the paper does not give it; MatConvNet's default),
+ * weight decay 5e-4 on the weights and on lambda1 (Algorithm 2), lr
+ * divided by 10 at each milestone, augmentation shared by a batch. MNIST
+ * is neither augmented nor mean-subtracted in the paper ("except for
+ * MNIST"); its recipe keeps the per-channel standardisation.
  * ====================================================================== */
 
 typedef struct scn_train_state {
@@ -1071,7 +1132,29 @@ typedef struct scn_train_state {
     scn_rng rng;        /* the training loop's (shuffling, augmentation) generator */
     /* the input normalisation used in training, per channel */
     float mean[SCN_MAX_CHANNELS], std[SCN_MAX_CHANNELS];
+    /* NULL, or the mean image subtracted instead of mean[] (C x H x W
+     * floats, pixel_count of them): owned by the state, set by
+     * scn_train_state_set_pixel_mean or a checkpoint load, freed by
+     * scn_train_state_free. A copy of the struct shares the pointer. */
+    float *pixel_mean;
+    size_t pixel_count;
 } scn_train_state;
+
+/* Keeps a copy of the mean image (count = C H W floats, finite) in st for
+ * normalisation from now on, replacing any it held; mean NULL (count 0)
+ * drops it, going back to per-channel means. */
+SCNDEF scn_status scn_train_state_set_pixel_mean(scn_train_state *st, const float *mean,
+                                                 size_t count);
+/* Frees what st owns (its mean image); the rest of st is left as it is.
+ * NULL is fine. */
+SCNDEF void scn_train_state_free(scn_train_state *st);
+/* Normalises n items of C x H x W in place as training does: with st's
+ * mean image when it holds one (its size must be C H W), else with its
+ * per-channel means; then divided by its per-channel stds. x may be NULL
+ * when n is 0. */
+SCNDEF scn_status scn_train_state_normalize(const scn_train_state *st, float *x, int n, int C,
+                                            int H, int W);
+
 
 typedef struct scn_progress {
     int training;       /* 1: a training epoch; 0: an evaluation pass */
@@ -1100,7 +1183,39 @@ typedef struct scn_train_desc {
     float mu;                   /* training: SF eq. 14's weight in [0, 1] (0: supervised) */
     const int *unlabelled;      /* training with mu > 0: items used without labels, */
     int unlabelled_count;       /* `batch` of them per step (fewer if fewer) */
+    int batch_augment;          /* 1: one crop and flip draw for the whole batch
+                                   (scn_augment_shared; SCN section 5); 0: per image */
 } scn_train_desc;
+
+/* Normalisation modes of a recipe */
+typedef enum scn_norm_mode {
+    SCN_NORM_CHANNEL = 0,   /* per-channel mean and std */
+    SCN_NORM_PIXEL          /* mean image, then per-channel std */
+} scn_norm_mode;
+
+/* A training recipe: the paper's settings for a data set (table above). */
+typedef struct scn_recipe {
+    const char *name;       /* "scn-cifar", ... */
+    const char *data;       /* the data sets it is for, in words */
+    const char *model;      /* a preset name */
+    int batch, epochs;
+    float lr, momentum, weight_decay, gamma;
+    int milestones[8];      /* 0 ends the list */
+    int crop, flip;         /* translation by up to crop pixels; flips */
+    int batch_augment;      /* 1: one augmentation draw per batch */
+    int decay_lambda1;      /* 1: weight decay on lambda1 (Algorithm 2) */
+    int norm;               /* scn_norm_mode */
+} scn_recipe;
+
+/* Recipe i, or NULL past the last. */
+SCNDEF const scn_recipe *scn_recipe_get(int i);
+/* The recipe with this name, or NULL (SCN_ERR_ARG: scn_error() lists
+ * the names). */
+SCNDEF const scn_recipe *scn_recipe_find(const char *name);
+/* Fills sgd (all its fields) and train (batch, crop, flip, batch_augment;
+ * the rest untouched) from recipe r; either may be NULL. The epochs,
+ * model and normalisation are the caller's to apply. */
+SCNDEF void scn_recipe_apply(const scn_recipe *r, scn_sgd_desc *sgd, scn_train_desc *train);
 
 typedef struct scn_pass_result {
     double loss;        /* mean loss per image (training; data + layers' own) */
@@ -1119,18 +1234,18 @@ SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
                                   scn_train_state *st, const scn_train_desc *desc,
                                   scn_pass_result *result);
 /* Accuracy of net on ds's items (all of them, the last batch partial),
- * normalised with st's mean and std. confusion (classes x classes, rows
- * true, columns predicted) is added to when not NULL; desc and result may
- * be NULL too. */
+ * normalised as scn_train_state_normalize does with st. confusion
+ * (classes x classes, rows true, columns predicted) is added to when not
+ * NULL; desc and result may be NULL too. */
 SCNDEF scn_status scn_evaluate(scn_net *net, scn_dataset *ds, const scn_train_state *st,
                                const scn_train_desc *desc, scn_pass_result *result,
                                long *confusion);
 /* "Precise BN": replaces every BN layer's running mean and variance by
  * statistics of the net as it is now, measured over the first `images`
  * of desc's items (whole batches of desc->batch, default 64; at least
- * one), normalised with st's mean and std and not augmented. Each batch
- * runs a training forward (every BN normalises with its batch's
- * statistics, as in training); the new mean is the average of the batch
+ * one), normalised as scn_train_state_normalize does with st and not
+ * augmented. Each batch runs a training forward (every BN normalises
+ * with its batch's statistics, as in training); the new mean is the average of the batch
  * means and the new variance the population variance over all the
  * batches (within-batch variance plus the spread of the batch means): an
  * equal-weight average, not training's momentum. Running averages trail
@@ -1181,21 +1296,31 @@ SCNDEF scn_status scn_pca_fit(scn_net *net, scn_dataset *ds, const scn_train_sta
  *   "PARM"  u64 count, count f32   the parameter block (scn_net_params)
  *   or "PARZ" u64 count, u64 nonzeros, ceil(count / 8) bytes of bitmap
  *           (bit i % 8 of byte i / 8, least significant first: parameter i
- *           is not zero; the bits past count 0), nonzeros f32 (those
- *           parameters in order): the same block written compactly,
- *           instead of PARM when at most half the parameters are nonzero
+ *           is not +0 (a -0 is stored, keeping its sign); the bits past
+ *           count 0), nonzeros f32 (those parameters in order): the same
+ *           block written compactly, instead of PARM when at most half the
+ *           parameters are nonzero
  *           (a net whose weights are mostly zero, as DDSE's projected ones)
  *   "BUFF"  u64 count, count f32   the buffers (BN running statistics)
  *   "NORM"  u32 channels, channels f32 means, channels f32 stds
+ *   "PIXM"  u32 C, u32 H, u32 W (the net's input shape), C H W f32: the
+ *           mean image normalisation subtracts (scn_train_state.pixel_mean;
+ *           written after NORM when the state holds one). Required: a
+ *           reader that did not know it would test with the wrong inputs,
+ *           so older readers refuse the file
  *   "TRST"  i32 epoch, i64 step, u64 state, u64 inc (the training
  *           loop's generator), i32 batch
  *   "SGD "  f32 lr, f32 momentum, f32 weight_decay, f32 gamma,
  *           i32 nesterov, i32 schedule, i32 epochs, 8 x i32 milestones,
  *           i64 steps, u64 count, count f32 velocity
+ *   "sgdl"  i32 decay_lambda1 (optional; 1, written after SGD when the
+ *           optimiser decays lambda1; absent: 0)
  *   "note"  scn_train_state.note's bytes without the NUL (optional; written
  *           after TRST when the note is not empty)
  * in this order; NORM, TRST and SGD are written when the caller passes a
- * state and an optimiser. Later kinds add their own records (sparse weight
+ * state and an optimiser. PIXM and sgdl came later within version 3:
+ * files without them load as before (no mean image, no decay on
+ * lambda1). Later kinds add their own records (sparse weight
  * storage, per-layer state). The file is written to a temporary name and
  * renamed over PATH, so a crash mid-write leaves the previous checkpoint
  * intact; a net holding a NaN or Inf is never written, and none is loaded
@@ -1208,7 +1333,9 @@ SCNDEF scn_status scn_pca_fit(scn_net *net, scn_dataset *ds, const scn_train_sta
 SCNDEF scn_status scn_checkpoint_save(const char *path, const scn_net *net,
                                       const scn_sgd *opt, const scn_train_state *st);
 /* Loads a checkpoint into a new net; fills opt (initialised from the
- * saved settings, may be NULL) and st (may be NULL). NULL on error. */
+ * saved settings, may be NULL) and st (may be NULL; overwritten: free a
+ * mean image it held first; scn_train_state_free frees the one it
+ * receives). NULL on error. */
 SCNDEF scn_net *scn_checkpoint_load(const char *path, scn_sgd *opt, scn_train_state *st);
 #endif
 /* The same to and from memory: *bytes (free with scn_mem_free) receives
@@ -4585,7 +4712,9 @@ typedef struct scn__seq {
 /* A run of a layer's parameters that share their optimiser treatment. */
 typedef struct scn__block {
     size_t offset, count;       /* within the layer's parameters */
-    int decay;                  /* 1: weight decay applies (weights, not biases) */
+    int decay;                  /* 1: weight decay applies (weights, not biases);
+                                   SCN__DECAY_LAMBDA1: only with the optimiser's
+                                   decay_lambda1 (a learned lambda1) */
 } scn__block;
 
 typedef struct scn__kind {
@@ -4688,6 +4817,10 @@ static float *scn__host(scn__layer *l, size_t floats) {
 static size_t scn__in_size(const scn__layer *l) { return (size_t)l->C * l->H * l->W; }
 static size_t scn__out_size(const scn__layer *l) { return (size_t)l->Co * l->Ho * l->Wo; }
 
+/* A parameter block that weight decay reaches only when the optimiser's
+ * decay_lambda1 is set (SCN Algorithm 2, step 7) */
+#define SCN__DECAY_LAMBDA1 2
+
 /* Declares a run of `count` parameters after the ones declared so far.
  * The count is 64-bit and the layer's total saturates at SIZE_MAX, so a
  * layer a 32-bit size_t cannot hold (2^32 weights of a linear layer)
@@ -4775,11 +4908,11 @@ enum { EN_N, EN_L1, EN_L2, EN_ITERS, EN_TOL, EN_NORM, EN_LOCAL,
     { "local", SCN_OPTION_FLAG, 0, 1, 0, 0, "mu's unsupervised loss trains the atoms "     \
       "only: its input gradient (SF eq. 15) stops here" }
 #define SCN__SF_LEARN_OPTION \
-    { "learn", SCN_OPTION_FLAG, 0, 1, 0, 0, "learn lambda1 as SCN does (kept >= 0)" }
+    { "learn", SCN_OPTION_FLAG, 0, 1, 0, 0, "learn lambda1 as SCN does (kept >= 1e-6)" }
 #define SCN__SF_NORM_HELP "atoms projected to norm <= this after each step (SF 4.1)"
 
 static const scn_option scn__sc_options[] = {
-    SCN__EN_OPTIONS("initial lambda1 (learned, kept >= 0)", INFINITY,
+    SCN__EN_OPTIONS("initial lambda1 (learned, kept >= 1e-6)", INFINITY,
                     "atoms projected to norm <= this after each step"),
     { "k", SCN_OPTION_INT, 1, 99, 3, 0, "patch window k x k" },
     { "s", SCN_OPTION_INT, 1, 99, 1, 0, "stride" },
@@ -4809,7 +4942,7 @@ static scn_status scn__en_setup(scn__layer *l, int signed_codes, int learn_l1) {
     l->Co = scn__sc_n(l);
     l->en_signed = signed_codes;
     scn__add_block(l, (uint64_t)scn__sc_m(l) * scn__sc_n(l), 1);
-    if (learn_l1) scn__add_block(l, 1, 0);
+    if (learn_l1) scn__add_block(l, 1, SCN__DECAY_LAMBDA1);
     return SCN_OK;
 }
 
@@ -4938,11 +5071,13 @@ static scn_status scn__sc_backward(scn__layer *l, const float *x, const float *y
     return l->be->axpy(l->grads + l->blocks[1].offset, 1.0f, &dl, 1);  /* SCN eq. 13 */
 }
 
-/* a learned lambda1 >= 0 (SCN Algorithm 2, step 7); atoms within norm */
+/* a learned lambda1 >= SCN_LAMBDA1_MIN > 0 (SCN eq. 6's lambda1 > 0; Algorithm
+ * 2, step 7, with a positive floor for its (.)_+: section 10); atoms within norm */
 static scn_status scn__sc_project(scn__layer *l, int64_t step) {
     scn_status s = SCN_OK;
     (void)step;
-    if (scn__en_learns_l1(l)) s = l->be->clamp_min(l->params + l->blocks[1].offset, 1, 0.0f);
+    if (scn__en_learns_l1(l))
+        s = l->be->clamp_min(l->params + l->blocks[1].offset, 1, SCN_LAMBDA1_MIN);
     if (s || isinf(l->opt[EN_NORM])) return s;
     return l->be->col_norm_clip(l->params, scn__sc_m(l), scn__sc_n(l),
                                 (float)l->opt[EN_NORM]);
@@ -4950,7 +5085,8 @@ static scn_status scn__sc_project(scn__layer *l, int64_t step) {
 
 static double scn__sc_extra_loss(const scn__layer *l) { return l->extra; }
 
-/* a loaded lambda1 must be >= 0, as every step leaves it */
+/* a loaded lambda1 must be >= 0 (every step now leaves it >= SCN_LAMBDA1_MIN;
+ * files from before the floor may hold 0) */
 static scn_status scn__sc_check(const scn__layer *l, const float *params,
                                 const float *buffers) {
     float l1 = scn__en_learns_l1(l) ? params[l->blocks[1].offset] : 0.0f;
@@ -6237,6 +6373,13 @@ static const struct { const char *name, *spec; } scn__presets[] = {
     { "scn-cifar", "sc:n=64 bn sc:n=16 bn sc:n=64 bn sc:n=16 bn sc:n=64 bn sc:n=16 bn "
                    "sc:n=128,s=2 bn sc:n=32 bn sc:n=128 bn sc:n=32 bn "
                    "sc:n=256,s=2 bn sc:n=64 bn sc:n=256 bn sc:n=64 bn gap linear:n=10" },
+    /* SCN section 5.1's MNIST network: SCN-4 as scn-cifar, but "for MNIST we
+       set the number of filters at the first layer to be 8" -- the first SC
+       layer (the first expansion, 64 in scn-cifar) has 8 atoms, as in the
+       authors' released MNIST initialisation; the rest is unchanged */
+    { "scn-mnist-paper", "sc:n=8 bn sc:n=16 bn sc:n=64 bn sc:n=16 bn sc:n=64 bn sc:n=16 bn "
+                         "sc:n=128,s=2 bn sc:n=32 bn sc:n=128 bn sc:n=32 bn "
+                         "sc:n=256,s=2 bn sc:n=64 bn sc:n=256 bn sc:n=64 bn gap linear:n=10" },
     { "lenet", "conv:n=6,k=5 relu maxpool conv:n=16,k=5,valid relu maxpool flatten "
                "linear:n=120 relu linear:n=84 relu linear:n=10" },
     /* SF paper, Figure 2 and section 5: a curtailed LeNet-5 of two
@@ -7168,6 +7311,9 @@ SCNDEF scn_status scn_sgd_init(scn_sgd *opt, const scn_net *net, const scn_sgd_d
                          (double)opt->desc.weight_decay, (double)opt->desc.gamma);
     if (opt->desc.nesterov != 0 && opt->desc.nesterov != 1)
         return scn__fail(SCN_ERR_ARG, "sgd: nesterov = %d (0 or 1)", opt->desc.nesterov);
+    if (opt->desc.decay_lambda1 != 0 && opt->desc.decay_lambda1 != 1)
+        return scn__fail(SCN_ERR_ARG, "sgd: decay_lambda1 = %d (0 or 1)",
+                         opt->desc.decay_lambda1);
     for (i = 0; i < 8; i++)
         if (opt->desc.milestones[i] < 0)
             return scn__fail(SCN_ERR_ARG, "sgd: milestone %d is %d", i,
@@ -7213,7 +7359,8 @@ static int scn__nonfinite(const scn__layer *l, const float *x, size_t *at, scn_s
 
 /* Per parameter block: v = momentum v + g + decay w, w -= lr v (PyTorch's
  * convention; Nesterov: w -= lr (g + decay w + momentum v)), lr scaled per
- * layer, decay on weights only; frozen layers skipped. Then every layer's
+ * layer, decay on weights only (and on lambda1 with decay_lambda1: SCN
+ * Algorithm 2, step 7); frozen layers skipped. Then every layer's
  * projection, told the step count. */
 SCNDEF scn_status scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
     float mu, wd;
@@ -7241,7 +7388,9 @@ SCNDEF scn_status scn_sgd_step(scn_sgd *opt, scn_net *net, float lr) {
             const scn__block *k = &l->blocks[b];
             if ((s = l->be->sgd_update(l->params + k->offset, l->grads + k->offset,
                                        opt->velocity + off + k->offset, k->count,
-                                       lr * l->lr_scale, mu, k->decay ? wd : 0.0f,
+                                       lr * l->lr_scale, mu,
+                                       k->decay == 1 || (k->decay == SCN__DECAY_LAMBDA1 &&
+                                                         opt->desc.decay_lambda1) ? wd : 0.0f,
                                        opt->desc.nesterov)))
                 return s;
         }
@@ -7337,6 +7486,51 @@ SCNDEF void scn_normalize(float *x, int n, int C, int HW, const float *mean,
         }
 }
 
+SCNDEF scn_status scn_dataset_pixel_mean(scn_dataset *ds, float *mean) {
+    enum { CHUNK = 64 };
+    size_t item, j;
+    double *sum;
+    float *x;
+    int idx[CHUNK], i, n, b;
+    scn_status st = SCN_OK;
+    SCN_ASSERT(ds && mean);
+    if (ds->C < 1 || ds->H < 1 || ds->W < 1 || ds->count < 1)
+        return scn__fail(SCN_ERR_ARG, "mean image: %d items of %dx%dx%d", ds->count, ds->C,
+                         ds->H, ds->W);
+    item = (size_t)ds->C * ds->H * ds->W;
+    sum = (double *)scn__calloc(item, sizeof(double), "mean image");
+    x = (float *)scn__calloc(item * CHUNK, sizeof(float), "mean image");
+    if (!sum || !x) {
+        SCN_FREE(sum);
+        SCN_FREE(x);
+        return SCN_ERR_NOMEM;
+    }
+    for (i = 0; i < ds->count && !st; i += n) {
+        n = ds->count - i < CHUNK ? ds->count - i : CHUNK;
+        for (b = 0; b < n; b++) idx[b] = i + b;
+        st = scn_dataset_read(ds, idx, n, x, NULL);
+        for (b = 0; !st && b < n; b++)
+            for (j = 0; j < item; j++) sum[j] += x[(size_t)b * item + j];
+    }
+    if (!st)
+        for (j = 0; j < item; j++) mean[j] = (float)(sum[j] / ds->count);
+    SCN_FREE(sum);
+    SCN_FREE(x);
+    return st;
+}
+
+SCNDEF void scn_normalize_pixels(float *x, int n, int C, int HW, const float *pixel_mean,
+                                 const float *std) {
+    int b, c, j;
+    SCN_ASSERT((x || n == 0) && pixel_mean && std);
+    for (b = 0; b < n; b++)
+        for (c = 0; c < C; c++) {
+            const float *m = pixel_mean + (size_t)c * HW;
+            float inv = 1.0f / std[c], *p = x + ((size_t)b * C + c) * HW;
+            for (j = 0; j < HW; j++) p[j] = (p[j] - m[j]) * inv;
+        }
+}
+
 /* One item's channel plane, shifted by (dy, dx) with zeros coming in and
  * mirrored left-right if flip: out(i, j) = in(i + dy, j' + dx), where j' is
  * j or W-1-j. tmp holds H x W. */
@@ -7351,28 +7545,42 @@ static void scn__crop_flip(float *p, int H, int W, int dy, int dx, int flip, flo
         }
 }
 
-SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int flip,
-                              scn_rng *r) {
+/* scn_augment (shared 0) and scn_augment_shared (1) */
+static scn_status scn__augment(float *x, int n, int C, int H, int W, int pad, int flip,
+                               scn_rng *r, int shared) {
     float *tmp;
-    int b, c;
+    int b, c, dy = 0, dx = 0, f = 0;
     SCN_ASSERT((x || n == 0) && (r || (pad == 0 && !flip)));
     if (pad < 0 || n < 0 || C < 1 || H < 1 || W < 1)
         return scn__fail(SCN_ERR_ARG, "augment: pad %d for %d items of %dx%dx%d", pad, n,
                          C, H, W);
-    if (pad == 0 && !flip) return SCN_OK;
+    if ((pad == 0 && !flip) || n == 0) return SCN_OK;
     tmp = (float *)scn__calloc((size_t)H * W, sizeof(float), "augment");
     if (!tmp) return SCN_ERR_NOMEM;
     for (b = 0; b < n; b++) {
-        /* per item, in this order: row offset, column offset, flip */
-        int dy = pad ? (int)scn_rng_below(r, 2u * pad + 1) - pad : 0;
-        int dx = pad ? (int)scn_rng_below(r, 2u * pad + 1) - pad : 0;
-        int f = flip ? (int)(scn_rng_u32(r) >> 31) : 0;
+        /* per item (shared: once, for the first), in this order: row
+         * offset, column offset, flip */
+        if (!shared || b == 0) {
+            dy = pad ? (int)scn_rng_below(r, 2u * pad + 1) - pad : 0;
+            dx = pad ? (int)scn_rng_below(r, 2u * pad + 1) - pad : 0;
+            f = flip ? (int)(scn_rng_u32(r) >> 31) : 0;
+        }
         if (dy == 0 && dx == 0 && !f) continue;
         for (c = 0; c < C; c++)
             scn__crop_flip(x + ((size_t)b * C + c) * H * W, H, W, dy, dx, f, tmp);
     }
     SCN_FREE(tmp);
     return SCN_OK;
+}
+
+SCNDEF scn_status scn_augment(float *x, int n, int C, int H, int W, int pad, int flip,
+                              scn_rng *r) {
+    return scn__augment(x, n, C, H, W, pad, flip, r, 0);
+}
+
+SCNDEF scn_status scn_augment_shared(float *x, int n, int C, int H, int W, int pad, int flip,
+                                     scn_rng *r) {
+    return scn__augment(x, n, C, H, W, pad, flip, r, 1);
 }
 
 static int scn__int_cmp(const void *a, const void *b) {
@@ -9285,14 +9493,122 @@ static scn_status scn__pass_start(scn__pass *ps, scn_net *net, scn_dataset *ds,
     return SCN_OK;
 }
 
+SCNDEF scn_status scn_train_state_set_pixel_mean(scn_train_state *st, const float *mean,
+                                                 size_t count) {
+    float *copy = NULL;
+    size_t at;
+    SCN_ASSERT(st && (mean || count == 0));
+    if (mean && count == 0)
+        return scn__fail(SCN_ERR_ARG, "mean image: no values");
+    if (mean && !scn__all_finite(mean, count, &at))
+        return scn__fail(SCN_ERR_ARG, "mean image: value %zu is %g", at, (double)mean[at]);
+    if (mean) {
+        if (!(copy = (float *)scn__calloc(count, sizeof(float), "mean image")))
+            return SCN_ERR_NOMEM;
+        memcpy(copy, mean, count * sizeof *copy);
+    }
+    SCN_FREE(st->pixel_mean);
+    st->pixel_mean = copy;
+    st->pixel_count = mean ? count : 0;
+    return SCN_OK;
+}
+
+SCNDEF void scn_train_state_free(scn_train_state *st) {
+    if (!st) return;
+    SCN_FREE(st->pixel_mean);
+    st->pixel_mean = NULL;
+    st->pixel_count = 0;
+}
+
+SCNDEF scn_status scn_train_state_normalize(const scn_train_state *st, float *x, int n, int C,
+                                            int H, int W) {
+    SCN_ASSERT(st && (x || n == 0));
+    if (n < 0 || C < 1 || H < 1 || W < 1 || C > SCN_MAX_CHANNELS)
+        return scn__fail(SCN_ERR_ARG, "normalise: %d items of %dx%dx%d (at most %d "
+                         "channels)", n, C, H, W, SCN_MAX_CHANNELS);
+    if (!st->pixel_mean) {
+        scn_normalize(x, n, C, H * W, st->mean, st->std);
+        return SCN_OK;
+    }
+    if (st->pixel_count != (size_t)C * H * W)
+        return scn__fail(SCN_ERR_ARG, "normalise: the mean image has %zu values, the items "
+                         "%dx%dx%d", st->pixel_count, C, H, W);
+    scn_normalize_pixels(x, n, C, H * W, st->pixel_mean, st->std);
+    return SCN_OK;
+}
+
+/* The recipes of SCN section 5, "Training" (the table in section 14's
+ * introduction). */
+static const scn_recipe scn__recipes[] = {
+    /* CIFAR-10 and CIFAR-100: batch 128, 200 epochs, lr 0.1 divided by 10
+       at epochs 80 and 160, wd 5e-4, translation by up to 4 pixels and
+       flips shared by a batch, per-pixel-mean subtraction; SCN-4 */
+    { "scn-cifar", "CIFAR-10, CIFAR-100", "scn-cifar", 128, 200, 0.1f, 0.9f, 5e-4f, 0.1f,
+      { 80, 160 }, 4, 1, 1, 1, SCN_NORM_PIXEL },
+    /* STL-10: the same network and schedule; batch 16 "to have more
+       iterations per epoch on the small training set", translation by up
+       to 12 pixels */
+    { "scn-stl", "STL-10", "scn-cifar", 16, 200, 0.1f, 0.9f, 5e-4f, 0.1f, { 80, 160 }, 12,
+      1, 1, 1, SCN_NORM_PIXEL },
+    /* MNIST: batch 128, 25 epochs, lr divided by 10 at 10 and 20, neither
+       augmentation nor mean subtraction; SCN-4 with 8 filters in the first
+       layer */
+    { "scn-mnist-paper", "MNIST", "scn-mnist-paper", 128, 25, 0.1f, 0.9f, 5e-4f, 0.1f,
+      { 10, 20 }, 0, 0, 1, 1, SCN_NORM_CHANNEL },
+};
+#define SCN__RECIPE_COUNT ((int)(sizeof scn__recipes / sizeof scn__recipes[0]))
+
+SCNDEF const scn_recipe *scn_recipe_get(int i) {
+    return i >= 0 && i < SCN__RECIPE_COUNT ? &scn__recipes[i] : NULL;
+}
+
+SCNDEF const scn_recipe *scn_recipe_find(const char *name) {
+    int i;
+    for (i = 0; name && i < SCN__RECIPE_COUNT; i++)
+        if (!strcmp(name, scn__recipes[i].name)) return &scn__recipes[i];
+    scn__fail(SCN_ERR_ARG, "no recipe \"%s\" (the recipes: %s, %s, %s)",
+              name ? name : "(null)", scn__recipes[0].name, scn__recipes[1].name,
+              scn__recipes[2].name);
+    return NULL;
+}
+
+SCNDEF void scn_recipe_apply(const scn_recipe *r, scn_sgd_desc *sgd, scn_train_desc *train) {
+    SCN_ASSERT(r);
+    if (sgd) {
+        memset(sgd, 0, sizeof *sgd);
+        sgd->lr = r->lr;
+        sgd->momentum = r->momentum > 0.0f ? r->momentum : -1.0f;
+        sgd->weight_decay = r->weight_decay > 0.0f ? r->weight_decay : -1.0f;
+        sgd->gamma = r->gamma;
+        memcpy(sgd->milestones, r->milestones, sizeof sgd->milestones);
+        sgd->schedule = SCN_LR_STEP;
+        sgd->epochs = r->epochs;
+        sgd->decay_lambda1 = r->decay_lambda1;
+    }
+    if (train) {
+        train->batch = r->batch;
+        train->crop = r->crop;
+        train->flip = r->flip;
+        train->batch_augment = r->batch_augment;
+    }
+}
+
 /* Reads batch `step` (n items), normalised. */
 static scn_status scn__pass_read(scn__pass *ps, scn_dataset *ds, const scn_train_state *st,
                                  int step, int n) {
     scn_status s = scn_dataset_read(ds, ps->items + (size_t)step * ps->batch, n, ps->x,
                                     ps->labels);
     if (s) return s;
-    scn_normalize(ps->x, n, ds->C, ds->H * ds->W, st->mean, st->std);
-    return SCN_OK;
+    return scn_train_state_normalize(st, ps->x, n, ds->C, ds->H, ds->W);
+}
+
+/* The training augmentation desc asks for, on n items (per image or shared). */
+static scn_status scn__pass_augment(float *x, int n, const scn_dataset *ds,
+                                    const scn_train_desc *desc, scn_rng *r) {
+    int crop = desc ? desc->crop : 0, flip = desc ? desc->flip : 0;
+    return desc && desc->batch_augment
+               ? scn_augment_shared(x, n, ds->C, ds->H, ds->W, crop, flip, r)
+               : scn_augment(x, n, ds->C, ds->H, ds->W, crop, flip, r);
 }
 
 /* Counts a batch and calls the progress function when it is due. */
@@ -9337,8 +9653,7 @@ static scn_status scn__pass_read_unlabelled(scn__pass *ps, scn_dataset *ds,
         pool[k] = t;
     }
     if ((s = scn_dataset_read(ds, pool, n, x, NULL))) return s;
-    scn_normalize(x, n, ds->C, ds->H * ds->W, st->mean, st->std);
-    return SCN_OK;
+    return scn_train_state_normalize(st, x, n, ds->C, ds->H, ds->W);
 }
 
 /* SF eq. 14 on the logits: (1 - mu) times the mean cross-entropy of the
@@ -9529,9 +9844,7 @@ SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
                                                      &st->rng))))
             break;
         scn_net_zero_grad(net);
-        if ((s = scn_augment(ps.x, batch + unl, ds->C, ds->H, ds->W, desc ? desc->crop : 0,
-                             desc ? desc->flip : 0, &st->rng)))
-            break;
+        if ((s = scn__pass_augment(ps.x, batch + unl, ds, desc, &st->rng))) break;
         if (!(z = scn_net_forward(net, ps.x, batch + unl, 1))) { s = scn__last_status; break; }
         if ((s = scn__semisup_xent(z, ps.labels, batch, batch + unl, ps.K, mu, dlogits,
                                    &loss, &correct)) ||
@@ -9815,12 +10128,16 @@ static void scn__out_floats(scn__out *o, const scn_backend *be, const float *x, 
  * most half the parameters are nonzero: then PARZ takes at most 53% of
  * PARM's bytes, and a dense net's file stays readable by versions before
  * PARZ. */
+/* 1: a PARZ record stores the value (anything but +0: a -0 keeps its sign,
+ * so that a checkpoint reads back bit for bit) */
+static int scn__parz_stored(float v) { return v != 0.0f || signbit(v); }
+
 static void scn__out_params(scn__out *o, const scn_backend *be, const float *x, size_t count) {
     float *tmp;
     const float *h = scn__to_host(be, x, count, &tmp);
     size_t i, nnz = 0, at;
     if (!h) { o->failed = 1; return; }
-    for (i = 0; i < count; i++) nnz += h[i] != 0.0f;
+    for (i = 0; i < count; i++) nnz += scn__parz_stored(h[i]);
     if (nnz > count / 2) {          /* dense: PARM, which every version reads */
         at = scn__out_begin(o, "PARM");
         scn__out_u64(o, count);
@@ -9833,10 +10150,10 @@ static void scn__out_params(scn__out *o, const scn_backend *be, const float *x, 
             unsigned char bits = 0;
             size_t j;
             for (j = i; j < i + 8 && j < count; j++)
-                bits |= (unsigned char)((h[j] != 0.0f) << (j - i));
+                bits |= (unsigned char)(scn__parz_stored(h[j]) << (j - i));
             scn__out_bytes(o, &bits, 1);
         }
-        for (i = 0; i < count; i++) if (h[i] != 0.0f) scn__out_f32(o, h[i]);
+        for (i = 0; i < count; i++) if (scn__parz_stored(h[i])) scn__out_f32(o, h[i]);
     }
     scn__out_end(o, at);
     SCN_FREE(tmp);
@@ -9884,6 +10201,25 @@ SCNDEF scn_status scn_checkpoint_encode(const scn_net *net, const scn_sgd *opt,
         for (c = 0; c < channels; c++) scn__out_f32(&o, st->mean[c]);
         for (c = 0; c < channels; c++) scn__out_f32(&o, st->std[c]);
         scn__out_end(&o, at);
+        if (st->pixel_mean) {
+            size_t n = (size_t)net->C * net->H * net->W, j;
+            if (st->pixel_count != n) {
+                SCN_FREE(o.p);
+                return scn__fail(SCN_ERR_ARG, "the state's mean image has %zu values for a "
+                                 "net of %dx%dx%d", st->pixel_count, net->C, net->H, net->W);
+            }
+            if (!scn__all_finite(st->pixel_mean, n, &j)) {
+                SCN_FREE(o.p);
+                return scn__fail(SCN_ERR_NUMERIC, "the state's mean image holds %g at %zu",
+                                 (double)st->pixel_mean[j], j);
+            }
+            at = scn__out_begin(&o, "PIXM");
+            scn__out_u32(&o, (uint32_t)net->C);
+            scn__out_u32(&o, (uint32_t)net->H);
+            scn__out_u32(&o, (uint32_t)net->W);
+            for (j = 0; j < n; j++) scn__out_f32(&o, st->pixel_mean[j]);
+            scn__out_end(&o, at);
+        }
         at = scn__out_begin(&o, "TRST");
         scn__out_u32(&o, (uint32_t)st->epoch);
         scn__out_u64(&o, (uint64_t)st->step);
@@ -9912,6 +10248,11 @@ SCNDEF scn_status scn_checkpoint_encode(const scn_net *net, const scn_sgd *opt,
         scn__out_u64(&o, (uint64_t)opt->steps);
         scn__out_floats(&o, opt->be, opt->velocity, opt->count);
         scn__out_end(&o, at);
+        if (opt->desc.decay_lambda1) {
+            at = scn__out_begin(&o, "sgdl");
+            scn__out_u32(&o, (uint32_t)opt->desc.decay_lambda1);
+            scn__out_end(&o, at);
+        }
     }
     at = scn__out_begin(&o, "END ");
     scn__out_u32(&o, o.failed ? 0 : scn_crc32(0, o.p, at - 12));
@@ -9967,6 +10308,8 @@ typedef struct scn__ckpt {
     const unsigned char *param_bits;    /* PARZ: the bitmap; params then the nonzeros */
     int has_state, has_sgd;
     uint32_t norm_channels;
+    uint32_t pix_C, pix_H, pix_W;       /* PIXM: its shape, and its values */
+    const unsigned char *pixel_mean;
     scn_train_state st;
     scn_sgd_desc sgd;
     int64_t sgd_steps;
@@ -10070,6 +10413,26 @@ static scn_status scn__ckpt_records(const unsigned char *b, size_t len, scn__ckp
                                      "%g, std %g (corrupt?)", k->name, c,
                                      (double)k->st.mean[c], (double)k->st.std[c]);
             k->has_state |= 1;
+        } else if (!strcmp(tag, "PIXM")) {
+            uint64_t n;
+            if (k->pixel_mean)
+                return scn__fail(SCN_ERR_FORMAT, "%s: a second PIXM record", k->name);
+            k->pix_C = (uint32_t)scn__in_u(&f, 4);
+            k->pix_H = (uint32_t)scn__in_u(&f, 4);
+            k->pix_W = (uint32_t)scn__in_u(&f, 4);
+            n = (uint64_t)k->pix_C * k->pix_H * k->pix_W;
+            if (!scn__in_ok(&f) || n == 0 || (uint64_t)(f.end - f.p) / 4 != n ||
+                (f.end - f.p) % 4)
+                return scn__fail(SCN_ERR_FORMAT, "%s: PIXM record of %llu bytes for a %ux%ux%u "
+                                 "mean image", k->name, (unsigned long long)size, k->pix_C,
+                                 k->pix_H, k->pix_W);
+            k->pixel_mean = f.p;
+        } else if (!strcmp(tag, "sgdl")) {
+            uint32_t v = (uint32_t)scn__in_u(&f, 4);
+            if (size != 4 || v > 1)
+                return scn__fail(SCN_ERR_FORMAT, "%s: sgdl record malformed (%llu bytes, "
+                                 "value %u)", k->name, (unsigned long long)size, v);
+            k->sgd.decay_lambda1 = (int)v;
         } else if (!strcmp(tag, "TRST")) {
             k->st.epoch = (int)(int32_t)scn__in_u(&f, 4);
             k->st.step = (int64_t)scn__in_u(&f, 8);
@@ -10241,6 +10604,15 @@ SCNDEF scn_net *scn_checkpoint_decode(const unsigned char *b, size_t len, const 
                   k.norm_channels, k.C);
         return NULL;
     }
+    if (k.pixel_mean && (k.pix_C != k.C || k.pix_H != k.H || k.pix_W != k.W)) {
+        scn__fail(SCN_ERR_FORMAT, "%s: PIXM holds a %ux%ux%u mean image for a net of "
+                  "%ux%ux%u", k.name, k.pix_C, k.pix_H, k.pix_W, k.C, k.H, k.W);
+        return NULL;
+    }
+    if (k.pixel_mean && !(k.has_state & 1)) {
+        scn__fail(SCN_ERR_FORMAT, "%s: a PIXM record without NORM", k.name);
+        return NULL;
+    }
     if (opt && (!k.has_sgd || k.nvelocity != k.nparams)) {
         scn__fail(SCN_ERR_FORMAT, "%s: holds no optimiser state to resume", k.name);
         return NULL;
@@ -10279,9 +10651,27 @@ SCNDEF scn_net *scn_checkpoint_decode(const unsigned char *b, size_t len, const 
         }
         opt->steps = k.sgd_steps;
     }
+    if (st && k.pixel_mean) {
+        size_t n = (size_t)k.C * k.H * k.W, at;
+        scn__in r;
+        r.p = k.pixel_mean;
+        r.end = k.pixel_mean + 4 * n;
+        r.overrun = 0;
+        if (!(k.st.pixel_mean = (float *)scn__calloc(n, sizeof(float), k.name))) goto fail_opt;
+        scn__in_f32s(&r, k.st.pixel_mean, n);
+        k.st.pixel_count = n;
+        if (!scn__all_finite(k.st.pixel_mean, n, &at)) {
+            scn__fail(SCN_ERR_FORMAT, "%s: mean image value %zu is %g (corrupt?)", k.name, at,
+                      (double)k.st.pixel_mean[at]);
+            SCN_FREE(k.st.pixel_mean);
+            goto fail_opt;
+        }
+    }
     if (st) *st = k.st;
     SCN_FREE(spec); SCN_FREE(params); SCN_FREE(buffers); SCN_FREE(velocity);
     return net;
+fail_opt:
+    if (opt) scn_sgd_free(opt);
 fail:
     scn_net_free(net);
     SCN_FREE(spec); SCN_FREE(params); SCN_FREE(buffers); SCN_FREE(velocity);
@@ -10842,6 +11232,27 @@ static scn_status scn__mpi_bcast(scn_mpi *m, void *p, size_t n) {
     return SCN_OK;
 }
 
+/* The training state from rank 0, its mean image (an owned pointer) as
+ * values: a rank's own is replaced by rank 0's, or dropped if it has none. */
+static scn_status scn__mpi_sync_state(scn_mpi *m, scn_train_state *st) {
+    float *mine = st->pixel_mean;
+    unsigned long long own = st->pixel_mean ? st->pixel_count : 0, count = own;
+    scn_status s = SCN_OK;
+    s = scn__mpi_bcast(m, st, sizeof *st);
+    st->pixel_mean = mine;              /* rank 0's address means nothing here */
+    st->pixel_count = (size_t)own;
+    if (s || (s = scn__mpi_bcast(m, &count, sizeof count))) return s;
+    if (m->rank != 0 && own != count) {
+        SCN_FREE(mine);
+        st->pixel_mean = count ? (float *)scn__calloc((size_t)count, sizeof(float),
+                                                      "mean image") : NULL;
+        s = count && !st->pixel_mean ? SCN_ERR_NOMEM : SCN_OK;
+    }
+    if ((s = scn_mpi_agree(m, s))) return s;
+    st->pixel_count = (size_t)count;
+    return count ? scn__mpi_bcast(m, st->pixel_mean, (size_t)count * sizeof(float)) : SCN_OK;
+}
+
 SCNDEF scn_status scn_mpi_sync(scn_mpi *m, scn_net *net, scn_sgd *opt, scn_train_state *st) {
     unsigned long long mine[2], root[2];
     scn_status s = SCN_OK;
@@ -10867,7 +11278,7 @@ SCNDEF scn_status scn_mpi_sync(scn_mpi *m, scn_net *net, scn_sgd *opt, scn_train
                 (s = scn__mpi_bcast(m, &opt->steps, sizeof opt->steps)) ||
                 (s = scn__mpi_bcast(m, opt->velocity, opt->count * sizeof(float)))))
         return s;
-    return st ? scn__mpi_bcast(m, st, sizeof *st) : SCN_OK;
+    return st ? scn__mpi_sync_state(m, st) : SCN_OK;
 }
 
 /* PCG32 jumped ahead by delta draws in O(log delta) steps (Brown,
@@ -11216,8 +11627,7 @@ static scn_status scn__mpi_train_step(scn_mpi *m, scn_net *net, scn_sgd *opt, sc
     scn_status s;
     int j;
     s = scn__pass_read(ps, ds, st, step, r->B);
-    if (!s) s = scn_augment(ps->x, r->B, ds->C, ds->H, ds->W, desc ? desc->crop : 0,
-                            desc ? desc->flip : 0, &st->rng);
+    if (!s) s = scn__pass_augment(ps->x, r->B, ds, desc, &st->rng);
     if ((s = scn_mpi_agree(m, s))) return s;
     start = net->rng;
     if (r->saved) memcpy(r->saved, net->buffers, net->nbuffers * sizeof(float));

@@ -77,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             scn_mem_free(img);
         }
         if (!(mode & 2)) scn_sgd_free(&opt);
+        if (!(mode & 4)) scn_train_state_free(&st);     /* a PIXM's mean image */
         scn_net_free(net);
     } else {
         FZ_CHECK(scn_error()[0] != '\0');

@@ -265,7 +265,7 @@ static void put_f32(buf *b, float f) { uint32_t u; memcpy(&u, &f, 4); put_le32(b
  * target) and NAME_whole (taken as it is). optional: a lower-case
  * record "zzzz" goes before END (a reader skips it). */
 static void ckpt(const char *name, const char *spec, int C, int H, int W, int with_opt,
-                 int with_state, int optional) {
+                 int with_state, int optional, int recipe) {
     scn_net *net = scn_net_create(spec, C, H, W, 7);
     scn_sgd opt;
     scn_train_state st;
@@ -278,13 +278,28 @@ static void ckpt(const char *name, const char *spec, int C, int H, int W, int wi
     st.epoch = 3; st.step = 42; st.batch = 8;
     scn_rng_seed(&st.rng, 9, 1);
     for (c = 0; c < SCN_MAX_CHANNELS; c++) { st.mean[c] = 0.25f; st.std[c] = 0.5f; }
-    if (with_opt && scn_sgd_init(&opt, net, NULL) != SCN_OK) { fprintf(stderr, "sgd\n"); exit(1); }
+    if (recipe) {       /* a mean image (PIXM) and decay on lambda1 (sgdl) */
+        float m[64];
+        scn_sgd_desc d;
+        for (c = 0; c < C * H * W && c < 64; c++) m[c] = 0.125f * (float)c;
+        memset(&d, 0, sizeof d);
+        d.decay_lambda1 = 1;
+        if (scn_train_state_set_pixel_mean(&st, m, (size_t)(C * H * W)) != SCN_OK ||
+            (with_opt && scn_sgd_init(&opt, net, &d) != SCN_OK)) {
+            fprintf(stderr, "%s\n", scn_error());
+            exit(1);
+        }
+    } else if (with_opt && scn_sgd_init(&opt, net, NULL) != SCN_OK) {
+        fprintf(stderr, "sgd\n");
+        exit(1);
+    }
     if (scn_checkpoint_save(tmp_path("c.scn"), net, with_opt ? &opt : NULL,
                             with_state ? &st : NULL) != SCN_OK) {
         fprintf(stderr, "%s\n", scn_error());
         exit(1);
     }
     if (with_opt) scn_sgd_free(&opt);
+    scn_train_state_free(&st);
     scn_net_free(net);
     bytes = slurp(tmp_path("c.scn"), &n);
     if (optional) {     /* "zzzz", 8 bytes, before the 16 bytes of END */
@@ -359,13 +374,14 @@ static void ckpt_legacy(const char *name, int version) {
 }
 
 static void make_checkpoint(void) {
-    ckpt("linear", "linear:n=2", 1, 2, 2, 1, 1, 0);
-    ckpt("linear_bare", "linear:n=2", 1, 2, 2, 0, 0, 0);
-    ckpt("linear_optional", "linear:n=2", 1, 2, 2, 1, 1, 1);
-    ckpt("bn_relu_flatten", "bn relu flatten linear:n=2", 2, 2, 2, 1, 1, 0);
-    ckpt("conv_pool", "conv:n=2,k=1 relu maxpool avgpool:k=1 gap linear:n=2", 1, 2, 2, 1, 0, 0);
+    ckpt("linear", "linear:n=2", 1, 2, 2, 1, 1, 0, 0);
+    ckpt("linear_bare", "linear:n=2", 1, 2, 2, 0, 0, 0, 0);
+    ckpt("linear_optional", "linear:n=2", 1, 2, 2, 1, 1, 1, 0);
+    ckpt("bn_relu_flatten", "bn relu flatten linear:n=2", 2, 2, 2, 1, 1, 0, 0);
+    ckpt("conv_pool", "conv:n=2,k=1 relu maxpool avgpool:k=1 gap linear:n=2", 1, 2, 2, 1, 0, 0, 0);
     ckpt("sc_dropout", "sc:n=2,k=1,l1=0.2,l2=0.01,iters=5,tol=0.001,norm=1 bn dropout:p=0.3 "
-         "gap linear:n=2", 1, 2, 2, 0, 1, 0);
+         "gap linear:n=2", 1, 2, 2, 0, 1, 0, 0);
+    ckpt("sc_recipe", "sc:n=3,k=1 bn gap linear:n=2", 2, 2, 2, 1, 1, 0, 1);
     ckpt_legacy("legacy_v1", 1);
     ckpt_legacy("legacy_v2", 2);
 }

@@ -549,6 +549,7 @@ static int load_img(const unsigned char *img, size_t len, int expect_ok, const c
     if (expect_ok) {
         CHECK(back != NULL, "%s: %s", what, scn_error());
         if (back) scn_sgd_free(&opt);
+        if (back) scn_train_state_free(&st);
     } else {
         CHECK(back == NULL, "%s loaded", what);
         CHECK(back != NULL || (strstr(scn_error(), "bad.scn") &&
@@ -747,6 +748,223 @@ done:
     scn_net_free(net);
 }
 
+/* The mean image (PIXM) and weight decay on lambda1 (sgdl), the records
+ * version 3 gained later: their bytes as section 15 documents them, a
+ * round trip, files without them (as written before) loading as before,
+ * and every malformed variant refused with a message naming the file. */
+static void test_pixel_mean(void) {
+    static const float pm[6] = { 0.125f, -0.5f, 0.75f, 1.0f, 0.0f, -2.25f };
+    scn_net *net = scn_net_create("bn linear:n=2", 2, 1, 3, 9), *back;
+    scn_sgd_desc d;
+    scn_sgd opt, opt2;
+    scn_train_state st, st2;
+    unsigned char *img = NULL, *e;
+    size_t len = 0, elen, at;
+    recs rs;
+    rec *r;
+    int i, k;
+    CHECK(net != NULL, "%s", scn_error());
+    if (!net) return;
+    memset(&d, 0, sizeof d);
+    d.decay_lambda1 = 1;
+    CHECK(scn_sgd_init(&opt, net, &d) == SCN_OK, "%s", scn_error());
+    memset(&st, 0, sizeof st);
+    for (i = 0; i < SCN_MAX_CHANNELS; i++) st.std[i] = 1.0f;
+    st.epoch = 3;
+    CHECK(scn_train_state_set_pixel_mean(&st, pm, 6) == SCN_OK && st.pixel_count == 6 &&
+          st.pixel_mean != pm && !memcmp(st.pixel_mean, pm, sizeof pm), "set: %s",
+          scn_error());
+    CHECK(scn_checkpoint_encode(net, &opt, &st, &img, &len) == SCN_OK, "%s", scn_error());
+    CHECK(img && recs_parse(img, len, &rs) && rs.n == 8, "cannot parse the records (%d)",
+          rs.n);
+    if (!img || rs.n != 8) goto done;
+    /* NET PARM BUFF NORM PIXM TRST SGD sgdl, PIXM's and sgdl's bytes */
+    CHECK(!memcmp(rs.r[3].tag, "NORM", 4) && !memcmp(rs.r[4].tag, "PIXM", 4) &&
+          !memcmp(rs.r[5].tag, "TRST", 4) && !memcmp(rs.r[7].tag, "sgdl", 4),
+          "record order %s %s %s %s", rs.r[3].tag, rs.r[4].tag, rs.r[5].tag, rs.r[7].tag);
+    {
+        lb want = {0};
+        lb_u32(&want, 2); lb_u32(&want, 1); lb_u32(&want, 3);
+        lb_f32s(&want, pm, 6);
+        r = recs_find(&rs, "PIXM");
+        CHECK(r && r->n == want.n && !memcmp(r->p, want.p, want.n), "PIXM bytes differ");
+        want.n = 0;
+        lb_u32(&want, 1);
+        r = recs_find(&rs, "sgdl");
+        CHECK(r && r->n == 4 && !memcmp(r->p, want.p, 4), "sgdl bytes differ");
+        free(want.p);
+    }
+    back = scn_checkpoint_decode(img, len, "x", &opt2, &st2);
+    CHECK(back != NULL, "%s", scn_error());
+    if (back) {
+        CHECK(st2.pixel_mean && st2.pixel_count == 6 && st2.pixel_mean != st.pixel_mean &&
+              !memcmp(st2.pixel_mean, pm, sizeof pm) && st2.epoch == 3,
+              "the mean image did not come back");
+        CHECK(opt2.desc.decay_lambda1 == 1, "decay_lambda1 %d", opt2.desc.decay_lambda1);
+        scn_train_state_free(&st2);
+        CHECK(st2.pixel_mean == NULL && st2.pixel_count == 0, "not freed");
+        scn_sgd_free(&opt2);
+        scn_net_free(back);
+    }
+    /* without them (a file written before they existed): no mean image, no decay */
+    for (k = 0; k < 2; k++) {
+        recs copy;
+        if (!recs_parse(img, len, &copy)) continue;
+        recs_remove(&copy, k ? "sgdl" : "PIXM");
+        e = recs_emit(&copy, &elen);
+        back = scn_checkpoint_decode(e, elen, "x", &opt2, &st2);
+        CHECK(back != NULL, "without %s: %s", k ? "sgdl" : "PIXM", scn_error());
+        if (back) {
+            CHECK(k ? st2.pixel_count == 6 && opt2.desc.decay_lambda1 == 0
+                    : st2.pixel_mean == NULL && st2.pixel_count == 0 &&
+                      opt2.desc.decay_lambda1 == 1,
+                  "without %s: mean image %p, decay %d", k ? "sgdl" : "PIXM",
+                  (void *)st2.pixel_mean, opt2.desc.decay_lambda1);
+            scn_train_state_free(&st2);
+            scn_sgd_free(&opt2);
+            scn_net_free(back);
+        }
+        free(e);
+        recs_free(&copy);
+    }
+    {   /* malformed PIXM and sgdl payloads */
+        static const uint32_t shapes[][4] = {     /* C H W, floats that follow */
+            { 2, 1, 2, 4 }, { 1, 1, 3, 3 }, { 2, 3, 1, 6 }, { 2, 1, 3, 5 }, { 2, 1, 3, 7 },
+            { 0, 1, 3, 0 }, { 65536, 65536, 1, 0 }, { 4294967295u, 4294967295u, 3, 6 },
+        };
+        char what[96];
+        for (k = 0; k < (int)(sizeof shapes / sizeof shapes[0]) + 4; k++) {
+            recs copy;
+            lb p = {0};
+            int sh = k < (int)(sizeof shapes / sizeof shapes[0]);
+            if (!recs_parse(img, len, &copy)) continue;
+            r = recs_find(&copy, "PIXM");
+            if (sh) {
+                lb_u32(&p, shapes[k][0]); lb_u32(&p, shapes[k][1]); lb_u32(&p, shapes[k][2]);
+                for (i = 0; i < (int)shapes[k][3]; i++) lb_f32(&p, 0.5f);
+                snprintf(what, sizeof what, "a PIXM of %ux%ux%u with %u values", shapes[k][0],
+                         shapes[k][1], shapes[k][2], shapes[k][3]);
+            } else if (k - (int)(sizeof shapes / sizeof shapes[0]) < 2) {
+                int nan = k == (int)(sizeof shapes / sizeof shapes[0]);
+                lb_put(&p, r->p, r->n);
+                set_f32(p.p + 12 + 4 * (nan ? 0 : 5), nan ? NAN : -INFINITY);
+                snprintf(what, sizeof what, "a PIXM holding %s", nan ? "a NaN" : "-Inf");
+            } else if (k - (int)(sizeof shapes / sizeof shapes[0]) == 2) {
+                lb_put(&p, r->p, 8);
+                snprintf(what, sizeof what, "a PIXM of 8 bytes");
+            } else {
+                recs_insert(&copy, 5, "PIXM", r->p, r->n);
+                snprintf(what, sizeof what, "two PIXM records");
+            }
+            r = recs_find(&copy, "PIXM");
+            if (p.n || k - (int)(sizeof shapes / sizeof shapes[0]) == 2) {
+                free(r->p);
+                r->p = p.p ? p.p : (unsigned char *)malloc(1);
+                r->n = p.n;
+            }
+            e = recs_emit(&copy, &elen);
+            load_img(e, elen, 0, sh ? "PIXM" : k - (int)(sizeof shapes / sizeof shapes[0]) < 2
+                                                    ? "mean image" : "PIXM", what);
+            back = scn_checkpoint_decode(e, elen, "x", NULL, NULL);
+            CHECK(back == NULL || k - (int)(sizeof shapes / sizeof shapes[0]) < 2,
+                  "%s loaded without a state", what);
+            scn_net_free(back);
+            free(e);
+            recs_free(&copy);
+        }
+        for (k = 0; k < 3; k++) {
+            static const uint32_t vals[3][2] = { { 2, 4 }, { 0xffffffffu, 4 }, { 1, 8 } };
+            recs copy;
+            if (!recs_parse(img, len, &copy)) continue;
+            r = recs_find(&copy, "sgdl");
+            free(r->p);
+            r->p = (unsigned char *)calloc(1, 8);
+            le32(r->p, vals[k][0]);
+            r->n = vals[k][1];
+            e = recs_emit(&copy, &elen);
+            snprintf(what, sizeof what, "an sgdl of %u bytes holding %u", vals[k][1],
+                     vals[k][0]);
+            load_img(e, elen, 0, "sgdl", what);
+            free(e);
+            recs_free(&copy);
+        }
+    }
+    /* PIXM without NORM */
+    {
+        recs copy;
+        if (recs_parse(img, len, &copy)) {
+            recs_remove(&copy, "NORM");
+            e = recs_emit(&copy, &elen);
+            back = scn_checkpoint_decode(e, elen, bad, NULL, NULL);
+            CHECK(back == NULL && strstr(scn_error(), "bad.scn") && strstr(scn_error(), "NORM"),
+                  "PIXM without NORM: %s", back ? "loaded" : scn_error());
+            scn_net_free(back);
+            free(e);
+            recs_free(&copy);
+        }
+    }
+    /* every byte of PIXM flipped: refused */
+    at = rec_at(img, len, "PIXM");
+    CHECK(at != 0, "no PIXM");
+    for (i = 0; at && i < 12 + 12 + 24; i++) {
+        img[at + i] ^= 0x21;
+        back = scn_checkpoint_decode(img, len, bad, NULL, NULL);
+        CHECK(back == NULL && strstr(scn_error(), "bad.scn"), "PIXM byte %d flipped loaded", i);
+        scn_net_free(back);
+        img[at + i] ^= 0x21;
+    }
+    /* what cannot be written: a mean image of another size, or not finite */
+    {
+        unsigned char *x = NULL;
+        size_t n = 0;
+        st.pixel_count = 5;
+        CHECK(scn_checkpoint_encode(net, &opt, &st, &x, &n) == SCN_ERR_ARG && !x &&
+              strstr(scn_error(), "mean image"), "a mean image of 5 for 6: %s", scn_error());
+        st.pixel_count = 6;
+        st.pixel_mean[2] = NAN;
+        CHECK(scn_checkpoint_encode(net, &opt, &st, &x, &n) == SCN_ERR_NUMERIC && !x,
+              "a NaN in the mean image written");
+        scn_mem_free(x);
+    }
+    /* set: NaN refused, NULL drops it */
+    {
+        float bad6[6] = { 0, 0, 0, NAN, 0, 0 };
+        CHECK(scn_train_state_set_pixel_mean(&st, bad6, 6) == SCN_ERR_ARG && st.pixel_count == 6,
+              "a NaN mean image kept");
+        CHECK(scn_train_state_set_pixel_mean(&st, NULL, 0) == SCN_OK && !st.pixel_mean &&
+              !st.pixel_count, "NULL did not drop the mean image");
+    }
+done:
+    scn_train_state_free(&st);
+    recs_free(&rs);
+    scn_mem_free(img);
+    scn_sgd_free(&opt);
+    scn_net_free(net);
+}
+
+/* A -0 parameter in a mostly-zero net (written as PARZ) comes back as -0,
+ * bit for bit (the fuzzer found it read back as +0). */
+static void test_parz_signed_zero(void) {
+    scn_net *net = scn_net_create("linear:n=2", 1, 1, 3, 1), *back;
+    unsigned char *img = NULL;
+    size_t len = 0, np;
+    float *p;
+    if (!net) { CHECK(0, "%s", scn_error()); return; }
+    p = scn_net_params(net);
+    np = scn_net_param_count(net);
+    memset(p, 0, np * sizeof *p);
+    p[1] = -0.0f;
+    p[np - 1] = 2.5f;
+    CHECK(scn_checkpoint_encode(net, NULL, NULL, &img, &len) == SCN_OK, "%s", scn_error());
+    CHECK(img && rec_at(img, len, "PARZ"), "not written as PARZ");
+    back = img ? scn_checkpoint_decode(img, len, "z", NULL, NULL) : NULL;
+    CHECK(back && !memcmp(scn_net_params(back), p, np * sizeof *p) &&
+          signbit(scn_net_params(back)[1]), "-0 not read back as -0");
+    scn_net_free(back);
+    scn_mem_free(img);
+    scn_net_free(net);
+}
+
 /* the names in dir other than . and .. , as "a b c" */
 static void list_dir(char *out, size_t cap) {
     DIR *d = opendir(dir);
@@ -847,6 +1065,8 @@ int main(void) {
     test_layout();
     test_legacy();
     test_records();
+    test_pixel_mean();
+    test_parz_signed_zero();
 
     back = scn_checkpoint_load("/nonexistent/model.scn", NULL, NULL);
     CHECK(back == NULL && strstr(scn_error(), "/nonexistent/model.scn"), "missing file");

@@ -419,6 +419,39 @@ if [ -d data/cifar10 ]; then
         --batch 10 --crop 2 --flip --out cropflip.scn
     check "--crop 2 --flip: exit $rc ($ERRTEXT)" test "$rc" -eq 0
     check "--crop 2 --flip: no 'epoch 1/1'" matches '^epoch 1/1 ' "${OUT[@]}"
+    # the paper's recipes (SCN section 5): the values said and overridden,
+    # batch-shared augmentation, the mean image through scn eval
+    run train --data data/cifar10 --model "sc:n=4,s=2 bn gap linear:n=10" --epochs 1 \
+        --batch 10 --crop 2 --flip --batch-augment --out shared.scn
+    check "--batch-augment: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "--batch-augment: no 'epoch 1/1'" matches '^epoch 1/1 ' "${OUT[@]}"
+    run train --data data/cifar10 --recipe scn-cifar --model "sc:n=4,s=2 bn gap linear:n=10" \
+        --epochs 1 --batch 10 --crop 3 --no-flip --out recipe.scn
+    check "--recipe scn-cifar: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "--recipe scn-cifar: the values said are not the recipe's with the overrides" \
+        matches '^recipe scn-cifar \(CIFAR-10, CIFAR-100\): --model sc:n=4,s=2 bn gap linear:n=10 --epochs 1 --batch 10 --lr 0\.1 --momentum 0\.9 --wd 0\.0005 --wd-lambda1 --crop 3 --batch-augment --normalize pixel$' \
+        "${OUT[@]}"
+    train_acc=$(sed -n 's/^epoch 1\/1 .* test \([0-9.]*%\).*/\1/p' out.txt)
+    run eval --model recipe.scn --data data/cifar10
+    check "eval of a --recipe scn-cifar checkpoint: exit $rc ($ERRTEXT)" test "$rc" -eq 0
+    check "eval of the mean-image checkpoint: not the training run's test accuracy $train_acc" \
+        matches "^test accuracy: $train_acc\$" "${OUT[@]}"
+    run train --data data/cifar10 --recipe scn-imagenet --out never3.scn
+    check "--recipe scn-imagenet: exit $rc, want non-zero" test "$rc" -ne 0
+    check "--recipe scn-imagenet: '$ERRTEXT' does not list the recipes" \
+        matches 'no recipe "scn-imagenet" \(the recipes: scn-cifar, scn-stl, scn-mnist-paper\)' \
+        "${ERR[@]}"
+    for bad in "--normalize mean:--normalize mean: channel or pixel" \
+               "--batch-augment --no-batch-augment:exclude each other" \
+               "--wd-lambda1 --no-wd-lambda1:exclude each other"; do
+        args=${bad%%:*}
+        want=${bad#*:}
+        # shellcheck disable=SC2086
+        run train --data data/cifar10 --epochs 1 $args --out never3.scn
+        check "$args: exit $rc, want non-zero" test "$rc" -ne 0
+        check "$args: '$ERRTEXT' does not say '$want'" matches "$want" "${ERR[@]}"
+    done
+    check "a refused recipe run wrote never3.scn" test ! -e never3.scn
     # a checkpoint's input shape against another data set's
     if [ -f stl10.scn ]; then
         run eval --model stl10.scn --data data/cifar10
@@ -521,6 +554,15 @@ fi
 # --help lists every kind and its options from the library's tables
 run train --help
 check "train --help: exit $rc" test "$rc" -eq 0
+for recipe in "scn-cifar +scn-cifar +128 +200 +0.1 80,160 +4 +yes +pixel" \
+              "scn-stl +scn-cifar +16 +200 +0.1 80,160 +12 +yes +pixel" \
+              "scn-mnist-paper +scn-mnist-paper +128 +25 +0.1 10,20 +0 +no +channel"; do
+    check "train --help does not list the recipe '$recipe'" matches "^ +$recipe\$" "${OUT[@]}"
+done
+check "train --help does not say options override a recipe" \
+    matches 'options given on the command line override the recipe' "${OUT[@]}"
+check "train --help does not offer --normalize pixel" matches '^  --normalize M channel' \
+    "${OUT[@]}"
 for word in sc csf sf bn conv linear relu maxpool avgpool gap flatten dropout pca ddse lista res; do
     check "train --help does not list the layer word '$word'" matches "^  $word " "${OUT[@]}"
 done
@@ -529,7 +571,7 @@ for opt in n k s valid l1 l2 signed iters tol norm local learn lr frozen p dropc
     check "train --help does not list the option '$opt'" matches "^      $opt " "${OUT[@]}"
 done
 check "train --help does not list the presets" \
-    matches '^presets: scn-mnist scn-cifar lenet lenet-paper lenet-csf lenet-sf lenet-csf-sf ddse-mnist ddse-fc ddse-fc-dropout ddse-fc-dropconnect ddse-lista ddse-noshortcut resnet-tiny' "${OUT[@]}"
+    matches '^presets: scn-mnist scn-cifar scn-mnist-paper lenet lenet-paper lenet-csf lenet-sf lenet-csf-sf ddse-mnist ddse-fc ddse-fc-dropout ddse-fc-dropconnect ddse-lista ddse-noshortcut resnet-tiny' "${OUT[@]}"
 
 # an option the kind does not have: one line naming the kind and its options
 run train --model "bn:l1=3 gap linear:n=10" --out never2.scn

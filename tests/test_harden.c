@@ -458,6 +458,10 @@ static void test_null(void) {
     EXPECT_ASSERT(scn_dataset_stats(NULL, a, a));
     EXPECT_ASSERT(scn_normalize(NULL, 1, 1, 1, a, a));
     EXPECT_ASSERT(scn_augment(a, 1, 1, 1, 2, 1, 0, NULL));
+    EXPECT_ASSERT(scn_augment_shared(a, 1, 1, 1, 2, 0, 1, NULL));
+    EXPECT_ASSERT(scn_dataset_pixel_mean(NULL, a));
+    EXPECT_ASSERT(scn_normalize_pixels(NULL, 1, 1, 1, a, a));
+    EXPECT_ASSERT(scn_normalize_pixels(a, 1, 1, 1, NULL, a));
     EXPECT_ASSERT(scn_dataset_per_class(NULL, 1, &r, idx));
     EXPECT_ASSERT(scn_shuffle(NULL, 3, &r));
     EXPECT_ASSERT(scn_dataset_detect(NULL));
@@ -479,6 +483,9 @@ static void test_null(void) {
     EXPECT_ASSERT(scn_sgd_step(NULL, NULL, 0.1f));
     EXPECT_ASSERT(scn_train_epoch(NULL, NULL, NULL, NULL, NULL, NULL));
     EXPECT_ASSERT(scn_evaluate(NULL, NULL, NULL, NULL, NULL, NULL));
+    EXPECT_ASSERT(scn_train_state_set_pixel_mean(NULL, a, 1));
+    EXPECT_ASSERT(scn_train_state_normalize(NULL, a, 1, 1, 1, 1));
+    EXPECT_ASSERT(scn_recipe_apply(NULL, NULL, NULL));
     EXPECT_ASSERT(scn_checkpoint_save(NULL, NULL, NULL, NULL));
     EXPECT_ASSERT(scn_checkpoint_load(NULL, NULL, NULL));
     EXPECT_ASSERT(scn_checkpoint_encode(NULL, NULL, NULL, NULL, NULL));
@@ -492,6 +499,8 @@ static void test_null(void) {
     scn_dataset_close(NULL);
     scn_idx_free(NULL);
     scn_shuffle(NULL, 0, &r);
+    scn_train_state_free(NULL);
+    CHECK(scn_recipe_find(NULL) == NULL && scn_recipe_get(99) == NULL, "recipes of nothing");
     CHECK(scn_augment(a, 1, 1, 1, 2, 0, 0, NULL) == SCN_OK, "augment without r: %s",
           scn_error());
     CHECK(scn_npy_parse(NULL, 0, NULL) == NULL && strstr(scn_error(), ".npy data"),

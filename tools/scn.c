@@ -331,11 +331,14 @@ static const char *train_help =
     "                 [--limit N | --per-class K] [--crop P] [--flip] [--profile]\n"
     "                 [--unlabelled N|all] [--mu M1,M2,... [--mu-epochs E1,...]]\n"
     "                 [--precise-bn N] [--test-limit N] [--csc-all]\n"
+    "                 [--recipe NAME] [--normalize channel|pixel] [--batch-augment]\n"
+    "                 [--wd-lambda1] [--no-flip] [--no-batch-augment] [--no-wd-lambda1]\n"
     "\n"
     "Trains a network with SGD on the training split of DIR (default\n"
     "/usr/share/datasets/fashion-mnist), evaluates on the test split after every\n"
     "epoch and writes a checkpoint to --out after each. Inputs are normalised per\n"
-    "channel with the training split's mean and std. A NaN or Inf in the loss,\n"
+    "channel with the training split's mean and std (--normalize pixel: its mean\n"
+    "image instead of the channel means). A NaN or Inf in the loss,\n"
     "a gradient or a parameter stops training with a message; --out then keeps\n"
     "the last good epoch. Two runs cannot write the same --out at once.\n"
     "\n"
@@ -381,6 +384,24 @@ static const char *train_help =
     "                test pass, the epoch line says \"test -\")\n"
     "  --csc-all     every conv layer of --model a csc layer with the same options\n"
     "                (SDNet-All; e.g. --model resnet-mnist --csc-all)\n"
+    "  --normalize M channel (default): x = (x - mean[c]) / std[c], the training\n"
+    "                split's channel means and stds; pixel: x = (x - m[c,i,j]) / std[c],\n"
+    "                m the training split's mean image (SCN section 5's per-pixel-mean\n"
+    "                subtraction; the std keeps the inputs' scale). Kept in --out:\n"
+    "                scn eval tests with the same\n"
+    "  --batch-augment  one crop and flip draw for the whole batch (\"images in the\n"
+    "                same batch share the same augmentation parameters\", SCN section\n"
+    "                5); default: one per image\n"
+    "  --wd-lambda1  weight decay on every learned lambda1 too, as SCN Algorithm 2\n"
+    "                applies it (default: weights only). lambda1 never goes below 1e-6\n"
+    "  --no-flip, --no-batch-augment, --no-wd-lambda1  turn off what a recipe turns on\n"
+    "  --recipe NAME the paper's settings for a data set (SCN section 5, \"Training\");\n"
+    "                options given on the command line override the recipe's values:\n"
+    "    NAME             model            batch epochs lr  milestones crop flip norm\n"
+    "    scn-cifar        scn-cifar        128   200    0.1 80,160     4    yes  pixel\n"
+    "    scn-stl          scn-cifar        16    200    0.1 80,160     12   yes  pixel\n"
+    "    scn-mnist-paper  scn-mnist-paper  128   25     0.1 10,20      0    no   channel\n"
+    "                all: momentum 0.9, --wd 5e-4 with --wd-lambda1, --batch-augment\n"
     "Progress goes to stderr: one line updated in place on a terminal, otherwise\n"
     "a plain line every 10 s and at the end of each pass.\n";
 
@@ -706,7 +727,8 @@ static int csc_all_spec(const char *model, char *buf, size_t cap) {
  * spec) or made from model for the data. */
 static scn_net *train_net(const char *out, int resume, const char *model, int have_model,
                           const scn_dataset *train, int seed, scn_sgd *opt,
-                          const scn_sgd_desc *sd, scn_train_state *st, int batch) {
+                          const scn_sgd_desc *sd, scn_train_state *st, int batch,
+                          int pixel_mean) {
     char spec[512];
     const char *want = sized_preset(model, train->classes, spec, sizeof spec);
     scn_net *net;
@@ -737,6 +759,13 @@ static scn_net *train_net(const char *out, int resume, const char *model, int ha
     net = scn_net_create(want, train->C, train->H, train->W, (uint64_t)seed);
     s = net ? scn_sgd_init(opt, net, sd) : SCN_ERR_ARG;
     if (!s) s = scn_dataset_stats((scn_dataset *)train, st->mean, st->std);
+    if (!s && pixel_mean) {     /* the training split's mean image (SCN section 5) */
+        size_t n = (size_t)train->C * train->H * train->W;
+        float *m = malloc(n * sizeof *m);
+        s = !m ? SCN_ERR_NOMEM : scn_dataset_pixel_mean((scn_dataset *)train, m);
+        if (!s) s = scn_train_state_set_pixel_mean(st, m, n);
+        free(m);
+    }
     scn_rng_seed(&st->rng, (uint64_t)seed, 0x7a1);
 #ifdef SCN_MPI
     if (!(s = shared(s))) s = scn_mpi_sync(&mpi, net, opt, st);    /* rank 0's everywhere */
@@ -757,6 +786,10 @@ static int cmd_train(int argc, char **argv) {
     int profile = 0, per_class = 0, crop = 0, flip = 0, nesterov = 0, cosine = 0;
     int have_lr = 0, have_mom = 0, have_wd = 0, have_model = 0, K, i;
     int precise_bn = 2048, test_limit = -1, csc_all = 0;
+    int have_epochs = 0, have_batch = 0, have_crop = 0, batch_aug = 0, no_batch_aug = 0;
+    int no_flip = 0, wd_l1 = 0, no_wd_l1 = 0;
+    const char *recipe_name = NULL, *normalize = NULL;
+    const scn_recipe *recipe = NULL;
     float lr = 0.1f, momentum = 0.9f, wd = 5e-4f;
     static char all_spec[4096];
     scn_dataset *train = NULL, *test = NULL;
@@ -777,15 +810,22 @@ static int cmd_train(int argc, char **argv) {
         { "--data", OPT_STR, &data, 0, 0, NULL },
         { "--format", OPT_STR, &format, 0, 0, NULL },
         { "--per-class", OPT_INT, &per_class, 1, 2147483647.0, NULL },
-        { "--crop", OPT_INT, &crop, 0, 64, NULL },
+        { "--crop", OPT_INT, &crop, 0, 64, &have_crop },
         { "--flip", OPT_FLAG, &flip, 0, 0, NULL },
+        { "--no-flip", OPT_FLAG, &no_flip, 0, 0, NULL },
+        { "--batch-augment", OPT_FLAG, &batch_aug, 0, 0, NULL },
+        { "--no-batch-augment", OPT_FLAG, &no_batch_aug, 0, 0, NULL },
+        { "--wd-lambda1", OPT_FLAG, &wd_l1, 0, 0, NULL },
+        { "--no-wd-lambda1", OPT_FLAG, &no_wd_l1, 0, 0, NULL },
+        { "--recipe", OPT_STR, &recipe_name, 0, 0, NULL },
+        { "--normalize", OPT_STR, &normalize, 0, 0, NULL },
         { "--model", OPT_STR, &model, 0, 0, &have_model },
         { "--out", OPT_STR, &out, 0, 0, NULL },
         { "--log", OPT_STR, &log_path, 0, 0, NULL },
         { "--milestones", OPT_STR, &milestones, 0, 0, NULL },
         { "--cosine", OPT_FLAG, &cosine, 0, 0, NULL },
-        { "--epochs", OPT_INT, &epochs, 1, 100000, NULL },
-        { "--batch", OPT_INT, &batch, 2, 65536, NULL },
+        { "--epochs", OPT_INT, &epochs, 1, 100000, &have_epochs },
+        { "--batch", OPT_INT, &batch, 2, 65536, &have_batch },
         { "--lr", OPT_FLOAT, &lr, 1e-30, 1e3, &have_lr },
         { "--momentum", OPT_FLOAT, &momentum, 0, 0.999, &have_mom },
         { "--nesterov", OPT_FLAG, &nesterov, 0, 0, NULL },
@@ -825,6 +865,28 @@ static int cmd_train(int argc, char **argv) {
 #endif
     rc = 1;
     if (!out) return die("%s", "--out is required (see scn train --help)");
+    if (flip && no_flip) return die("%s", "--flip and --no-flip exclude each other");
+    if (batch_aug && no_batch_aug)
+        return die("%s", "--batch-augment and --no-batch-augment exclude each other");
+    if (wd_l1 && no_wd_l1) return die("%s", "--wd-lambda1 and --no-wd-lambda1 exclude each other");
+    if (normalize && strcmp(normalize, "channel") && strcmp(normalize, "pixel"))
+        return die("--normalize %s: channel or pixel", normalize);
+    if (recipe_name) {
+        /* the recipe's values, then the options given over them */
+        if (!(recipe = scn_recipe_find(recipe_name))) return die_lib();
+        if (!have_model) model = recipe->model;
+        if (!have_epochs) epochs = recipe->epochs;
+        if (!have_batch) batch = recipe->batch;
+        if (!have_lr) lr = recipe->lr;
+        if (!have_mom) momentum = recipe->momentum;
+        if (!have_wd) wd = recipe->weight_decay;
+        if (!have_crop) crop = recipe->crop;
+        if (!flip && !no_flip) flip = recipe->flip;
+        if (!batch_aug && !no_batch_aug) batch_aug = recipe->batch_augment;
+        if (!wd_l1 && !no_wd_l1) wd_l1 = recipe->decay_lambda1;
+        if (!normalize) normalize = recipe->norm == SCN_NORM_PIXEL ? "pixel" : "channel";
+    }
+    if (!normalize) normalize = "channel";
     if (csc_all) {
         if (csc_all_spec(model, all_spec, sizeof all_spec)) return 1;
         model = all_spec;
@@ -836,8 +898,17 @@ static int cmd_train(int argc, char **argv) {
     sd.nesterov = nesterov;
     sd.schedule = cosine ? SCN_LR_COSINE : SCN_LR_STEP;
     sd.epochs = epochs;
+    sd.decay_lambda1 = wd_l1;
     if (!parse_milestones(milestones, &sd))
         return die("--milestones %s: need up to 8 increasing epochs like 10,20", milestones);
+    if (recipe && !milestones && !cosine)
+        memcpy(sd.milestones, recipe->milestones, sizeof sd.milestones);
+    if (recipe)
+        printf("recipe %s (%s): --model %s --epochs %d --batch %d --lr %g --momentum %g "
+               "--wd %g%s%s --crop %d%s%s --normalize %s\n", recipe->name, recipe->data, model,
+               epochs, batch, (double)lr, (double)momentum, (double)wd,
+               wd_l1 ? " --wd-lambda1" : "", cosine ? " --cosine" : "", crop,
+               flip ? " --flip" : "", batch_aug ? " --batch-augment" : "", normalize);
     if (cosine && milestones) return die("%s", "--cosine and --milestones exclude each other");
     if (limit && per_class) return die("%s", "--limit and --per-class exclude each other");
     if (nesterov && momentum <= 0) return die("%s", "--nesterov needs --momentum above 0");
@@ -863,17 +934,24 @@ static int cmd_train(int argc, char **argv) {
     train = scn_dataset_open(data, "train", format);
     test = train ? scn_dataset_open(data, "test", format) : NULL;
     if (shared(test ? SCN_OK : SCN_ERR_IO)) { rc = die_lib(); goto done; }
-    if (!(net = train_net(out, resume, model, have_model, train, seed, &opt, &sd, &st, batch)))
+    if (!(net = train_net(out, resume, model, have_model || recipe, train, seed, &opt, &sd, &st,
+                          batch, !strcmp(normalize, "pixel"))))
         goto done;
-    if (st.epoch && (have_lr || have_mom || have_wd || milestones || nesterov || cosine))
+    if (st.epoch && (have_lr || have_mom || have_wd || milestones || nesterov || cosine ||
+                     wd_l1 || no_wd_l1 || recipe))
         fprintf(stderr, "%s: --resume keeps the checkpoint's optimiser settings\n", prog_cmd);
     {
         /* the data options, kept in the checkpoint: a resume says what changed */
         char note[sizeof st.note];
         snprintf(note, sizeof note, "data %s, format %s, limit %d, per-class %d, crop %d, "
-                 "flip %d, seed %d, unlabelled %s, mu %s/%s", data, format ? format : "auto",
-                 limit, per_class, crop, flip, seed, unlabelled ? unlabelled : "none",
+                 "flip %d, batch-augment %d, normalize %s, seed %d, unlabelled %s, mu %s/%s",
+                 data, format ? format : "auto", limit, per_class, crop, flip, batch_aug,
+                 st.pixel_mean ? "pixel" : "channel", seed, unlabelled ? unlabelled : "none",
                  mu ? mu : "-", mu_epochs ? mu_epochs : "-");
+        if (st.epoch && !strcmp(normalize, "pixel") != !!st.pixel_mean)
+            fprintf(stderr, "%s: --resume: %s normalises %s; --normalize %s is not applied\n",
+                    prog_cmd, out, st.pixel_mean ? "with the mean image (pixel)"
+                                                 : "per channel", normalize);
         if (st.epoch && st.note[0] && strcmp(note, st.note))
             fprintf(stderr, "%s: --resume: the checkpoint trained on %s; now %s\n", prog_cmd,
                     st.note, note);
@@ -912,6 +990,7 @@ static int cmd_train(int argc, char **argv) {
     td.batch = batch;
     td.crop = crop;
     td.flip = flip;
+    td.batch_augment = batch_aug;
     td.item_count = limit;
     if (per_class) {
         scn_rng pick;
@@ -1010,6 +1089,7 @@ done:
     free(upool);
     scn_sgd_free(&opt);
     scn_net_free(net);
+    scn_train_state_free(&st);
     scn_dataset_close(train);
     scn_dataset_close(test);
     scn_output_lock_release(&lock);
@@ -1581,6 +1661,7 @@ static int cmd_eval(int argc, char **argv) {
     rc = 1;
     if (!model) return die("%s", "--model is required (see scn eval --help)");
     set_threads(threads);
+    memset(&st, 0, sizeof st);
     if (!(net = scn_checkpoint_load(model, NULL, &st)) ||
         !(test = scn_dataset_open(data, "test", format))) { rc = die_lib(); goto done; }
     K = scn_net_classes(net);
@@ -1612,6 +1693,7 @@ static int cmd_eval(int argc, char **argv) {
 done:
     free(confusion);
     scn_net_free(net);
+    scn_train_state_free(&st);
     scn_dataset_close(test);
     return rc;
 }
@@ -2113,7 +2195,7 @@ static int draw_recon(scn_net *net, int L, const char *data, const char *format,
     if (scn_dataset_read(ds, idx, N, img, NULL)) { die_lib(); goto done; }
     scn_rng_seed(&r, 1, (uint64_t)severity);
     if (noise && scn_corrupt(img, each * N, noise, severity, &r)) { die_lib(); goto done; }
-    scn_normalize(img, N, ds->C, ds->H * ds->W, st->mean, st->std);
+    if (scn_train_state_normalize(st, img, N, ds->C, ds->H, ds->W)) { die_lib(); goto done; }
     if (!scn_net_forward(net, img, N, 0) || scn_net_sc_recon(net, L - 1, sh, NULL, NULL)) {
         die_lib();
         goto done;
@@ -2202,6 +2284,7 @@ static int cmd_show(int argc, char **argv) {
     rc = recon ? draw_recon(net, layer, data, format, images, &st, noise, severity, lambda, out)
                : draw_atoms(net, layer, out);
     scn_net_free(net);
+    scn_train_state_free(&st);
     return rc;
 }
 
@@ -2454,8 +2537,9 @@ static int corrupt_set(const image_set *s, const char *noise, int severity, uint
     scn_rng r;
     memcpy(x, s->x, count * sizeof *x);
     scn_rng_seed(&r, seed, (uint64_t)severity);
-    if (scn_corrupt(x, count, noise, severity, &r)) return die_lib();
-    scn_normalize(x, s->n, s->C, s->HW, st->mean, st->std);
+    if (scn_corrupt(x, count, noise, severity, &r) ||
+        scn_train_state_normalize(st, x, s->n, s->C, s->HW, 1))
+        return die_lib();
     return 0;
 }
 
@@ -2529,6 +2613,7 @@ static int cmd_robust(int argc, char **argv) {
         { "--threads", OPT_INT, &threads, 1, 1024, NULL },
         { NULL, 0, NULL, 0, 0, NULL }
     };
+    memset(&st, 0, sizeof st);
     if ((rc = parse_options(argc, argv, opts, robust_help)) != 0) return rc == 2 ? 0 : 1;
     rc = 1;
     if (!model || !noise || !lambdas)
@@ -2667,6 +2752,7 @@ done:
     free(x); free(res); free(acc); free(group); free(which);
     free(tr.x); free(tr.y); free(te.x); free(te.y);
     scn_net_free(net);
+    scn_train_state_free(&st);
     return rc;
 }
 
@@ -2680,7 +2766,8 @@ typedef struct command {
 
 static const command commands[] = {
     { "layer", cmd_layer, "sparse codes and fixed-point gradients of one layer (.npy in/out)" },
-    { "train", cmd_train, "train a network on a data set, with checkpoints" },
+    { "train", cmd_train, "train a network on a data set, with checkpoints (--recipe NAME: "
+                          "the SCN paper's settings)" },
     { "eval", cmd_eval, "test accuracy and confusion matrix of a checkpoint" },
     { "limited", cmd_limited, "the SF paper's limited-labels experiment: MODEL K MEAN SD" },
     { "sweep-ddse", cmd_sweep_ddse, "the DDSE paper's sparsity sweep: RATIO MODEL ERROR" },
