@@ -722,6 +722,14 @@ SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], floa
  * keeps the spec's lambda, not this one. SCN_ERR_ARG for a layer that is
  * not csc, a net without one, or a lambda out of range. */
 SCNDEF scn_status scn_net_set_csc_lambda(scn_net *net, int i, float lambda);
+/* How sc, csf and sf layers solve when not training (scn_evaluate, a
+ * forward with train = 0): tol > 0 runs FISTA until each code's largest
+ * change is at most tol times its largest entry and returns that iterate
+ * unpolished; 0 solves exactly as training does (polished to the KKT
+ * conditions; the default). Classification needs codes, not the exact
+ * minimiser the fixed-point gradients need (README, "Evaluation").
+ * SCN_ERR_ARG unless 0 <= tol < 1. Not saved in checkpoints. */
+SCNDEF scn_status scn_net_set_eval_tol(scn_net *net, float tol);
 /* lambda of csc layer i (i < 0: the first csc layer's), or -1 when there
  * is no such csc layer. */
 SCNDEF float scn_net_csc_lambda(const scn_net *net, int i);
@@ -3894,27 +3902,30 @@ static int scn__fista_run(const scn__fista *f, const int *cols, int count, int i
  * loop that the instruction set of the caller vectorises (these helpers
  * are inlined into the column routines, compiled once per GEMM kernel),
  * and no division waits on the previous step.
- * Appends atom S[i] as column i of U (z: i doubles of scratch): U^T z =
- * Gd[S, S[i]], so an atom joining the active set costs O(i^2) instead of
- * a new factorisation. 0 if the Gram is not positive definite. */
-SCN__INLINE int scn__chol_append(double *SCN__RESTRICT U, double *dinv, int ld,
-                                 const double *Gd, int n, const int *S, int i,
-                                 double *SCN__RESTRICT z) {
+ * L = U^T is kept too, also by rows, for the substitution with U.
+ * Appends atom S[i] as column i of U (row i of L): U^T z = Gd[S, S[i]], so
+ * an atom joining the active set costs O(i^2) instead of a new
+ * factorisation. 0 if the Gram is not positive definite. */
+SCN__INLINE int scn__chol_append(double *SCN__RESTRICT U, double *SCN__RESTRICT L,
+                                 double *dinv, int ld, const double *Gd, int n,
+                                 const int *S, int i) {
     const double *g = Gd + (size_t)S[i] * n;
     double t = g[S[i]];
     int j, r;
-    for (j = 0; j < i; j++) z[j] = g[S[j]];
+    double *SCN__RESTRICT li = L + (size_t)i * ld;
+    for (j = 0; j < i; j++) li[j] = g[S[j]];
     for (j = 0; j < i; j++) {
         const double *uj = U + (size_t)j * ld;
-        double zj = z[j] * dinv[j];
+        double zj = li[j] * dinv[j];
+        li[j] = zj;
         U[(size_t)j * ld + i] = zj;
         t -= zj * zj;
         SCN__OMP(simd)
-        for (r = j + 1; r < i; r++) z[r] -= zj * uj[r];
+        for (r = j + 1; r < i; r++) li[r] -= zj * uj[r];
     }
     if (!(t > 0.0)) return 0;
     t = sqrt(t);
-    U[(size_t)i * ld + i] = t;
+    U[(size_t)i * ld + i] = li[i] = t;
     dinv[i] = 1.0 / t;
     return 1;
 }
@@ -3925,8 +3936,9 @@ SCN__INLINE int scn__chol_append(double *SCN__RESTRICT U, double *dinv, int ld,
  * go four at a time: the four rows are finished among themselves, then
  * the rows below take all four in one pass (a row is read and written
  * once per four multiply-adds). 0 if not positive definite. */
-SCN__INLINE int scn__chol_factor(double *SCN__RESTRICT U, double *dinv, int ld,
-                                 const double *Gd, int n, const int *S, int k) {
+SCN__INLINE int scn__chol_factor(double *SCN__RESTRICT U, double *SCN__RESTRICT L,
+                                 double *dinv, int ld, const double *Gd, int n,
+                                 const int *S, int k) {
     int p0, p, i, j;
     for (i = 0; i < k; i++) {
         const double *g = Gd + (size_t)S[i] * n;
@@ -3970,13 +3982,17 @@ SCN__INLINE int scn__chol_factor(double *SCN__RESTRICT U, double *dinv, int ld,
             }
         }
     }
+    for (i = 0; i < k; i++)
+        for (j = i; j < k; j++) L[(size_t)j * ld + i] = U[(size_t)i * ld + j];
     return 1;
 }
 
-/* Solves U^T U y = y in place: U^T by columns of U^T (rows of U), then U
- * by its rows. */
-SCN__INLINE void scn__chol_solve(const double *SCN__RESTRICT U, const double *dinv, int ld,
-                                 int k, double *SCN__RESTRICT y) {
+/* Solves U^T U y = y in place, both triangles by columns (rows of U for
+ * U^T, rows of L for U): each step subtracts a multiple of a row, and
+ * only one entry waits for the step before. */
+SCN__INLINE void scn__chol_solve(const double *SCN__RESTRICT U, const double *SCN__RESTRICT L,
+                                 const double *dinv, int ld, int k,
+                                 double *SCN__RESTRICT y) {
     int i, r;
     for (i = 0; i < k; i++) {
         const double *ui = U + (size_t)i * ld;
@@ -3986,11 +4002,11 @@ SCN__INLINE void scn__chol_solve(const double *SCN__RESTRICT U, const double *di
         for (r = i + 1; r < k; r++) y[r] -= yi * ui[r];
     }
     for (i = k - 1; i >= 0; i--) {
-        const double *ui = U + (size_t)i * ld;
-        double t = 0.0;
-        SCN__OMP(simd reduction(+ : t))
-        for (r = i + 1; r < k; r++) t += ui[r] * y[r];
-        y[i] = (y[i] - t) * dinv[i];
+        const double *li = L + (size_t)i * ld;
+        double yi = y[i] * dinv[i];
+        y[i] = yi;
+        SCN__OMP(simd)
+        for (r = 0; r < i; r++) y[r] -= yi * li[r];
     }
 }
 
@@ -4002,10 +4018,10 @@ SCN__INLINE void scn__chol_solve(const double *SCN__RESTRICT U, const double *di
 
 /* Per-thread scratch of the column-wise active-set solves. */
 typedef struct scn__colwork {
-    double *M, *dinv;           /* Cholesky factor (row stride n), 1 / its
-                                   diagonal */
-    double *c, *y, *r, *z;      /* d_j^T x per atom; solution; d_j^T (x -
-                                   D_S y); scratch of scn__chol_append */
+    double *M, *L, *dinv;       /* Cholesky factor U and L = U^T (row stride
+                                   n), 1 / their diagonal */
+    double *c, *y, *r;          /* d_j^T x per atom; solution; d_j^T (x -
+                                   D_S y) */
     float *x;                   /* CH signals, m each */
     float *u, *v;               /* CH columns of two n x P matrices, n each */
     int *S;                     /* the active set */
@@ -4015,7 +4031,7 @@ typedef struct scn__colwork {
 /* Bytes of one thread's column scratch, rounded up to 64 so that every
  * thread's doubles stay aligned (and on their own cache lines). */
 static uint64_t scn__colwork_bytes(int m, int n) {
-    return SCN__ALIGN(((uint64_t)n * n + 5 * (uint64_t)n) * sizeof(double) +
+    return SCN__ALIGN((2 * (uint64_t)n * n + 4 * (uint64_t)n) * sizeof(double) +
                       ((uint64_t)SCN__CH * m + 2 * (uint64_t)SCN__CH * n) * sizeof(float) +
                       (uint64_t)n * sizeof(int) + (uint64_t)n);
 }
@@ -4025,12 +4041,12 @@ static void scn__colwork_setup(scn__colwork *w, int T, unsigned char *block, int
     int t;
     for (t = 0; t < T; t++, block += (size_t)scn__colwork_bytes(m, n)) {
         w[t].M = (double *)block;
-        w[t].dinv = w[t].M + (size_t)n * n;
+        w[t].L = w[t].M + (size_t)n * n;
+        w[t].dinv = w[t].L + (size_t)n * n;
         w[t].c = w[t].dinv + n;
         w[t].y = w[t].c + n;
         w[t].r = w[t].y + n;
-        w[t].z = w[t].r + n;
-        w[t].x = (float *)(w[t].z + n);
+        w[t].x = (float *)(w[t].r + n);
         w[t].u = w[t].x + (size_t)SCN__CH * m;
         w[t].v = w[t].u + (size_t)SCN__CH * n;
         w[t].S = (int *)(w[t].v + (size_t)SCN__CH * n);
@@ -4087,19 +4103,19 @@ SCN__INLINE int scn__polish_body(const double *Dt, const double *Gd, int m, int 
         }
     }
     worst = SCN__KKT_TOL * (scale > 0.0 ? scale : 1.0);
-    if (!scn__chol_factor(w->M, w->dinv, n, Gd, n, w->S, k)) return 0;
+    if (!scn__chol_factor(w->M, w->L, w->dinv, n, Gd, n, w->S, k)) return 0;
     for (round = 0; round < SCN__POLISH_ROUNDS; round++) {
         int bad = 0, add = -1;
         double gadd = 0.0, most = worst;
         for (i = 0; i < k; i++) w->y[i] = w->c[w->S[i]] - l1 * w->sg[w->S[i]];
-        scn__chol_solve(w->M, w->dinv, n, k, w->y);
+        scn__chol_solve(w->M, w->L, w->dinv, n, k, w->y);
         for (i = 0, j = 0; i < k; i++) {             /* eq. 3 needs matching signs */
             if (w->y[i] * w->sg[w->S[i]] > 0.0) { w->S[j] = w->S[i]; w->y[j++] = w->y[i]; }
             else { w->sg[w->S[i]] = 0; bad = 1; }
         }
         k = j;
         if (bad) {
-            if (!scn__chol_factor(w->M, w->dinv, n, Gd, n, w->S, k)) return 0;
+            if (!scn__chol_factor(w->M, w->L, w->dinv, n, Gd, n, w->S, k)) return 0;
             continue;
         }
         for (j = 0; j < n; j++) r[j] = dtx[j];     /* r = D^T (x - D_S alpha_S) */
@@ -4124,7 +4140,7 @@ SCN__INLINE int scn__polish_body(const double *Dt, const double *Gd, int m, int 
         w->sg[add] = gadd < 0.0 ? -1 : 1;
         w->c[add] = scn__dotf(Dt + (size_t)add * m, x, m);
         w->S[k] = add;
-        if (!scn__chol_append(w->M, w->dinv, n, Gd, n, w->S, k++, w->z)) return 0;
+        if (!scn__chol_append(w->M, w->L, w->dinv, n, Gd, n, w->S, k++)) return 0;
     }
     return 0;
 }
@@ -4358,8 +4374,8 @@ SCN__INLINE double scn__gamma_body(const double *Gd, int n, const float *a, floa
         }
         g[j] = 0.0f;
     }
-    if (!scn__chol_factor(w->M, w->dinv, n, Gd, n, w->S, k)) return NAN;
-    scn__chol_solve(w->M, w->dinv, n, k, w->y);
+    if (!scn__chol_factor(w->M, w->L, w->dinv, n, Gd, n, w->S, k)) return NAN;
+    scn__chol_solve(w->M, w->L, w->dinv, n, k, w->y);
     for (j = 0; j < k; j++) {
         g[w->S[j]] = (float)w->y[j];
         dl -= w->sg[j] * w->y[j];
@@ -4767,6 +4783,8 @@ struct scn__layer {
     float density;                  /* SC kinds: fraction of nonzero codes, last forward */
     double code_l1;                 /* SC kinds: sum |alpha| of the last forward */
     float mu;                       /* SF eq. 14's weight (scn_net_set_mu) */
+    float eval_tol;                 /* SC kinds: FISTA's tolerance, unpolished, when
+                                       not training (scn_net_set_eval_tol); 0: exact */
     float unsup;                    /* mu / N when the last forward added l_U, else 0 */
     double extra;                   /* own loss of the last forward, weighted */
     scn_workspace solver;           /* SC: the solver's scratch, kept across batches */
@@ -5018,6 +5036,10 @@ static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N
     scn_status s;
     double rr, aa;
     if (!X) return SCN_ERR_NOMEM;
+    if (!train && l->eval_tol > 0.0f) {     /* codes only: no gradient needs them exact */
+        sd.tol = l->eval_tol;
+        sd.no_polish = 1;
+    }
     alpha = X + mP;
     R = alpha + 2 * nP + (size_t)g.m * n + mP;
     if ((s = l->be->im2col(&g, x, X)) || (s = l->be->en_solve(l->params, g.m, n, X, g.P, &sd,
@@ -7194,6 +7216,15 @@ SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], floa
     SCN_FREE(DA);
     SCN_FREE(cover);
     return s;
+}
+
+SCNDEF scn_status scn_net_set_eval_tol(scn_net *net, float tol) {
+    int j;
+    SCN_ASSERT(net);
+    if (!(tol >= 0.0f && tol < 1.0f))
+        return scn__fail(SCN_ERR_ARG, "evaluation tolerance %g: must be in [0, 1)", (double)tol);
+    for (j = 0; j < net->count; j++) net->all[j]->eval_tol = tol;
+    return SCN_OK;
 }
 
 SCNDEF scn_status scn_net_set_csc_lambda(scn_net *net, int i, float lambda) {

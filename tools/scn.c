@@ -1620,11 +1620,14 @@ done:
 
 static const char *eval_help =
     "usage: scn eval --model model.scn [--data DIR] [--format F] [--batch B]\n"
-    "                [--threads T] [--test-limit N] [--confusion out.png]\n"
+    "                [--threads T] [--test-limit N] [--eval-tol T] [--confusion out.png]\n"
     "\n"
     "Evaluates a checkpoint on the test split of DIR (default\n"
-    "/usr/share/datasets/fashion-mnist): prints \"test accuracy: NN.NN%\" and the\n"
-    "confusion matrix (rows: true class, columns: predicted).\n"
+    "/usr/share/datasets/fashion-mnist): prints \"test accuracy: NN.NN%\", the\n"
+    "pass's speed (\"evaluation: N images, S s, R images/s\") and the confusion\n"
+    "matrix (rows: true class, columns: predicted).\n"
+    "  --eval-tol T  the SC layers stop FISTA at relative change T and skip\n"
+    "                polishing (default 0: codes solved exactly, as in training)\n"
     "  --format F    the data's format (default: detected; see scn info)\n"
     "  --batch B     images per forward pass (default 256). Memory grows with it:\n"
     "                the SC layers keep every patch and code of the batch\n"
@@ -1639,6 +1642,7 @@ static int draw_confusion(const long *conf, int K, const char *out);
 static int cmd_eval(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *model = NULL, *format = NULL;
     int batch = 256, threads = 0, rc = 1, K, i, j, test_limit = 0;
+    float eval_tol = 0.0f;
     const char *confusion_png = NULL;
     scn_dataset *test = NULL;
     scn_net *net = NULL;
@@ -1654,6 +1658,7 @@ static int cmd_eval(int argc, char **argv) {
         { "--batch", OPT_INT, &batch, 1, 65536, NULL },
         { "--threads", OPT_INT, &threads, 1, 1024, NULL },
         { "--test-limit", OPT_INT, &test_limit, 1, 2147483647.0, NULL },
+        { "--eval-tol", OPT_FLOAT, &eval_tol, 0, 0.999, NULL },
         { "--confusion", OPT_STR, &confusion_png, 0, 0, NULL },
         { NULL, 0, NULL, 0, 0, NULL }
     };
@@ -1663,7 +1668,8 @@ static int cmd_eval(int argc, char **argv) {
     set_threads(threads);
     memset(&st, 0, sizeof st);
     if (!(net = scn_checkpoint_load(model, NULL, &st)) ||
-        !(test = scn_dataset_open(data, "test", format))) { rc = die_lib(); goto done; }
+        !(test = scn_dataset_open(data, "test", format)) ||
+        scn_net_set_eval_tol(net, eval_tol)) { rc = die_lib(); goto done; }
     K = scn_net_classes(net);
     if (!same_input(net, test, model, data)) goto done;
     confusion = calloc((size_t)K * K, sizeof *confusion);
@@ -1680,6 +1686,8 @@ static int cmd_eval(int argc, char **argv) {
     ed.progress_every = progress_every(pc.tty);
     if (scn_evaluate(net, test, &st, &ed, &te, confusion)) { rc = die_lib(); goto done; }
     printf("test accuracy: %.2f%%\n", 100.0 * te.accuracy);
+    printf("evaluation: %ld images, %.2f s, %.1f images/s\n", te.images, te.seconds,
+           te.images_per_s);
     printf("confusion (rows: true, columns: predicted)\n     ");
     for (j = 0; j < K; j++) printf(" %6d", j);
     printf("\n");
