@@ -121,6 +121,11 @@ SCNDEF const char *scn_cuda_device_name(void);
  * iterations run past the last column's stop change nothing (a stopped
  * column's state is frozen) and are not counted */
 #define SCN__CU_POLL 8
+/* SCN_CUDA_LAUNCH_HOOK(who): run at every kernel launch (the tests count
+ * launches with it to see that work really went through this table) */
+#ifndef SCN_CUDA_LAUNCH_HOOK
+#define SCN_CUDA_LAUNCH_HOOK(who) ((void)0)
+#endif
 
 #ifdef SCN_CUDA_HOST_EMULATION
 
@@ -128,6 +133,7 @@ template <auto F, typename... A>
 static scn_status scn__cu_launch(const char *who, size_t count, A... a) {
     size_t i;
     (void)who;
+    SCN_CUDA_LAUNCH_HOOK(who);
     for (i = 0; i < count; i++) F(i, a...);
     return SCN_OK;
 }
@@ -196,6 +202,7 @@ static scn_status scn__cu_launch(const char *who, size_t count, A... a) {
     size_t blocks = (count + SCN__CU_THREADS - 1) / SCN__CU_THREADS;
     cudaError_t e;
     if (!count) return SCN_OK;
+    SCN_CUDA_LAUNCH_HOOK(who);
     if (blocks > ((size_t)1 << 20)) blocks = (size_t)1 << 20;    /* grid-stride beyond */
     scn__cu_grid<F, A...><<<(unsigned)blocks, SCN__CU_THREADS>>>(count, a...);
     e = cudaGetLastError();
