@@ -148,6 +148,15 @@ static void *scn__cu_malloc(size_t bytes, const char *who) {
 
 static void scn__cu_free(void *p) { free(p); }
 
+/* scratch of the backend's own: not zeroed on the device, so filled with
+ * NaNs here to catch a read before a write */
+static void *scn__cu_scratch(size_t bytes, const char *who) {
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) scn__fail(SCN_ERR_NOMEM, "%s: could not allocate %zu bytes", who, bytes);
+    else memset(p, 0xff, bytes);
+    return p;
+}
+
 static scn_status scn__cu_put(void *dst, const void *host, size_t bytes, const char *who) {
     (void)who;
     if (bytes) memcpy(dst, host, bytes);
@@ -212,6 +221,17 @@ static scn_status scn__cu_launch(const char *who, size_t count, A... a) {
 static scn_status scn__cu_sync(const char *who) {
     cudaError_t e = cudaDeviceSynchronize();
     return e == cudaSuccess ? SCN_OK : scn__cu_error(e, who);
+}
+
+/* scratch of the backend's own (not zeroed) */
+static void *scn__cu_scratch(size_t bytes, const char *who) {
+    void *p = NULL;
+    cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
+    if (e != cudaSuccess) {
+        scn__cu_error(e, who);
+        return NULL;
+    }
+    return p;
 }
 
 static void *scn__cu_malloc(size_t bytes, const char *who) {
@@ -303,7 +323,7 @@ static void *scn__cu_carve(scn__cu_piece *pc, int count, const char *who) {
     unsigned char *base;
     int i;
     for (i = 0; i < count; i++) total += (pc[i].bytes + 255) / 256 * 256;
-    if (!(base = (unsigned char *)scn__cu_malloc(total, who))) return NULL;
+    if (!(base = (unsigned char *)scn__cu_scratch(total, who))) return NULL;
     for (i = 0; i < count; i++) {
         *pc[i].ptr = pc[i].bytes ? base + off : NULL;
         off += (pc[i].bytes + 255) / 256 * 256;
@@ -649,7 +669,7 @@ static scn_status scn__cu_seg_sumsq(const float *x, int segments, size_t len, do
     double *d;
     scn_status s;
     if (segments <= 0) return SCN_OK;
-    if (!(d = (double *)scn__cu_malloc((size_t)segments * sizeof *d, "seg_sumsq")))
+    if (!(d = (double *)scn__cu_scratch((size_t)segments * sizeof *d, "seg_sumsq")))
         return scn__last_status;
     s = scn__cu_launch<scn__cu_seg_sumsq_body>("seg_sumsq", (size_t)segments, x, len, d);
     if (!s) s = scn__cu_get(out, d, (size_t)segments * sizeof *d, "seg_sumsq");
@@ -1400,7 +1420,7 @@ SCN__CU_HD static void scn__cu_kkt_body(size_t sgi, const float *Q, const float 
 static scn_status scn__cu_kkt(const scn__cu_fista *f, const scn_solve_desc *d, double *kkt) {
     size_t mP = (size_t)f->m * f->P, nP = (size_t)f->n * f->P, segs = scn__cu_segs(nP), i;
     double part[SCN__CU_SEGS], worst = 0.0;
-    float *R = (float *)scn__cu_malloc(mP * sizeof(float) + (segs + 1) * sizeof(double),
+    float *R = (float *)scn__cu_scratch(mP * sizeof(float) + (segs + 1) * sizeof(double),
                                           "kkt");
     double *dp;
     scn_status s;
