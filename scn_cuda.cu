@@ -1748,6 +1748,8 @@ SCNDEF const scn_backend *scn_cuda_backend(void) {
         scn__fail(SCN_ERR_IO, "cuda: cublasCreate: %s", cublasGetStatusString(st));
         return NULL;
     }
+    /* float32 products in float32 (no TF32 tensor-core rounding), as on the CPU */
+    cublasSetMathMode(scn__cu_blas, CUBLAS_DEFAULT_MATH);
     return &scn__cu_backend;
 }
 
