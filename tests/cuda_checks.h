@@ -13,10 +13,21 @@
  *   dot, sum of squares (double): 1e-9 relative;
  *   GEMM (cuBLAS or the CPU's own blocking on other panels): 1e-5;
  *   solver codes: 1e-4 (polished: exact solutions of the same KKT system,
- *   so only rounding differs), KKT residual within 1e-5 of the CPU's,
- *   kappa equal; backward gradients 1e-4;
+ *   so only rounding differs), KKT residual 1e-5, kappa equal, iterations
+ *   within 2 + 5%, the counts of polished, unpolished and unconverged
+ *   columns equal (CC_SLACK below on a device); backward gradients 1e-4;
  *   a training step: relative 2-norm difference of logits, parameters
  *   after the SGD step and the input gradient below 1e-3. */
+
+/* Columns by which the solver's counts (polished, unpolished, unconverged)
+ * may differ: none when emulated (the same arithmetic as the CPU's up to
+ * GEMM blocking); one on a device, where a column at the edge of a test
+ * can fall the other way by a rounding. */
+#ifdef SCN_CUDA_HOST_EMULATION
+#define CC_SLACK 0
+#else
+#define CC_SLACK 1
+#endif
 
 static const scn_backend *cc_cpu, *cc_gpu;
 
@@ -400,14 +411,16 @@ static void cc_solver_case(const char *name, int m, int n, int P, scn_solve_desc
         double d = cc_diff(ag, a, (size_t)n * P);
         CHECK(d <= tol, "%s: codes differ by %g", name, d);
     }
-    CHECK(ig.polished == ic.polished && ig.unpolished == ic.unpolished &&
-          ig.unconverged == ic.unconverged && ig.kappa == ic.kappa,
+    CHECK(abs(ig.polished - ic.polished) <= CC_SLACK &&
+          abs(ig.unpolished - ic.unpolished) <= CC_SLACK &&
+          abs(ig.unconverged - ic.unconverged) <= CC_SLACK && ig.kappa == ic.kappa,
           "%s: info polished %d/%d unpolished %d/%d unconverged %d/%d kappa %.17g/%.17g", name,
           ig.polished, ic.polished, ig.unpolished, ic.unpolished, ig.unconverged,
           ic.unconverged, ig.kappa, ic.kappa);
     CHECK(abs(ig.iters - ic.iters) <= 2 + ic.iters / 20, "%s: iterations %d vs %d", name,
           ig.iters, ic.iters);
-    CHECK(fabs(ig.kkt - ic.kkt) <= 1e-5, "%s: kkt %g vs %g", name, ig.kkt, ic.kkt);
+    CHECK(fabs(ig.kkt - ic.kkt) <= 1e-5 * fmax(1.0, ic.kkt), "%s: kkt %g vs %g", name, ig.kkt,
+          ic.kkt);
     /* the backward pass at the CPU's codes (same support on both) */
     CHECK(cc_gpu->upload(d_a, a, (size_t)n * P * sizeof(float)) == 0, "%s", scn_error());
     if (!sd.fixed_iter) {
