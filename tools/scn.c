@@ -255,6 +255,9 @@ static int cmd_layer(int argc, char **argv) {
     memset(&sd, 0, sizeof sd);
     if ((rc = parse_options(argc, argv, opts, layer_help)) != 0) return rc == 2 ? 0 : 1;
     rc = 1;
+#ifdef SCN_CUDA
+    scn_backend_set(NULL);      /* its arrays are host memory: solved on the CPU */
+#endif
     if (!dict) return die("%s", "--dict is required (see scn layer --help)");
     if (!input) return die("%s", "--input is required (see scn layer --help)");
     if (!out) return die("%s", "--out is required (see scn layer --help)");
