@@ -67,8 +67,10 @@
  * GLOBAL STATE
  *   One cuBLAS handle, made by the first scn_cuda_backend() call, on the
  *   device current then; like scn_backend_set, call it before work starts.
- *   Work goes to the default stream in order, so a download waits for the
- *   kernels before it.
+ *   That call also lets the device's default memory pool keep up to 2 GiB
+ *   of the backend's freed scratch for the next calls. Work goes to the
+ *   default stream in order, so a download waits for the kernels before
+ *   it.
  */
 #ifndef SCN_CUDA_H
 #define SCN_CUDA_H
@@ -121,6 +123,8 @@ SCNDEF const char *scn_cuda_device_name(void);
  * iterations run past the last column's stop change nothing (a stopped
  * column's state is frozen) and are not counted */
 #define SCN__CU_POLL 8
+/* bytes of freed scratch the device's memory pool keeps for the next calls */
+#define SCN__CU_POOL_KEEP ((uint64_t)2 << 30)
 /* SCN_CUDA_LAUNCH_HOOK(who): run at every kernel launch (the tests count
  * launches with it to see that work really went through this table) */
 #ifndef SCN_CUDA_LAUNCH_HOOK
@@ -138,8 +142,6 @@ static scn_status scn__cu_launch(const char *who, size_t count, A... a) {
     return SCN_OK;
 }
 
-static scn_status scn__cu_sync(const char *who) { (void)who; return SCN_OK; }
-
 static void *scn__cu_malloc(size_t bytes, const char *who) {
     void *p = calloc(bytes ? bytes : 1, 1);
     if (!p) scn__fail(SCN_ERR_NOMEM, "%s: could not allocate %zu bytes", who, bytes);
@@ -156,6 +158,8 @@ static void *scn__cu_scratch(size_t bytes, const char *who) {
     else memset(p, 0xff, bytes);
     return p;
 }
+
+static void scn__cu_scratch_free(void *p) { free(p); }
 
 static scn_status scn__cu_put(void *dst, const void *host, size_t bytes, const char *who) {
     (void)who;
@@ -218,20 +222,29 @@ static scn_status scn__cu_launch(const char *who, size_t count, A... a) {
     return e == cudaSuccess ? SCN_OK : scn__cu_error(e, who);
 }
 
-static scn_status scn__cu_sync(const char *who) {
-    cudaError_t e = cudaDeviceSynchronize();
-    return e == cudaSuccess ? SCN_OK : scn__cu_error(e, who);
-}
+/* 1 when the device has stream-ordered memory pools (scn_cuda_backend) */
+static int scn__cu_pooled;
 
-/* scratch of the backend's own (not zeroed) */
+/* Scratch of the backend's own, not zeroed: from the device's memory pool
+ * in stream order where it has one (no device-wide synchronisation per
+ * call; scn_cuda_backend keeps up to SCN__CU_POOL_KEEP of it cached), else
+ * cudaMalloc. */
 static void *scn__cu_scratch(size_t bytes, const char *who) {
     void *p = NULL;
-    cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
+    cudaError_t e = scn__cu_pooled ? cudaMallocAsync(&p, bytes ? bytes : 1, 0)
+                                   : cudaMalloc(&p, bytes ? bytes : 1);
     if (e != cudaSuccess) {
         scn__cu_error(e, who);
         return NULL;
     }
     return p;
+}
+
+/* frees scratch after the work queued before it */
+static void scn__cu_scratch_free(void *p) {
+    if (!p) return;
+    if (scn__cu_pooled) cudaFreeAsync(p, 0);
+    else cudaFree(p);
 }
 
 static void *scn__cu_malloc(size_t bytes, const char *who) {
@@ -614,7 +627,7 @@ static scn_status scn__cu_reduce(int what, const float *x, const float *y, size_
                                             dc);
     if (!s) s = scn__cu_get(part, dp, segs * sizeof *dp, "reduction");
     if (!s) s = scn__cu_get(cnt, dc, segs * sizeof *dc, "reduction");
-    scn__cu_free(blk);
+    scn__cu_scratch_free(blk);
     return s;
 }
 
@@ -673,7 +686,7 @@ static scn_status scn__cu_seg_sumsq(const float *x, int segments, size_t len, do
         return scn__last_status;
     s = scn__cu_launch<scn__cu_seg_sumsq_body>("seg_sumsq", (size_t)segments, x, len, d);
     if (!s) s = scn__cu_get(out, d, (size_t)segments * sizeof *d, "seg_sumsq");
-    scn__cu_free(d);
+    scn__cu_scratch_free(d);
     return s;
 }
 
@@ -763,8 +776,7 @@ static scn_status scn__cu_bn_forward(const scn_bn_args *a, const float *x, float
                                                       *a, x, y, gamma, beta,
                                                       (const double *)mean,
                                                       (const float *)inv, xhat);
-    if (!s) s = scn__cu_sync("bn_forward");
-    scn__cu_free(blk);
+    scn__cu_scratch_free(blk);
     return s;
 }
 
@@ -826,8 +838,7 @@ static scn_status scn__cu_bn_backward(const scn_bn_args *a, const float *dy, con
                                                              (size_t)a->N * C * a->HW, *a, dy,
                                                              xhat, inv, gamma,
                                                              (const double *)sums, dx);
-    if (!s) s = scn__cu_sync("bn_backward");
-    scn__cu_free(blk);
+    scn__cu_scratch_free(blk);
     return s;
 }
 
@@ -1435,7 +1446,7 @@ static scn_status scn__cu_kkt(const scn__cu_fista *f, const scn_solve_desc *d, d
                                                (const float *)f->alpha, nP, segs, d->lambda1,
                                                d->lambda2, d->signed_codes, dp)))
         s = scn__cu_get(part, dp, segs * sizeof(double), "kkt");
-    scn__cu_free(R);
+    scn__cu_scratch_free(R);
     if (s) return s;
     for (i = 0; i < segs; i++)
         if (part[i] > worst) worst = part[i];
@@ -1539,7 +1550,7 @@ static scn_status scn__cu_en_solve(const float *D, int m, int n, const float *X,
     }
 done:
     scn__dict_free(own);
-    scn__cu_free(blk);
+    scn__cu_scratch_free(blk);
     SCN_FREE(Ah);
     SCN_FREE(cols);
     SCN_FREE(f.stalled);
@@ -1679,7 +1690,7 @@ static scn_status scn__cu_en_backward(const float *D, int m, int n, const float 
     }
 done:
     scn__dict_free(own);
-    scn__cu_free(blk);
+    scn__cu_scratch_free(blk);
     SCN_FREE(hdl);
     return s;
 }
@@ -1750,6 +1761,16 @@ SCNDEF const scn_backend *scn_cuda_backend(void) {
     }
     /* float32 products in float32 (no TF32 tensor-core rounding), as on the CPU */
     cublasSetMathMode(scn__cu_blas, CUBLAS_DEFAULT_MATH);
+    {
+        int pools = 0;
+        cudaMemPool_t pool;
+        uint64_t keep = SCN__CU_POOL_KEEP;
+        if (cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, dev) ==
+                cudaSuccess && pools && cudaDeviceGetDefaultMemPool(&pool, dev) == cudaSuccess &&
+            cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep) == cudaSuccess)
+            scn__cu_pooled = 1;
+        cudaGetLastError();
+    }
     return &scn__cu_backend;
 }
 
