@@ -64,6 +64,16 @@
  *   of a reduction, so the emulation runs exactly what the device runs
  *   (up to the device's fused multiply-adds).
  *
+ * CONFIGURATION (define before compiling this file)
+ *   SCN_CUDA_HOST_EMULATION     run every kernel body on the host, memory
+ *                               and GEMM too (for tests; no GPU needed)
+ *   SCN_CUDA_COLUMN_BYTES       device memory for the per-column Cholesky
+ *                               scratch of one polish or backward launch
+ *                               (default 1 GiB; more columns than fit are
+ *                               done in several launches)
+ *   SCN_CUDA_LAUNCH_HOOK(who)   run at every kernel launch (default none)
+ *   SCN_CUDA_DECLARATIONS_ONLY  only the declarations below (for C files)
+ *
  * GLOBAL STATE
  *   One cuBLAS handle, made by the first scn_cuda_backend() call, on the
  *   device current then; like scn_backend_set, call it before work starts.
@@ -114,8 +124,6 @@ SCNDEF const char *scn_cuda_device_name(void);
 
 #define SCN__CU_THREADS 256                 /* per block */
 #define SCN__CU_SEGS    1024                /* segments of a reduction */
-/* device memory for the per-column Cholesky scratch of one polish or
- * backward launch; more columns than fit are done in several launches */
 #ifndef SCN_CUDA_COLUMN_BYTES
 #define SCN_CUDA_COLUMN_BYTES ((size_t)1 << 30)
 #endif
@@ -125,8 +133,7 @@ SCNDEF const char *scn_cuda_device_name(void);
 #define SCN__CU_POLL 8
 /* bytes of freed scratch the device's memory pool keeps for the next calls */
 #define SCN__CU_POOL_KEEP ((uint64_t)2 << 30)
-/* SCN_CUDA_LAUNCH_HOOK(who): run at every kernel launch (the tests count
- * launches with it to see that work really went through this table) */
+/* the tests count launches to see that work went through this table */
 #ifndef SCN_CUDA_LAUNCH_HOOK
 #define SCN_CUDA_LAUNCH_HOOK(who) ((void)0)
 #endif

@@ -7,6 +7,9 @@
  * (tests/cuda_checks.h), then training steps of an SCN, a DDSE and an
  * SDNet net routed through the table with scn_backend_set. */
 #define SCN_CUDA_HOST_EMULATION
+/* a few columns' Cholesky scratch per launch, so the polish and the
+ * backward pass go through their column batches */
+#define SCN_CUDA_COLUMN_BYTES ((size_t)64 << 10)
 static unsigned long cc_launches;       /* kernels launched by the backend */
 #define SCN_CUDA_LAUNCH_HOOK(who) ((void)(who), cc_launches++)
 #include "../scn_cuda.cu"
