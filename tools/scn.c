@@ -9,8 +9,9 @@
  *   mpirun -np 2 bin/scn-mpi train --threads 1 ...
  *
  * Built with -DSCN_CUDA and linked with scn_cuda.cu's object (which holds
- * the implementation) it is bin/scn-cuda: every command on the GPU (`make
- * cuda`; README, "GPU backend").
+ * the implementation) it is bin/scn-cuda: the commands on the GPU, but
+ * `scn layer`, which solves its host arrays on the CPU (`make cuda`;
+ * README, "GPU backend").
  *
  * Each subcommand is a thin layer over the public API: it parses flags,
  * loads files, calls the library and writes results. No math lives here.
