@@ -64,8 +64,47 @@ bin/scn_impl.o: scn.h | bin
 bin/test_%: tests/test_%.c tests/check.h tests/fd.h tests/common.h scn.h bin/scn_impl.o | bin
 	$(CC) $(OPT) $(WARN) -o $@ $< $(if $(filter $<,$(OWN_IMPL)),,bin/scn_impl.o) $(LIBS)
 
-test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx
-	@sh tests/run.sh bin $(TESTS) test_cxx test_cli cli_harden api_doc lessons
+test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx $(addprefix bin/,$(CUDA_TESTS))
+	@sh tests/run.sh bin $(TESTS) test_cxx $(CUDA_TESTS) test_cli cli_harden api_doc lessons
+
+# The CUDA backend (scn_cuda.cu, README "GPU backend"), built by nvcc from
+# $CUDA_HOME/bin, PATH or /usr/local/cuda/bin (NVCC=... names another; one
+# that does not run counts as none). With nvcc, `make test` also builds and
+# runs test_cuda_host (every kernel body on the host) and test_cuda (on a
+# device; one skip line without one); `make cuda` adds bin/scn-cuda.
+ifeq ($(origin NVCC),undefined)
+NVCC := $(shell for c in "$$CUDA_HOME/bin/nvcc" "$$(command -v nvcc)" \
+                         /usr/local/cuda/bin/nvcc; do \
+                    [ -n "$$c" ] && [ -x "$$c" ] && { echo "$$c"; break; }; done)
+endif
+HAVE_NVCC := $(shell [ -n "$(NVCC)" ] && "$(NVCC)" --version >/dev/null 2>&1 && echo 1)
+CUDA_ARCH ?= -gencode 'arch=compute_90,code=[sm_90,compute_90]'
+NVFLAGS   = -O2 -std=c++17 -Werror all-warnings -Xcompiler -Wall,-Wextra,-Werror,-fopenmp
+CUDA_LIBS = -lcublas -lm
+CUDA_TESTS = $(if $(HAVE_NVCC),test_cuda_host test_cuda)
+
+ifeq ($(HAVE_NVCC),1)
+cuda: bin/scn-cuda bin/test_cuda bin/test_cuda_host
+else
+cuda:
+	@echo "make cuda: no nvcc (set CUDA_HOME, put nvcc on PATH or pass NVCC=); nothing built"
+endif
+
+bin/scn_cuda.o: scn_cuda.cu scn.h | bin
+	$(NVCC) $(NVFLAGS) $(CUDA_ARCH) -c -o $@ scn_cuda.cu
+
+# the CLI compiled by cc without the implementation, which scn_cuda.o holds
+bin/scn-cuda: tools/scn.c tools/png.h scn.h bin/scn_cuda.o | bin
+	$(CC) $(OPT) $(WARN) -DSCN_CUDA -c -o bin/scn_cli_cuda.o tools/scn.c
+	$(NVCC) $(NVFLAGS) $(CUDA_ARCH) -o $@ bin/scn_cli_cuda.o bin/scn_cuda.o $(CUDA_LIBS)
+
+bin/test_cuda: tests/test_cuda.cu tests/cuda_checks.h tests/check.h scn_cuda.cu scn.h | bin
+	$(NVCC) $(NVFLAGS) $(CUDA_ARCH) -o $@ tests/test_cuda.cu $(CUDA_LIBS)
+
+# host code only: no device code to generate
+bin/test_cuda_host: tests/test_cuda_host.cu tests/cuda_checks.h tests/check.h scn_cuda.cu \
+                    scn.h | bin
+	$(NVCC) $(NVFLAGS) -o $@ tests/test_cuda_host.cu -lm
 
 # about 3.5 minutes: scn-mnist, 2 epochs (lr 0.1 then 0.01) on the first 10000
 # Fashion-MNIST images without a test pass, then one test pass in scn eval
@@ -121,4 +160,4 @@ uninstall:
 clean:
 	rm -rf bin
 
-.PHONY: all test test-mpi asan demo bench fuzz portability install uninstall clean
+.PHONY: all cuda test test-mpi asan demo bench fuzz portability install uninstall clean

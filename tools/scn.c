@@ -8,12 +8,23 @@
  *   mpicc -O2 -fopenmp -DSCN_MPI -o bin/scn-mpi tools/scn.c -lm
  *   mpirun -np 2 bin/scn-mpi train --threads 1 ...
  *
+ * Built with -DSCN_CUDA and linked with scn_cuda.cu's object (which holds
+ * the implementation) it is bin/scn-cuda: the commands on the GPU, but
+ * `scn layer`, which solves its host arrays on the CPU (`make cuda`;
+ * README, "GPU backend").
+ *
  * Each subcommand is a thin layer over the public API: it parses flags,
  * loads files, calls the library and writes results. No math lives here.
  */
 #define _POSIX_C_SOURCE 200809L
+#ifndef SCN_CUDA
 #define SCN_IMPLEMENTATION
+#endif
 #include "../scn.h"
+#ifdef SCN_CUDA
+#define SCN_CUDA_DECLARATIONS_ONLY
+#include "../scn_cuda.cu"
+#endif
 
 #include <errno.h>
 #include <math.h>
@@ -245,6 +256,9 @@ static int cmd_layer(int argc, char **argv) {
     memset(&sd, 0, sizeof sd);
     if ((rc = parse_options(argc, argv, opts, layer_help)) != 0) return rc == 2 ? 0 : 1;
     rc = 1;
+#ifdef SCN_CUDA
+    scn_backend_set(NULL);      /* its arrays are host memory: solved on the CPU */
+#endif
     if (!dict) return die("%s", "--dict is required (see scn layer --help)");
     if (!input) return die("%s", "--input is required (see scn layer --help)");
     if (!out) return die("%s", "--out is required (see scn layer --help)");
@@ -1987,6 +2001,34 @@ done:
     return rc;
 }
 
+#ifdef SCN_CUDA
+/* bin/scn-cuda: bench layer's arrays move to the device (the host copy is
+ * freed); device_free frees either kind */
+static const float *on_device[8];
+
+static int to_device(float **p, size_t count) {
+    const scn_backend *be = scn_backend_get();
+    float *d = (float *)be->alloc(count * sizeof **p);
+    size_t i;
+    if (!d || be->upload(d, *p, count * sizeof **p)) {
+        if (d) be->release(d);
+        return 1;
+    }
+    free(*p);
+    *p = d;
+    for (i = 0; i < 8 && on_device[i]; i++) {}
+    if (i < 8) on_device[i] = d;
+    return 0;
+}
+
+static void device_free(float *p) {
+    size_t i;
+    for (i = 0; i < 8; i++)
+        if (p && on_device[i] == p) { scn_backend_get()->release(p); on_device[i] = NULL; return; }
+    free(p);
+}
+#endif
+
 static int cmd_bench(int argc, char **argv) {
     int N = 32, C = 16, S = 28, n = 64, k = 3, iters = 20, reps = 5, threads = 0, r, rc;
     scn_conv_geom g;
@@ -2039,6 +2081,15 @@ static int cmd_bench(int argc, char **argv) {
     for (i = 0; i < xs; i++) x[i] = scn_rng_normal(&rng);
     for (i = 0; i < (size_t)g.m * n; i++) D[i] = scn_rng_normal(&rng) / sqrtf((float)g.m);
     for (i = 0; i < (size_t)n * g.P; i++) ones[i] = 1.0f;
+#ifdef SCN_CUDA
+    if (to_device(&x, xs) || to_device(&dx, xs) || to_device(&D, (size_t)g.m * n) ||
+        to_device(&dD, (size_t)g.m * n) || to_device(&X, ms) ||
+        to_device(&alpha, (size_t)n * g.P) || to_device(&codes, (size_t)n * g.P) ||
+        to_device(&ones, (size_t)n * g.P)) {
+        die_lib();
+        goto done;
+    }
+#endif
     memset(&sd, 0, sizeof sd);
     sd.lambda1 = 0.1f;
     sd.lambda2 = 0.01f;
@@ -2059,7 +2110,12 @@ static int cmd_bench(int argc, char **argv) {
     printf("forward %.6f\nforward+backward %.6f\n", median(tf, reps), median(tfb, reps));
     rc = 0;
 done:
+#ifdef SCN_CUDA
+    device_free(x); device_free(dx); device_free(D); device_free(dD); device_free(X);
+    device_free(alpha); device_free(codes); device_free(ones);
+#else
     free(x); free(dx); free(D); free(dD); free(X); free(alpha); free(codes); free(ones);
+#endif
     scn_workspace_free(&ws);
     return rc;
 }
@@ -2835,6 +2891,8 @@ int main(int argc, char **argv) {
     return rc;
 }
 #define main scn_main
+#elif defined(SCN_CUDA)
+#define PROG "scn-cuda"
 #else
 #define PROG "scn"
 #endif
@@ -2852,6 +2910,16 @@ int main(int argc, char **argv) {
                SCN_VERSION_PATCH);
         return 0;
     }
+#ifdef SCN_CUDA
+    {                       /* every net and every call below on the GPU */
+        const scn_backend *gpu = scn_cuda_backend();
+        if (!gpu) {
+            fprintf(stderr, PROG ": %s\n", scn_error());
+            return 1;
+        }
+        scn_backend_set(gpu);
+    }
+#endif
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
             snprintf(name, sizeof name, PROG " %s", commands[i].name);
