@@ -3612,19 +3612,26 @@ typedef struct scn__panel {
 
 static uint64_t scn__panel_floats(int n, int nr) { return (4 * (uint64_t)n + 2) * nr; }
 
-/* Threshold one row of a panel (t = A gamma + b in, alpha_t+1 out) and
- * fold it into the per-column sums of the convergence and restart tests.
- * sg is 1 for signed codes: shrink(v) = max(v - thr, 0) + sg min(v + thr, 0). */
+/* Threshold one row of a panel (t = A gamma in, alpha_t+1 = shrink(t + b)
+ * out; a stopped column keeps its codes) and fold it into the per-column
+ * sums of the convergence and restart tests. sg is 1 for signed codes:
+ * shrink(v) = max(v - thr, 0) + sg min(v + thr, 0). */
 SCN__INLINE void scn__epilogue_row1(const int nr, float *SCN__RESTRICT t,
+                                    const float *SCN__RESTRICT b,
                                     const float *SCN__RESTRICT a,
-                                    const float *SCN__RESTRICT g, float thr, float sg,
+                                    const float *SCN__RESTRICT g,
+                                    const float *SCN__RESTRICT live, float thr, float sg,
                                     float *SCN__RESTRICT dmax, float *SCN__RESTRICT amax,
                                     float *SCN__RESTRICT rdot) {
     int q;
     for (q = 0; q < nr; q++) {
-        float hi = t[q] - thr, lo = t[q] + thr;
+        float v = t[q] + b[q], hi = v - thr, lo = v + thr;
         float an = (hi > 0.0f ? hi : 0.0f) + sg * (lo < 0.0f ? lo : 0.0f);
-        float da = an - a[q], ada = fabsf(da), aan = fabsf(an);
+        float da, ada, aan;
+        an = live[q] != 0.0f ? an : a[q];
+        da = an - a[q];
+        ada = fabsf(da);
+        aan = fabsf(an);
         dmax[q] = ada > dmax[q] ? ada : dmax[q];
         amax[q] = aan > amax[q] ? aan : amax[q];
         rdot[q] += (g[q] - an) * da;
@@ -3632,17 +3639,13 @@ SCN__INLINE void scn__epilogue_row1(const int nr, float *SCN__RESTRICT t,
     }
 }
 
-/* The momentum step of one row, for the live columns only. */
+/* The momentum step of one row: gamma from the new codes t and the old a
+ * (a stopped column has t = a, so its gamma is its codes). */
 SCN__INLINE void scn__epilogue_row2(const int nr, const float *SCN__RESTRICT t,
-                                    float *SCN__RESTRICT a, float *SCN__RESTRICT g,
-                                    const float *SCN__RESTRICT beta,
-                                    const float *SCN__RESTRICT live) {
+                                    const float *SCN__RESTRICT a, float *SCN__RESTRICT g,
+                                    const float *SCN__RESTRICT beta) {
     int q;
-    for (q = 0; q < nr; q++) {
-        float gn = t[q] + beta[q] * (t[q] - a[q]);
-        g[q] = live[q] != 0.0f ? gn : g[q];
-        a[q] = live[q] != 0.0f ? t[q] : a[q];
-    }
+    for (q = 0; q < nr; q++) g[q] = t[q] + beta[q] * (t[q] - a[q]);
 }
 
 /* The step's epilogue on a panel (SCN Algorithm 1, corrected):
@@ -3656,13 +3659,14 @@ SCN__INLINE void scn__epilogue_row2(const int nr, const float *SCN__RESTRICT t,
  * live columns. */
 SCN__INLINE int scn__epilogue_body(const int nr, int n, const scn__fista *f,
                                    scn__panel *pn) {
-    float dmax[32], amax[32], rdot[32], beta[32];
+    float dmax[32], amax[32], rdot[32], beta[32], *swap;
     float sg = f->signed_codes ? 1.0f : 0.0f;
     int j, q, live = 0;
     for (q = 0; q < nr; q++) dmax[q] = amax[q] = rdot[q] = 0.0f;
     for (j = 0; j < n; j++)
-        scn__epilogue_row1(nr, pn->t + (size_t)j * nr, pn->a + (size_t)j * nr,
-                           pn->g + (size_t)j * nr, f->thr, sg, dmax, amax, rdot);
+        scn__epilogue_row1(nr, pn->t + (size_t)j * nr, pn->b + (size_t)j * nr,
+                           pn->a + (size_t)j * nr, pn->g + (size_t)j * nr, pn->live, f->thr,
+                           sg, dmax, amax, rdot);
     for (q = 0; q < nr; q++) {
         beta[q] = 0.0f;
         if (rdot[q] > 0.0f) {
@@ -3675,7 +3679,10 @@ SCN__INLINE int scn__epilogue_body(const int nr, int n, const scn__fista *f,
     }
     for (j = 0; j < n; j++)
         scn__epilogue_row2(nr, pn->t + (size_t)j * nr, pn->a + (size_t)j * nr,
-                           pn->g + (size_t)j * nr, beta, pn->live);
+                           pn->g + (size_t)j * nr, beta);
+    swap = pn->a;                                           /* alpha_t+1 becomes alpha */
+    pn->a = pn->t;
+    pn->t = swap;
     for (q = 0; q < nr; q++) {
         if (f->test && dmax[q] <= f->tol * amax[q]) pn->live[q] = 0.0f;
         live += pn->live[q] != 0.0f;
@@ -3860,10 +3867,9 @@ static int scn__fista_panel(const scn__fista *f, const int *cols, int cnt, int i
         pn->live[q] = q < cnt ? 1.0f : 0.0f;
     }
     for (it = 0; it < iters;) {
-        memcpy(pn->t, pn->b, (size_t)n * nr * sizeof(float));      /* t = b + A gamma */
-        for (i = 0; i < n; i += k->mr)
+        for (i = 0; i < n; i += k->mr)                              /* t = A gamma */
             k->fn(n, f->apack + (size_t)i * n, pn->g, (size_t)nr, pn->t + (size_t)i * nr, (size_t)nr,
-                  n - i < k->mr ? n - i : k->mr, nr, 1.0f, 1);
+                  n - i < k->mr ? n - i : k->mr, nr, 1.0f, 0);
         it++;
         if (!epilogue(n, f, pn)) break;
     }
