@@ -1641,7 +1641,7 @@ static const char *eval_help =
     "pass's speed (\"evaluation: N images, S s, R images/s\") and the confusion\n"
     "matrix (rows: true class, columns: predicted).\n"
     "  --eval-tol T  the SC layers stop FISTA at relative change T and skip\n"
-    "                polishing (default 0: codes solved exactly, as in training)\n"
+    "                polishing (default 0.01; 0: codes solved exactly, as in training)\n"
     "  --format F    the data's format (default: detected; see scn info)\n"
     "  --batch B     images per forward pass (default 256). Memory grows with it:\n"
     "                the SC layers keep every patch and code of the batch\n"
@@ -1656,7 +1656,7 @@ static int draw_confusion(const long *conf, int K, const char *out);
 static int cmd_eval(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *model = NULL, *format = NULL;
     int batch = 256, threads = 0, rc = 1, K, i, j, test_limit = 0;
-    float eval_tol = 0.0f;
+    float eval_tol = SCN_EVAL_TOL;
     const char *confusion_png = NULL;
     scn_dataset *test = NULL;
     scn_net *net = NULL;
