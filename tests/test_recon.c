@@ -16,6 +16,11 @@ int main(void) {
     double worst = 0.0, rin = 0.0, rrec = 0.0;
     CHECK(exact && shrunk, "nets: %s", scn_error());
     if (!exact || !shrunk) return check_summary("recon");
+    /* exact codes, not evaluation's early stop (SCN_EVAL_TOL): the
+       dictionary is complete and lambda2 tiny, so FISTA converges slowly */
+    CHECK(scn_net_set_eval_tol(exact, 0.0f) == SCN_OK, "%s", scn_error());
+    CHECK(scn_net_set_eval_tol(exact, 1.0f) == SCN_ERR_ARG && strstr(scn_error(), "[0, 1)"),
+          "eval tolerance 1: \"%s\"", scn_error());
     scn_rng_seed(&r, 3, 3);
     for (i = 0; i < N * H * W; i++) x[i] = scn_rng_normal(&r);
     CHECK(scn_net_sc_recon(exact, 0, shape, NULL, NULL) == SCN_ERR_ARG &&
@@ -32,6 +37,18 @@ int main(void) {
         worst = fmax(worst, fabs(rec[i] - x[i]));
     }
     CHECK(worst < 1e-3, "input and D alpha vs the image: %g", worst);
+    /* at the default evaluation tolerance FISTA stops early, unpolished:
+       close to the image, not equal to it */
+    CHECK(scn_net_set_eval_tol(exact, SCN_EVAL_TOL) == SCN_OK &&
+          scn_net_forward(exact, x, N, 0) != NULL &&
+          scn_net_sc_recon(exact, 0, shape, in, rec) == SCN_OK, "%s", scn_error());
+    for (i = 0, worst = 0.0, rin = 0.0; i < N * H * W; i++) {
+        worst = fmax(worst, fabs(rec[i] - x[i]));
+        rin = fmax(rin, fabs(x[i]));
+    }
+    CHECK(worst > 1e-4 && worst < 0.3 * rin, "early stop: |D alpha - x| %g of |x| %g", worst,
+          rin);
+    rin = 0.0;
     /* lambda1 = 5 thresholds most codes away: a much smaller reconstruction */
     CHECK(scn_net_forward(shrunk, x, N, 0) != NULL, "forward: %s", scn_error());
     CHECK(scn_net_sc_recon(shrunk, 0, shape, in, rec) == SCN_OK, "recon: %s", scn_error());
