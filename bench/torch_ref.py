@@ -203,6 +203,7 @@ def solve_active(G, alpha, g, solver, layout, lam2=L2):
 
 CG_TOL, CG_MAX = 1e-6, 500
 cg_iters_used = []
+CHECK, CHECK_PATCHES = None, 2048       # step: a list to collect each layer's solve error
 
 
 def cg_active(G, alpha, g, layout):
@@ -250,8 +251,14 @@ class SCImplicit(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         D, X, alpha = ctx.saved_tensors
-        G, _ = step_size(D)
+        G = D.t() @ D
+        G.diagonal().add_(L2)
         gamma = solve_active(G, alpha, g, ctx.solver, ctx.layout)
+        if CHECK is not None and ctx.solver != "lu":    # against LU on the first patches
+            cut = (lambda t: t[:, :CHECK_PATCHES]) if ctx.layout == "nP" else \
+                (lambda t: t[:CHECK_PATCHES])
+            exact = solve_active(G, cut(alpha), cut(g), "lu", ctx.layout)
+            CHECK.append(((cut(gamma) - exact).norm() / exact.norm().clamp(min=1e-30)).item())
         if ctx.layout == "nP":              # X m x P, alpha and gamma n x P
             R = torch.addmm(X, D, alpha, alpha=-1.0)
             dD = torch.addmm(R @ gamma.t(), D, gamma @ alpha.t(), alpha=-1.0)
@@ -316,7 +323,7 @@ def sc_conv_old(x, D, iters, implicit=True, k=3):
 DEFAULT = {
     "forward": {"unfold/nP", "unfold/Pn", "strided/nP", "strided/Pn"},
     "forward+backward": {"unfold/nP/cg", "unfold/Pn/cg", "strided/nP/cg", "strided/Pn/cg",
-                         "unfold/nP/chol", "unfold/Pn/lu"},
+                         "unfold/nP/chol", "strided/Pn/chol"},
     "forward+backward(autograd)": {"unfold/nP", "unfold/Pn", "strided/nP", "strided/Pn"},
 }
 
@@ -472,10 +479,18 @@ def cmd_step(a):
     opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4}, {"params": rest}],
                           lr=0.1, momentum=0.9)
     if a.data and a.model == "scn-mnist":
-        images = read_idx(os.path.join(a.data, "train-images-idx3-ubyte")).float() / 255
+        images = read_idx(os.path.join(a.data, "train-images-idx3-ubyte"))
         labels = read_idx(os.path.join(a.data, "train-labels-idx1-ubyte")).long()
-        x = ((images[:a.batch] - images.mean()) / images.std()).reshape(a.batch, 1, 28, 28)
+        s1 = s2 = 0.0                   # the set's mean and std, in chunks (no float copy)
+        for i in range(0, images.shape[0], 4096):
+            c = images[i:i + 4096].double() / 255
+            s1, s2 = s1 + c.sum().item(), s2 + (c * c).sum().item()
+        cnt = images.numel()
+        mean = s1 / cnt
+        std = ((s2 - cnt * mean * mean) / (cnt - 1)) ** 0.5
+        x = ((images[:a.batch].float() / 255 - mean) / std).reshape(a.batch, 1, 28, 28)
         y = labels[:a.batch]
+        del images, c
     else:
         x = torch.randn(a.batch, C, S, S)
         y = torch.randint(0, 10, (a.batch,))
@@ -485,7 +500,19 @@ def cmd_step(a):
         F.cross_entropy(net(x), y).backward()
         opt.step()
 
-    step()                                                       # warm-up
+    global CHECK
+    CHECK = [] if a.grad == "implicit" else None
+    del cg_iters_used[:]
+    step()                                                       # warm-up, checked
+    if CHECK is not None:
+        err = max(CHECK) if CHECK else 0.0
+        say("warm-up step: %s solves within %.1e of LU on %d patches per layer%s" % (
+            a.solver, err, CHECK_PATCHES,
+            " (CG iterations per layer: %s)" % cg_iters_used if cg_iters_used else ""))
+        if err > 1e-4:
+            raise SystemExit("torch_ref.py: the %s solve is off by %.1e (more than 1e-4)"
+                             % (a.solver, err))
+        CHECK = None
     t = times(step, a.steps)
     say("step seconds: median %.3f min %.3f" % (statistics.median(t), min(t)))
     print("images/s %.1f" % (a.batch / statistics.median(t)))
@@ -494,8 +521,14 @@ def cmd_step(a):
 
 def step_best(a):
     """Each gradient in its own process (peak memory per variant); the faster one's lines."""
-    base = [sys.executable, os.path.abspath(__file__)] + [
-        arg for arg in sys.argv[1:] if not arg.startswith("--grad")]
+    base = [sys.executable, os.path.abspath(__file__), "step", "--model", a.model,
+            "--batch", str(a.batch), "--iters", str(a.iters), "--steps", str(a.steps),
+            "--threads", str(a.threads), "--solver", a.solver]
+    for opt in ("channels", "size", "data"):
+        if getattr(a, opt):
+            base += ["--" + opt, str(getattr(a, opt))]
+    if a.verbose:
+        base.append("--verbose")
     res = {}
     for grad in ("implicit", "autograd"):
         out = subprocess.run(base + ["--grad", grad], check=True, stdout=subprocess.PIPE,
@@ -525,7 +558,7 @@ def main():
     p.add_argument("--data")
     p.add_argument("--model", choices=sorted(MODELS), default="scn-mnist")
     p.add_argument("--grad", choices=["implicit", "autograd", "best"], default="implicit")
-    p.add_argument("--solver", choices=["chol", "cg", "lu"], default="chol")
+    p.add_argument("--solver", choices=["chol", "cg", "lu"], default="cg")
     p.add_argument("--old", action="store_true", help="also time the previous reference")
     p.add_argument("--all", action="store_true", help="time every variant, old ones too")
     p.add_argument("--verbose", "-v", action="store_true", help="each variant's times on stderr")
