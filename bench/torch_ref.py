@@ -433,9 +433,10 @@ class SCN(torch.nn.Module):
     """sc:n=.. bn ... gap linear:n=10, as scn.h's presets: 3x3 windows, padding 1,
     dictionary m x n (m = C*9), a learned lambda1 per sc layer (initially 0.1)."""
 
-    def __init__(self, spec, channels, iters, grad, solver):
+    def __init__(self, spec, channels, iters, grad, solver, kind="unfold", layout="nP"):
         super().__init__()
         self.iters, self.grad, self.solver = iters, grad, solver
+        self.kind, self.layout = kind, layout
         spec = [(channels, spec[0][1], spec[0][2])] + spec[1:]
         self.D = torch.nn.ParameterList(
             [torch.nn.Parameter(torch.randn(c * 9, n) / (c * 9) ** 0.5) for c, n, _ in spec])
@@ -446,7 +447,7 @@ class SCN(torch.nn.Module):
 
     def forward(self, x):
         for D, lam1, s, bn in zip(self.D, self.lam1, self.strides, self.bn):
-            x = bn(sc_conv(x, D, lam1, self.iters, self.grad, "strided", "Pn", self.solver, s=s))
+            x = bn(sc_conv(x, D, lam1, self.iters, self.grad, self.kind, self.layout, self.solver, s=s))
         return self.fc(x.mean(dim=(2, 3)))
 
 
@@ -470,9 +471,9 @@ def cmd_step(a):
     torch.manual_seed(1)
     C = a.channels or (3 if a.model == "scn-cifar" else 1)
     S = a.size or (32 if a.model == "scn-cifar" else 28)
-    net = SCN(MODELS[a.model], C, a.iters, a.grad, a.solver)
-    say("%s: %d parameters, %d x %d x %d images, gradient %s%s" % (
-        a.model, sum(p.numel() for p in net.parameters()), C, S, S, a.grad,
+    net = SCN(MODELS[a.model], C, a.iters, a.grad, a.solver, a.unfold, a.layout)
+    say("%s: %d parameters, %d x %d x %d images, %s/%s, gradient %s%s" % (
+        a.model, sum(p.numel() for p in net.parameters()), C, S, S, a.unfold, a.layout, a.grad,
         " (%s)" % a.solver if a.grad == "implicit" else ""))
     decay = [p for p in net.parameters() if p.dim() == 2]   # as scn train: weights only
     rest = [p for p in net.parameters() if p.dim() != 2]
@@ -524,7 +525,7 @@ def step_best(a):
     base = [sys.executable, os.path.abspath(__file__), "step", "--model", a.model,
             "--batch", str(a.batch), "--iters", str(a.iters), "--steps", str(a.steps),
             "--threads", str(a.threads), "--solver", a.solver]
-    for opt in ("channels", "size", "data"):
+    for opt in ("channels", "size", "data", "unfold", "layout"):
         if getattr(a, opt):
             base += ["--" + opt, str(getattr(a, opt))]
     if a.verbose:
@@ -559,6 +560,8 @@ def main():
     p.add_argument("--model", choices=sorted(MODELS), default="scn-mnist")
     p.add_argument("--grad", choices=["implicit", "autograd", "best"], default="implicit")
     p.add_argument("--solver", choices=["chol", "cg", "lu"], default="cg")
+    p.add_argument("--unfold", choices=["unfold", "strided"])
+    p.add_argument("--layout", choices=["nP", "Pn"])
     p.add_argument("--old", action="store_true", help="also time the previous reference")
     p.add_argument("--all", action="store_true", help="time every variant, old ones too")
     p.add_argument("--verbose", "-v", action="store_true", help="each variant's times on stderr")
@@ -567,6 +570,9 @@ def main():
     torch.set_num_threads(a.threads)
     if a.batch is None:
         a.batch = 32 if a.what == "layer" else 64
+    if a.grad != "best":                # each gradient's faster shape in scn-cifar steps
+        a.unfold = a.unfold or ("unfold" if a.grad == "implicit" else "strided")
+        a.layout = a.layout or ("Pn" if a.grad == "implicit" else "nP")
     if a.what == "layer":
         a.channels = a.channels or 16
         a.size = a.size or 28
