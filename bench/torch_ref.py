@@ -2,55 +2,69 @@
 """The same sparse-coding layer and SCN networks in PyTorch, for make bench.
 
   torch_ref.py layer [--batch 32 --channels 16 --size 28 --atoms 64 --kernel 3
-                      --iters 20 --reps 5 --threads 2 --old]
+                      --iters 20 --reps 5 --threads 2 --old --all -v]
       forward <median s>                    FISTA, no gradient
       forward+backward <median s>           implicit (fixed-point) gradient
       forward+backward(autograd) <median s> autograd through the iterations
   torch_ref.py step [--model scn-mnist|scn-cifar] [--batch 64 --iters 20
                      --steps 5 --threads 2 --data DIR --channels C --size S
-                     --grad implicit|autograd|best --solver chol|cg|lu]
+                     --grad implicit|autograd|best --solver cg|chol|lu
+                     --unfold unfold|strided --layout nP|Pn -v]
       images/s <training images per second>
       peak_rss_mb <peak resident memory>
 
 The reference is meant to be the fastest PyTorch a user would plausibly
 write, so that scn.h's ratios against it are honest. Every `layer` line is
-the best median over a few variants, all timed in the same run (--verbose
-prints each one to stderr):
+the best median over a few variants, timed round robin in the same run
+(-v prints each variant's median and min to stderr):
 
-  unfolding   F.unfold (then a permute copy), or one copy of an as_strided
+  unfolding   F.unfold (then a transpose copy), or one copy of an as_strided
               view of the padded input straight into the layout wanted
-  layout      codes as an n x P matrix (A @ Y), or P x n (Y @ A)
+  layout      codes as an n x P matrix (A @ Y, "nP"), or P x n (Y @ A, "Pn")
   forward     under torch.no_grad(): FISTA on the 2-D matrix with
-              torch.addmm(out=), in-place clamp_/mul_/add_, the threshold
-              folded into the constant term, two buffers swapped
+              torch.addmm(out=), in-place clamp_, the momentum step as one
+              torch.lerp(out=) (lerp(alpha, new, 1 + beta) = new + beta
+              (new - alpha)), the threshold folded into the constant term,
+              buffers swapped, not reallocated
   implicit    SCN eq. 11, gamma_S = (D_S^T D_S + lambda2 I)^-1 g_S per patch
   backward    and zero off the support, then dD = (X - D A) Gamma^T -
               D Gamma A^T, dX = D Gamma, dlambda1 = -sum Gamma, solved by
-                lu    masked batched LU, torch.linalg.solve (the old reference)
-                chol  masked batched Cholesky, cholesky_ex + cholesky_solve
-                cg    conjugate gradients on all patches at once: masked
-                      2-D matmuls, a step length per patch, stopped when every
-                      patch's residual is below 1e-6 of its right-hand side;
-                      it counts only if its gradient matches chol's to 1e-4
-                      relative (checked every run, error printed to stderr)
-  autograd    FISTA with out-of-place ops (addmm + relu + one add per
+                lu    masked batched LU, torch.linalg.solve (as the previous
+                      reference did, with a leaner mask)
+                chol  masked batched Cholesky, cholesky_ex and two
+                      solve_triangular (cholesky_solve was 1.5x slower)
+                cg    conjugate gradients on all patches at once: masked 2-D
+                      matmuls, a step length per patch, stopped when every
+                      patch's residual is below 1e-6 of its right-hand side
+                      (tested every 5 iterations); it counts only if its
+                      gradients (D, input, lambda1) match LU's to 1e-4
+                      relative, checked every run (2e-7 on the default shape,
+                      20 iterations; -v prints it)
+  autograd    FISTA with out-of-place ops (addmm, relu and lerp per
               iteration), gradients by backpropagation through the iterations
 
---old adds the previous reference (F.unfold, out-of-place A @ gamma, masked
-batched LU) to the candidates, to compare old and new within one run.
+Without --all, `layer` times the variants that won or came close in the runs
+the README reports (DEFAULT below: every shape for the forward and autograd
+lines, CG on every shape and Cholesky on two for the implicit line; LU and
+the other Cholesky shapes lost to CG by 2-3x); --all times them all, and
+--old (or --all) adds the previous reference (F.unfold, out-of-place
+A @ gamma, masked batched LU) to compare old and new in one run.
 
 `step` trains scn-mnist (the first --batch images of --data, IDX, normalised
 like scn train; random without it) or scn-cifar (random C x S x S images,
 default 3 x 32 x 32, random labels): the same layers and parameter counts as
-scn.h (a learned lambda1 per sc layer, BN gamma/beta, the linear layer; 72,608
-and 695,992 parameters), 20 FISTA iterations per layer, SGD lr 0.1 momentum
-0.9 weight decay 5e-4 on weights only (as scn train: not on lambda1, BN or
-biases), one warm-up step, median of --steps. The layers use
-the best layer variant (as_strided, P x n, in-place FISTA under no_grad).
---grad implicit uses SCN eq. 11 (--solver, default chol); autograd
-backpropagates through the 20 unrolled iterations; best runs both, each in
-its own process so that peak_rss_mb is that variant's own, and prints the
-faster one's lines (the choice and both results on stderr).
+scn.h (a learned lambda1 per sc layer, BN gamma/beta, the linear layer;
+72,608 and 695,992 parameters), 20 FISTA iterations per layer, SGD lr 0.1
+momentum 0.9 weight decay 5e-4 on weights only (as scn train: not on
+lambda1, BN or biases), one warm-up step, median of --steps. --grad
+implicit solves SCN eq. 11 (--solver, CG by default; the warm-up step checks
+every layer's solve against LU on 2048 patches and stops above 1e-4);
+autograd backpropagates through the 20 unrolled iterations; best runs both,
+each in its own process so that peak_rss_mb is that variant's own, and
+prints the faster one's lines (both results and the choice on stderr).
+The layers run the forward above; by default implicit uses F.unfold and
+P x n, autograd as_strided and n x P (the faster shapes in scn-cifar steps:
+as_strided's backward is slow on the P x n layout's channels-last views).
 """
 import argparse
 import gzip
