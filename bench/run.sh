@@ -64,7 +64,7 @@ echo
 echo "scn-cifar training step, batch 64, 3 x 32 x 32, $T threads"
 bin/scn bench step --model scn-cifar --channels 3 --size 32 --batch 64 --steps 3 --warmup 2 \
     --threads "$T" > "$tmp/scn"
-$PY bench/torch_ref.py step --model scn-cifar --channels 3 --size 32 --batch 64 --steps 3 \
+$PY bench/torch_ref.py step --model scn-cifar --channels 3 --size 32 --batch 64 --steps 2 \
     --grad best --threads "$T" > "$tmp/torch"
 step_table
 echo
