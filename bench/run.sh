@@ -43,15 +43,30 @@ printf "%-34s %10s %10s %7s\n" "forward" "$f" "$tf" "$(ratio "$tf" "$f")"
 printf "%-34s %10s %10s %7s\n" "forward+backward (unrolled)" "$fb" "$tfb" "$(ratio "$tfb" "$fb")"
 echo
 
+# step_table: images/s and peak memory of $tmp/scn beside $tmp/torch
+step_table() {
+    i=$(value images/s "$tmp/scn"); ti=$(value images/s "$tmp/torch")
+    m=$(value peak_rss_mb "$tmp/scn"); tm=$(value peak_rss_mb "$tmp/torch")
+    printf "%-34s %10s %10s %7s\n" "" scn.h pytorch ratio
+    printf "%-34s %10s %10s %7s\n" "images/s" "$i" "$ti" "$(ratio "$i" "$ti")"
+    printf "%-34s %10s %10s %7s\n" "peak memory (MB)" "$m" "$tm" "$(ratio "$m" "$tm")"
+}
+
+# PyTorch's step: the faster of its implicit and autograd gradients (--grad best)
 echo "scn-mnist training step, batch 64, $T threads"
 if [ -d "$DATA" ]; then D="--data $DATA"; else D=""; fi
 bin/scn bench step --model scn-mnist --batch 64 $D --threads "$T" > "$tmp/scn"
-$PY bench/torch_ref.py step --batch 64 $D --threads "$T" > "$tmp/torch"
-i=$(value images/s "$tmp/scn"); ti=$(value images/s "$tmp/torch")
-m=$(value peak_rss_mb "$tmp/scn"); tm=$(value peak_rss_mb "$tmp/torch")
-printf "%-34s %10s %10s %7s\n" "" scn.h pytorch ratio
-printf "%-34s %10s %10s %7s\n" "images/s" "$i" "$ti" "$(ratio "$i" "$ti")"
-printf "%-34s %10s %10s %7s\n" "peak memory (MB)" "$m" "$tm" "$(ratio "$m" "$tm")"
+$PY bench/torch_ref.py step --model scn-mnist --batch 64 $D --grad best \
+    --threads "$T" > "$tmp/torch"
+step_table
+echo
+
+echo "scn-cifar training step, batch 64, 3 x 32 x 32, $T threads"
+bin/scn bench step --model scn-cifar --channels 3 --size 32 --batch 64 --steps 3 --warmup 2 \
+    --threads "$T" > "$tmp/scn"
+$PY bench/torch_ref.py step --model scn-cifar --channels 3 --size 32 --batch 64 --steps 2 \
+    --grad best --threads "$T" > "$tmp/torch"
+step_table
 echo
 
 bin/bench_sparse "$T" 256
