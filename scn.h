@@ -709,7 +709,9 @@ SCNDEF float scn_net_layer_density(const scn_net *net, int i);
  * shape); input receives the layer's input and recon its reconstruction
  * D alpha, each N x C x H x W, each pixel the mean over the patches that
  * cover it (a pixel no patch covers is 0 in both). input and recon may
- * both be NULL to ask the shape only. Of a csc layer: its input and
+ * both be NULL to ask the shape only. An sc layer's are rebuilt from its
+ * input and output as the net keeps them (of the first layer, the x given
+ * to scn_net_forward, which must still hold the batch). Of a csc layer: its input and
  * A(z) (SDNet eq. 3) of the last evaluation forward (train = 0). Host
  * memory; fails with SCN_ERR_ARG for a layer that is not sc, csf, sf or
  * csc, before any forward (a csc layer: any evaluation forward), or on a
@@ -4763,6 +4765,15 @@ typedef struct scn__kind {
     scn_status (*check)(const scn__layer *l, const float *params, const float *buffers);
 } scn__kind;
 
+/* Backend scratch shared by all layers of a net, for what one layer needs
+ * only while its forward or backward runs (sc: patches, codes, gradients;
+ * the net keeps every layer's output, from which its backward rebuilds
+ * them). */
+typedef struct scn__scratch {
+    float *data;
+    size_t cap;                     /* floats */
+} scn__scratch;
+
 struct scn__layer {
     const scn__kind *kind;
     double opt[SCN__MAX_OPTIONS];   /* option values, in the kind's table order */
@@ -4783,8 +4794,11 @@ struct scn__layer {
     float *params, *grads, *buffers;
     const scn_backend *be;          /* the net's */
     scn_workspace *gemm_ws;         /* the net's GEMM packing scratch */
+    scn__scratch *shared;           /* the net's scratch for one layer at a time */
     float *ws;                      /* backend scratch grown to the batch */
     size_t ws_cap;
+    const float *last_in, *last_out;    /* the input and output of the last forward
+                                           (sc: what scn_net_sc_recon reads) */
     float *host;                    /* host scratch (dropout's mask draws) */
     size_t host_cap;
     scn_rng *rng;                   /* the network's, for dropout */
@@ -4825,6 +4839,28 @@ static float *scn__ws(scn__layer *l, uint64_t floats) {
         l->ws_cap = floats;
     }
     return l->ws;
+}
+
+/* The net's shared scratch, at least `floats` long (as scn__ws). */
+static float *scn__shared(scn__layer *l, uint64_t floats) {
+    scn__scratch *sh = l->shared;
+    if (floats > SIZE_MAX / sizeof(float)) {
+        scn__fail(SCN_ERR_NOMEM, "%s layer: %llu floats of scratch, more than a %zu-bit "
+                  "size_t addresses", l->kind->info.name, (unsigned long long)floats,
+                  sizeof(size_t) * 8);
+        return NULL;
+    }
+    if (floats > sh->cap) {
+        l->be->release(sh->data);
+        sh->cap = 0;
+        if (!(sh->data = (float *)l->be->alloc(floats * sizeof(float)))) {
+            scn__fail(SCN_ERR_NOMEM, "%s layer: no memory for %zu floats of scratch",
+                      l->kind->info.name, (size_t)floats);
+            return NULL;
+        }
+        sh->cap = floats;
+    }
+    return sh->data;
 }
 
 static float *scn__host(scn__layer *l, size_t floats) {
@@ -5032,15 +5068,22 @@ static scn_solve_desc scn__sc_solve_desc(scn__layer *l) {
     return sd;
 }
 
-/* Scratch, in floats: X (m x P), alpha (n x P), dD (m x n), G (n x P),
- * dX (m x P), and with the unsupervised loss R = X - D alpha (m x P). */
+/* The net's shared scratch an sc layer uses, in floats: X (m x P), alpha
+ * (n x P), dD (m x n), G (n x P), dX (m x P), and with the unsupervised
+ * loss R = X - D alpha (m x P). The layer keeps none of it between forward
+ * and backward: the backward rebuilds X from the layer's input and alpha
+ * from its output (a change of layout), both kept by the net, so a net's
+ * sc layers together need one layer's scratch instead of all of theirs.
+ * Counted in 64 bits: mP and nP fit size_t whenever the total does. */
+static uint64_t scn__sc_scratch(const scn_conv_geom *g, int n, int unsup) {
+    return (2 + unsup) * (uint64_t)g->m * g->P + 2 * (uint64_t)n * g->P + (uint64_t)g->m * n;
+}
+
 static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N, int train) {
     scn_conv_geom g = scn__geom(l, N);
     int n = scn__sc_n(l), unsup = train && l->mu > 0.0f;
     size_t mP = (size_t)g.m * g.P, nP = (size_t)n * g.P, nz;
-    /* counted in 64 bits: mP and nP fit size_t whenever the total does */
-    float *X = scn__ws(l, (2 + unsup) * (uint64_t)g.m * g.P + 2 * (uint64_t)n * g.P +
-                          (uint64_t)g.m * n), *alpha, *R;
+    float *X = scn__shared(l, scn__sc_scratch(&g, n, unsup)), *alpha, *R;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
     double rr, aa;
@@ -5051,6 +5094,8 @@ static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N
     }
     alpha = X + mP;
     R = alpha + 2 * nP + (size_t)g.m * n + mP;
+    l->last_in = x;
+    l->last_out = y;
     if ((s = l->be->im2col(&g, x, X)) || (s = l->be->en_solve(l->params, g.m, n, X, g.P, &sd,
                                                                alpha, NULL)) ||
         (s = l->be->cols_to_nchw(&g, n, alpha, y)) ||
@@ -5082,11 +5127,23 @@ static scn_status scn__sc_backward(scn__layer *l, const float *x, const float *y
     scn_conv_geom g = scn__geom(l, N);
     int n = scn__sc_n(l), learn = scn__en_learns_l1(l);
     size_t mP = (size_t)g.m * g.P, nP = (size_t)n * g.P;
-    float *X = l->ws, *alpha = X + mP, *dD = alpha + nP, *G = dD + (size_t)g.m * n;
-    float *dX = G + nP, *R = dX + mP, c = l->unsup, dl = 0.0f;
+    float c = l->unsup, dl = 0.0f;
+    float *X = scn__shared(l, scn__sc_scratch(&g, n, c > 0.0f)), *alpha, *dD, *G, *dX, *R;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
-    (void)x; (void)y;
+    if (!X) return SCN_ERR_NOMEM;
+    alpha = X + mP;
+    dD = alpha + nP;
+    G = dD + (size_t)g.m * n;
+    dX = G + nP;
+    R = dX + mP;
+    /* the forward's patches and codes, rebuilt from its input and output */
+    if ((s = l->be->im2col(&g, x, X)) || (s = l->be->nchw_to_cols(&g, n, y, alpha)))
+        return s;
+    if (c > 0.0f && ((s = l->be->copy(R, X, mP)) ||
+                     (s = l->be->gemm(l->gemm_ws, 0, 0, g.m, g.P, n, -1.0f, l->params, n,
+                                      alpha, g.P, 1.0f, R, g.P))))
+        return s;
     if ((s = l->be->nchw_to_cols(&g, n, dy, G)) ||
         (s = l->be->en_backward(l->params, g.m, n, X, g.P, alpha, G, &sd, dD,
                                 dx ? dX : NULL, learn ? &dl : NULL)))
@@ -6382,6 +6439,7 @@ struct scn_net {
     int C, H, W;
     const scn_backend *be;      /* the backend the net's memory belongs to */
     scn_workspace gemm_ws;      /* GEMM packing scratch shared by the layers */
+    scn__scratch shared;        /* backend scratch shared by the layers */
     float *params, *grads, *buffers;
     size_t nparams, nbuffers;
     float *input;               /* device copy of the input (host_memory 0) */
@@ -6571,6 +6629,7 @@ static void scn__layer_start(scn__layer *l, const scn__kind *k, const scn__layer
     l->depth = depth;
     l->be = ctx->be;
     l->gemm_ws = ctx->gemm_ws;
+    l->shared = ctx->shared;
     l->rng = ctx->rng;
     for (i = 0; i < k->info.option_count; i++) l->opt[i] = k->info.options[i].def;
 }
@@ -6755,6 +6814,7 @@ SCNDEF void scn_net_free(scn_net *net) {
     net->be->release(net->dlogits);
     SCN_FREE(net->logits);
     scn_workspace_free(&net->gemm_ws);
+    net->be->release(net->shared.data);
     SCN_FREE(net->all);
     SCN_FREE(net->spec);
     SCN_FREE(net);
@@ -6783,6 +6843,7 @@ static scn_status scn__net_parse(scn_net *net, const char *spec) {
     p.s = spec;
     p.ctx.be = net->be;
     p.ctx.gemm_ws = &net->gemm_ws;
+    p.ctx.shared = &net->shared;
     p.ctx.rng = &net->rng;
     if ((s = scn__parse_seq(&p, &net->top, &C, &H, &W, 0))) return s;
     scn__seq_list(&net->top, NULL, &net->count);
@@ -7190,7 +7251,7 @@ SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], floa
     const scn__layer *l;
     scn_conv_geom g;
     size_t mP, k, count;
-    float *DA, *cover;
+    float *DA, *cover, *alpha;
     int n;
     scn_status s;
     SCN_ASSERT(net && shape && !input == !recon);
@@ -7200,7 +7261,7 @@ SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], floa
     if (!l || l->kind->forward != scn__sc_forward)
         return scn__fail(SCN_ERR_ARG, "reconstruction: layer %d is %s, not sc, csf, sf or csc",
                          i + 1, l ? l->kind->info.name : "not there");
-    if (net->N < 1 || !l->ws)
+    if (net->N < 1 || !l->last_out)
         return scn__fail(SCN_ERR_ARG, "reconstruction: layer %d has not run a forward", i + 1);
     if (!net->be->host_memory)
         return scn__fail(SCN_ERR_ARG, "reconstruction: backend %s keeps no host memory",
@@ -7213,18 +7274,28 @@ SCNDEF scn_status scn_net_sc_recon(const scn_net *net, int i, int shape[4], floa
     count = (size_t)g.N * g.C * g.H * g.W;
     DA = (float *)scn__calloc(mP, sizeof(float), "reconstruction");
     cover = (float *)scn__calloc(count, sizeof(float), "reconstruction");
-    if (!DA || !cover) { SCN_FREE(DA); SCN_FREE(cover); return SCN_ERR_NOMEM; }
-    /* the forward left X (m x P) then alpha (n x P) in the layer's scratch */
-    s = scn__cpu_gemm(NULL, 0, 0, g.m, g.P, n, 1.0f, l->params, n, l->ws + mP, g.P, 0.0f, DA,
-                      g.P);
+    alpha = (float *)scn__calloc((size_t)n * g.P, sizeof(float), "reconstruction");
+    if (!DA || !cover || !alpha) {
+        SCN_FREE(DA);
+        SCN_FREE(cover);
+        SCN_FREE(alpha);
+        return SCN_ERR_NOMEM;
+    }
+    /* the codes are the layer's last output, in columns; the patches its
+     * last input, which col2im below averages back into the image */
+    s = net->be->nchw_to_cols(&g, n, l->last_out, alpha);
+    if (!s) s = scn__cpu_gemm(NULL, 0, 0, g.m, g.P, n, 1.0f, l->params, n, alpha, g.P, 0.0f,
+                              DA, g.P);
     if (!s) s = scn_col2im(&g, DA, recon);
-    if (!s) s = scn_col2im(&g, l->ws, input);
+    if (!s) s = scn_im2col(&g, l->last_in, DA);
+    if (!s) s = scn_col2im(&g, DA, input);
     for (k = 0; !s && k < mP; k++) DA[k] = 1.0f;
     if (!s) s = scn_col2im(&g, DA, cover);
     for (k = 0; !s && k < count; k++)
         if (cover[k] > 0.0f) { input[k] /= cover[k]; recon[k] /= cover[k]; }
     SCN_FREE(DA);
     SCN_FREE(cover);
+    SCN_FREE(alpha);
     return s;
 }
 
