@@ -638,10 +638,10 @@ typedef struct scn_net scn_net;
  * scn_kind() lists the words and their options. Presets: scn-mnist,
  * scn-cifar (SCN-4, section 5.1), scn-mnist-paper (the paper's MNIST
  * network: SCN-4 with 8 filters in the first layer), lenet, resnet-tiny,
- * the four networks of the SF paper (Figure 2): lenet-paper, lenet-csf, lenet-sf, lenet-csf-sf, and DDSE
- * and its five baselines (section 4.2) for 28 x 28 inputs: ddse-mnist,
- * ddse-fc, ddse-fc-dropout, ddse-fc-dropconnect, ddse-lista,
- * ddse-noshortcut, and SDNet's (section 3.2) with the ResNets they are
+ * the four networks of the SF paper (Figure 2): lenet-paper, lenet-csf,
+ * lenet-sf, lenet-csf-sf, and DDSE and its five baselines (section 4.2)
+ * for 28 x 28 inputs: ddse-mnist, ddse-fc, ddse-fc-dropout,
+ * ddse-fc-dropconnect, ddse-lista, ddse-noshortcut, and SDNet's (section 3.2) with the ResNets they are
  * compared with: sdnet-mnist, resnet-mnist (28 x 28), sdnet18, resnet18
  * (32 x 32) (scn_net_preset_name lists them).
  *
@@ -711,8 +711,9 @@ SCNDEF float scn_net_layer_density(const scn_net *net, int i);
  * cover it (a pixel no patch covers is 0 in both). input and recon may
  * both be NULL to ask the shape only. An sc layer's are rebuilt from its
  * input and output as the net keeps them (of the first layer, the x given
- * to scn_net_forward, which must still hold the batch). Of a csc layer: its input and
- * A(z) (SDNet eq. 3) of the last evaluation forward (train = 0). Host
+ * to scn_net_forward, which must still hold the batch). Of a csc layer:
+ * its input and A(z) (SDNet eq. 3) of the last evaluation forward (train
+ * = 0). Host
  * memory; fails with SCN_ERR_ARG for a layer that is not sc, csf, sf or
  * csc, before any forward (a csc layer: any evaluation forward), or on a
  * backend without host memory. */
@@ -730,8 +731,9 @@ SCNDEF scn_status scn_net_set_csc_lambda(scn_net *net, int i, float lambda);
  * unpolished; 0 solves exactly as training does (polished to the KKT
  * conditions). Classification needs codes, not the exact minimiser the
  * fixed-point gradients need: a new or loaded net starts at SCN_EVAL_TOL
- * (1e-2), which on trained scn-mnist nets tested as well as exact codes
- * in less time (README, "Evaluation"). SCN_ERR_ARG unless 0 <= tol < 1.
+ * (1e-2), at which a trained scn-mnist net tests as well as with exact
+ * codes, in less time (README, "Evaluation solves less than training").
+ * SCN_ERR_ARG unless 0 <= tol < 1.
  * Not saved in checkpoints. */
 #define SCN_EVAL_TOL 1e-2f
 SCNDEF scn_status scn_net_set_eval_tol(scn_net *net, float tol);
