@@ -641,9 +641,9 @@ typedef struct scn_net scn_net;
  * the four networks of the SF paper (Figure 2): lenet-paper, lenet-csf,
  * lenet-sf, lenet-csf-sf, and DDSE and its five baselines (section 4.2)
  * for 28 x 28 inputs: ddse-mnist, ddse-fc, ddse-fc-dropout,
- * ddse-fc-dropconnect, ddse-lista, ddse-noshortcut, and SDNet's (section 3.2) with the ResNets they are
- * compared with: sdnet-mnist, resnet-mnist (28 x 28), sdnet18, resnet18
- * (32 x 32) (scn_net_preset_name lists them).
+ * ddse-fc-dropconnect, ddse-lista, ddse-noshortcut, and SDNet's (section
+ * 3.2) with the ResNets they are compared with: sdnet-mnist, resnet-mnist
+ * (28 x 28), sdnet18, resnet18 (32 x 32) (scn_net_preset_name lists them).
  *
  * Layers are numbered 0..scn_net_layer_count()-1 in spec order, a block
  * before the layers of its body, its shortcut projection (if any) after.
