@@ -1645,7 +1645,7 @@ static const char *eval_help =
     "  --format F    the data's format (default: detected; see scn info)\n"
     "  --batch B     images per forward pass (default 256). Memory grows with it:\n"
     "                the SC layers keep every patch and code of the batch\n"
-    "                (scn-mnist, 2 threads: a peak of 1.2 GB at 256, 320 MB at 64)\n"
+    "                (scn-mnist, 2 threads: a peak of 750 MB at 256, 200 MB at 64)\n"
     "  --threads T   OpenMP threads (default: all cores)\n"
     "  --test-limit N  the first N test images only (default: all)\n"
     "  --confusion F also draw the confusion matrix as a PNG to F: a row per true\n"
