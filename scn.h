@@ -4820,49 +4820,36 @@ struct scn__layer {
                                        evaluation forward), else 0 */
 };
 
-/* The layer's backend scratch, at least `floats` long; NULL on failure.
- * Its contents do not survive growth (forward grows, backward reads). */
-static float *scn__ws(scn__layer *l, uint64_t floats) {
+/* Backend scratch *data of *cap floats, grown to at least `floats`; NULL
+ * on failure. Its contents do not survive growth. */
+static float *scn__grow(scn__layer *l, float **data, size_t *cap, uint64_t floats) {
     if (floats > SIZE_MAX / sizeof(float)) {   /* only where size_t is 32-bit */
         scn__fail(SCN_ERR_NOMEM, "%s layer: %llu floats of scratch, more than a %zu-bit "
                   "size_t addresses", l->kind->info.name, (unsigned long long)floats,
                   sizeof(size_t) * 8);
         return NULL;
     }
-    if (floats > l->ws_cap) {
-        l->be->release(l->ws);
-        l->ws_cap = 0;
-        l->ws = (float *)l->be->alloc(floats * sizeof(float));
-        if (!l->ws) {
-            scn__fail(SCN_ERR_NOMEM, "%s layer: no memory for %zu floats of scratch",
-                      l->kind->info.name, floats);
-            return NULL;
-        }
-        l->ws_cap = floats;
-    }
-    return l->ws;
-}
-
-/* The net's shared scratch, at least `floats` long (as scn__ws). */
-static float *scn__shared(scn__layer *l, uint64_t floats) {
-    scn__scratch *sh = l->shared;
-    if (floats > SIZE_MAX / sizeof(float)) {
-        scn__fail(SCN_ERR_NOMEM, "%s layer: %llu floats of scratch, more than a %zu-bit "
-                  "size_t addresses", l->kind->info.name, (unsigned long long)floats,
-                  sizeof(size_t) * 8);
-        return NULL;
-    }
-    if (floats > sh->cap) {
-        l->be->release(sh->data);
-        sh->cap = 0;
-        if (!(sh->data = (float *)l->be->alloc(floats * sizeof(float)))) {
+    if (floats > *cap) {
+        l->be->release(*data);
+        *cap = 0;
+        if (!(*data = (float *)l->be->alloc(floats * sizeof(float)))) {
             scn__fail(SCN_ERR_NOMEM, "%s layer: no memory for %zu floats of scratch",
                       l->kind->info.name, (size_t)floats);
             return NULL;
         }
-        sh->cap = floats;
+        *cap = floats;
     }
-    return sh->data;
+    return *data;
+}
+
+/* The layer's own scratch (forward grows, backward reads). */
+static float *scn__ws(scn__layer *l, uint64_t floats) {
+    return scn__grow(l, &l->ws, &l->ws_cap, floats);
+}
+
+/* The net's shared scratch, at least `floats` long (as scn__ws). */
+static float *scn__shared(scn__layer *l, uint64_t floats) {
+    return scn__grow(l, &l->shared->data, &l->shared->cap, floats);
 }
 
 static float *scn__host(scn__layer *l, size_t floats) {
