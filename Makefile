@@ -64,9 +64,6 @@ bin/scn_impl.o: scn.h | bin
 bin/test_%: tests/test_%.c tests/check.h tests/fd.h tests/common.h scn.h bin/scn_impl.o | bin
 	$(CC) $(OPT) $(WARN) -o $@ $< $(if $(filter $<,$(OWN_IMPL)),,bin/scn_impl.o) $(LIBS)
 
-test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx $(addprefix bin/,$(CUDA_TESTS))
-	@sh tests/run.sh bin $(TESTS) test_cxx $(CUDA_TESTS) test_cli cli_harden api_doc lessons
-
 # The CUDA backend (scn_cuda.cu, README "GPU backend"), built by nvcc from
 # $CUDA_HOME/bin, PATH or /usr/local/cuda/bin (NVCC=... names another; one
 # that does not run counts as none). With nvcc, `make test` also builds and
@@ -105,6 +102,11 @@ bin/test_cuda: tests/test_cuda.cu tests/cuda_checks.h tests/check.h scn_cuda.cu 
 bin/test_cuda_host: tests/test_cuda_host.cu tests/cuda_checks.h tests/check.h scn_cuda.cu \
                     scn.h | bin
 	$(NVCC) $(NVFLAGS) -o $@ tests/test_cuda_host.cu -lm
+
+# after the CUDA block: make expands a rule's prerequisites when it reads the
+# rule, so CUDA_TESTS must already be defined here
+test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx $(addprefix bin/,$(CUDA_TESTS))
+	@sh tests/run.sh bin $(TESTS) test_cxx $(CUDA_TESTS) test_cli cli_harden api_doc lessons
 
 # about 3.5 minutes: scn-mnist, 2 epochs (lr 0.1 then 0.01) on the first 10000
 # Fashion-MNIST images without a test pass, then one test pass in scn eval
