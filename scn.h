@@ -2370,23 +2370,37 @@ SCNDEF scn_status scn_conv_geom_init(scn_conv_geom *g, int N, int C, int H, int 
     return SCN_OK;
 }
 
+/* The outputs o in [*lo, *hi) of a row of `len` whose input o * stride + off
+ * lies inside [0, size): the rest of the row reads the zero padding. */
+static void scn__inside(int len, int stride, int off, int size, int *lo, int *hi) {
+    int a = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    int b = size - off <= 0 ? 0 : (size - off + stride - 1) / stride;
+    *lo = a < len ? a : len;
+    *hi = b < *lo ? *lo : b < len ? b : len;
+}
+
 static scn_status scn__cpu_im2col(const scn_conv_geom *g, const float *x, float *X) {
     int row;
     SCN__OMP(parallel for schedule(static) if ((size_t)g->m * g->P > SCN__OMP_MIN)
              num_threads(scn__threads()))
     for (row = 0; row < g->m; row++) {
-        int c = row / (g->k * g->k), i = row / g->k % g->k, j = row % g->k;
+        int c = row / (g->k * g->k), i = row / g->k % g->k, j = row % g->k, lo, hi;
         float *dst = X + (size_t)row * g->P;
         int b, oy, ox;
+        scn__inside(g->Wo, g->stride, j - g->pad, g->W, &lo, &hi);
         for (b = 0; b < g->N; b++) {
             const float *src = x + ((size_t)b * g->C + c) * g->H * g->W;
-            for (oy = 0; oy < g->Ho; oy++) {
+            for (oy = 0; oy < g->Ho; oy++, dst += g->Wo) {
                 int y = oy * g->stride - g->pad + i;
-                for (ox = 0; ox < g->Wo; ox++) {
-                    int xx = ox * g->stride - g->pad + j;
-                    *dst++ = (y >= 0 && y < g->H && xx >= 0 && xx < g->W)
-                           ? src[(size_t)y * g->W + xx] : 0.0f;
+                const float *in;
+                if (y < 0 || y >= g->H) {
+                    memset(dst, 0, (size_t)g->Wo * sizeof *dst);
+                    continue;
                 }
+                in = src + (size_t)y * g->W;
+                for (ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
+                for (ox = lo; ox < hi; ox++) dst[ox] = in[ox * g->stride + j - g->pad];
+                for (ox = hi; ox < g->Wo; ox++) dst[ox] = 0.0f;
             }
         }
     }
@@ -2400,19 +2414,19 @@ static scn_status scn__cpu_col2im(const scn_conv_geom *g, const float *X, float 
     SCN__OMP(parallel for schedule(static) if ((size_t)g->m * g->P > SCN__OMP_MIN)
              num_threads(scn__threads()))
     for (c = 0; c < g->C; c++) {
-        int i, j, b, oy, ox;
+        int i, j, b, oy, ox, lo, hi;
         for (i = 0; i < g->k; i++)
             for (j = 0; j < g->k; j++) {
                 const float *src = X + ((size_t)(c * g->k + i) * g->k + j) * g->P;
+                scn__inside(g->Wo, g->stride, j - g->pad, g->W, &lo, &hi);
                 for (b = 0; b < g->N; b++) {
-                    float *dst = x + ((size_t)b * g->C + c) * g->H * g->W;
-                    for (oy = 0; oy < g->Ho; oy++) {
+                    float *img = x + ((size_t)b * g->C + c) * g->H * g->W;
+                    for (oy = 0; oy < g->Ho; oy++, src += g->Wo) {
                         int y = oy * g->stride - g->pad + i;
-                        for (ox = 0; ox < g->Wo; ox++, src++) {
-                            int xx = ox * g->stride - g->pad + j;
-                            if (y >= 0 && y < g->H && xx >= 0 && xx < g->W)
-                                dst[(size_t)y * g->W + xx] += *src;
-                        }
+                        float *out;
+                        if (y < 0 || y >= g->H) continue;
+                        out = img + (size_t)y * g->W;
+                        for (ox = lo; ox < hi; ox++) out[ox * g->stride + j - g->pad] += src[ox];
                     }
                 }
             }

@@ -439,6 +439,8 @@ static void test_im2col(void) {
         { 1, 1, 1, 1, 1, 1, 0 },
         { 4, 3, 16, 13, 5, 2, 2 },
         { 2, 4, 10, 3, 3, 1, 1 },
+        { 2, 2, 3, 2, 5, 2, 3 },          /* whole window rows in the padding */
+        { 1, 1, 7, 7, 3, 3, 0 },
     };
     size_t c;
     for (c = 0; c < sizeof cases / sizeof cases[0]; c++)
