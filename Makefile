@@ -105,6 +105,9 @@ bin/test_cuda_host: tests/test_cuda_host.cu tests/cuda_checks.h tests/check.h sc
 
 # after the CUDA block: make expands a rule's prerequisites when it reads the
 # rule, so CUDA_TESTS must already be defined here
+# test_sc_groups is test_layers.c with its own SCN_SC_SCRATCH
+bin/test_sc_groups: tests/test_layers.c
+
 test: bin/scn $(EXAMPLES) $(addprefix bin/,$(TESTS)) bin/test_cxx $(addprefix bin/,$(CUDA_TESTS))
 	@sh tests/run.sh bin $(TESTS) test_cxx $(CUDA_TESTS) test_cli cli_harden api_doc lessons
 

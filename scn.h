@@ -82,6 +82,11 @@
  *   SCN_STREAM_MAX    the most bytes read from a pipe or FIFO given as a
  *                     .npy, IDX or checkpoint file (default 1 GiB; see
  *                     INPUT FILES in section 4).
+ *   SCN_SC_SCRATCH    the scratch, in bytes, an sc, csf or sf layer solves
+ *                     in: it takes a batch's images in groups that fit
+ *                     (default 32 MiB; section 8). The codes do not depend
+ *                     on it; memory does (README, "Where scn-cifar's time
+ *                     and memory went").
  *   SCN_NO_STB_IMAGE  no gzip (.gz IDX files), no image folders, no
  *                     stb_image (section 12).
  *   SCN_STB_IMAGE_PATH  the stb_image.h to include instead of
@@ -736,6 +741,9 @@ SCNDEF scn_status scn_net_set_csc_lambda(scn_net *net, int i, float lambda);
  * SCN_ERR_ARG unless 0 <= tol < 1.
  * Not saved in checkpoints. */
 #define SCN_EVAL_TOL 1e-2f
+#ifndef SCN_SC_SCRATCH                  /* see CONFIGURATION at the top */
+#define SCN_SC_SCRATCH ((size_t)32 << 20)
+#endif
 SCNDEF scn_status scn_net_set_eval_tol(scn_net *net, float tol);
 /* lambda of csc layer i (i < 0: the first csc layer's), or -1 when there
  * is no such csc layer. */
@@ -4788,6 +4796,8 @@ typedef struct scn__kind {
 typedef struct scn__scratch {
     float *data;
     size_t cap;                     /* floats */
+    scn_workspace solve;            /* the solvers' scratch (its dict unused: each
+                                       layer keeps its own, scn__sc_lend) */
 } scn__scratch;
 
 struct scn__layer {
@@ -4826,7 +4836,8 @@ struct scn__layer {
                                        not training (scn_net_set_eval_tol); 0: exact */
     float unsup;                    /* mu / N when the last forward added l_U, else 0 */
     double extra;                   /* own loss of the last forward, weighted */
-    scn_workspace solver;           /* SC: the solver's scratch, kept across batches */
+    void *dict;                     /* SC: the solver's cache of what D gives (its
+                                       Gram and step bound), kept while D is unchanged */
     double seconds[2];              /* time spent in forward and backward */
     double fit_seconds;             /* pca: the last scn_pca_fit's time (not saved) */
     scn__seq body, shortcut;        /* composite kinds: the body, the projection */
@@ -5067,8 +5078,23 @@ static scn_solve_desc scn__sc_solve_desc(scn__layer *l) {
     sd.signed_codes = l->en_signed;
     sd.tol = (float)l->opt[EN_TOL];
     sd.max_iter = (int)l->opt[EN_ITERS];
-    sd.ws = &l->solver;
     return sd;
+}
+
+/* The workspace of one solver call: the net's shared scratch with the
+ * layer's own dictionary cache; scn__sc_give_back returns both after the
+ * call (either may have been reallocated). One scratch serves every sc
+ * layer of a net, while each keeps its Gram from forward to backward. */
+static scn_workspace scn__sc_lend(const scn__layer *l) {
+    scn_workspace ws = l->shared->solve;
+    ws.dict = l->dict;
+    return ws;
+}
+
+static void scn__sc_give_back(scn__layer *l, const scn_workspace *ws) {
+    l->shared->solve.data = ws->data;
+    l->shared->solve.size = ws->size;
+    l->dict = ws->dict;
 }
 
 /* The net's shared scratch an sc layer uses, in floats: X (m x P), alpha
@@ -5082,42 +5108,130 @@ static uint64_t scn__sc_scratch(const scn_conv_geom *g, int n, int unsup) {
     return (2 + unsup) * (uint64_t)g->m * g->P + 2 * (uint64_t)n * g->P + (uint64_t)g->m * n;
 }
 
+/* How many of a batch's images an sc layer solves at once: as many as
+ * keep its scratch within SCN_SC_SCRATCH bytes (at least one). Every patch
+ * is its own problem, so the codes do not depend on the grouping; the
+ * gradients are sums over the groups. A device backend (host_memory 0)
+ * takes the batch whole: its kernels want many columns. */
+static int scn__sc_group(const scn__layer *l, int N, int unsup) {
+    scn_conv_geom one = scn__geom(l, 1);
+    uint64_t per = scn__sc_scratch(&one, scn__sc_n(l), unsup) * sizeof(float);
+    uint64_t fit = (uint64_t)SCN_SC_SCRATCH / per;
+    if (!l->be->host_memory || fit >= (uint64_t)N) return N;
+    return fit > 0 ? (int)fit : 1;
+}
+
+/* Solves the codes of one group of images (x its first image, y its first
+ * output) into the shared scratch; with unsup, adds the group's |X - D
+ * alpha|^2 and |alpha|^2 to rr and aa. Counts nonzero codes and sums |alpha|
+ * into nz and l1. */
+static scn_status scn__sc_solve_group(scn__layer *l, const scn_conv_geom *g,
+                                      const scn_solve_desc *sd, const float *x, float *y,
+                                      int unsup, size_t *nz, double *l1, double *rr,
+                                      double *aa) {
+    int n = scn__sc_n(l);
+    size_t mP = (size_t)g->m * g->P, nP = (size_t)n * g->P, z;
+    float *X = scn__shared(l, scn__sc_scratch(g, n, unsup)), *alpha, *R;
+    double sum, r2, a2;
+    scn_workspace ws = scn__sc_lend(l);
+    scn_solve_desc d = *sd;
+    scn_status s;
+    if (!X) return SCN_ERR_NOMEM;
+    alpha = X + mP;
+    R = alpha + 2 * nP + (size_t)g->m * n + mP;
+    d.ws = &ws;
+    if (!(s = l->be->im2col(g, x, X))) {
+        s = l->be->en_solve(l->params, g->m, n, X, g->P, &d, alpha, NULL);
+        scn__sc_give_back(l, &ws);
+    }
+    if (s || (s = l->be->cols_to_nchw(g, n, alpha, y)) ||
+        (s = l->be->sparsity(alpha, nP, &z, &sum)))
+        return s;
+    *nz += z;
+    *l1 += sum;
+    if (!unsup) return SCN_OK;
+    if ((s = l->be->copy(R, X, mP)) ||
+        (s = l->be->gemm(l->gemm_ws, 0, 0, g->m, g->P, n, -1.0f, l->params, n, alpha, g->P,
+                         1.0f, R, g->P)) ||
+        (s = l->be->dot(R, R, mP, &r2)) || (s = l->be->dot(alpha, alpha, nP, &a2)))
+        return s;
+    *rr += r2;
+    *aa += a2;
+    return SCN_OK;
+}
+
 static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N, int train) {
-    scn_conv_geom g = scn__geom(l, N);
-    int n = scn__sc_n(l), unsup = train && l->mu > 0.0f;
-    size_t mP = (size_t)g.m * g.P, nP = (size_t)n * g.P, nz;
-    float *X = scn__shared(l, scn__sc_scratch(&g, n, unsup)), *alpha, *R;
+    int n = scn__sc_n(l), unsup = train && l->mu > 0.0f, step = scn__sc_group(l, N, unsup);
+    int b0;
+    size_t nz = 0;
+    double rr = 0.0, aa = 0.0;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
-    double rr, aa;
-    if (!X) return SCN_ERR_NOMEM;
     if (!train && l->eval_tol > 0.0f) {     /* codes only: no gradient needs them exact */
         sd.tol = l->eval_tol;
         sd.no_polish = 1;
     }
-    alpha = X + mP;
-    R = alpha + 2 * nP + (size_t)g.m * n + mP;
     l->last_in = x;
     l->last_out = y;
-    if ((s = l->be->im2col(&g, x, X)) || (s = l->be->en_solve(l->params, g.m, n, X, g.P, &sd,
-                                                               alpha, NULL)) ||
-        (s = l->be->cols_to_nchw(&g, n, alpha, y)) ||
-        (s = l->be->sparsity(alpha, nP, &nz, &l->code_l1)))
-        return s;
-    l->density = (float)nz / (float)nP;
+    l->code_l1 = 0.0;
+    for (b0 = 0; b0 < N; b0 += step) {
+        scn_conv_geom g = scn__geom(l, N - b0 < step ? N - b0 : step);
+        if ((s = scn__sc_solve_group(l, &g, &sd, x + b0 * scn__in_size(l),
+                                     y + b0 * scn__out_size(l), unsup, &nz, &l->code_l1,
+                                     &rr, &aa)))
+            return s;
+    }
+    l->density = (float)((double)nz / ((double)n * scn__geom(l, N).P));
     l->extra = 0.0;
     l->unsup = 0.0f;
     if (!unsup) return SCN_OK;
     /* SF eq. 12 summed over the patches of each sample, averaged over the
      * batch, weighted by mu (eq. 14) */
-    if ((s = l->be->copy(R, X, mP)) ||
-        (s = l->be->gemm(l->gemm_ws, 0, 0, g.m, g.P, n, -1.0f, l->params, n, alpha, g.P,
-                         1.0f, R, g.P)) ||
-        (s = l->be->dot(R, R, mP, &rr)) || (s = l->be->dot(alpha, alpha, nP, &aa)))
-        return s;
     l->unsup = l->mu / (float)N;
     l->extra = l->unsup * (0.5 * rr + sd.lambda1 * l->code_l1 + 0.5 * sd.lambda2 * aa);
     return SCN_OK;
+}
+
+/* The fixed-point gradients of one group of images (x, y, dy, dx at its
+ * first image; dx may be NULL): adds the group's dD to the layer's
+ * gradient and its dlambda1 to *dl. */
+static scn_status scn__sc_backward_group(scn__layer *l, const scn_conv_geom *g,
+                                         const scn_solve_desc *sd, const float *x,
+                                         const float *y, const float *dy, float *dx,
+                                         float *dl) {
+    int n = scn__sc_n(l), learn = scn__en_learns_l1(l);
+    size_t mP = (size_t)g->m * g->P, nP = (size_t)n * g->P;
+    float c = l->unsup, part = 0.0f;
+    float *X = scn__shared(l, scn__sc_scratch(g, n, c > 0.0f)), *alpha, *dD, *G, *dX, *R;
+    scn_workspace ws = scn__sc_lend(l);
+    scn_solve_desc d = *sd;
+    scn_status s;
+    if (!X) return SCN_ERR_NOMEM;
+    d.ws = &ws;
+    alpha = X + mP;
+    dD = alpha + nP;
+    G = dD + (size_t)g->m * n;
+    dX = G + nP;
+    R = dX + mP;
+    /* the forward's patches and codes, rebuilt from its input and output */
+    if ((s = l->be->im2col(g, x, X)) || (s = l->be->nchw_to_cols(g, n, y, alpha)))
+        return s;
+    if (c > 0.0f && ((s = l->be->copy(R, X, mP)) ||
+                     (s = l->be->gemm(l->gemm_ws, 0, 0, g->m, g->P, n, -1.0f, l->params, n,
+                                      alpha, g->P, 1.0f, R, g->P))))
+        return s;
+    if ((s = l->be->nchw_to_cols(g, n, dy, G))) return s;
+    s = l->be->en_backward(l->params, g->m, n, X, g->P, alpha, G, &d, dD, dx ? dX : NULL,
+                           learn ? &part : NULL);
+    scn__sc_give_back(l, &ws);
+    if (s) return s;
+    if (c > 0.0f && ((s = l->be->gemm(l->gemm_ws, 0, 1, g->m, n, g->P, -c, R, g->P, alpha,
+                                      g->P, 1.0f, dD, n)) ||
+                     (dx && !l->opt[EN_LOCAL] && (s = l->be->axpy(dX, c, R, mP)))))
+        return s;
+    if (dx && (s = l->be->col2im(g, dX, dx))) return s;
+    *dl += part;
+    return l->be->axpy(l->grads, 1.0f, dD, (size_t)g->m * n);
 }
 
 /* The fixed-point gradients (SCN eqs. 11, 13, 17; SF eqs. 6-8). The
@@ -5127,38 +5241,19 @@ static scn_status scn__sc_forward(scn__layer *l, const float *x, float *y, int N
  * `local`) and |alpha|_1 in a learned lambda1. */
 static scn_status scn__sc_backward(scn__layer *l, const float *x, const float *y,
                                    const float *dy, float *dx, int N) {
-    scn_conv_geom g = scn__geom(l, N);
-    int n = scn__sc_n(l), learn = scn__en_learns_l1(l);
-    size_t mP = (size_t)g.m * g.P, nP = (size_t)n * g.P;
-    float c = l->unsup, dl = 0.0f;
-    float *X = scn__shared(l, scn__sc_scratch(&g, n, c > 0.0f)), *alpha, *dD, *G, *dX, *R;
+    int step = scn__sc_group(l, N, l->unsup > 0.0f), b0;
+    size_t in = scn__in_size(l), out = scn__out_size(l);
+    float dl = 0.0f;
     scn_solve_desc sd = scn__sc_solve_desc(l);
     scn_status s;
-    if (!X) return SCN_ERR_NOMEM;
-    alpha = X + mP;
-    dD = alpha + nP;
-    G = dD + (size_t)g.m * n;
-    dX = G + nP;
-    R = dX + mP;
-    /* the forward's patches and codes, rebuilt from its input and output */
-    if ((s = l->be->im2col(&g, x, X)) || (s = l->be->nchw_to_cols(&g, n, y, alpha)))
-        return s;
-    if (c > 0.0f && ((s = l->be->copy(R, X, mP)) ||
-                     (s = l->be->gemm(l->gemm_ws, 0, 0, g.m, g.P, n, -1.0f, l->params, n,
-                                      alpha, g.P, 1.0f, R, g.P))))
-        return s;
-    if ((s = l->be->nchw_to_cols(&g, n, dy, G)) ||
-        (s = l->be->en_backward(l->params, g.m, n, X, g.P, alpha, G, &sd, dD,
-                                dx ? dX : NULL, learn ? &dl : NULL)))
-        return s;
-    if (c > 0.0f && ((s = l->be->gemm(l->gemm_ws, 0, 1, g.m, n, g.P, -c, R, g.P, alpha, g.P,
-                                      1.0f, dD, n)) ||
-                     (dx && !l->opt[EN_LOCAL] && (s = l->be->axpy(dX, c, R, mP)))))
-        return s;
-    if (dx && (s = l->be->col2im(&g, dX, dx))) return s;
-    if ((s = l->be->axpy(l->grads, 1.0f, dD, (size_t)g.m * n))) return s;
-    if (!learn) return SCN_OK;
-    dl += c * (float)l->code_l1;
+    for (b0 = 0; b0 < N; b0 += step) {
+        scn_conv_geom g = scn__geom(l, N - b0 < step ? N - b0 : step);
+        if ((s = scn__sc_backward_group(l, &g, &sd, x + b0 * in, y + b0 * out,
+                                        dy + b0 * out, dx ? dx + b0 * in : NULL, &dl)))
+            return s;
+    }
+    if (!scn__en_learns_l1(l)) return SCN_OK;
+    dl += l->unsup * (float)l->code_l1;
     return l->be->axpy(l->grads + l->blocks[1].offset, 1.0f, &dl, 1);  /* SCN eq. 13 */
 }
 
@@ -6798,9 +6893,11 @@ static void scn__seq_free(scn__seq *q, const scn_backend *be) {
     scn__seq_free_batch(q, be);
     for (i = 0; i < q->L; i++) {
         scn__layer *l = &q->layers[i];
+        scn_workspace cache = { NULL, 0, NULL };
+        cache.dict = l->dict;               /* the layer's own; the scratch is the net's */
         be->release(l->ws);
         SCN_FREE(l->host);
-        scn_workspace_free(&l->solver);
+        scn_workspace_free(&cache);
         scn__seq_free(&l->body, be);
         scn__seq_free(&l->shortcut, be);
     }
@@ -6818,6 +6915,7 @@ SCNDEF void scn_net_free(scn_net *net) {
     SCN_FREE(net->logits);
     scn_workspace_free(&net->gemm_ws);
     net->be->release(net->shared.data);
+    scn_workspace_free(&net->shared.solve);
     SCN_FREE(net->all);
     SCN_FREE(net->spec);
     SCN_FREE(net);

@@ -616,8 +616,13 @@ int main(int argc, char **argv) {
             snprintf(mode, sizeof mode, "%d threads", t);
             omp_set_num_threads(t);
             swept_all = sweep(mode, MT_STRIDE, &allocs_all);
-            CHECK(allocs_all == allocs1, "%ld allocations on %d threads, %ld on 1", allocs_all,
-                  t, allocs1);
+            /* the net's sc layers share one solver scratch, grown whenever a
+             * call needs more than the last; part of the need is per thread,
+             * so each of the four solver calls of the training step (two
+             * layers, forward and backward) may grow it on one thread count
+             * and not on another: nothing else may differ */
+            CHECK(labs(allocs_all - allocs1) <= 4, "%ld allocations on %d threads, %ld on 1",
+                  allocs_all, t, allocs1);
             omp_set_num_threads(threads);
             snprintf(mode, sizeof mode, "%d threads", threads);
             cur_mode = mode;

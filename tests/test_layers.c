@@ -541,7 +541,38 @@ static void test_semisupervised_epoch(void) {
     free(before);
 }
 
+/* A batch's forward equals its images' forwards one at a time, bit for bit:
+ * every patch is its own problem, whatever group of images an sc, csf or
+ * sf layer solves it in (SCN_SC_SCRATCH; test_sc_groups.c runs this file
+ * with one image per group). */
+static void test_batch_is_images(void) {
+    enum { N = 5, C = 2, H = 6, W = 6, K = 3 };
+    static float x[N * C * H * W], whole[N * K];
+    scn_net *net = scn_net_create("sc:n=8,l1=0.05 sc:n=4,k=1,l1=0.02 "
+                                  "csf:n=4,k=3,l1=0.05 gap linear:n=3", C, H, W, 7);
+    scn_rng r;
+    const float *z;
+    int i, j, differ = 0;
+    CHECK(net != NULL, "net: %s", scn_error());
+    if (!net) return;
+    scn_rng_seed(&r, 5, 1);
+    for (i = 0; i < N * C * H * W; i++) x[i] = scn_rng_normal(&r);
+    CHECK(scn_net_set_eval_tol(net, 0.0f) == SCN_OK, "%s", scn_error());
+    z = scn_net_forward(net, x, N, 0);
+    CHECK(z != NULL, "batch forward: %s", scn_error());
+    if (z) memcpy(whole, z, sizeof whole);
+    for (i = 0; i < N && z; i++) {
+        z = scn_net_forward(net, x + (size_t)i * C * H * W, 1, 0);
+        CHECK(z != NULL, "forward of image %d: %s", i, scn_error());
+        for (j = 0; z && j < K; j++) differ += z[j] != whole[i * K + j];
+    }
+    CHECK(differ == 0, "%d of %d logits differ between the batch and its images", differ,
+          N * K);
+    scn_net_free(net);
+}
+
 int main(void) {
+    test_batch_is_images();
     test_too_large();
     test_semisupervised_epoch();
     test_local();
