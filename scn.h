@@ -5108,6 +5108,34 @@ static uint64_t scn__sc_scratch(const scn_conv_geom *g, int n, int unsup) {
     return (2 + unsup) * (uint64_t)g->m * g->P + 2 * (uint64_t)n * g->P + (uint64_t)g->m * n;
 }
 
+typedef struct scn__sc_bufs {
+    float *X, *alpha, *dD, *G, *dX, *R;
+} scn__sc_bufs;
+
+/* The scratch above for geometry g, carved from the net's shared scratch;
+ * SCN_ERR_NOMEM if it cannot grow. */
+static scn_status scn__sc_bufs_get(scn__layer *l, const scn_conv_geom *g, int unsup,
+                                   scn__sc_bufs *b) {
+    int n = scn__sc_n(l);
+    size_t mP = (size_t)g->m * g->P, nP = (size_t)n * g->P;
+    if (!(b->X = scn__shared(l, scn__sc_scratch(g, n, unsup)))) return SCN_ERR_NOMEM;
+    b->alpha = b->X + mP;
+    b->dD = b->alpha + nP;
+    b->G = b->dD + (size_t)g->m * n;
+    b->dX = b->G + nP;
+    b->R = b->dX + mP;
+    return SCN_OK;
+}
+
+/* R = X - D alpha: the residual of the unsupervised loss (SF eq. 12) */
+static scn_status scn__sc_residual(scn__layer *l, const scn_conv_geom *g,
+                                   const scn__sc_bufs *b) {
+    int n = scn__sc_n(l);
+    scn_status s = l->be->copy(b->R, b->X, (size_t)g->m * g->P);
+    return s ? s : l->be->gemm(l->gemm_ws, 0, 0, g->m, g->P, n, -1.0f, l->params, n,
+                               b->alpha, g->P, 1.0f, b->R, g->P);
+}
+
 /* How many of a batch's images an sc layer solves at once: as many as
  * keep its scratch within SCN_SC_SCRATCH bytes (at least one). Every patch
  * is its own problem, so the codes do not depend on the grouping; the
@@ -5130,30 +5158,26 @@ static scn_status scn__sc_solve_group(scn__layer *l, const scn_conv_geom *g,
                                       int unsup, size_t *nz, double *l1, double *rr,
                                       double *aa) {
     int n = scn__sc_n(l);
-    size_t mP = (size_t)g->m * g->P, nP = (size_t)n * g->P, z;
-    float *X = scn__shared(l, scn__sc_scratch(g, n, unsup)), *alpha, *R;
+    size_t nP = (size_t)n * g->P, z;
     double sum, r2, a2;
+    scn__sc_bufs b;
     scn_workspace ws = scn__sc_lend(l);
     scn_solve_desc d = *sd;
-    scn_status s;
-    if (!X) return SCN_ERR_NOMEM;
-    alpha = X + mP;
-    R = alpha + 2 * nP + (size_t)g->m * n + mP;
+    scn_status s = scn__sc_bufs_get(l, g, unsup, &b);
     d.ws = &ws;
-    if (!(s = l->be->im2col(g, x, X))) {
-        s = l->be->en_solve(l->params, g->m, n, X, g->P, &d, alpha, NULL);
+    if (!s && !(s = l->be->im2col(g, x, b.X))) {
+        s = l->be->en_solve(l->params, g->m, n, b.X, g->P, &d, b.alpha, NULL);
         scn__sc_give_back(l, &ws);
     }
-    if (s || (s = l->be->cols_to_nchw(g, n, alpha, y)) ||
-        (s = l->be->sparsity(alpha, nP, &z, &sum)))
+    if (s || (s = l->be->cols_to_nchw(g, n, b.alpha, y)) ||
+        (s = l->be->sparsity(b.alpha, nP, &z, &sum)))
         return s;
     *nz += z;
     *l1 += sum;
     if (!unsup) return SCN_OK;
-    if ((s = l->be->copy(R, X, mP)) ||
-        (s = l->be->gemm(l->gemm_ws, 0, 0, g->m, g->P, n, -1.0f, l->params, n, alpha, g->P,
-                         1.0f, R, g->P)) ||
-        (s = l->be->dot(R, R, mP, &r2)) || (s = l->be->dot(alpha, alpha, nP, &a2)))
+    if ((s = scn__sc_residual(l, g, &b)) ||
+        (s = l->be->dot(b.R, b.R, (size_t)g->m * g->P, &r2)) ||
+        (s = l->be->dot(b.alpha, b.alpha, nP, &a2)))
         return s;
     *rr += r2;
     *aa += a2;
@@ -5200,38 +5224,29 @@ static scn_status scn__sc_backward_group(scn__layer *l, const scn_conv_geom *g,
                                          const float *y, const float *dy, float *dx,
                                          float *dl) {
     int n = scn__sc_n(l), learn = scn__en_learns_l1(l);
-    size_t mP = (size_t)g->m * g->P, nP = (size_t)n * g->P;
     float c = l->unsup, part = 0.0f;
-    float *X = scn__shared(l, scn__sc_scratch(g, n, c > 0.0f)), *alpha, *dD, *G, *dX, *R;
+    scn__sc_bufs b;
     scn_workspace ws = scn__sc_lend(l);
     scn_solve_desc d = *sd;
-    scn_status s;
-    if (!X) return SCN_ERR_NOMEM;
+    scn_status s = scn__sc_bufs_get(l, g, c > 0.0f, &b);
     d.ws = &ws;
-    alpha = X + mP;
-    dD = alpha + nP;
-    G = dD + (size_t)g->m * n;
-    dX = G + nP;
-    R = dX + mP;
     /* the forward's patches and codes, rebuilt from its input and output */
-    if ((s = l->be->im2col(g, x, X)) || (s = l->be->nchw_to_cols(g, n, y, alpha)))
+    if (s || (s = l->be->im2col(g, x, b.X)) || (s = l->be->nchw_to_cols(g, n, y, b.alpha)) ||
+        (c > 0.0f && (s = scn__sc_residual(l, g, &b))) ||
+        (s = l->be->nchw_to_cols(g, n, dy, b.G)))
         return s;
-    if (c > 0.0f && ((s = l->be->copy(R, X, mP)) ||
-                     (s = l->be->gemm(l->gemm_ws, 0, 0, g->m, g->P, n, -1.0f, l->params, n,
-                                      alpha, g->P, 1.0f, R, g->P))))
-        return s;
-    if ((s = l->be->nchw_to_cols(g, n, dy, G))) return s;
-    s = l->be->en_backward(l->params, g->m, n, X, g->P, alpha, G, &d, dD, dx ? dX : NULL,
-                           learn ? &part : NULL);
+    s = l->be->en_backward(l->params, g->m, n, b.X, g->P, b.alpha, b.G, &d, b.dD,
+                           dx ? b.dX : NULL, learn ? &part : NULL);
     scn__sc_give_back(l, &ws);
     if (s) return s;
-    if (c > 0.0f && ((s = l->be->gemm(l->gemm_ws, 0, 1, g->m, n, g->P, -c, R, g->P, alpha,
-                                      g->P, 1.0f, dD, n)) ||
-                     (dx && !l->opt[EN_LOCAL] && (s = l->be->axpy(dX, c, R, mP)))))
+    if (c > 0.0f && ((s = l->be->gemm(l->gemm_ws, 0, 1, g->m, n, g->P, -c, b.R, g->P, b.alpha,
+                                      g->P, 1.0f, b.dD, n)) ||
+                     (dx && !l->opt[EN_LOCAL] &&
+                      (s = l->be->axpy(b.dX, c, b.R, (size_t)g->m * g->P)))))
         return s;
-    if (dx && (s = l->be->col2im(g, dX, dx))) return s;
+    if (dx && (s = l->be->col2im(g, b.dX, dx))) return s;
     *dl += part;
-    return l->be->axpy(l->grads, 1.0f, dD, (size_t)g->m * n);
+    return l->be->axpy(l->grads, 1.0f, b.dD, (size_t)g->m * n);
 }
 
 /* The fixed-point gradients (SCN eqs. 11, 13, 17; SF eqs. 6-8). The
