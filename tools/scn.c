@@ -381,7 +381,9 @@ static const char *train_help =
     "  --mu M1,...   the weight of the sparse-coding layers' unsupervised loss (SF\n"
     "                eqs. 12, 14), stepping down through the values (default with\n"
     "                --unlabelled: 0.8,0.5,0.3,0; else 0)\n"
-    "  --mu-epochs E1,...  the epochs after which mu steps (default: equal parts)\n"
+    "  --mu-epochs E1,...  the epochs after which mu steps (default: equal parts)\n";
+/* the rest of train_help (one literal would pass C99's 4095 characters) */
+static const char *train_help_rest =
     "  --crop P      random crops of each image zero-padded by P pixels (CIFAR: 4;\n"
     "                default 0, none)\n"
     "  --flip        random horizontal flips\n"
@@ -867,6 +869,7 @@ static int cmd_train(int argc, char **argv) {
     lock.fd = -1;
     loglock = lock;
     if ((rc = parse_options(argc, argv, opts, train_help)) != 0) {
+        if (rc == 2) fputs(train_help_rest, stdout);
         if (rc == 2) print_kinds(stdout);
 #ifdef SCN_MPI
         if (rc == 2) fputs(mpi_help, stdout);
