@@ -869,8 +869,10 @@ static int cmd_train(int argc, char **argv) {
     lock.fd = -1;
     loglock = lock;
     if ((rc = parse_options(argc, argv, opts, train_help)) != 0) {
-        if (rc == 2) fputs(train_help_rest, stdout);
-        if (rc == 2) print_kinds(stdout);
+        if (rc == 2) {
+            fputs(train_help_rest, stdout);
+            print_kinds(stdout);
+        }
 #ifdef SCN_MPI
         if (rc == 2) fputs(mpi_help, stdout);
 #endif
