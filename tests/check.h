@@ -25,6 +25,11 @@ static int check_count = 0;
     }                                                                      \
 } while (0)
 
+/* a == b once both are rounded to float: where FLT_EVAL_METHOD is 2
+ * (x87), a constant such as 0.1f and an expression on floats may carry
+ * more precision than the float the library stored */
+static inline int same_float(float a, float b) { return a == b; }
+
 /* |a - b| <= tol * max(1, |b|) */
 #define CHECK_NEAR(a, b, tol) CHECK(fabs((double)(a) - (double)(b)) <=      \
     (tol) * fmax(1.0, fabs((double)(b))), "%s = %.9g, %s = %.9g", #a,      \

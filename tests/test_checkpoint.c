@@ -579,6 +579,7 @@ static void test_records(void) {
     for (i = 0; i < SCN_MAX_CHANNELS; i++) st.std[i] = 1.0f;
     st.epoch = 2;
     CHECK(scn_checkpoint_encode(net, &opt, &st, &img, &len) == SCN_OK, "%s", scn_error());
+    rs.n = 0;       /* printed below when encoding failed */
     CHECK(img && recs_parse(img, len, &rs) && rs.n == 6, "cannot parse the records (%d)",
           rs.n);
     if (!img || rs.n != 6) goto done;
@@ -775,6 +776,7 @@ static void test_pixel_mean(void) {
           st.pixel_mean != pm && !memcmp(st.pixel_mean, pm, sizeof pm), "set: %s",
           scn_error());
     CHECK(scn_checkpoint_encode(net, &opt, &st, &img, &len) == SCN_OK, "%s", scn_error());
+    rs.n = 0;       /* printed below when encoding failed */
     CHECK(img && recs_parse(img, len, &rs) && rs.n == 8, "cannot parse the records (%d)",
           rs.n);
     if (!img || rs.n != 8) goto done;

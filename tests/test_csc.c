@@ -315,9 +315,9 @@ static void test_lambda_residual(void) {
         CHECK(fabs(sqrt(s) - r1[i]) <= 1e-4 * sqrt(s), "sample %d: residual %g, |x - A(z)| %g",
               i, (double)r1[i], sqrt(s));
     }
-    CHECK(scn_net_csc_lambda(net, -1) == 0.1f && scn_net_csc_lambda(net, 1) == -1.0f &&
+    CHECK(same_float(scn_net_csc_lambda(net, -1), 0.1f) && scn_net_csc_lambda(net, 1) == -1.0f &&
           scn_net_csc_lambda(plain, -1) == -1.0f, "lambda getter");
-    CHECK(scn_net_set_csc_lambda(net, -1, 0.6f) == SCN_OK && scn_net_csc_lambda(net, 0) == 0.6f,
+    CHECK(scn_net_set_csc_lambda(net, -1, 0.6f) == SCN_OK && same_float(scn_net_csc_lambda(net, 0), 0.6f),
           "%s", scn_error());
     CHECK(scn_net_forward(net, x, N, 0) != NULL, "%s", scn_error());
     CHECK(scn_net_csc_residual(net, r2) == SCN_OK, "%s", scn_error());

@@ -218,8 +218,8 @@ static void test_recipes(void) {
         CHECK(r && r == scn_recipe_get(i), "recipe %s: %s", want[i].name, scn_error());
         if (!r) continue;
         CHECK(!strcmp(r->model, want[i].model) && scn_net_preset(r->model) &&
-              r->batch == want[i].batch && r->epochs == want[i].epochs && r->lr == 0.1f &&
-              r->momentum == 0.9f && r->weight_decay == 5e-4f && r->gamma == 0.1f &&
+              r->batch == want[i].batch && r->epochs == want[i].epochs && same_float(r->lr, 0.1f) &&
+              same_float(r->momentum, 0.9f) && same_float(r->weight_decay, 5e-4f) && same_float(r->gamma, 0.1f) &&
               r->milestones[0] == want[i].m0 && r->milestones[1] == want[i].m1 &&
               r->milestones[2] == 0 && r->crop == want[i].crop && r->flip == want[i].flip &&
               r->batch_augment == 1 && r->decay_lambda1 == 1 && r->norm == want[i].norm,
@@ -228,8 +228,8 @@ static void test_recipes(void) {
         memset(&td, 0, sizeof td);
         td.item_count = 7;
         scn_recipe_apply(r, &sd, &td);
-        CHECK(sd.lr == 0.1f && sd.momentum == 0.9f && sd.weight_decay == 5e-4f &&
-              sd.gamma == 0.1f && sd.milestones[0] == want[i].m0 &&
+        CHECK(same_float(sd.lr, 0.1f) && same_float(sd.momentum, 0.9f) && same_float(sd.weight_decay, 5e-4f) &&
+              same_float(sd.gamma, 0.1f) && sd.milestones[0] == want[i].m0 &&
               sd.milestones[1] == want[i].m1 && sd.milestones[2] == 0 && sd.nesterov == 0 &&
               sd.schedule == SCN_LR_STEP && sd.decay_lambda1 == 1 && td.batch == want[i].batch &&
               td.crop == want[i].crop && td.flip == want[i].flip && td.batch_augment == 1 &&
@@ -281,7 +281,7 @@ static void test_pixel_mean(void) {
         for (c = 0; c < C; c++)
             for (j = 0; j < H * W; j++) {
                 int at = i * S + c * H * W + j;
-                CHECK(x[at] == (vals[at] - mean[c * H * W + j]) * (1.0f / st.std[c]),
+                CHECK(same_float(x[at], (vals[at] - mean[c * H * W + j]) * (1.0f / st.std[c])),
                       "item %d channel %d pixel %d: %g", i, c, j, x[at]);
             }
     /* the mean image is subtracted: the normalised items average to 0 */
@@ -327,17 +327,17 @@ static void test_lambda1(void) {
         CHECK(l1 == 0.5f && count == 9 * 4 + 1, "lambda1 %g of %zu", l1, count);
         scn_net_zero_grad(net);
         CHECK(scn_sgd_step(&opt, net, 0.1f) == SCN_OK, "%s", scn_error());
-        CHECK(decay ? p[count - 1] == 0.5f - 0.1f * (0.01f * 0.5f) : p[count - 1] == 0.5f,
+        CHECK(same_float(p[count - 1], decay ? 0.5f - 0.1f * (0.01f * 0.5f) : 0.5f),
               "decay_lambda1 %d: lambda1 %.9g after a step (want %.9g)", decay, p[count - 1],
               decay ? 0.5 - 0.1 * 0.01 * 0.5 : 0.5);
-        CHECK(p[0] == d0 - 0.1f * (0.01f * d0), "the dictionary's decay changed: %.9g",
+        CHECK(same_float(p[0], d0 - 0.1f * (0.01f * d0)), "the dictionary's decay changed: %.9g",
               p[0]);
         /* a gradient that would take lambda1 far below 0: the floor */
         for (k = 0; k < 3; k++) {
             scn_net_zero_grad(net);
             scn_net_grads(net)[at + count - 1] = 1000.0f;
             CHECK(scn_sgd_step(&opt, net, 0.1f) == SCN_OK, "%s", scn_error());
-            CHECK(p[count - 1] == SCN_LAMBDA1_MIN && p[count - 1] > 0.0f,
+            CHECK(same_float(p[count - 1], SCN_LAMBDA1_MIN) && p[count - 1] > 0.0f,
                   "lambda1 %g after a step down, want %g", p[count - 1],
                   (double)SCN_LAMBDA1_MIN);
         }
@@ -350,7 +350,7 @@ static void test_lambda1(void) {
         if (!net) { CHECK(0, "%s", scn_error()); return; }
         CHECK(scn_net_params(net)[at + count - 1] == 0.0f, "l1=0 not kept at creation");
         CHECK(scn_net_project(net) == SCN_OK &&
-              scn_net_params(net)[at + count - 1] == SCN_LAMBDA1_MIN, "project: %g",
+              same_float(scn_net_params(net)[at + count - 1], SCN_LAMBDA1_MIN), "project: %g",
               scn_net_params(net)[at + count - 1]);
         scn_net_free(net);
     }
@@ -431,7 +431,7 @@ static void test_cli_recipe(void) {
               !memcmp(st.pixel_mean, mean, 64 * sizeof *mean),
               "the checkpoint's mean image is not the training split's");
         CHECK(opt.desc.decay_lambda1 == 1 && opt.desc.milestones[0] == 80 &&
-              opt.desc.milestones[1] == 160 && opt.desc.weight_decay == 5e-4f &&
+              opt.desc.milestones[1] == 160 && same_float(opt.desc.weight_decay, 5e-4f) &&
               st.batch == 8 && strstr(st.note, "crop 4, flip 1, batch-augment 1, "
                                                 "normalize pixel"),
               "checkpoint: decay %d, milestones %d,%d, batch %d, note \"%s\"",
@@ -467,7 +467,7 @@ static void test_cli_recipe(void) {
     memset(&st, 0, sizeof st);
     net = scn_checkpoint_load(path, &opt, &st);
     CHECK(net && opt.desc.decay_lambda1 == 0 && opt.desc.milestones[0] == 1 &&
-          opt.desc.milestones[1] == 0 && opt.desc.lr == 0.05f && st.pixel_mean,
+          opt.desc.milestones[1] == 0 && same_float(opt.desc.lr, 0.05f) && st.pixel_mean,
           "overridden checkpoint: %s", net ? "wrong settings" : scn_error());
     if (net) { scn_sgd_free(&opt); scn_train_state_free(&st); }
     scn_net_free(net);
