@@ -264,7 +264,10 @@ SCNDEF scn_status scn_tensor_view(const scn_tensor *t, size_t offset, int ndim,
 SCNDEF scn_status scn_tensor_reshape(scn_tensor *t, int ndim, const int *shape);
 
 /* PCG32 (O'Neill): small, fast, and the same numbers on every machine.
- * Pass it explicitly: the library has no hidden global random state. */
+ * Pass it explicitly: the library has no hidden global random state. Any
+ * bits are a working generator (PCG's increment is made odd when used), so
+ * a zeroed one (a memset scn_train_state's) draws too, rather than
+ * repeating 0. */
 typedef struct scn_rng { uint64_t state, inc; } scn_rng;
 
 SCNDEF void     scn_rng_seed(scn_rng *r, uint64_t seed, uint64_t stream);
@@ -1208,6 +1211,8 @@ typedef struct scn_train_desc {
     int unlabelled_count;       /* `batch` of them per step (fewer if fewer) */
     int batch_augment;          /* 1: one crop and flip draw for the whole batch
                                    (scn_augment_shared; SCN section 5); 0: per image */
+    float label_smoothing;      /* training: eps in [0, 1): the targets are
+                                   (1 - eps) onehot + eps / K (0: none) */
 } scn_train_desc;
 
 /* Normalisation modes of a recipe */
@@ -1887,7 +1892,7 @@ SCNDEF uint32_t scn_rng_u32(scn_rng *r) {
     uint32_t xorshifted, rot;
     SCN_ASSERT(r);
     old = r->state;
-    r->state = old * 6364136223846793005ULL + r->inc;
+    r->state = old * 6364136223846793005ULL + (r->inc | 1u);
     xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
     rot = (uint32_t)(old >> 59);
     return (xorshifted >> rot) | (xorshifted << ((32 - rot) & 31));
@@ -9703,6 +9708,9 @@ static scn_status scn__pass_start(scn__pass *ps, scn_net *net, scn_dataset *ds,
                          ps->K, ds->classes);
     if (ds->C > SCN_MAX_CHANNELS)
         return scn__fail(SCN_ERR_ARG, "%d channels (at most %d)", ds->C, SCN_MAX_CHANNELS);
+    if (d && !(d->label_smoothing >= 0.0f && d->label_smoothing < 1.0f))
+        return scn__fail(SCN_ERR_ARG, "label smoothing %g (in [0, 1))",
+                         (double)d->label_smoothing);
     ps->count = d && d->item_count > 0 && (d->items || d->item_count < ds->count)
               ? d->item_count : ds->count;
     ps->batch = batch;
@@ -9884,14 +9892,35 @@ static scn_status scn__pass_read_unlabelled(scn__pass *ps, scn_dataset *ds,
     return scn_train_state_normalize(st, x, n, ds->C, ds->H, ds->W);
 }
 
-/* SF eq. 14 on the logits: (1 - mu) times the mean cross-entropy of the
- * first `labelled` rows; rows after them (unlabelled) get no gradient.
- * *loss is the labelled rows' summed loss, weighted. */
+/* scn_softmax_xent against smoothed targets q = (1 - eps) onehot + eps / K:
+ * the loss sum_j q_j (lse - z_j) is the cross-entropy plus eps (z_y -
+ * mean z), and the gradient (p - q) / N is (p - onehot) / N plus
+ * eps (onehot - 1 / K) / N. */
+static scn_status scn__smoothed_xent(const float *z, const unsigned char *labels, int N, int K,
+                                     float eps, float *dlogits, double *loss, int *correct) {
+    scn_status s = scn_softmax_xent(z, labels, N, K, dlogits, loss, correct);
+    int b, j;
+    if (s || eps == 0.0f) return s;
+    for (b = 0; b < N; b++) {
+        const float *zb = z + (size_t)b * K;
+        double mean = 0.0;
+        for (j = 0; j < K; j++) mean += zb[j];
+        *loss += eps * (zb[labels[b]] - mean / K);
+        for (j = 0; j < K; j++)
+            dlogits[(size_t)b * K + j] += eps * ((j == labels[b]) - 1.0f / K) / N;
+    }
+    return SCN_OK;
+}
+
+/* SF eq. 14 on the logits: (1 - mu) times the mean cross-entropy (with
+ * labels smoothed by eps) of the first `labelled` rows; rows after them
+ * (unlabelled) get no gradient. *loss is the labelled rows' summed loss,
+ * weighted. */
 static scn_status scn__semisup_xent(const float *z, const unsigned char *labels, int labelled,
-                                    int rows, int K, float mu, float *dlogits, double *loss,
-                                    int *correct) {
+                                    int rows, int K, float mu, float eps, float *dlogits,
+                                    double *loss, int *correct) {
     size_t i, n = (size_t)labelled * K;
-    scn_status s = scn_softmax_xent(z, labels, labelled, K, dlogits, loss, correct);
+    scn_status s = scn__smoothed_xent(z, labels, labelled, K, eps, dlogits, loss, correct);
     if (s) return s;
     for (i = 0; i < n; i++) dlogits[i] *= 1.0f - mu;
     memset(dlogits + n, 0, (size_t)(rows - labelled) * K * sizeof *dlogits);
@@ -10046,6 +10075,7 @@ SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
                                   scn_pass_result *result) {
     int batch = desc && desc->batch > 0 ? desc->batch : 64, step, correct, unl = 0;
     float lr, mu = desc ? desc->mu : 0.0f, *dlogits;
+    float eps = desc ? desc->label_smoothing : 0.0f;
     int *pool = NULL, ucount = desc && desc->unlabelled ? desc->unlabelled_count : 0;
     scn__pass ps;
     scn_status s;
@@ -10074,7 +10104,7 @@ SCNDEF scn_status scn_train_epoch(scn_net *net, scn_sgd *opt, scn_dataset *ds,
         scn_net_zero_grad(net);
         if ((s = scn__pass_augment(ps.x, batch + unl, ds, desc, &st->rng))) break;
         if (!(z = scn_net_forward(net, ps.x, batch + unl, 1))) { s = scn__last_status; break; }
-        if ((s = scn__semisup_xent(z, ps.labels, batch, batch + unl, ps.K, mu, dlogits,
+        if ((s = scn__semisup_xent(z, ps.labels, batch, batch + unl, ps.K, mu, eps, dlogits,
                                    &loss, &correct)) ||
             (s = scn_net_backward(net, dlogits, NULL)) || (s = scn_sgd_step(opt, net, lr)))
             break;
@@ -11692,6 +11722,7 @@ typedef struct scn__mpi_run {
     float *saved;               /* bn_local: the buffers before the step */
     scn_rng *gens;              /* dropout generators */
     double *stats;              /* per shard: status, loss, correct (S x 3) */
+    float eps;                  /* label smoothing */
     scn_backend be;             /* synchronised BN: the net's with bn replaced */
     int *counts;                /* 4 x P: the exchange's counts and offsets */
 } scn__mpi_run;
@@ -11767,8 +11798,8 @@ static scn_status scn__mpi_shard(scn_mpi *m, scn_net *net, scn__pass *ps, scn__m
     scn_net_zero_grad(net);
     if (!(z = scn_net_forward(net, ps->x + (size_t)first * ps->item, r->n, 1)))
         s = scn__last_status;
-    else if (!(s = scn_softmax_xent(z, ps->labels + first, r->n, ps->K, r->dlogits, &loss,
-                                    &correct)))
+    else if (!(s = scn__smoothed_xent(z, ps->labels + first, r->n, ps->K, r->eps, r->dlogits,
+                                      &loss, &correct)))
         s = scn_net_backward(net, r->dlogits, NULL);
     if (sync)
         for (i = 0; i < net->count; i++)
@@ -11891,6 +11922,7 @@ SCNDEF scn_status scn_mpi_train_epoch(scn_mpi *m, scn_net *net, scn_sgd *opt,
     else memset(&quiet, 0, sizeof quiet);
     if (m->rank) quiet.progress = NULL;     /* progress from rank 0 only */
     m->shared = 0;
+    r.eps = quiet.label_smoothing;
     if (desc && desc->mu > 0.0f)
         s = scn__fail(SCN_ERR_ARG, "semi-supervised epochs (mu %g) are not distributed",
                       desc->mu);

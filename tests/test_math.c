@@ -612,6 +612,20 @@ static void test_rng(void) {
         CHECK(ok, "scn_rng_u32 does not reproduce the PCG32 reference sequence");
     }
 
+    /* a zeroed generator draws (scn_rng_below on a generator stuck at 0
+     * would never return): the same as stream 0 from state 0 */
+    memset(&a, 0, sizeof a);
+    b.state = 0;
+    b.inc = 1;
+    differ = same = 0;
+    for (i = 0; i < 100; i++) {
+        uint32_t x = scn_rng_u32(&a);
+        differ += x != 0;
+        same += x == scn_rng_u32(&b);
+    }
+    CHECK(differ > 90 && same == 100 && scn_rng_below(&a, 3) < 3,
+          "a zeroed generator: %d of 100 draws nonzero, %d as stream 0", differ, same);
+
     scn_rng_seed(&a, 12345u, 7u);
     scn_rng_seed(&b, 12345u, 7u);
     same = 1;

@@ -302,6 +302,79 @@ static void test_pixel_mean(void) {
           "per channel");
 }
 
+/* The mean loss against targets (1 - eps) onehot + eps / K of the net's
+ * logits for x, in double. */
+static double smoothed_loss(scn_net *net, const float *x, const unsigned char *y, int n, int K,
+                            double eps) {
+    const float *z = scn_net_forward(net, x, n, 0);
+    double total = 0.0;
+    int b, j;
+    if (!z) return NAN;
+    for (b = 0; b < n; b++) {
+        double mx = z[b * K], sum = 0.0;
+        for (j = 1; j < K; j++) if (z[b * K + j] > mx) mx = z[b * K + j];
+        for (j = 0; j < K; j++) sum += exp(z[b * K + j] - mx);
+        for (j = 0; j < K; j++)
+            total += ((j == y[b]) * (1.0 - eps) + eps / K) * (log(sum) + mx - z[b * K + j]);
+    }
+    return total / n;
+}
+
+/* Label smoothing: one full-batch step of lr 1 without momentum or decay
+ * moves every parameter by minus its gradient, which must match central
+ * differences of the smoothed loss; the pass reports that loss. */
+static void test_label_smoothing(void) {
+    enum { N = 6, K = 3, P = 3 * 4 + 3 };
+    float vals[N * 4], before[P], after[P], *p;
+    unsigned char y[N];
+    double loss0, h = 1e-2;
+    scn_net *net = scn_net_create("linear:n=3", 1, 2, 2, 7);
+    scn_sgd opt;
+    scn_sgd_desc sd;
+    scn_train_state st;
+    scn_train_desc td;
+    scn_pass_result res;
+    mem_set m;
+    int i;
+    for (i = 0; i < N * 4; i++) vals[i] = (float)sin(1.7 * i + 0.3);
+    mem_open(&m, vals, N, 1, 2, 2);
+    for (i = 0; i < N; i++) y[i] = m.labels[i];
+    CHECK(net && scn_net_param_count(net) == P, "%s", scn_error());
+    if (!net) return;
+    memset(&sd, 0, sizeof sd);
+    sd.lr = 1.0f;
+    sd.momentum = -1.0f;
+    sd.weight_decay = -1.0f;
+    CHECK(scn_sgd_init(&opt, net, &sd) == SCN_OK, "%s", scn_error());
+    memset(&st, 0, sizeof st);
+    st.std[0] = 1.0f;       /* inputs as they are */
+    memset(&td, 0, sizeof td);
+    td.batch = N;
+    td.label_smoothing = 1.0f;
+    CHECK(scn_train_epoch(net, &opt, &m.ds, &st, &td, &res) == SCN_ERR_ARG &&
+          strstr(scn_error(), "label smoothing 1"), "eps 1 accepted: %s", scn_error());
+    td.label_smoothing = 0.2f;
+    p = scn_net_params(net);
+    memcpy(before, p, sizeof before);
+    loss0 = smoothed_loss(net, vals, y, N, K, 0.2);
+    CHECK(scn_train_epoch(net, &opt, &m.ds, &st, &td, &res) == SCN_OK, "%s", scn_error());
+    CHECK_NEAR(res.loss, loss0, 1e-5);
+    memcpy(after, p, sizeof after);
+    for (i = 0; i < P; i++) {
+        float moved = before[i] - after[i];
+        double up, down;
+        memcpy(p, before, sizeof before);
+        p[i] = before[i] + (float)h;
+        up = smoothed_loss(net, vals, y, N, K, 0.2);
+        p[i] = before[i] - (float)h;
+        down = smoothed_loss(net, vals, y, N, K, 0.2);
+        CHECK(fabs(moved - (up - down) / (2 * h)) <= 1e-3, "parameter %d: moved %.6g, the "
+              "loss's slope %.6g", i, moved, (up - down) / (2 * h));
+    }
+    scn_sgd_free(&opt);
+    scn_net_free(net);
+}
+
 /* One SGD step with zero gradients: weight decay moves lambda1 by exactly
  * lr wd lambda1 with decay_lambda1 (Algorithm 2, step 7), not at all
  * without; and lambda1 never goes below SCN_LAMBDA1_MIN. */
@@ -504,6 +577,7 @@ int main(void) {
     test_recipes();
     test_pixel_mean();
     test_lambda1();
+    test_label_smoothing();
     test_shared_augment();
     test_cli_recipe();
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -347,6 +347,7 @@ static const char *train_help =
     "                 [--precise-bn N] [--test-limit N] [--csc-all]\n"
     "                 [--recipe NAME] [--normalize channel|pixel] [--batch-augment]\n"
     "                 [--wd-lambda1] [--no-flip] [--no-batch-augment] [--no-wd-lambda1]\n"
+    "                 [--label-smoothing E]\n"
     "\n"
     "Trains a network with SGD on the training split of DIR (default\n"
     "/usr/share/datasets/fashion-mnist), evaluates on the test split after every\n"
@@ -388,6 +389,7 @@ static const char *train_help_rest =
     "                default 0, none)\n"
     "  --flip        random horizontal flips\n"
     "                (--resume: give the same data options again)\n"
+    "  --label-smoothing E  train against (1 - E) onehot + E / classes (default 0)\n"
     "  --seed S      initialisation and shuffling seed (default 1)\n"
     "  --threads T   OpenMP threads (default: all cores)\n"
     "  --profile     after each epoch, seconds per layer (forward, backward)\n"
@@ -806,7 +808,7 @@ static int cmd_train(int argc, char **argv) {
     int no_flip = 0, wd_l1 = 0, no_wd_l1 = 0;
     const char *recipe_name = NULL, *normalize = NULL;
     const scn_recipe *recipe = NULL;
-    float lr = 0.1f, momentum = 0.9f, wd = 5e-4f;
+    float lr = 0.1f, momentum = 0.9f, wd = 5e-4f, smoothing = 0.0f;
     static char all_spec[4096];
     scn_dataset *train = NULL, *test = NULL;
     scn_net *net = NULL;
@@ -857,6 +859,7 @@ static int cmd_train(int argc, char **argv) {
         { "--precise-bn", OPT_INT, &precise_bn, 0, 2147483647.0, NULL },
         { "--test-limit", OPT_INT, &test_limit, 0, 2147483647.0, NULL },
         { "--csc-all", OPT_FLAG, &csc_all, 0, 0, NULL },
+        { "--label-smoothing", OPT_FLOAT, &smoothing, 0, 0.999, NULL },
 #ifdef SCN_MPI
         { "--bn-local", OPT_FLAG, &md.bn_local, 0, 0, NULL },
         { "--shards", OPT_INT, &md.shards, 1, 65536, NULL },
@@ -963,10 +966,11 @@ static int cmd_train(int argc, char **argv) {
         /* the data options, kept in the checkpoint: a resume says what changed */
         char note[sizeof st.note];
         snprintf(note, sizeof note, "data %s, format %s, limit %d, per-class %d, crop %d, "
-                 "flip %d, batch-augment %d, normalize %s, seed %d, unlabelled %s, mu %s/%s",
+                 "flip %d, batch-augment %d, normalize %s, seed %d, unlabelled %s, mu %s/%s, "
+                 "label smoothing %g",
                  data, format ? format : "auto", limit, per_class, crop, flip, batch_aug,
                  st.pixel_mean ? "pixel" : "channel", seed, unlabelled ? unlabelled : "none",
-                 mu ? mu : "-", mu_epochs ? mu_epochs : "-");
+                 mu ? mu : "-", mu_epochs ? mu_epochs : "-", (double)smoothing);
         if (st.epoch && !strcmp(normalize, "pixel") != !!st.pixel_mean)
             fprintf(stderr, "%s: --resume: %s normalises %s; --normalize %s is not applied\n",
                     prog_cmd, out, st.pixel_mean ? "with the mean image (pixel)"
@@ -1010,6 +1014,7 @@ static int cmd_train(int argc, char **argv) {
     td.crop = crop;
     td.flip = flip;
     td.batch_augment = batch_aug;
+    td.label_smoothing = smoothing;
     td.item_count = limit;
     if (per_class) {
         scn_rng pick;
