@@ -1785,18 +1785,23 @@ static void *scn__calloc(size_t count, size_t elem, const char *what) {
     return p;
 }
 
-/* 1 if every x[i] is finite; else 0, with the first bad index in *where. */
+/* 1 if every x[i] is finite; else 0, with the first bad index in *where.
+ * The scan is bound by memory bandwidth: a large array is split between
+ * the threads, and only a failed scan looks for the first bad index. */
 static int scn__all_finite(const float *x, size_t count, size_t *where) {
-    size_t i = 0, j;
-    for (; i + 64 <= count; i += 64) {         /* branch-free blocks that vectorise */
-        uint32_t bad = 0, u;
+    long long blocks = (long long)(count / 64), b;
+    uint32_t bad = 0;
+    size_t i;
+    SCN__OMP(parallel for reduction(|:bad) if (count >= SCN__OMP_MIN) num_threads(scn__threads()))
+    for (b = 0; b < blocks; b++) {              /* branch-free blocks that vectorise */
+        uint32_t u;
+        int j;
         for (j = 0; j < 64; j++) {
-            memcpy(&u, x + i + j, sizeof u);
+            memcpy(&u, x + b * 64 + j, sizeof u);
             bad |= (u & 0x7f800000u) == 0x7f800000u;       /* exponent all ones */
         }
-        if (bad) break;
     }
-    for (; i < count; i++)
+    for (i = bad ? 0 : (size_t)blocks * 64; i < count; i++)
         if (!isfinite(x[i])) { *where = i; return 0; }
     return 1;
 }
@@ -3228,8 +3233,8 @@ SCNDEF void scn_workspace_free(scn_workspace *ws) {
     ws->size = 0;
 }
 
-static scn_status scn__en_check(const char *who, const float *D, int m, int n,
-                                const float *X, int P, const scn_solve_desc *d) {
+static scn_status scn__en_check(const char *who, const float *D, int m, int n, int P,
+                                const scn_solve_desc *d) {
     size_t at;
     if (m < 1 || n < 1 || P < 1)
         return scn__fail(SCN_ERR_ARG, "%s: sizes m = %d, n = %d, P = %d must be positive",
@@ -3249,6 +3254,14 @@ static scn_status scn__en_check(const char *who, const float *D, int m, int n,
     if (!scn__all_finite(D, (size_t)m * n, &at))
         return scn__fail(SCN_ERR_NUMERIC, "%s: dictionary entry (%zu, %zu) is %g", who,
                          at / n, at % n, (double)D[at]);
+    return SCN_OK;
+}
+
+/* The input X is not scanned up front (it is the largest operand, and a
+ * NaN or Inf in it reaches D^T X and dD, which are checked): when one of
+ * those fails, this names the input entry if that is the cause. */
+static scn_status scn__en_input_check(const char *who, const float *X, int m, int P) {
+    size_t at;
     if (!scn__all_finite(X, (size_t)m * P, &at))
         return scn__fail(SCN_ERR_NUMERIC, "%s: input entry (%zu, %zu) is %g", who,
                          at / P, at % P, (double)X[at]);
@@ -4340,7 +4353,7 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
         { (void **)&colblock, polish ? T * scn__colwork_bytes(m, n) : 0 },
         { (void **)&pack, (uint64_t)scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float) },
     };
-    scn_status s = scn__en_check("sparse solve", D, m, n, X, P, d);
+    scn_status s = scn__en_check("sparse solve", D, m, n, P, d);
     if (s) return s;
     if (!info) info = &local;
     memset(info, 0, sizeof *info);
@@ -4358,7 +4371,8 @@ static scn_status scn__cpu_en_solve(const float *D, int m, int n, const float *X
         pw.size = scn__gemm_team() * SCN__PACK_FLOATS * sizeof(float);
         pw.dict = NULL;
         s = scn__cpu_gemm(&pw, 1, 0, n, P, m, 1.0f, D, n, X, P, 0.0f, DtX, P);
-        if (!s && !scn__all_finite(DtX, (size_t)n * P, &i))
+        if (!s && !scn__all_finite(DtX, (size_t)n * P, &i) &&
+            !(s = scn__en_input_check("sparse solve", X, m, P)))
             s = scn__fail(SCN_ERR_NUMERIC, "sparse solve: D^T X entry (%zu, %zu) is %g: the "
                           "product of the dictionary and the input leaves float range "
                           "(scale them down)", i / P, i % P, (double)DtX[i]);
@@ -4504,7 +4518,7 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
         { (void **)&pack, dD || dX ? (uint64_t)scn__gemm_team() * SCN__PACK_FLOATS *
                                      sizeof(float) : 0 },
     };
-    scn_status s = scn__en_check("sparse backward", D, m, n, X, P, d);
+    scn_status s = scn__en_check("sparse backward", D, m, n, P, d);
     if (s) return s;
     if (!scn__all_finite(alpha, (size_t)n * P, &at))
         return scn__fail(SCN_ERR_NUMERIC, "sparse backward: code entry (%zu, %zu) is %g",
@@ -4590,7 +4604,8 @@ static scn_status scn__cpu_en_backward(const float *D, int m, int n, const float
         if (s) goto done;
         for (sl = 0; sl < SCN__SLABS; sl++)
             for (at = 0; at < mn; at++) dD[at] += parts[sl * mn + at];
-        if (!scn__all_finite(dD, mn, &at))
+        if (!scn__all_finite(dD, mn, &at) &&
+            !(s = scn__en_input_check("sparse backward", X, m, P)))
             s = scn__fail(SCN_ERR_NUMERIC, "sparse backward: dD entry (%zu, %zu) is %g: the "
                           "gradient leaves float range", at / n, at % n, (double)dD[at]);
     }

@@ -171,6 +171,12 @@ static void test_bad_input(void) {
     X[2] = NAN;
     CHECK(scn_en_solve(D, 3, 2, X, 1, &d, a, NULL) == SCN_ERR_NUMERIC, "NaN input");
     CHECK(strstr(scn_error(), "input entry (2, 0)") != NULL, "message: %s", scn_error());
+    {   /* the backward pass names it too when dD depends on it */
+        float G[2] = {1, 1}, code[2] = {0.5f, 0.25f}, dD[6];
+        CHECK(scn_en_backward(D, 3, 2, X, 1, code, G, &d, dD, NULL, NULL) == SCN_ERR_NUMERIC &&
+              strstr(scn_error(), "sparse backward: input entry (2, 0)") != NULL,
+              "NaN input to the backward pass: %s", scn_error());
+    }
     X[2] = 3.0f;
     d.max_iter = -1;
     CHECK(scn_en_solve(D, 3, 2, X, 1, &d, a, NULL) == SCN_ERR_ARG, "max_iter -1");
