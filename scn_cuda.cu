@@ -1029,8 +1029,9 @@ static scn_status scn__cu_check_finite(const float *x, size_t rows, size_t cols,
                      at % cols, (double)v);
 }
 
-/* scn__en_check of the CPU solver for device D and X: the same tests in
- * the same order, the same messages */
+/* scn__en_check of the CPU solver for device D, then the input X, which
+ * the CPU solver scans only when D^T X or dD comes out non-finite (on the
+ * device the scan is one cheap pass): the same messages */
 static scn_status scn__cu_en_check(const char *who, const float *D, int m, int n,
                                    const float *X, int P, const scn_solve_desc *d) {
     scn_status s;
