@@ -11937,7 +11937,6 @@ SCNDEF scn_status scn_mpi_train_epoch(scn_mpi *m, scn_net *net, scn_sgd *opt,
     else memset(&quiet, 0, sizeof quiet);
     if (m->rank) quiet.progress = NULL;     /* progress from rank 0 only */
     m->shared = 0;
-    r.eps = quiet.label_smoothing;
     if (desc && desc->mu > 0.0f)
         s = scn__fail(SCN_ERR_ARG, "semi-supervised epochs (mu %g) are not distributed",
                       desc->mu);
@@ -11949,6 +11948,7 @@ SCNDEF scn_status scn_mpi_train_epoch(scn_mpi *m, scn_net *net, scn_sgd *opt,
         s = SCN_OK;
     if (!s && !(s = scn__pass_start(&ps, net, ds, desc, batch, batch, 1)))
         s = scn__mpi_run_start(m, net, &r, batch, ps.K);
+    r.eps = quiet.label_smoothing;      /* run_start clears r */
     if ((s = scn_mpi_agree(m, s))) goto done;
     ps.p.epoch = st->epoch;
     scn_shuffle(ps.items, ps.count, &st->rng);

@@ -47,14 +47,15 @@ check "1 rank = scn train, bit for bit" "$tmp/scn.scn" "$tmp/s1.scn" 0
 check "2 ranks = 1 rank to 1e-5 (synchronised BN)" "$tmp/s1.scn" "$tmp/s2.scn" 1e-5
 n=$(grep -c '^epoch 1/1 lr' "$tmp/s2.scn.log")
 if [ "$n" = 1 ]; then echo "ok   rank 0 alone prints"; else echo "FAIL $n epoch lines"; fail=1; fi
-# a smooth net with dropout: six steps agree to 1e-5, and per-shard BN is
-# exact; dropout's draws at the wrong place would show in both
+# a smooth net with dropout, trained against smoothed labels: six steps
+# agree to 1e-5, and per-shard BN is exact; dropout's draws at the wrong
+# place, or smoothing left out on the ranks, would show in both
 net="conv:n=8 bn relu dropout:p=0.3 maxpool conv:n=16 bn relu gap linear:n=10"
-train 1 2 "$tmp/d1.scn" --limit 384 --epochs 1 --model "$net"
-train 2 1 "$tmp/d2.scn" --limit 384 --epochs 1 --model "$net"
+train 1 2 "$tmp/d1.scn" --limit 384 --epochs 1 --model "$net" --label-smoothing 0.1
+train 2 1 "$tmp/d2.scn" --limit 384 --epochs 1 --model "$net" --label-smoothing 0.1
 check "dropout net: 2 ranks = 1 rank to 1e-5" "$tmp/d1.scn" "$tmp/d2.scn" 1e-5
 "$bin/scn" train --data "$data" $common --threads 2 --limit 384 --epochs 1 --model "$net" \
-    --out "$tmp/d0.scn" >"$tmp/d0.log" 2>&1 || { echo "FAIL scn train"; cat "$tmp/d0.log"; fail=1; }
+    --label-smoothing 0.1 --out "$tmp/d0.scn" >"$tmp/d0.log" 2>&1 || { echo "FAIL scn train"; cat "$tmp/d0.log"; fail=1; }
 check "dropout net: 1 rank = scn train, bit for bit (the generator jumps)" "$tmp/d0.scn" \
     "$tmp/d1.scn" 0
 train 1 2 "$tmp/e1.scn" --limit 384 --epochs 1 --model "$net" --bn-local --shards 2
