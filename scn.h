@@ -11752,11 +11752,12 @@ static void scn__mpi_run_free(scn__mpi_run *r) {
 static size_t scn__mpi_seg(size_t L, int j, int P) { return (size_t)((uint64_t)L * j / P); }
 
 static scn_status scn__mpi_run_start(scn_mpi *m, scn_net *net, scn__mpi_run *r, int B,
-                                     int K) {
+                                     int K, float eps) {
     int P = m->size, j;
     size_t seg = 0;
     memset(r, 0, sizeof *r);
     r->B = B;
+    r->eps = eps;
     r->S = m->desc.bn_local ? m->desc.shards : P;
     r->k = r->S / P;
     r->n = B / r->S;
@@ -11947,8 +11948,7 @@ SCNDEF scn_status scn_mpi_train_epoch(scn_mpi *m, scn_net *net, scn_sgd *opt,
     else
         s = SCN_OK;
     if (!s && !(s = scn__pass_start(&ps, net, ds, desc, batch, batch, 1)))
-        s = scn__mpi_run_start(m, net, &r, batch, ps.K);
-    r.eps = quiet.label_smoothing;      /* run_start clears r */
+        s = scn__mpi_run_start(m, net, &r, batch, ps.K, quiet.label_smoothing);
     if ((s = scn_mpi_agree(m, s))) goto done;
     ps.p.epoch = st->epoch;
     scn_shuffle(ps.items, ps.count, &st->rng);
